@@ -1,0 +1,2 @@
+// Composition root; the verbs are wired in Cli/.
+return 0;
