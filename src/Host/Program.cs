@@ -1,2 +1,3 @@
-// Composition root; the verbs are wired in Cli/.
-return 0;
+using Haven.Host.Cli;
+
+return await HavenCli.RunAsync(args, Console.Out, Console.Error);

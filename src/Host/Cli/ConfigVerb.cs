@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Haven.Actors.Configuration;
+using Haven.Adapters.Configuration;
+using Haven.Host.Daemon;
+
+namespace Haven.Host.Cli;
+
+/// <summary>`haven config check FILE`: parse and validate a configuration without starting anything.</summary>
+internal static class ConfigVerb
+{
+    public static Command Build(CliContext cli)
+    {
+        var cmd = new Command("config", "work with Haven's configuration");
+        var file = new Argument<string>("FILE") { Description = "the configuration file to check" };
+        var check = new Command("check", "parse FILE, validate every key and type against reference.conf, and check its permissions") { file };
+        check.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            var problems = Check(path);
+            foreach (var p in problems) cli.Err.WriteLine(p);
+            if (problems.Count > 0)
+            {
+                cli.Err.WriteLine($"haven: {path}: {problems.Count} problem(s)");
+                return ExitCodes.Error;
+            }
+            cli.Out.WriteLine($"{path}: OK");
+            return ExitCodes.Success;
+        });
+        cmd.Subcommands.Add(check);
+        return cmd;
+    }
+
+    /// <summary>Every problem of the file, one line each, in file order; empty when it is good to run.</summary>
+    internal static IReadOnlyList<string> Check(string path)
+    {
+        var problems = new List<string>();
+        if (!File.Exists(path)) return [$"{path}: no such file"];
+        if (FileGuards.OpenModeProblem(path, "config file") is { } mode) problems.Add(mode);
+        try
+        {
+            var config = ConfigFiles.Load(path);
+            problems.AddRange(HavenConfig.Validate(config).Select(p => p.ToString()));
+        }
+        catch (HoconException e)
+        {
+            problems.Add(e.Message);
+        }
+        catch (ConfigException e)
+        {
+            problems.Add(e.Message);
+        }
+        return problems;
+    }
+}

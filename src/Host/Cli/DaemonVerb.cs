@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Haven.Actors.Configuration;
+using Haven.Adapters.Configuration;
+using Haven.Host.Daemon;
+
+namespace Haven.Host.Cli;
+
+/// <summary>`haven daemon --config FILE`: run this host until SIGTERM.</summary>
+internal static class DaemonVerb
+{
+    public const string DefaultConfig = "/etc/haven/haven.conf";
+
+    public static Command Build(CliContext cli)
+    {
+        var config = new Option<string>("--config", "-c")
+        {
+            Description = "configuration file",
+            HelpName = "FILE",
+            DefaultValueFactory = _ => DefaultConfig,
+        };
+        var cmd = new Command("daemon", "run Haven on this host (foreground; stop with SIGTERM)") { config };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(config)!;
+            var settings = LoadSettings(path, cli);
+            return await DaemonHost.RunAsync(settings, path, ct);
+        });
+        return cmd;
+    }
+
+    /// <summary>Reads, checks and types the configuration; any problem stops the start with every reason listed.</summary>
+    internal static HavenSettings LoadSettings(string path, CliContext cli)
+    {
+        if (!File.Exists(path)) throw new CliException($"config file {path} not found");
+        FileGuards.EnsureNotWritableByOthers(path, "config file");
+        Haven.Actors.Configuration.Config loaded;
+        try
+        {
+            loaded = ConfigFiles.Load(path);
+        }
+        catch (Exception e) when (e is HoconException or ConfigException)
+        {
+            throw new CliException(e.Message);
+        }
+        var problems = HavenConfig.Validate(loaded);
+        if (problems.Count > 0)
+        {
+            foreach (var p in problems) cli.Err.WriteLine(p);
+            throw new CliException($"config file {path} has {problems.Count} problem(s); nothing started");
+        }
+        return HavenSettings.From(loaded);
+    }
+}

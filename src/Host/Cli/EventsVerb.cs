@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Haven.Host.Control;
+
+namespace Haven.Host.Cli;
+
+/// <summary>
+/// `haven events [--follow] [--json] [--after N] [--limit N]`: the journaled events, oldest first, one per
+/// line (time, persistence id and sequence number, type, fields). `--json` prints an array, or with
+/// `--follow` one object per line.
+/// </summary>
+internal static class EventsVerb
+{
+    public static Command Build(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var json = HavenCli.JsonOption();
+        var follow = new Option<bool>("--follow", "-f") { Description = "keep streaming new events until interrupted" };
+        var after = new Option<long>("--after") { Description = "only events after this journal position", HelpName = "N" };
+        var limit = new Option<long>("--limit") { Description = "at most this many events (without --follow)", HelpName = "N", DefaultValueFactory = _ => long.MaxValue };
+        after.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError("--after must be 0 or more"); });
+        limit.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--limit must be 1 or more"); });
+        var cmd = new Command("events", "show the journaled events, oldest first") { socket, json, follow, after, limit };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var asJson = parse.GetValue(json);
+            var from = parse.GetValue(after);
+            if (parse.GetValue(follow))
+            {
+                await foreach (var e in client.StreamAsync($"v1/events/stream?after={from}", ct))
+                {
+                    cli.Out.WriteLine(asJson ? JsonSerializer.Serialize(e, ControlJson.Options) : Line(e));
+                    await cli.Out.FlushAsync(ct);
+                }
+                return ExitCodes.Success;
+            }
+            var max = parse.GetValue(limit);
+            var events = await client.GetAsync($"v1/events?after={from}&limit={max}", ct);
+            if (asJson)
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(events, ControlJson.Indented));
+                return ExitCodes.Success;
+            }
+            foreach (var e in events.EnumerateArray()) cli.Out.WriteLine(Line(e));
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    /// <summary>`TIME ID#SEQ TYPE key=value ...`; string values with spaces are quoted.</summary>
+    internal static string Line(JsonElement e)
+    {
+        var sb = new StringBuilder();
+        var time = e.GetProperty("timestamp").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        sb.Append(time).Append(' ')
+          .Append(e.GetProperty("persistenceId").GetString()).Append('#').Append(e.GetProperty("sequenceNr").GetInt64()).Append(' ')
+          .Append(e.GetProperty("type").GetString());
+        if (e.TryGetProperty("fields", out var fields) && fields.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var f in fields.EnumerateObject()) sb.Append(' ').Append(f.Name).Append('=').Append(Value(f.Value));
+        }
+        return sb.ToString();
+    }
+
+    private static string Value(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString() is { } s && (s.Length == 0 || s.Any(char.IsWhiteSpace) || s.Contains('"')) ? JsonSerializer.Serialize(s) : v.GetString()!,
+        JsonValueKind.Null => "null",
+        _ => v.GetRawText(),
+    };
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Haven.Actors.Persistence;
+using Haven.Host.Daemon;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Haven.Host.Control;
+
+/// <summary>The daemon's control API (HTTP+JSON on the owner-only Unix socket). Reads only, for now.</summary>
+internal static class ControlApi
+{
+    public static void Map(WebApplication app, DaemonState state)
+    {
+        app.MapGet("/v1/status", async (CancellationToken ct) => Results.Json(await state.StatusAsync(ct), ControlJson.Options));
+
+        app.MapGet("/v1/events", async (HttpRequest request, CancellationToken ct) =>
+        {
+            if (!TryQuery(request, "after", 0, out var after, out var error) || !TryQuery(request, "limit", long.MaxValue, out var limit, out error))
+                return Results.Json(new { error }, ControlJson.Options, statusCode: 400);
+            var list = new List<EventView>();
+            await foreach (var e in state.Journal.ReadAllAsync(after, limit, ct)) list.Add(EventView.From(e));
+            return Results.Json(list, ControlJson.Options);
+        });
+
+        app.MapGet("/v1/events/stream", async (HttpContext http, CancellationToken ct) =>
+        {
+            if (!TryQuery(http.Request, "after", 0, out var after, out var error))
+            {
+                http.Response.StatusCode = 400;
+                await http.Response.WriteAsJsonAsync(new { error }, ControlJson.Options, ct);
+                return;
+            }
+            http.Response.ContentType = "application/x-ndjson";
+            await http.Response.StartAsync(ct);
+            try
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    var next = state.Journal.NextWrite; // taken before reading, so no write slips between
+                    await foreach (var e in state.Journal.ReadAllAsync(after, 1000, ct))
+                    {
+                        after = e.Ordering;
+                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ControlJson.Options) + "\n", ct);
+                    }
+                    await http.Response.Body.FlushAsync(ct);
+                    await next.WaitAsync(ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // the client went away or the daemon is stopping
+            }
+        });
+    }
+
+    private static bool TryQuery(HttpRequest request, string name, long fallback, out long value, out string? error)
+    {
+        error = null;
+        value = fallback;
+        if (!request.Query.TryGetValue(name, out var raw) || raw.Count == 0) return true;
+        if (long.TryParse(raw[0], out value) && value >= 0) return true;
+        error = $"query parameter '{name}' must be a whole number ≥ 0, got '{raw[0]}'";
+        return false;
+    }
+}
+
+/// <summary>One journaled event as the API and `haven events` show it; fields are the event's own JSON.</summary>
+internal sealed record EventView(long Ordering, DateTimeOffset Timestamp, string PersistenceId, long SequenceNr, string Type, JsonElement? Fields)
+{
+    public static EventView From(JournalEntry e)
+    {
+        JsonElement? fields;
+        try
+        {
+            fields = JsonDocument.Parse(e.Payload).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            fields = null; // shown without fields; recovery is what fails loudly on corrupt rows
+        }
+        return new EventView(e.Ordering, e.Timestamp, e.PersistenceId, e.SequenceNr, e.Manifest, fields);
+    }
+}

@@ -1,0 +1,104 @@
+using Haven.Actors.Configuration;
+using Haven.Host.Control;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog.Extensions.Logging;
+
+namespace Haven.Host.Daemon;
+
+/// <summary>
+/// Runs one host: journal, actors and the control API on the generic host, until SIGTERM/SIGINT or
+/// the token. Stopping records the shutdown, stops the actors and flushes the journal.
+/// </summary>
+internal static class DaemonHost
+{
+    public static async Task<int> RunAsync(HavenSettings settings, string configPath, CancellationToken ct, Action<DaemonState>? started = null)
+    {
+        var node = settings.Cluster.NodeName.Length > 0 ? settings.Cluster.NodeName : Environment.MachineName;
+        using var serilog = LoggingSetup.Create(settings.Logging, node);
+        using var loggerFactory = new SerilogLoggerFactory(serilog);
+        var log = loggerFactory.CreateLogger("Haven.Daemon");
+
+        var socketPath = Path.GetFullPath(settings.Control.Socket);
+        using var socketLock = PrepareSocket(socketPath);
+        using var journal = await JournalFactory.OpenAsync(settings.Journal, ct);
+        var time = TimeProvider.System;
+        var state = new DaemonState(settings.Cluster.Name, node, journal, time);
+        await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new SerilogLoggerProvider(serilog));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socketPath));
+        var app = builder.Build();
+        ControlApi.Map(app, state);
+
+        var oldMask = FileGuards.SetUmask(0o077); // the socket file is born owner-only
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"cannot listen on control socket {socketPath}: {e.Message}");
+        }
+        finally
+        {
+            FileGuards.SetUmask(oldMask);
+        }
+        File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        log.LogInformation("Haven daemon {Node} of cluster {Cluster} started; journal {Provider} {Location}; control socket {Socket}; config {Config}",
+            node, state.Cluster, journal.Provider, journal.Location, socketPath, configPath);
+        started?.Invoke(state);
+
+        try
+        {
+            await app.WaitForShutdownAsync(ct);
+        }
+        finally
+        {
+            log.LogInformation("Haven daemon {Node} stopping", node);
+            await lifecycle.StopAsync("shutdown");
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            TryDelete(socketPath);
+            log.LogInformation("Haven daemon {Node} stopped; journal flushed", node);
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Creates the socket's directory owner-only, takes the socket lock, and removes a stale socket file.</summary>
+    private static FileStream PrepareSocket(string socketPath)
+    {
+        var dir = Path.GetDirectoryName(socketPath)!;
+        if (!Directory.Exists(dir))
+        {
+            try
+            {
+                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot create control socket directory {dir}: {e.Message}");
+            }
+        }
+        var lockFile = FileGuards.AcquireLock(socketPath + ".lock", $"control socket {socketPath}");
+        TryDelete(socketPath); // we hold the lock, so whatever is there is stale
+        return lockFile;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

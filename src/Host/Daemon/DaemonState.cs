@@ -1,0 +1,33 @@
+namespace Haven.Host.Daemon;
+
+/// <summary>What the control API reports about this daemon.</summary>
+internal sealed class DaemonState(string cluster, string node, JournalHandle journal, TimeProvider time)
+{
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
+    public string Cluster { get; } = cluster;
+    public string Node { get; } = node;
+    public ObservableJournal Journal { get; } = journal.Journal;
+    public JournalHandle JournalHandle { get; } = journal;
+
+    public async Task<StatusView> StatusAsync(CancellationToken ct) => new(
+        Cluster,
+        Node,
+        Environment.ProcessId,
+        VersionInfo.Version,
+        _startedAt,
+        Math.Round((time.GetUtcNow() - _startedAt).TotalSeconds, 3),
+        new JournalView(JournalHandle.Provider, JournalHandle.Location),
+        await Journal.CountAsync(ct));
+}
+
+internal sealed record StatusView(string Cluster, string Node, int Pid, string Version, DateTimeOffset StartedAt,
+    double UptimeSeconds, JournalView Journal, long EventsJournaled);
+
+internal sealed record JournalView(string Provider, string Location);
+
+internal static class VersionInfo
+{
+    public static string Version { get; } =
+        typeof(VersionInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}

@@ -1,0 +1,97 @@
+using Haven.Actors.Configuration;
+using Haven.Actors.Persistence;
+using Haven.Adapters.Persistence.Postgres;
+using Haven.Adapters.Persistence.Sqlite;
+
+namespace Haven.Host.Daemon;
+
+/// <summary>The daemon's journal and snapshot store, opened from haven.journal, with its lock.</summary>
+internal sealed class JournalHandle(ObservableJournal journal, ISnapshotStore snapshots, string provider, string location, IDisposable? owned)
+    : IDisposable
+{
+    public ObservableJournal Journal { get; } = journal;
+    public ISnapshotStore Snapshots { get; } = snapshots;
+    public string Provider { get; } = provider;
+    public string Location { get; } = location;
+
+    public void Dispose() => owned?.Dispose();
+}
+
+internal static class JournalFactory
+{
+    /// <summary>
+    /// Opens the configured journal: takes the single-daemon lock, runs the schema migration (the one
+    /// explicit step that creates tables), and wraps the journal for followers.
+    /// </summary>
+    public static async Task<JournalHandle> OpenAsync(JournalSettings settings, CancellationToken ct)
+    {
+        switch (settings.Provider)
+        {
+            case "memory":
+                return new JournalHandle(new ObservableJournal(new InMemoryJournal()), new InMemorySnapshotStore(), "memory", "(in memory)", null);
+            case "sqlite":
+            {
+                var path = Path.GetFullPath(settings.SqlitePath);
+                var dir = Path.GetDirectoryName(path)!;
+                if (!Directory.Exists(dir))
+                {
+                    try
+                    {
+                        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        throw new CliException($"cannot create journal directory {dir}: {e.Message}");
+                    }
+                }
+                var lockFile = FileGuards.AcquireLock(path + ".lock", $"journal {path}");
+                try
+                {
+                    await SqliteSchema.MigrateAsync(path, ct);
+                    var journal = new SqliteJournal(path);
+                    var snapshots = new SqliteSnapshotStore(path);
+                    return new JournalHandle(new ObservableJournal(journal), snapshots, "sqlite", path,
+                        new Disposables(journal as IDisposable, snapshots as IDisposable, lockFile));
+                }
+                catch (Exception e) when (e is not CliException and not OperationCanceledException)
+                {
+                    lockFile.Dispose();
+                    throw new CliException($"cannot open journal {path}: {e.Message}");
+                }
+            }
+            case "postgresql":
+            {
+                try
+                {
+                    await PostgresSchema.MigrateAsync(settings.PostgresConnectionString, ct);
+                    var journal = new PostgresJournal(settings.PostgresConnectionString);
+                    var snapshots = new PostgresSnapshotStore(settings.PostgresConnectionString);
+                    return new JournalHandle(new ObservableJournal(journal), snapshots, "postgresql", RedactedConnection(settings.PostgresConnectionString),
+                        new Disposables(journal as IDisposable, snapshots as IDisposable));
+                }
+                catch (Exception e) when (e is not CliException and not OperationCanceledException)
+                {
+                    throw new CliException($"cannot open the PostgreSQL journal at {RedactedConnection(settings.PostgresConnectionString)}: {e.Message}");
+                }
+            }
+            default:
+                throw new CliException($"unknown journal provider '{settings.Provider}' (sqlite, postgresql or memory)");
+        }
+    }
+
+    /// <summary>The connection string without its password, for status and logs.</summary>
+    internal static string RedactedConnection(string connectionString)
+    {
+        var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(p => !p.StartsWith("password", StringComparison.OrdinalIgnoreCase) && !p.StartsWith("pwd", StringComparison.OrdinalIgnoreCase));
+        return string.Join(';', parts);
+    }
+
+    private sealed class Disposables(params IDisposable?[] items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var d in items) d?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+namespace Haven.Host.Tests;
+
+public class ConfigCheckTests
+{
+    [Fact]
+    public async Task ConfigCheck_ValidFile_PrintsOk()
+    {
+        using var dir = new TempDir();
+        var path = dir.DaemonConfig();
+        var (code, output, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.True(code == 0, err);
+        Assert.Contains($"{path}: OK", output);
+    }
+
+    [Fact]
+    public async Task ConfigCheck_UnknownKey_SuggestsNearestKnownKey()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("bad.conf", "haven {\n  jounral.provider = sqlite\n}\n");
+        var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.Equal(1, code);
+        Assert.Contains("haven.jounral.provider", err);
+        Assert.Contains("haven.journal.provider", err);
+        Assert.Contains(":2:", err); // where it was written
+    }
+
+    [Fact]
+    public async Task ConfigCheck_Malformed_NamesFileLineAndColumn()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("broken.conf", "haven {\n  cluster.name = a\n  journal {\n");
+        var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.Equal(1, code);
+        Assert.Matches(@"broken\.conf:\d+:\d+: ", err);
+    }
+
+    [Fact]
+    public async Task ConfigCheck_WrongType_IsReported()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("type.conf", "haven.logging.console = sometimes\n");
+        var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.Equal(1, code);
+        Assert.Contains("haven.logging.console", err);
+    }
+
+    [Fact]
+    public async Task ConfigCheck_GroupWritableFile_IsRefusedWithTheFix()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("open.conf", "haven.cluster.name = x\n",
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.Equal(1, code);
+        Assert.Contains($"chmod go-w {path}", err);
+        Assert.Contains("0660", err);
+    }
+
+    [Fact]
+    public async Task ConfigCheck_MissingFile_SaysSo()
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = await CliRunner.RunAsync("config", "check", dir.File("nope.conf"));
+        Assert.Equal(1, code);
+        Assert.Contains("no such file", err);
+    }
+
+    [Fact]
+    public async Task ConfigCheck_EveryShippedExample_IsValid()
+    {
+        var examples = Path.Combine(RepoRoot(), "hocon", "examples");
+        var files = Directory.GetFiles(examples, "*.conf");
+        Assert.NotEmpty(files);
+        using var dir = new TempDir();
+        foreach (var file in files)
+        {
+            // copied so the permission check sees an owner-only file whatever the checkout's umask was
+            var copy = dir.WriteConfig(Path.GetFileName(file), File.ReadAllText(file));
+            var (code, _, err) = await CliRunner.RunAsync("config", "check", copy);
+            Assert.True(code == 0, $"{file}: {err}");
+        }
+    }
+
+    internal static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Actors.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Actors.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,45 @@
+using Haven.Host.Cli;
+using Haven.Host.Daemon;
+
+namespace Haven.Host.Tests;
+
+/// <summary>A daemon run in process on a test's config; stopping it is what SIGTERM does.</summary>
+internal sealed class RunningDaemon : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task<int> _run = Task.FromResult(0);
+
+    public DaemonState State { get; private set; } = null!;
+
+    public static async Task<RunningDaemon> StartAsync(string configPath)
+    {
+        var daemon = new RunningDaemon();
+        var ready = new TaskCompletionSource<DaemonState>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cli = new CliContext(new StringWriter(), new StringWriter());
+        daemon._run = Task.Run(async () =>
+        {
+            var settings = DaemonVerb.LoadSettings(configPath, cli);
+            return await DaemonHost.RunAsync(settings, configPath, daemon._stop.Token, s => ready.TrySetResult(s));
+        });
+        var first = await Task.WhenAny(ready.Task, daemon._run).WaitAsync(TimeSpan.FromSeconds(30));
+        if (first == daemon._run)
+        {
+            await daemon._run; // rethrows why it could not start
+            throw new InvalidOperationException("the daemon stopped before it was ready");
+        }
+        daemon.State = await ready.Task;
+        return daemon;
+    }
+
+    public async Task<int> StopAsync()
+    {
+        await _stop.CancelAsync();
+        return await _run.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_run.IsCompleted) await StopAsync();
+        _stop.Dispose();
+    }
+}
