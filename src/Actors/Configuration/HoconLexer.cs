@@ -161,7 +161,7 @@ internal sealed class HoconLexer
         else
         {
             var start = pos;
-            while (pos < text.Length && !IsWhitespace(Current) && !Forbidden.Contains(Current) && !(Current == '/' && PeekAt(1) == '/'))
+            while (pos < text.Length && Current != '\n' && !IsWhitespace(Current) && !Forbidden.Contains(Current) && !(Current == '/' && PeekAt(1) == '/'))
             {
                 Advance(1);
             }
