@@ -1,0 +1,87 @@
+using System.Text;
+
+namespace Haven.Actors.Configuration;
+
+/// <summary>
+/// Path expressions: keys separated by dots, a quoted key may contain dots (<c>a."b.c".d</c>).
+/// </summary>
+public static class ConfigPath
+{
+    /// <summary>Splits a path expression; false with a reason when it is malformed.</summary>
+    public static bool TryParse(string text, out IReadOnlyList<string> segments, out string? error)
+    {
+        var result = new List<string>();
+        var current = new StringBuilder();
+        var touched = false;
+        segments = result;
+        error = null;
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            error = "empty path";
+            return false;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '"')
+            {
+                var close = i + 1;
+                while (close < text.Length && text[close] != '"')
+                {
+                    if (text[close] == '\\')
+                    {
+                        close++;
+                    }
+
+                    close++;
+                }
+
+                if (close >= text.Length)
+                {
+                    error = $"unterminated quoted key in path '{text}'";
+                    return false;
+                }
+
+                current.Append(text[(i + 1)..close].Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal));
+                touched = true;
+                i = close;
+            }
+            else if (c == '.')
+            {
+                if (!touched)
+                {
+                    error = $"empty key in path '{text}'";
+                    return false;
+                }
+
+                result.Add(current.ToString());
+                current.Clear();
+                touched = false;
+            }
+            else
+            {
+                current.Append(c);
+                touched = true;
+            }
+        }
+
+        if (!touched)
+        {
+            error = $"empty key in path '{text}'";
+            return false;
+        }
+
+        result.Add(current.ToString());
+        return true;
+    }
+
+    /// <summary>Joins keys back into a path expression, quoting keys that need it.</summary>
+    public static string Render(IEnumerable<string> segments) => string.Join('.', segments.Select(Quote));
+
+    private static string Quote(string key) =>
+        key.Length > 0 && key.All(c => char.IsLetterOrDigit(c) || c is '-' or '_')
+            ? key
+            : "\"" + key.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

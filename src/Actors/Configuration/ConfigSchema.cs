@@ -1,0 +1,254 @@
+using System.Globalization;
+
+namespace Haven.Actors.Configuration;
+
+/// <summary>The type a setting must have.</summary>
+public enum SettingType
+{
+    Any,
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Duration,
+    Size,
+    List,
+    Object,
+}
+
+/// <summary>One known path of a reference configuration.</summary>
+public sealed record SettingSchema(
+    string Path,
+    SettingType Type,
+    IReadOnlyList<string>? AllowedValues = null,
+    bool IsMap = false,
+    SettingType ElementType = SettingType.Any);
+
+/// <summary>One thing wrong with a configuration.</summary>
+public sealed record ConfigProblem(string Path, string Message, string? Origin)
+{
+    public override string ToString() => Origin is null ? $"{Path}: {Message}" : $"{Origin}: {Path}: {Message}";
+}
+
+/// <summary>
+/// The settings a reference configuration declares: its defaults give each key and type, and
+/// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c> and
+/// <c>@type T</c> (see hocon/reference.conf for the rules).
+/// </summary>
+public sealed class ConfigSchema
+{
+    private readonly Dictionary<string, SettingSchema> settings;
+
+    private ConfigSchema(Config defaults, Dictionary<string, SettingSchema> settings)
+    {
+        Defaults = defaults;
+        this.settings = settings;
+    }
+
+    public Config Defaults { get; }
+
+    /// <summary>Every known path (objects and leaves), keyed by path expression.</summary>
+    public IReadOnlyDictionary<string, SettingSchema> Settings => settings;
+
+    public static ConfigSchema FromReference(string text, string sourceName)
+    {
+        var defaults = HoconParser.Parse(text, sourceName);
+        var lines = text.Split('\n');
+        var values = new List<(List<string> Path, HoconValue Value)>();
+        Collect(defaults.Root, [], values);
+        var deepestOnLine = values
+            .GroupBy(v => v.Value.Origin.Line)
+            .ToDictionary(g => g.Key, g => g.MaxBy(v => v.Path.Count).Path);
+        var settings = new Dictionary<string, SettingSchema>(StringComparer.Ordinal);
+        foreach (var (path, value) in values)
+        {
+            var annotations = deepestOnLine[value.Origin.Line] == path
+                ? ReadAnnotations(lines, value.Origin)
+                : [];
+            var rendered = ConfigPath.Render(path);
+            settings[rendered] = Build(rendered, value, annotations, sourceName);
+        }
+
+        return new ConfigSchema(defaults, settings);
+    }
+
+    /// <summary>Every problem of <paramref name="config"/>: unknown keys, wrong types, values outside an enum.</summary>
+    public IReadOnlyList<ConfigProblem> Validate(Config config)
+    {
+        var problems = new List<ConfigProblem>();
+        CheckObject(config.Root, [], problems);
+        return problems;
+    }
+
+    private void CheckObject(HoconObject obj, List<string> path, List<ConfigProblem> problems)
+    {
+        foreach (var key in obj.Keys)
+        {
+            List<string> childPath = [.. path, key];
+            var rendered = ConfigPath.Render(childPath);
+            if (settings.TryGetValue(rendered, out var setting))
+            {
+                CheckValue(obj[key], setting, childPath, problems);
+            }
+            else
+            {
+                ReportUnknown(obj[key], childPath, problems);
+            }
+        }
+    }
+
+    private void CheckValue(HoconValue value, SettingSchema setting, List<string> path, List<ConfigProblem> problems)
+    {
+        if (!Matches(value, setting.Type))
+        {
+            problems.Add(new(setting.Path, $"expected {Expected(setting.Type)}, found {value.Describe()}", value.Origin.ToString()));
+            return;
+        }
+
+        if (value is HoconObject obj && !setting.IsMap)
+        {
+            CheckObject(obj, path, problems);
+        }
+        else if (value is HoconList list)
+        {
+            for (var i = 0; i < list.Items.Count; i++)
+            {
+                var item = list.Items[i];
+                if (!Matches(item, setting.ElementType))
+                {
+                    problems.Add(new($"{setting.Path}[{i}]", $"expected {Expected(setting.ElementType)}, found {item.Describe()}", item.Origin.ToString()));
+                }
+            }
+        }
+        else if (setting.AllowedValues is { } allowed && value is HoconScalar scalar && !allowed.Contains(scalar.Text, StringComparer.Ordinal))
+        {
+            var nearest = Levenshtein.Nearest(scalar.Text, allowed);
+            var hint = nearest is null ? "" : $"; did you mean {nearest}?";
+            problems.Add(new(setting.Path, $"invalid value \"{scalar.Text}\"; expected one of {string.Join(", ", allowed)}{hint}", value.Origin.ToString()));
+        }
+    }
+
+    private void ReportUnknown(HoconValue value, List<string> path, List<ConfigProblem> problems)
+    {
+        if (value is HoconObject obj && obj.Count > 0)
+        {
+            foreach (var key in obj.Keys)
+            {
+                ReportUnknown(obj[key], [.. path, key], problems);
+            }
+
+            return;
+        }
+
+        var rendered = ConfigPath.Render(path);
+        var nearest = Levenshtein.Nearest(rendered, settings.Keys);
+        var hint = nearest is null ? "" : $"; did you mean {nearest}?";
+        problems.Add(new(rendered, $"unknown key {rendered}{hint}", value.Origin.ToString()));
+    }
+
+    private static bool Matches(HoconValue value, SettingType type) => type switch
+    {
+        SettingType.Any => true,
+        SettingType.List => value is HoconList,
+        SettingType.Object => value is HoconObject,
+        _ when value is not HoconScalar { ScalarKind: not HoconValueKind.Null } s => false,
+        SettingType.Number => double.TryParse(((HoconScalar)value).Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d),
+        SettingType.Integer => long.TryParse(((HoconScalar)value).Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _),
+        SettingType.Boolean => ConfigUnits.TryParseBoolean(((HoconScalar)value).Text, out _),
+        SettingType.Duration => ConfigUnits.TryParseDuration(((HoconScalar)value).Text, out _),
+        SettingType.Size => ConfigUnits.TryParseBytes(((HoconScalar)value).Text, out _),
+        _ => true,
+    };
+
+    private static string Expected(SettingType type) => type switch
+    {
+        SettingType.String => "a string",
+        SettingType.Number => "a number",
+        SettingType.Integer => "a whole number",
+        SettingType.Boolean => "a boolean (on/off, true/false, yes/no)",
+        SettingType.Duration => "a duration such as 2s, 500ms or 1 minute",
+        SettingType.Size => "a size such as 512, 64k or 1MiB",
+        SettingType.List => "a list",
+        SettingType.Object => "an object",
+        _ => "any value",
+    };
+
+    private static SettingSchema Build(string path, HoconValue value, List<(string Name, string Argument, int Line)> annotations, string source)
+    {
+        var setting = new SettingSchema(path, Infer(value),
+            ElementType: value is HoconList list ? (list.Items.Count > 0 ? Infer(list.Items[0]) : SettingType.String) : SettingType.Any);
+        foreach (var (name, argument, line) in annotations)
+        {
+            setting = name switch
+            {
+                "enum" => setting with { AllowedValues = argument.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) },
+                "map" when value is HoconObject => setting with { IsMap = true },
+                "type" when Enum.TryParse<SettingType>(argument, ignoreCase: true, out var type) => setting with { Type = type },
+                _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
+            };
+        }
+
+        return setting;
+    }
+
+    private static SettingType Infer(HoconValue value)
+    {
+        if (value is HoconObject)
+        {
+            return SettingType.Object;
+        }
+
+        if (value is HoconList)
+        {
+            return SettingType.List;
+        }
+
+        var scalar = (HoconScalar)value;
+        return scalar.ScalarKind switch
+        {
+            HoconValueKind.Null => SettingType.Any,
+            HoconValueKind.Boolean => SettingType.Boolean,
+            HoconValueKind.Number => scalar.Text.Any(c => c is '.' or 'e' or 'E') ? SettingType.Number : SettingType.Integer,
+            _ when ConfigUnits.TryParseBoolean(scalar.Text, out _) => SettingType.Boolean,
+            _ when ConfigUnits.HasUnit(scalar.Text) && ConfigUnits.TryParseDuration(scalar.Text, out _) => SettingType.Duration,
+            _ when ConfigUnits.HasUnit(scalar.Text) && ConfigUnits.TryParseBytes(scalar.Text, out _) => SettingType.Size,
+            _ => SettingType.String,
+        };
+    }
+
+    private static List<(string Name, string Argument, int Line)> ReadAnnotations(string[] lines, ConfigOrigin origin)
+    {
+        var found = new List<(string, string, int)>();
+        for (var i = origin.Line - 2; i >= 0; i--)
+        {
+            var line = lines[i].Trim();
+            var body = line.StartsWith('#') ? line[1..] : line.StartsWith("//", StringComparison.Ordinal) ? line[2..] : null;
+            if (body is null)
+            {
+                break;
+            }
+
+            body = body.Trim();
+            if (body.StartsWith('@'))
+            {
+                var space = body.IndexOf(' ', StringComparison.Ordinal);
+                found.Add(space < 0 ? (body[1..], "", i + 1) : (body[1..space], body[(space + 1)..].Trim(), i + 1));
+            }
+        }
+
+        return found;
+    }
+
+    private static void Collect(HoconObject obj, List<string> path, List<(List<string>, HoconValue)> into)
+    {
+        foreach (var key in obj.Keys)
+        {
+            List<string> childPath = [.. path, key];
+            into.Add((childPath, obj[key]));
+            if (obj[key] is HoconObject child)
+            {
+                Collect(child, childPath, into);
+            }
+        }
+    }
+}

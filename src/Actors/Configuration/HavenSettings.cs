@@ -1,0 +1,138 @@
+using System.Collections.Immutable;
+
+namespace Haven.Actors.Configuration;
+
+public enum ClusterTransportKind
+{
+    Simulated,
+    Corosync,
+}
+
+public enum JournalProviderKind
+{
+    Sqlite,
+    PostgreSql,
+    Memory,
+}
+
+/// <summary>Log levels as reference.conf names them (Serilog's names).</summary>
+public enum HavenLogLevel
+{
+    Verbose,
+    Debug,
+    Information,
+    Warning,
+    Error,
+    Fatal,
+}
+
+public enum LogFormat
+{
+    Text,
+    Json,
+}
+
+public enum SplitBrainStrategyKind
+{
+    KeepMajority,
+    StaticQuorum,
+    KeepOldest,
+    KeepReferee,
+    DownAll,
+    VoteQuorum,
+}
+
+/// <summary><c>haven.cluster</c>. <see cref="NodeName"/> "" means the machine's host name.</summary>
+public sealed record ClusterSettings(string Name, string NodeName, ClusterTransportKind Transport)
+{
+    public string EffectiveNodeName(string hostName) => NodeName.Length > 0 ? NodeName : hostName;
+}
+
+/// <summary><c>haven.journal</c>.</summary>
+public sealed record JournalSettings(JournalProviderKind Provider, string SqlitePath, string PostgreSqlConnectionString);
+
+/// <summary><c>haven.control</c>.</summary>
+public sealed record ControlSettings(string Socket);
+
+/// <summary><c>haven.logging</c>. <see cref="FilePath"/> is null when no log file is wanted.</summary>
+public sealed record LoggingSettings(HavenLogLevel Level, bool Console, LogFormat Format, string? FilePath);
+
+/// <summary><c>haven.split-brain-resolver</c>.</summary>
+public sealed record SplitBrainResolverSettings(
+    SplitBrainStrategyKind ActiveStrategy,
+    TimeSpan StableAfter,
+    bool DownAllWhenUnstable,
+    int StaticQuorumSize,
+    string KeepRefereeNode,
+    bool KeepOldestDownIfAlone);
+
+/// <summary><c>haven.heuristics</c>.</summary>
+public sealed record HeuristicsSettings(bool Enabled, ImmutableArray<string> Addresses, TimeSpan Interval, TimeSpan Timeout);
+
+/// <summary>Every Haven setting, typed. Build with <see cref="From"/> after <see cref="HavenConfig.Validate"/> passed.</summary>
+public sealed record HavenSettings(
+    ClusterSettings Cluster,
+    JournalSettings Journal,
+    ControlSettings Control,
+    LoggingSettings Logging,
+    SplitBrainResolverSettings SplitBrainResolver,
+    HeuristicsSettings Heuristics)
+{
+    /// <summary>
+    /// Reads the settings, with <see cref="HavenConfig.Reference"/> under <paramref name="config"/>
+    /// for anything it lacks. Throws <see cref="ConfigException"/> (path and origin) on a bad value.
+    /// </summary>
+    public static HavenSettings From(Config config)
+    {
+        var c = config.WithFallback(HavenConfig.Reference);
+        const string Sbr = "haven.split-brain-resolver";
+        var logFile = c.GetString("haven.logging.file.path");
+        return new HavenSettings(
+            new ClusterSettings(
+                c.GetString("haven.cluster.name"),
+                c.GetString("haven.cluster.node-name"),
+                Enum<ClusterTransportKind>(c, "haven.cluster.transport")),
+            new JournalSettings(
+                Enum<JournalProviderKind>(c, "haven.journal.provider"),
+                c.GetString("haven.journal.sqlite.path"),
+                c.GetString("haven.journal.postgresql.connection-string")),
+            new ControlSettings(c.GetString("haven.control.socket")),
+            new LoggingSettings(
+                Enum<HavenLogLevel>(c, "haven.logging.level"),
+                c.GetBoolean("haven.logging.console"),
+                Enum<LogFormat>(c, "haven.logging.format"),
+                logFile.Length > 0 ? logFile : null),
+            new SplitBrainResolverSettings(
+                Enum<SplitBrainStrategyKind>(c, $"{Sbr}.active-strategy"),
+                c.GetDuration($"{Sbr}.stable-after"),
+                c.GetBoolean($"{Sbr}.down-all-when-unstable"),
+                c.GetInt($"{Sbr}.static-quorum.quorum-size"),
+                c.GetString($"{Sbr}.keep-referee.node"),
+                c.GetBoolean($"{Sbr}.keep-oldest.down-if-alone")),
+            new HeuristicsSettings(
+                c.GetBoolean("haven.heuristics.enabled"),
+                [.. c.GetStringList("haven.heuristics.addresses")],
+                c.GetDuration("haven.heuristics.interval"),
+                c.GetDuration("haven.heuristics.timeout")));
+    }
+
+    /// <summary>Kebab-case words map onto enum members: keep-majority → KeepMajority, postgresql → PostgreSql.</summary>
+    private static T Enum<T>(Config config, string path)
+        where T : struct, Enum
+    {
+        var text = config.GetString(path);
+        var name = text.Replace("-", "", StringComparison.Ordinal);
+        foreach (var value in System.Enum.GetValues<T>())
+        {
+            if (string.Equals(value.ToString(), name, StringComparison.OrdinalIgnoreCase) && !text.Any(char.IsUpper))
+            {
+                return value;
+            }
+        }
+
+        var allowed = HavenConfig.Schema.Settings.TryGetValue(path, out var setting) && setting.AllowedValues is { } words
+            ? words
+            : System.Enum.GetNames<T>();
+        throw new ConfigException(path, config.Origin(path), $"invalid value \"{text}\"; expected one of {string.Join(", ", allowed)}");
+    }
+}
