@@ -1,0 +1,93 @@
+using Haven.Actors.Membership;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>A node's state in the cluster state machine (see <see cref="ClusterState"/> for the transitions).</summary>
+public enum NodeState
+{
+    Joining,
+    Up,
+    Unreachable,
+    Down,
+    Fenced,
+    Leaving,
+    Left,
+    Standby,
+    Maintenance,
+    Unhealthy,
+}
+
+/// <summary>A fact that changes <see cref="ClusterState"/>; replicated in agreed order and journaled.</summary>
+public interface IClusterEvent;
+
+/// <summary>The node joined (or rejoined after being down, fenced or having left) the cluster.</summary>
+public sealed record NodeJoined(NodeId Node, string Name) : IClusterEvent;
+
+/// <summary>The node is a full member: joined, reachable again, or back from standby or maintenance.</summary>
+public sealed record NodeUp(NodeId Node) : IClusterEvent;
+
+/// <summary>The membership lost the node; the split-brain resolver has not decided yet.</summary>
+public sealed record NodeUnreachable(NodeId Node) : IClusterEvent;
+
+/// <summary>The node was downed (split-brain decision or operator); its resources wait for fencing.</summary>
+public sealed record NodeDown(NodeId Node, string Reason) : IClusterEvent;
+
+/// <summary>The node is known to be off without a tracked request (watchdog timeout, operator confirmation, POOL removal).</summary>
+public sealed record NodeFenced(NodeId Node, string Device) : IClusterEvent;
+
+/// <summary>The node is leaving cleanly: it releases what it holds, then <see cref="NodeLeft"/>.</summary>
+public sealed record NodeLeaving(NodeId Node) : IClusterEvent;
+
+/// <summary>The node left cleanly, holding nothing.</summary>
+public sealed record NodeLeft(NodeId Node) : IClusterEvent;
+
+/// <summary>The node is in standby: a member that takes no resources.</summary>
+public sealed record NodeStandby(NodeId Node) : IClusterEvent;
+
+/// <summary>The node is in maintenance: a member that is neither monitored nor given resources.</summary>
+public sealed record NodeMaintenance(NodeId Node) : IClusterEvent;
+
+/// <summary>The node's monitor failed (CTDB UNHEALTHY): its addresses and VMs fail over.</summary>
+public sealed record NodeUnhealthy(NodeId Node, string Reason) : IClusterEvent;
+
+/// <summary>The node's monitor passes again.</summary>
+public sealed record NodeHealthy(NodeId Node) : IClusterEvent;
+
+/// <summary>The node's side lost the split-brain decision: it demotes and acts on nothing until it rejoins.</summary>
+public sealed record PartitionDemoted(NodeId Node) : IClusterEvent;
+
+/// <summary>The designated coordinator changed (null: none, no member is eligible).</summary>
+public sealed record DcChanged(NodeId? Dc) : IClusterEvent;
+
+/// <summary>CTDB startrecovery: the coordinator begins a recovery (a new generation).</summary>
+public sealed record RecoveryStarted(NodeId Coordinator) : IClusterEvent;
+
+/// <summary>CTDB recovered: the recovery finished.</summary>
+public sealed record RecoveryCompleted : IClusterEvent;
+
+/// <summary>CTDB releaseip: the node no longer holds the address.</summary>
+public sealed record IpReleased(string Interface, string Ip, int Mask, NodeId Node) : IClusterEvent;
+
+/// <summary>CTDB takeip: the node holds the address.</summary>
+public sealed record IpTaken(string Interface, string Ip, int Mask, NodeId Node) : IClusterEvent;
+
+/// <summary>CTDB ipreallocated: an address reallocation round finished.</summary>
+public sealed record IpReallocated : IClusterEvent;
+
+/// <summary>The coordinator asked for the target to be fenced.</summary>
+public sealed record FenceRequested(NodeId Target, NodeId RequestedBy, string Reason) : IClusterEvent;
+
+/// <summary>The fence device confirmed the target is off: the target becomes <see cref="NodeState.Fenced"/>.</summary>
+public sealed record FenceSucceeded(NodeId Target, string Device) : IClusterEvent;
+
+/// <summary>Fencing the target failed; the request is closed and may be retried.</summary>
+public sealed record FenceFailed(NodeId Target, string Reason) : IClusterEvent;
+
+/// <summary>Thrown by <see cref="ClusterState.Apply"/> for an event that the state does not allow.</summary>
+public sealed class ClusterEventRejectedException(IClusterEvent clusterEvent, string reason)
+    : InvalidOperationException($"{clusterEvent.GetType().Name} rejected: {reason}")
+{
+    public IClusterEvent Event { get; } = clusterEvent;
+
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Sockets;
+using Haven.Actors.Membership;
+
+namespace Haven.Actors.Cluster;
+
+public sealed partial record ClusterState
+{
+    private static readonly NodeState[] FromJoining = [NodeState.Down, NodeState.Fenced, NodeState.Left];
+    private static readonly NodeState[] ToUp = [NodeState.Joining, NodeState.Unreachable, NodeState.Standby, NodeState.Maintenance];
+    private static readonly NodeState[] ToUnreachable =
+        [NodeState.Joining, NodeState.Up, NodeState.Standby, NodeState.Maintenance, NodeState.Unhealthy, NodeState.Leaving];
+    private static readonly NodeState[] ToDown =
+        [NodeState.Joining, NodeState.Up, NodeState.Standby, NodeState.Maintenance, NodeState.Unhealthy, NodeState.Leaving, NodeState.Unreachable];
+    private static readonly NodeState[] ToFenced = [NodeState.Down, NodeState.Unreachable, NodeState.Unhealthy];
+    private static readonly NodeState[] ToLeaving =
+        [NodeState.Joining, NodeState.Up, NodeState.Standby, NodeState.Maintenance, NodeState.Unhealthy];
+    private static readonly NodeState[] ToLeft = [NodeState.Leaving];
+    private static readonly NodeState[] ToStandby = [NodeState.Up, NodeState.Maintenance, NodeState.Unhealthy];
+    private static readonly NodeState[] ToMaintenance = [NodeState.Up, NodeState.Standby, NodeState.Unhealthy];
+    private static readonly NodeState[] ToUnhealthy = [NodeState.Up, NodeState.Standby];
+    private static readonly NodeState[] ToHealthy = [NodeState.Unhealthy];
+
+    /// <summary>The next state, or null with the reason the event is rejected.</summary>
+    private (ClusterState? State, string? Reason) Transition(IClusterEvent clusterEvent) => clusterEvent switch
+    {
+        null => (null, "the event is null"),
+        NodeJoined e => Joined(e),
+        NodeUp e => Move(e.Node, ToUp, NodeState.Up, undemote: true),
+        NodeUnreachable e => Move(e.Node, ToUnreachable, NodeState.Unreachable),
+        NodeDown e => Move(e.Node, ToDown, NodeState.Down),
+        NodeFenced e => Fenced(e),
+        NodeLeaving e => Move(e.Node, ToLeaving, NodeState.Leaving),
+        NodeLeft e => Left(e),
+        NodeStandby e => Move(e.Node, ToStandby, NodeState.Standby),
+        NodeMaintenance e => Move(e.Node, ToMaintenance, NodeState.Maintenance),
+        NodeUnhealthy e => Move(e.Node, ToUnhealthy, NodeState.Unhealthy),
+        NodeHealthy e => Move(e.Node, ToHealthy, NodeState.Up),
+        PartitionDemoted e => Demote(e),
+        DcChanged e => ChangeDc(e),
+        RecoveryStarted e => StartRecovery(e),
+        RecoveryCompleted => RecoveryInProgress
+            ? (this with { RecoveryInProgress = false, Version = Version + 1 }, null)
+            : (null, "no recovery is in progress"),
+        IpTaken e => Take(e),
+        IpReleased e => Release(e),
+        IpReallocated => (this with { IpReallocations = IpReallocations + 1, Version = Version + 1 }, null),
+        FenceRequested e => RequestFence(e),
+        FenceSucceeded e => FenceDone(e),
+        FenceFailed e => FenceFailedFor(e),
+        _ => (null, $"unknown event type {clusterEvent.GetType().Name}"),
+    };
+
+    private (ClusterState?, string?) Joined(NodeJoined e)
+    {
+        if (e.Node.Value == 0) return (null, "node id 0 is not valid");
+        if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"node {e.Node} joined without a name");
+        if (Nodes.TryGetValue(e.Node, out var existing) && Array.IndexOf(FromJoining, existing.State) < 0)
+            return (null, $"node {e.Node} is {existing.State}; only an unknown, Down, Fenced or Left node can join");
+        var info = new NodeInfo(e.Node, e.Name, NodeState.Joining, NextJoinOrder, existing?.FenceFailures ?? 0);
+        return (this with
+        {
+            Nodes = Nodes.SetItem(e.Node, info),
+            NextJoinOrder = NextJoinOrder + 1,
+            Demoted = Demoted.Remove(e.Node),
+            Version = Version + 1,
+        }, null);
+    }
+
+    private (ClusterState?, string?) Move(NodeId node, NodeState[] allowedFrom, NodeState to, bool undemote = false)
+    {
+        if (!Nodes.TryGetValue(node, out var info)) return (null, $"node {node} is not known");
+        if (Array.IndexOf(allowedFrom, info.State) < 0)
+            return (null, $"node {node} cannot go from {info.State} to {to} (allowed from {string.Join(", ", allowedFrom)})");
+        return (this with
+        {
+            Nodes = Nodes.SetItem(node, info with { State = to }),
+            Demoted = undemote ? Demoted.Remove(node) : Demoted,
+            Version = Version + 1,
+        }, null);
+    }
+
+    /// <summary>Fencing confirmed outside a tracked request also closes any open request for the node.</summary>
+    private (ClusterState?, string?) Fenced(NodeFenced e)
+    {
+        var (moved, reason) = Move(e.Node, ToFenced, NodeState.Fenced);
+        return moved is null || !PendingFences.ContainsKey(e.Node)
+            ? (moved, reason)
+            : (moved with { PendingFences = PendingFences.Remove(e.Node) }, null);
+    }
+
+    private (ClusterState?, string?) Left(NodeLeft e)
+    {
+        foreach (var assignment in Ips.Values)
+            if (assignment.Node == e.Node)
+                return (null, $"node {e.Node} still holds {assignment.Ip}; it must release its addresses before it leaves");
+        return Move(e.Node, ToLeft, NodeState.Left);
+    }
+
+    private (ClusterState?, string?) Demote(PartitionDemoted e)
+    {
+        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"node {e.Node} is not known");
+        if (info.State is NodeState.Left or NodeState.Fenced) return (null, $"node {e.Node} is {info.State}; there is nothing to demote");
+        if (Demoted.Contains(e.Node)) return (null, $"node {e.Node} is already demoted");
+        return (this with { Demoted = Demoted.Add(e.Node), Version = Version + 1 }, null);
+    }
+
+    private (ClusterState?, string?) ChangeDc(DcChanged e)
+    {
+        if (e.Dc == Dc) return (null, $"the DC is already {(Dc is { } dc ? dc.ToString() : "none")}");
+        if (e.Dc is { } node)
+        {
+            if (!Nodes.TryGetValue(node, out var info)) return (null, $"node {node} is not known");
+            if (!IsActiveMember(info.State)) return (null, $"node {node} is {info.State}; the DC must be an active member");
+            if (Demoted.Contains(node)) return (null, $"node {node} is demoted; it cannot be the DC");
+        }
+        return (this with { Dc = e.Dc, Version = Version + 1 }, null);
+    }
+
+    private (ClusterState?, string?) StartRecovery(RecoveryStarted e)
+    {
+        if (RecoveryInProgress) return (null, $"recovery generation {RecoveryGeneration} is still in progress");
+        if (StateOf(e.Coordinator) != NodeState.Up) return (null, $"coordinator {e.Coordinator} is not an Up node");
+        return (this with
+        {
+            RecoveryGeneration = RecoveryGeneration + 1,
+            RecoveryInProgress = true,
+            RecoveryCoordinator = e.Coordinator,
+            Version = Version + 1,
+        }, null);
+    }
+
+    private (ClusterState?, string?) Take(IpTaken e)
+    {
+        if (CheckAddress(e.Interface, e.Ip, e.Mask, out var ip) is { } bad) return (null, bad);
+        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"node {e.Node} is not known");
+        if (info.State != NodeState.Up) return (null, $"node {e.Node} is {info.State}; only an Up node takes addresses");
+        if (Demoted.Contains(e.Node)) return (null, $"node {e.Node} is demoted; it takes nothing until it rejoins");
+        if (Ips.TryGetValue(ip, out var held))
+            return (null, held.Node == e.Node
+                ? $"node {e.Node} already holds {ip}"
+                : $"{ip} is held by node {held.Node}; it must be released first");
+        return (this with { Ips = Ips.Add(ip, new IpAssignment(e.Interface, ip, e.Mask, e.Node)), Version = Version + 1 }, null);
+    }
+
+    private (ClusterState?, string?) Release(IpReleased e)
+    {
+        if (CheckAddress(e.Interface, e.Ip, e.Mask, out var ip) is { } bad) return (null, bad);
+        if (!Ips.TryGetValue(ip, out var held)) return (null, $"{ip} is not held by any node");
+        if (held.Node != e.Node) return (null, $"{ip} is held by node {held.Node}, not node {e.Node}");
+        if (held.Interface != e.Interface) return (null, $"{ip} is on {held.Interface}, not {e.Interface}");
+        return (this with { Ips = Ips.Remove(ip), Version = Version + 1 }, null);
+    }
+
+    private (ClusterState?, string?) RequestFence(FenceRequested e)
+    {
+        if (!Nodes.TryGetValue(e.Target, out var target)) return (null, $"fence target {e.Target} is not known");
+        if (target.State is NodeState.Fenced or NodeState.Left) return (null, $"fence target {e.Target} is already {target.State}");
+        if (!Nodes.ContainsKey(e.RequestedBy)) return (null, $"fence requester {e.RequestedBy} is not known");
+        if (PendingFences.ContainsKey(e.Target)) return (null, $"a fence request for node {e.Target} is already open");
+        return (this with
+        {
+            PendingFences = PendingFences.Add(e.Target, new FenceRequest(e.Target, e.RequestedBy, e.Reason)),
+            Version = Version + 1,
+        }, null);
+    }
+
+    private (ClusterState?, string?) FenceDone(FenceSucceeded e)
+    {
+        if (!PendingFences.ContainsKey(e.Target)) return (null, $"no fence request for node {e.Target} is open");
+        var (moved, reason) = Move(e.Target, ToFenced, NodeState.Fenced);
+        if (moved is null) return (null, reason);
+        var info = moved.Nodes[e.Target];
+        return (moved with
+        {
+            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0 }),
+            PendingFences = PendingFences.Remove(e.Target),
+        }, null);
+    }
+
+    private (ClusterState?, string?) FenceFailedFor(FenceFailed e)
+    {
+        if (!PendingFences.ContainsKey(e.Target)) return (null, $"no fence request for node {e.Target} is open");
+        var info = Nodes[e.Target];
+        return (this with
+        {
+            Nodes = Nodes.SetItem(e.Target, info with { FenceFailures = info.FenceFailures + 1 }),
+            PendingFences = PendingFences.Remove(e.Target),
+            Version = Version + 1,
+        }, null);
+    }
+
+    private static string? CheckAddress(string iface, string ip, int mask, out string canonical)
+    {
+        canonical = ip;
+        if (string.IsNullOrWhiteSpace(iface) || iface.Length > 15 || iface.Any(c => c is '/' or ' ' or ':'))
+            return $"interface '{iface}' is not a valid interface name";
+        if (!IPAddress.TryParse(ip, out var address)) return $"'{ip}' is not an IP address";
+        var maxMask = address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32;
+        if (mask < 0 || mask > maxMask) return $"mask /{mask} is out of range for {ip} (0..{maxMask})";
+        canonical = address.ToString();
+        return null;
+    }
+}

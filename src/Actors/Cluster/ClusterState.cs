@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+using Haven.Actors.Membership;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>One node as the cluster state knows it. <see cref="JoinOrder"/> grows with every join (its age).</summary>
+public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0);
+
+/// <summary>A floating address held by a node; <see cref="Ip"/> is in canonical form.</summary>
+public sealed record IpAssignment(string Interface, string Ip, int Mask, NodeId Node);
+
+/// <summary>An open fence request.</summary>
+public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reason);
+
+/// <summary>
+/// The replicated cluster state: a pure function of the event stream. <see cref="Apply"/> returns the
+/// next state or throws <see cref="ClusterEventRejectedException"/>; <see cref="TryApply"/> and
+/// <see cref="Validate"/> report the reason instead. An event is never half applied. Equality compares
+/// contents, so the same events always give equal states.
+/// <para>Node transitions (event: from → to):</para>
+/// <list type="bullet">
+/// <item>NodeJoined: unknown, Down, Fenced, Left → Joining (ends a demotion of that node)</item>
+/// <item>NodeUp: Joining, Unreachable, Standby, Maintenance → Up (ends a demotion)</item>
+/// <item>NodeUnreachable: Joining, Up, Standby, Maintenance, Unhealthy, Leaving → Unreachable</item>
+/// <item>NodeDown: Joining, Up, Standby, Maintenance, Unhealthy, Leaving, Unreachable → Down</item>
+/// <item>NodeFenced, FenceSucceeded: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open request)</item>
+/// <item>NodeLeaving: Joining, Up, Standby, Maintenance, Unhealthy → Leaving</item>
+/// <item>NodeLeft: Leaving → Left, only once the node holds no address</item>
+/// <item>NodeStandby: Up, Maintenance, Unhealthy → Standby</item>
+/// <item>NodeMaintenance: Up, Standby, Unhealthy → Maintenance</item>
+/// <item>NodeUnhealthy: Up, Standby → Unhealthy; NodeHealthy: Unhealthy → Up</item>
+/// </list>
+/// Addresses: IpTaken needs an Up, undemoted node and an address nobody holds; IpReleased needs the
+/// address to be held by that node on that interface (the coordinator records releases for fenced nodes).
+/// </summary>
+public sealed partial record ClusterState
+{
+    public static readonly ClusterState Empty = new();
+
+    private ClusterState() { }
+
+    public ImmutableDictionary<NodeId, NodeInfo> Nodes { get; private init; } = ImmutableDictionary<NodeId, NodeInfo>.Empty;
+
+    /// <summary>The designated coordinator as last recorded by <see cref="DcChanged"/>.</summary>
+    public NodeId? Dc { get; private init; }
+
+    /// <summary>Nodes whose side lost a split-brain decision and that have not rejoined since.</summary>
+    public ImmutableHashSet<NodeId> Demoted { get; private init; } = ImmutableHashSet<NodeId>.Empty;
+
+    /// <summary>Floating addresses by canonical address.</summary>
+    public ImmutableDictionary<string, IpAssignment> Ips { get; private init; } = ImmutableDictionary<string, IpAssignment>.Empty;
+
+    public ImmutableDictionary<NodeId, FenceRequest> PendingFences { get; private init; } = ImmutableDictionary<NodeId, FenceRequest>.Empty;
+
+    /// <summary>Recovery generation: incremented by every <see cref="RecoveryStarted"/>.</summary>
+    public long RecoveryGeneration { get; private init; }
+
+    public bool RecoveryInProgress { get; private init; }
+
+    public NodeId? RecoveryCoordinator { get; private init; }
+
+    /// <summary>Completed address reallocation rounds (<see cref="IpReallocated"/>).</summary>
+    public long IpReallocations { get; private init; }
+
+    /// <summary>The join order the next joining node gets.</summary>
+    public long NextJoinOrder { get; private init; } = 1;
+
+    /// <summary>Events applied so far.</summary>
+    public long Version { get; private init; }
+
+    /// <summary>States in which a node is a member of this partition and may coordinate.</summary>
+    public static bool IsActiveMember(NodeState state) =>
+        state is NodeState.Up or NodeState.Standby or NodeState.Maintenance or NodeState.Unhealthy;
+
+    /// <summary>Members of the primary (this, undemoted) partition: active members not demoted, by id.</summary>
+    public IEnumerable<NodeId> PrimaryPartition =>
+        Nodes.Values.Where(n => IsActiveMember(n.State) && !Demoted.Contains(n.Id)).Select(n => n.Id).Order();
+
+    /// <summary>The DC this state implies: the lowest node id of the primary partition, or null.</summary>
+    public NodeId? ExpectedDc => DesignatedCoordinator.Select(PrimaryPartition);
+
+    public NodeState? StateOf(NodeId node) => Nodes.TryGetValue(node, out var info) ? info.State : null;
+
+    /// <summary>The addresses the node holds, by address.</summary>
+    public IEnumerable<IpAssignment> IpsOf(NodeId node) => Ips.Values.Where(a => a.Node == node).OrderBy(a => a.Ip, StringComparer.Ordinal);
+
+    /// <summary>Null when the event may be applied, else why not.</summary>
+    public string? Validate(IClusterEvent clusterEvent) => Transition(clusterEvent).Reason;
+
+    public bool TryApply(IClusterEvent clusterEvent, out ClusterState next, out string? reason)
+    {
+        var (state, why) = Transition(clusterEvent);
+        next = state ?? this;
+        reason = why;
+        return state is not null;
+    }
+
+    public ClusterState Apply(IClusterEvent clusterEvent)
+    {
+        var (state, reason) = Transition(clusterEvent);
+        return state ?? throw new ClusterEventRejectedException(clusterEvent, reason!);
+    }
+
+    /// <summary>Applies events in order; throws on the first rejected one.</summary>
+    public ClusterState ApplyAll(IEnumerable<IClusterEvent> events)
+    {
+        var state = this;
+        foreach (var e in events) state = state.Apply(e);
+        return state;
+    }
+
+    public bool Equals(ClusterState? other) =>
+        other is not null
+        && Version == other.Version
+        && Dc == other.Dc
+        && RecoveryGeneration == other.RecoveryGeneration
+        && RecoveryInProgress == other.RecoveryInProgress
+        && RecoveryCoordinator == other.RecoveryCoordinator
+        && IpReallocations == other.IpReallocations
+        && NextJoinOrder == other.NextJoinOrder
+        && Demoted.SetEquals(other.Demoted)
+        && SameContents(Nodes, other.Nodes)
+        && SameContents(Ips, other.Ips)
+        && SameContents(PendingFences, other.PendingFences);
+
+    public override int GetHashCode() => HashCode.Combine(Version, Dc, Nodes.Count, Ips.Count, RecoveryGeneration);
+
+    private static bool SameContents<TKey, TValue>(ImmutableDictionary<TKey, TValue> a, ImmutableDictionary<TKey, TValue> b)
+        where TKey : notnull
+    {
+        if (ReferenceEquals(a, b)) return true;
+        if (a.Count != b.Count) return false;
+        foreach (var (key, value) in a)
+            if (!b.TryGetValue(key, out var other) || !EqualityComparer<TValue>.Default.Equals(value, other))
+                return false;
+        return true;
+    }
+}
+
+/// <summary>The designated coordinator rule: the lowest node id of the primary partition. No election.</summary>
+public static class DesignatedCoordinator
+{
+    public static NodeId? Select(IEnumerable<NodeId> primaryPartition)
+    {
+        NodeId? lowest = null;
+        foreach (var node in primaryPartition)
+            if (lowest is null || node < lowest.Value) lowest = node;
+        return lowest;
+    }
+}
