@@ -42,7 +42,7 @@ public abstract class SqlJournal : IJournal, IAsyncDisposable
         command.Add("@max", max);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            yield return SqlRows.ReadJournalEntry(reader);
+            yield return SqlRows.ReadJournalEntry(reader, persistenceId);
     }
 
     public async IAsyncEnumerable<JournalEntry> ReadAllAsync(long afterOrdering, long max = long.MaxValue,
