@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Haven.Actors.Persistence;
 
@@ -6,10 +5,10 @@ namespace Haven.Adapters.Persistence;
 
 /// <summary>
 /// The SQL that SQLite and PostgreSQL share: range reads, ReadAll, highest sequence number (kept in
-/// <c>journal_metadata</c> so it survives deletes), delete-to and count. Subclasses supply connections
-/// and the batch write, which differs per engine.
+/// <c>journal_metadata</c> so it survives deletes), delete-to and count. Subclasses supply the batch
+/// write, which differs per engine.
 /// </summary>
-public abstract class SqlJournal : IJournal, IAsyncDisposable
+public abstract class SqlJournal(ISqlConnections connections) : IJournal, IAsyncDisposable
 {
     private const string ReadRangeSql =
         $"SELECT {SqlRows.JournalColumns} FROM journal WHERE persistence_id = @pid AND sequence_nr >= @from AND sequence_nr <= @to ORDER BY sequence_nr LIMIT @max";
@@ -22,69 +21,53 @@ public abstract class SqlJournal : IJournal, IAsyncDisposable
     private const string DeleteToSql = "DELETE FROM journal WHERE persistence_id = @pid AND sequence_nr <= @to";
     private const string CountSql = "SELECT COUNT(*) FROM journal";
 
-    /// <summary>Opens a connection for a read or a small write; disposed by the caller.</summary>
-    protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+    protected ISqlConnections Connections { get; } = connections;
 
     public abstract Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default);
 
-    public abstract ValueTask DisposeAsync();
+    public virtual ValueTask DisposeAsync() => Connections.DisposeAsync();
 
-    public async IAsyncEnumerable<JournalEntry> ReadAsync(string persistenceId, long fromSequenceNr, long toSequenceNr,
-        long max = long.MaxValue, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<JournalEntry> ReadAsync(string persistenceId, long fromSequenceNr, long toSequenceNr,
+        long max = long.MaxValue, CancellationToken cancellationToken = default)
     {
         JournalBatch.CheckRead(persistenceId, max);
-        if (max == 0 || toSequenceNr < fromSequenceNr) yield break;
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlRows.Command(connection, ReadRangeSql);
-        command.Add("@pid", persistenceId);
-        command.Add("@from", fromSequenceNr);
-        command.Add("@to", toSequenceNr);
-        command.Add("@max", max);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            yield return SqlRows.ReadJournalEntry(reader, persistenceId);
+        return max == 0 || toSequenceNr < fromSequenceNr
+            ? AsyncEnumerable.Empty<JournalEntry>()
+            : Query(ReadRangeSql, persistenceId, cancellationToken,
+                ("@pid", persistenceId), ("@from", fromSequenceNr), ("@to", toSequenceNr), ("@max", max));
     }
 
-    public async IAsyncEnumerable<JournalEntry> ReadAllAsync(long afterOrdering, long max = long.MaxValue,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<JournalEntry> ReadAllAsync(long afterOrdering, long max = long.MaxValue,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(max);
-        if (max == 0) yield break;
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlRows.Command(connection, ReadAllSql);
-        command.Add("@after", afterOrdering);
-        command.Add("@max", max);
+        return max == 0
+            ? AsyncEnumerable.Empty<JournalEntry>()
+            : Query(ReadAllSql, null, cancellationToken, ("@after", afterOrdering), ("@max", max));
+    }
+
+    public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(persistenceId);
+        return Connections.ScalarLongAsync(HighestSql, cancellationToken, ("@pid", persistenceId));
+    }
+
+    public Task DeleteToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(persistenceId);
+        return Connections.ExecuteAsync(DeleteToSql, cancellationToken, ("@pid", persistenceId), ("@to", toSequenceNr));
+    }
+
+    public Task<long> CountAsync(CancellationToken cancellationToken = default) =>
+        Connections.ScalarLongAsync(CountSql, cancellationToken);
+
+    private async IAsyncEnumerable<JournalEntry> Query(string sql, string? knownPersistenceId,
+        [EnumeratorCancellation] CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await Connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = SqlStatements.Prepare(connection, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            yield return SqlRows.ReadJournalEntry(reader);
+            yield return SqlRows.ReadJournalEntry(reader, knownPersistenceId);
     }
-
-    public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(persistenceId);
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlRows.Command(connection, HighestSql);
-        command.Add("@pid", persistenceId);
-        return ToLong(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
-    }
-
-    public async Task DeleteToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(persistenceId);
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlRows.Command(connection, DeleteToSql);
-        command.Add("@pid", persistenceId);
-        command.Add("@to", toSequenceNr);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlRows.Command(connection, CountSql);
-        return ToLong(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
-    }
-
-    /// <summary>A scalar that may be NULL or missing (no row) as a long; 0 for none.</summary>
-    protected static long ToLong(object? scalar) => scalar is null or DBNull ? 0 : Convert.ToInt64(scalar, System.Globalization.CultureInfo.InvariantCulture);
 }

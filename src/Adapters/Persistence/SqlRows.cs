@@ -38,23 +38,6 @@ internal static class SqlRows
 
     public static IReadOnlyList<string> DecodeTags(string json) =>
         JsonSerializer.Deserialize(json, SqlJson.Default.StringArray) ?? [];
-
-    public static DbCommand Command(DbConnection connection, string sql, DbTransaction? transaction = null)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        return command;
-    }
-
-    public static DbParameter Add(this DbCommand command, string name, object? value)
-    {
-        var p = command.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value ?? DBNull.Value;
-        command.Parameters.Add(p);
-        return p;
-    }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]

@@ -5,38 +5,13 @@ namespace Haven.Adapters.Tests.Persistence;
 
 /// <summary>
 /// The contract every <see cref="IJournal"/> passes (in the spirit of Akka's persistence TCK). A subclass
-/// supplies <see cref="OpenAsync"/> (open, or reopen after <see cref="CloseAsync"/>, the same store).
+/// supplies OpenAsync (open, or reopen after a close, the same store).
 /// </summary>
-public abstract class JournalContractTests : IAsyncLifetime
+public abstract class JournalContractTests : StoreContractBase<IJournal>
 {
     protected static readonly DateTimeOffset T0 = new(2026, 3, 4, 5, 6, 7, 890, TimeSpan.Zero);
-    private IJournal? _journal;
 
-    protected IJournal Journal => _journal ?? throw new InvalidOperationException("journal not open");
-
-    protected abstract Task<IJournal> OpenAsync();
-
-    protected virtual async Task CloseAsync(IJournal journal)
-    {
-        if (journal is IAsyncDisposable d) await d.DisposeAsync();
-    }
-
-    /// <summary>Removes what the store left behind (files, schemas) after the journal was closed.</summary>
-    protected virtual Task CleanupAsync() => Task.CompletedTask;
-
-    public async Task InitializeAsync() => _journal = await OpenAsync();
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            if (_journal is not null) await CloseAsync(_journal);
-        }
-        finally
-        {
-            await CleanupAsync();
-        }
-    }
+    protected IJournal Journal => Store;
 
     protected static JournalEntry Entry(string pid, long seq, string manifest = "test.event.v1", string? payload = null,
         IReadOnlyList<string>? tags = null, DateTimeOffset? timestamp = null) =>
@@ -258,9 +233,7 @@ public abstract class JournalContractTests : IAsyncLifetime
         await Journal.WriteAsync([Entry("b", 1, tags: ["t"])]);
         await Journal.DeleteToAsync("a", 4);
         var before = await ReadAll();
-        await CloseAsync(Journal);
-        _journal = null;
-        _journal = await OpenAsync();
+        await ReopenAsync();
         Assert.Equal(4, await Journal.ReadHighestSequenceNrAsync("a"));
         Assert.Equal(1, await Journal.CountAsync());
         var after = await ReadAll();

@@ -43,8 +43,7 @@ public sealed class PostgresJournalTests(PostgresServerFixture server)
     [Fact]
     public async Task WriteAsync_TwoJournalsRaceOnOneIdAfterDelete_NeverCreateAGapOrDuplicate()
     {
-        var connectionString = await server.CreateSchemaAsync();
-        await PostgresSchema.MigrateAsync(connectionString);
+        var connectionString = await server.CreateMigratedSchemaAsync();
         await using var first = await PostgresJournal.OpenAsync(connectionString);
         await using var second = await PostgresJournal.OpenAsync(connectionString);
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

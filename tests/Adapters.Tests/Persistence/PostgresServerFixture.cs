@@ -36,17 +36,26 @@ public sealed class PostgresServerFixture : IAsyncLifetime
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("the throwaway PostgreSQL server needs Debian's postgresql-15 on Linux");
-        foreach (var tool in new[] { "initdb", "pg_ctl", "postgres" })
-            if (!File.Exists(Path.Combine(BinDirectory, tool)))
-                throw new InvalidOperationException(
-                    $"PostgreSQL server binaries not found at {BinDirectory} (missing {tool}): apt-get install postgresql-15");
-        // The postgres user must be able to create the data folder and the socket inside the root folder.
-        File.SetUnixFileMode(_root, (UnixFileMode)0x1FF);
-        Port = FreePort();
-        await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
-        await RunAsync("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "30", "-o",
-            $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
-        _started = true;
+        try
+        {
+            foreach (var tool in new[] { "initdb", "pg_ctl", "postgres" })
+                if (!File.Exists(Path.Combine(BinDirectory, tool)))
+                    throw new InvalidOperationException(
+                        $"PostgreSQL server binaries not found at {BinDirectory} (missing {tool}): apt-get install postgresql-15");
+            // The postgres user must be able to create the data folder and the socket inside the root folder.
+            File.SetUnixFileMode(_root, (UnixFileMode)0x1FF);
+            Port = FreePort();
+            await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+            await RunAsync("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "30", "-o",
+                $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
+            _started = true;
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose initialization failed: clean up here.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A fresh schema for one test; the connection string sets it as the search path.</summary>
@@ -62,16 +71,25 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { SearchPath = schema, Pooling = true }.ToString();
     }
 
+    /// <summary>A fresh schema with the journal tables migrated into it.</summary>
+    public async Task<string> CreateMigratedSchemaAsync()
+    {
+        var connectionString = await CreateSchemaAsync();
+        await Haven.Adapters.Persistence.Postgres.PostgresSchema.MigrateAsync(connectionString);
+        return connectionString;
+    }
+
     public async Task DisposeAsync()
     {
         try
         {
             NpgsqlConnection.ClearAllPools();
-            if (_started) await RunAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "30", "stop"]);
+            if (_started || File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+                await RunAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "30", "stop"]);
         }
         finally
         {
-            Directory.Delete(_root, recursive: true);
+            if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
         }
     }
 

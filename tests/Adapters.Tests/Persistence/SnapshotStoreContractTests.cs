@@ -4,35 +4,9 @@ using Haven.Actors.Persistence;
 namespace Haven.Adapters.Tests.Persistence;
 
 /// <summary>The contract every <see cref="ISnapshotStore"/> passes.</summary>
-public abstract class SnapshotStoreContractTests : IAsyncLifetime
+public abstract class SnapshotStoreContractTests : StoreContractBase<ISnapshotStore>
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 4, 5, 6, 7, 890, TimeSpan.Zero);
-    private ISnapshotStore? _store;
-
-    protected ISnapshotStore Store => _store ?? throw new InvalidOperationException("store not open");
-
-    protected abstract Task<ISnapshotStore> OpenAsync();
-
-    protected virtual async Task CloseAsync(ISnapshotStore store)
-    {
-        if (store is IAsyncDisposable d) await d.DisposeAsync();
-    }
-
-    protected virtual Task CleanupAsync() => Task.CompletedTask;
-
-    public async Task InitializeAsync() => _store = await OpenAsync();
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            if (_store is not null) await CloseAsync(_store);
-        }
-        finally
-        {
-            await CleanupAsync();
-        }
-    }
 
     private static SnapshotEntry Snap(string pid, long seq, string state = "s") =>
         new(new SnapshotMetadata(pid, seq, T0.AddTicks(seq * 12345)), "test.state.v1", Encoding.UTF8.GetBytes($"{state}@{seq}"));
@@ -108,9 +82,7 @@ public abstract class SnapshotStoreContractTests : IAsyncLifetime
     public async Task Reopen_AfterClose_SnapshotsSurvive()
     {
         await Store.SaveAsync(Snap("a", 7));
-        await CloseAsync(Store);
-        _store = null;
-        _store = await OpenAsync();
+        await ReopenAsync();
         Assert.Equal("s@7", Text(await Store.LoadLatestAsync("a")));
     }
 }

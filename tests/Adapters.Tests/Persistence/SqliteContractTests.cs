@@ -3,12 +3,22 @@ using Haven.Adapters.Persistence.Sqlite;
 
 namespace Haven.Adapters.Tests.Persistence;
 
-/// <summary>A migrated SQLite file in its own temporary folder, removed afterwards.</summary>
+/// <summary>A SQLite file in its own temporary folder, removed afterwards.</summary>
 public sealed class TempSqliteFile : IDisposable
 {
+    private bool _migrated;
+
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("haven-sqlite-").FullName;
 
     public string Path => System.IO.Path.Combine(Directory, "journal.db");
+
+    /// <summary>The path, migrated on first use (the migration is the operator's explicit step).</summary>
+    public async Task<string> MigratedPathAsync()
+    {
+        if (!_migrated) await SqliteSchema.MigrateAsync(Path);
+        _migrated = true;
+        return Path;
+    }
 
     public void Dispose()
     {
@@ -20,37 +30,17 @@ public sealed class TempSqliteFile : IDisposable
 public sealed class SqliteJournalContractTests : JournalContractTests
 {
     private readonly TempSqliteFile _file = new();
-    private bool _migrated;
 
-    protected override async Task<IJournal> OpenAsync()
-    {
-        if (!_migrated) await SqliteSchema.MigrateAsync(_file.Path);
-        _migrated = true;
-        return await SqliteJournal.OpenAsync(_file.Path);
-    }
+    protected override async Task<IJournal> OpenAsync() => await SqliteJournal.OpenAsync(await _file.MigratedPathAsync());
 
-    protected override Task CleanupAsync()
-    {
-        _file.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override Task CleanupAsync() { _file.Dispose(); return Task.CompletedTask; }
 }
 
 public sealed class SqliteSnapshotStoreContractTests : SnapshotStoreContractTests
 {
     private readonly TempSqliteFile _file = new();
-    private bool _migrated;
 
-    protected override async Task<ISnapshotStore> OpenAsync()
-    {
-        if (!_migrated) await SqliteSchema.MigrateAsync(_file.Path);
-        _migrated = true;
-        return await SqliteSnapshotStore.OpenAsync(_file.Path);
-    }
+    protected override async Task<ISnapshotStore> OpenAsync() => await SqliteSnapshotStore.OpenAsync(await _file.MigratedPathAsync());
 
-    protected override Task CleanupAsync()
-    {
-        _file.Dispose();
-        return Task.CompletedTask;
-    }
+    protected override Task CleanupAsync() { _file.Dispose(); return Task.CompletedTask; }
 }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Haven.Actors.Persistence;
 using Npgsql;
 using NpgsqlTypes;
@@ -23,31 +22,20 @@ public sealed class PostgresJournal : SqlJournal
         "INSERT INTO journal_metadata (persistence_id, max_sequence_nr) SELECT * FROM unnest(@pids, @maxs) " +
         "ON CONFLICT (persistence_id) DO UPDATE SET max_sequence_nr = excluded.max_sequence_nr";
 
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly string _where;
+    private readonly PostgresConnections _connections;
 
-    private PostgresJournal(NpgsqlDataSource dataSource, string where)
-    {
-        _dataSource = dataSource;
-        _where = where;
-    }
+    private PostgresJournal(PostgresConnections connections) : base(connections) => _connections = connections;
 
     /// <summary>Opens the journal; a clear error names the database when it is unreachable or not migrated.</summary>
-    public static async Task<PostgresJournal> OpenAsync(string connectionString, CancellationToken cancellationToken = default)
-    {
-        var dataSource = await PostgresDatabase.OpenMigratedAsync(connectionString, cancellationToken).ConfigureAwait(false);
-        return new PostgresJournal(dataSource, PostgresDatabase.Describe(connectionString));
-    }
-
-    protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
-        await PostgresDatabase.Connect(_dataSource, _where, cancellationToken).ConfigureAwait(false);
+    public static async Task<PostgresJournal> OpenAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        new(await PostgresConnections.OpenMigratedAsync(connectionString, cancellationToken).ConfigureAwait(false));
 
     public override async Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
         var ranges = JournalBatch.Plan(entries);
         if (ranges.Count == 0) return;
         var pids = ranges.Select(r => r.PersistenceId).Order(StringComparer.Ordinal).ToArray();
-        await using var connection = await PostgresDatabase.Connect(_dataSource, _where, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _connections.OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -71,7 +59,7 @@ public sealed class PostgresJournal : SqlJournal
         catch (PostgresException ex) when (ex.SqlState == PostgresDatabase.UniqueViolation)
         {
             throw new JournalRejectedException(
-                $"batch rejected by journal {_where}: {ex.MessageText}; nothing was written", ex);
+                $"batch rejected by journal {_connections.Where}: {ex.MessageText}; nothing was written", ex);
         }
     }
 
@@ -115,6 +103,4 @@ public sealed class PostgresJournal : SqlJournal
 
     private static NpgsqlParameter Array(string name, NpgsqlDbType elementType, object values) =>
         new(name, NpgsqlDbType.Array | elementType) { Value = values };
-
-    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Haven.Actors.Persistence;
 using Microsoft.Data.Sqlite;
 
@@ -17,17 +16,15 @@ public sealed class SqliteJournal : SqlJournal
     private const int SqliteConstraint = 19;
 
     private readonly string _fullPath;
-    private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SqliteCommand _insert, _highest, _upsertHighest;
     private bool _disposed;
 
-    private SqliteJournal(string fullPath, string connectionString, SqliteConnection writer)
+    private SqliteJournal(SqliteConnections connections) : base(connections)
     {
-        _fullPath = fullPath;
-        _connectionString = connectionString;
-        _writer = writer;
+        _fullPath = connections.FullPath;
+        _writer = connections.Open();
         _insert = Prepare(InsertSql, "@pid", "@seq", "@manifest", "@payload", "@ts", "@tags");
         _highest = Prepare(HighestSql, "@pid");
         _upsertHighest = Prepare(UpsertHighestSql, "@pid", "@max");
@@ -37,22 +34,8 @@ public sealed class SqliteJournal : SqlJournal
     public string Path => _fullPath;
 
     /// <summary>Opens the journal in an existing, migrated database file; a clear error names the file otherwise.</summary>
-    public static Task<SqliteJournal> OpenAsync(string path, CancellationToken cancellationToken = default)
-    {
-        var fullPath = SqliteDatabase.FullPath(path);
-        SqliteDatabase.CheckExists(fullPath);
-        cancellationToken.ThrowIfCancellationRequested();
-        var connectionString = SqliteDatabase.ConnectionString(fullPath, SqliteOpenMode.ReadWrite);
-        var writer = SqliteDatabase.OpenMigrated(fullPath, connectionString);
-        return Task.FromResult(new SqliteJournal(fullPath, connectionString, writer));
-    }
-
-    protected override ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<DbConnection>(SqliteDatabase.Open(_fullPath, _connectionString));
-    }
+    public static Task<SqliteJournal> OpenAsync(string path, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new SqliteJournal(SqliteConnections.OpenMigrated(path, cancellationToken)));
 
     public override async Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
@@ -67,7 +50,7 @@ public sealed class SqliteJournal : SqlJournal
             foreach (var range in ranges)
             {
                 _highest.Parameters[0].Value = range.PersistenceId;
-                JournalBatch.CheckContinues(range, ToLong(_highest.ExecuteScalar()));
+                JournalBatch.CheckContinues(range, SqlStatements.ToLong(_highest.ExecuteScalar()));
             }
             foreach (var e in entries)
             {
@@ -116,6 +99,7 @@ public sealed class SqliteJournal : SqlJournal
             _upsertHighest.Dispose();
             SqliteConnection.ClearPool(_writer);
             _writer.Dispose();
+            await base.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -1,6 +1,3 @@
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
-
 namespace Haven.Adapters.Persistence.Sqlite;
 
 /// <summary>
@@ -9,42 +6,11 @@ namespace Haven.Adapters.Persistence.Sqlite;
 /// </summary>
 public sealed class SqliteSnapshotStore : SqlSnapshotStore
 {
-    private readonly string _fullPath;
-    private readonly string _connectionString;
-    private bool _disposed;
+    private SqliteSnapshotStore(SqliteConnections connections) : base(connections) => Path = connections.FullPath;
 
-    private SqliteSnapshotStore(string fullPath, string connectionString)
-    {
-        _fullPath = fullPath;
-        _connectionString = connectionString;
-    }
-
-    public string Path => _fullPath;
+    public string Path { get; }
 
     /// <summary>Opens the store; fails with a clear error naming the file when it is missing or not migrated.</summary>
-    public static Task<SqliteSnapshotStore> OpenAsync(string path, CancellationToken cancellationToken = default)
-    {
-        var fullPath = SqliteDatabase.FullPath(path);
-        SqliteDatabase.CheckExists(fullPath);
-        cancellationToken.ThrowIfCancellationRequested();
-        var connectionString = SqliteDatabase.ConnectionString(fullPath, SqliteOpenMode.ReadWrite);
-        using (SqliteDatabase.OpenMigrated(fullPath, connectionString)) { }
-        return Task.FromResult(new SqliteSnapshotStore(fullPath, connectionString));
-    }
-
-    protected override ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult<DbConnection>(SqliteDatabase.Open(_fullPath, _connectionString));
-    }
-
-    public override ValueTask DisposeAsync()
-    {
-        if (_disposed) return ValueTask.CompletedTask;
-        _disposed = true;
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-        return ValueTask.CompletedTask;
-    }
+    public static Task<SqliteSnapshotStore> OpenAsync(string path, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new SqliteSnapshotStore(SqliteConnections.OpenMigrated(path, cancellationToken)));
 }
