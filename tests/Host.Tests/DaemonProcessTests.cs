@@ -51,7 +51,7 @@ public class DaemonProcessTests
             lock (stderr) log = stderr.ToString();
             Assert.Contains("\"RenderedMessage\"", log); // JSON log format from the config
 
-            using var journal = new SqliteJournal(dir.File("journal.db"));
+            await using var journal = await SqliteJournal.OpenAsync(dir.File("journal.db"));
             var entries = new List<string>();
             await foreach (var e in journal.ReadAllAsync(0)) entries.Add(e.Manifest);
             Assert.Equal(["daemon.started.v1", "daemon.stopped.v1"], entries);

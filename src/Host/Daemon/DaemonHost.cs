@@ -17,14 +17,14 @@ internal static class DaemonHost
 {
     public static async Task<int> RunAsync(HavenSettings settings, string configPath, CancellationToken ct, Action<DaemonState>? started = null)
     {
-        var node = settings.Cluster.NodeName.Length > 0 ? settings.Cluster.NodeName : Environment.MachineName;
+        var node = settings.Cluster.EffectiveNodeName(Environment.MachineName);
         using var serilog = LoggingSetup.Create(settings.Logging, node);
         using var loggerFactory = new SerilogLoggerFactory(serilog);
         var log = loggerFactory.CreateLogger("Haven.Daemon");
 
         var socketPath = Path.GetFullPath(settings.Control.Socket);
         using var socketLock = PrepareSocket(socketPath);
-        using var journal = await JournalFactory.OpenAsync(settings.Journal, ct);
+        await using var journal = await JournalFactory.OpenAsync(settings.Journal, ct);
         var time = TimeProvider.System;
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
@@ -37,7 +37,7 @@ internal static class DaemonHost
         var app = builder.Build();
         ControlApi.Map(app, state);
 
-        var oldMask = FileGuards.SetUmask(0o077); // the socket file is born owner-only
+        var oldMask = FileGuards.SetUmask(0x3F); // umask 077: the socket file is born owner-only
         try
         {
             await app.StartAsync(ct);

@@ -6,15 +6,15 @@ using Haven.Adapters.Persistence.Sqlite;
 namespace Haven.Host.Daemon;
 
 /// <summary>The daemon's journal and snapshot store, opened from haven.journal, with its lock.</summary>
-internal sealed class JournalHandle(ObservableJournal journal, ISnapshotStore snapshots, string provider, string location, IDisposable? owned)
-    : IDisposable
+internal sealed class JournalHandle(ObservableJournal journal, ISnapshotStore snapshots, string provider, string location, Func<ValueTask>? close)
+    : IAsyncDisposable
 {
     public ObservableJournal Journal { get; } = journal;
     public ISnapshotStore Snapshots { get; } = snapshots;
     public string Provider { get; } = provider;
     public string Location { get; } = location;
 
-    public void Dispose() => owned?.Dispose();
+    public ValueTask DisposeAsync() => close?.Invoke() ?? ValueTask.CompletedTask;
 }
 
 internal static class JournalFactory
@@ -27,9 +27,9 @@ internal static class JournalFactory
     {
         switch (settings.Provider)
         {
-            case "memory":
+            case JournalProviderKind.Memory:
                 return new JournalHandle(new ObservableJournal(new InMemoryJournal()), new InMemorySnapshotStore(), "memory", "(in memory)", null);
-            case "sqlite":
+            case JournalProviderKind.Sqlite:
             {
                 var path = Path.GetFullPath(settings.SqlitePath);
                 var dir = Path.GetDirectoryName(path)!;
@@ -48,10 +48,14 @@ internal static class JournalFactory
                 try
                 {
                     await SqliteSchema.MigrateAsync(path, ct);
-                    var journal = new SqliteJournal(path);
-                    var snapshots = new SqliteSnapshotStore(path);
-                    return new JournalHandle(new ObservableJournal(journal), snapshots, "sqlite", path,
-                        new Disposables(journal as IDisposable, snapshots as IDisposable, lockFile));
+                    var journal = await SqliteJournal.OpenAsync(path, ct);
+                    var snapshots = await SqliteSnapshotStore.OpenAsync(path, ct);
+                    return new JournalHandle(new ObservableJournal(journal), snapshots, "sqlite", path, async () =>
+                    {
+                        await snapshots.DisposeAsync();
+                        await journal.DisposeAsync();
+                        await lockFile.DisposeAsync();
+                    });
                 }
                 catch (Exception e) when (e is not CliException and not OperationCanceledException)
                 {
@@ -59,19 +63,22 @@ internal static class JournalFactory
                     throw new CliException($"cannot open journal {path}: {e.Message}");
                 }
             }
-            case "postgresql":
+            case JournalProviderKind.PostgreSql:
             {
                 try
                 {
-                    await PostgresSchema.MigrateAsync(settings.PostgresConnectionString, ct);
-                    var journal = new PostgresJournal(settings.PostgresConnectionString);
-                    var snapshots = new PostgresSnapshotStore(settings.PostgresConnectionString);
-                    return new JournalHandle(new ObservableJournal(journal), snapshots, "postgresql", RedactedConnection(settings.PostgresConnectionString),
-                        new Disposables(journal as IDisposable, snapshots as IDisposable));
+                    await PostgresSchema.MigrateAsync(settings.PostgreSqlConnectionString, ct);
+                    var journal = await PostgresJournal.OpenAsync(settings.PostgreSqlConnectionString, ct);
+                    var snapshots = await PostgresSnapshotStore.OpenAsync(settings.PostgreSqlConnectionString, ct);
+                    return new JournalHandle(new ObservableJournal(journal), snapshots, "postgresql", RedactedConnection(settings.PostgreSqlConnectionString), async () =>
+                    {
+                        await snapshots.DisposeAsync();
+                        await journal.DisposeAsync();
+                    });
                 }
                 catch (Exception e) when (e is not CliException and not OperationCanceledException)
                 {
-                    throw new CliException($"cannot open the PostgreSQL journal at {RedactedConnection(settings.PostgresConnectionString)}: {e.Message}");
+                    throw new CliException($"cannot open the PostgreSQL journal at {RedactedConnection(settings.PostgreSqlConnectionString)}: {e.Message}");
                 }
             }
             default:
@@ -85,13 +92,5 @@ internal static class JournalFactory
         var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(p => !p.StartsWith("password", StringComparison.OrdinalIgnoreCase) && !p.StartsWith("pwd", StringComparison.OrdinalIgnoreCase));
         return string.Join(';', parts);
-    }
-
-    private sealed class Disposables(params IDisposable?[] items) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var d in items) d?.Dispose();
-        }
     }
 }
