@@ -69,7 +69,7 @@ public class DaemonTests
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(dir.DaemonConfig());
         using var cancel = new CancellationTokenSource();
-        var output = new LineWriter("probe.written.v1");
+        var output = new LineWriter();
         var follow = Haven.Host.Cli.HavenCli.RunAsync(["events", "--follow", "--socket", dir.File("haven.sock")], output, new StringWriter(), cancel.Token);
 
         await output.Seen("daemon.started.v1").WaitAsync(TimeSpan.FromSeconds(30));
@@ -155,7 +155,7 @@ public class DaemonTests
     }
 
     /// <summary>A TextWriter that signals when a line containing some text was written.</summary>
-    private sealed class LineWriter(params string[] _) : StringWriter
+    private sealed class LineWriter : StringWriter
     {
         private readonly object _gate = new();
         private readonly List<(string Text, TaskCompletionSource Signal)> _waits = [];

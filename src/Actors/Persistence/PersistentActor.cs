@@ -22,6 +22,7 @@ public abstract partial class PersistentActor : Actor
     private readonly List<(Type Type, Action<object> Handler)> _snapshotHandlers = [];
     private readonly Queue<PendingWrite> _writes = new();
     private bool _writeInFlight;
+    private bool _holdingCommands;
     private bool _recovering = true;
 
     protected PersistentActor(PersistenceServices services)
@@ -180,7 +181,7 @@ public abstract partial class PersistentActor : Actor
         {
             if (t.IsCompletedSuccessfully) ok();
             else failed(t.Exception?.GetBaseException() ?? new OperationCanceledException("cancelled"));
-        }, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }
 

@@ -25,43 +25,41 @@ internal static class FileGuards
     }
 
     /// <summary>
-    /// Takes an exclusive lock on PATH (created if needed) and writes our pid into it; the lock lives
-    /// as long as the returned handle. Throws a CliException naming the holder when another process has it.
+    /// Takes an exclusive open-file-description lock (fcntl F_OFD_SETLK) on PATH (created if needed) and writes our pid into it; the lock lives as
+    /// long as the returned handle. Throws a CliException naming the holder when another process has it.
     /// </summary>
     public static FileStream AcquireLock(string lockPath, string what)
     {
+        FileStream stream;
         try
         {
-            // On Unix, FileShare.None takes an advisory flock(LOCK_EX|LOCK_NB) on the file.
-            var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            var pid = System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n");
-            stream.Write(pid);
-            stream.Flush(flushToDisk: true);
-            return stream;
+            // .NET puts a shared flock on every file it opens (exclusive only for FileShare.None), so the pid
+            // stays readable; exclusivity comes from an OFD record lock, which also works within one process.
+            stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         }
-        catch (IOException) when (File.Exists(lockPath))
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
+            var reason = e is DirectoryNotFoundException ? $"directory {Path.GetDirectoryName(lockPath)} does not exist" : e.Message;
+            throw new CliException($"cannot create lock file {lockPath} for the {what}: {reason}");
+        }
+        var whole = new RecordLock { Type = WriteLock, Whence = 0, Start = 0, Length = 0 };
+        if (Fcntl(stream.SafeFileHandle.DangerousGetHandle().ToInt32(), OfdSetLock, ref whole) != 0)
+        {
+            stream.Dispose();
             var holder = TryReadPid(lockPath);
             throw new CliException($"another haven daemon{(holder is null ? "" : $" (pid {holder})")} holds the {what}: lock {lockPath} is taken");
         }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new CliException($"cannot create lock file {lockPath} for the {what}: {e.Message}");
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new CliException($"cannot create lock file {lockPath} for the {what}: directory {Path.GetDirectoryName(lockPath)} does not exist");
-        }
+        stream.SetLength(0);
+        stream.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
+        stream.Flush(flushToDisk: true);
+        return stream;
     }
 
     private static string? TryReadPid(string lockPath)
     {
         try
         {
-            using var s = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var r = new StreamReader(s);
-            var text = r.ReadToEnd().Trim();
+            var text = File.ReadAllText(lockPath).Trim();
             return text.Length > 0 && text.All(char.IsAsciiDigit) ? text : null;
         }
         catch (IOException)
@@ -69,6 +67,23 @@ internal static class FileGuards
             return null;
         }
     }
+
+    private const int OfdSetLock = 37; // F_OFD_SETLK: non-blocking
+    private const short WriteLock = 1; // F_WRLCK
+
+    /// <summary>struct flock on Linux x86_64/arm64 (sequential layout gives C's padding).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RecordLock
+    {
+        public short Type;
+        public short Whence;
+        public long Start;
+        public long Length;
+        public int Pid;
+    }
+
+    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int Fcntl(int fd, int command, ref RecordLock lockInfo);
 
     [DllImport("libc", EntryPoint = "umask")]
     private static extern uint NativeUmask(uint mask);
