@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Haven.Actors.Persistence;
+using Haven.Adapters.Persistence.Sqlite;
 using Haven.Host.Daemon;
 
 namespace Haven.Host.Tests;
@@ -143,6 +144,24 @@ public class DaemonTests
         Assert.Contains("journal", err);
         Assert.Contains(dir.File("plainfile/sub"), err);
         Assert.False(File.Exists(dir.File("haven.sock")));
+    }
+
+    [Fact]
+    public async Task Daemon_CorruptJournalRow_RefusesToStartNamingIdAndSequence()
+    {
+        using var dir = new TempDir();
+        var config = dir.DaemonConfig(node: "c1");
+        await SqliteSchema.MigrateAsync(dir.File("journal.db"));
+        await using (var journal = await SqliteJournal.OpenAsync(dir.File("journal.db")))
+        {
+            await journal.WriteAsync([new JournalEntry("daemon-c1", 1, "daemon.started.v1", "{\"node\": tru"u8.ToArray(), DateTimeOffset.UnixEpoch, [])]);
+        }
+        var (code, _, err) = await CliRunner.RunAsync("daemon", "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains("recovery of 'daemon-c1' failed at sequence number 1", err);
+        Assert.False(File.Exists(dir.File("haven.sock")));
+        await using var after = await SqliteJournal.OpenAsync(dir.File("journal.db"));
+        Assert.Equal(1, await after.CountAsync()); // nothing was added to a journal it cannot read
     }
 
     [Fact]

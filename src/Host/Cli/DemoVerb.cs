@@ -59,7 +59,7 @@ internal static class DemoVerb
             await stop.CancelAsync();
             var code = await daemon.WaitAsync(TimeSpan.FromSeconds(30), ct);
             Say(cli, code == ExitCodes.Success
-                ? $"Done. The journal survives the daemon: {Path.Combine(dir, "journal.db")}"
+                ? "Done: the daemon journaled its stop and exited cleanly."
                 : $"The daemon stopped with exit code {code}.");
             return code;
         }
