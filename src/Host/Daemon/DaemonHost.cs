@@ -75,17 +75,7 @@ internal static class DaemonHost
     private static FileStream PrepareSocket(string socketPath)
     {
         var dir = Path.GetDirectoryName(socketPath)!;
-        if (!Directory.Exists(dir))
-        {
-            try
-            {
-                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException($"cannot create control socket directory {dir}: {e.Message}");
-            }
-        }
+        FileGuards.EnsureDirectory(dir, "control socket");
         var lockFile = FileGuards.AcquireLock(socketPath + ".lock", $"control socket {socketPath}");
         TryDelete(socketPath); // we hold the lock, so whatever is there is stale
         return lockFile;

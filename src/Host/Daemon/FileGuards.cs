@@ -85,6 +85,20 @@ internal static class FileGuards
     [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static extern int Fcntl(int fd, int command, ref RecordLock lockInfo);
 
+    /// <summary>Creates DIR (mode 0700) when it does not exist; a clear CliException when it cannot.</summary>
+    public static void EnsureDirectory(string dir, string what)
+    {
+        if (Directory.Exists(dir)) return;
+        try
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot create {what} directory {dir}: {e.Message}");
+        }
+    }
+
     [DllImport("libc", EntryPoint = "umask")]
     private static extern uint NativeUmask(uint mask);
 

@@ -33,17 +33,7 @@ internal static class JournalFactory
             {
                 var path = Path.GetFullPath(settings.SqlitePath);
                 var dir = Path.GetDirectoryName(path)!;
-                if (!Directory.Exists(dir))
-                {
-                    try
-                    {
-                        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        throw new CliException($"cannot create journal directory {dir}: {e.Message}");
-                    }
-                }
+                FileGuards.EnsureDirectory(dir, "journal");
                 var lockFile = FileGuards.AcquireLock(path + ".lock", $"journal {path}");
                 try
                 {

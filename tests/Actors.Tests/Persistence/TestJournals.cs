@@ -28,24 +28,3 @@ internal sealed class BrokenJournal(IJournal inner, Exception failure) : Delegat
         return Task.FromException(failure);
     }
 }
-
-internal abstract class DelegatingJournal(IJournal inner) : IJournal
-{
-    protected IJournal Inner { get; } = inner;
-
-    public abstract Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default);
-
-    public IAsyncEnumerable<JournalEntry> ReadAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max = long.MaxValue, CancellationToken cancellationToken = default)
-        => Inner.ReadAsync(persistenceId, fromSequenceNr, toSequenceNr, max, cancellationToken);
-
-    public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default)
-        => Inner.ReadHighestSequenceNrAsync(persistenceId, cancellationToken);
-
-    public Task DeleteToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
-        => Inner.DeleteToAsync(persistenceId, toSequenceNr, cancellationToken);
-
-    public IAsyncEnumerable<JournalEntry> ReadAllAsync(long afterOrdering, long max = long.MaxValue, CancellationToken cancellationToken = default)
-        => Inner.ReadAllAsync(afterOrdering, max, cancellationToken);
-
-    public Task<long> CountAsync(CancellationToken cancellationToken = default) => Inner.CountAsync(cancellationToken);
-}
