@@ -1,0 +1,97 @@
+using System.Collections.Immutable;
+using Haven.Actors.Membership;
+using Haven.Actors.SplitBrain;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>What this host's side of the cluster is, as <c>haven cluster status</c> reports it.</summary>
+public enum PartitionRole
+{
+    /// <summary>Started or merged and not yet in sync with the primary's history, or waiting for the resolver: acts on nothing.</summary>
+    Joining,
+
+    /// <summary>Member of the primary partition: applies and journals the replicated stream; its DC decides.</summary>
+    Primary,
+
+    /// <summary>Lost the split-brain decision: demoted, holds nothing, decides nothing until it rejoins.</summary>
+    Minority,
+}
+
+/// <summary>Who and why to fence; the DC asks, the fencer answers only when the node is known to be off.</summary>
+public sealed record FenceTarget(NodeId Node, string Name, string Reason);
+
+/// <summary>Outcome of a fence attempt. Success means the power state was read back as off.</summary>
+public sealed record FenceResult(bool Success, string Device, string Detail);
+
+/// <summary>Fences lost hosts (issue "Fencing" implements it with devices; tests and the simulation script it).</summary>
+public interface IFencer
+{
+    Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken);
+}
+
+/// <summary>HA-Lizard's IP heuristics: does this host reach every configured heuristic address now?</summary>
+public interface IReachability
+{
+    Task<bool> AllReachableAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Performs the local side effects of address events (issue "Floating IPs" makes it real; a no-op or recorder here).</summary>
+public interface IAddressManager
+{
+    Task TakeAsync(PublicAddress address, CancellationToken cancellationToken);
+    Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken);
+}
+
+/// <summary>A floating address the cluster keeps on one healthy host of the primary partition.</summary>
+public sealed record PublicAddress(string Ip, int Mask, string Interface);
+
+/// <summary>Everything one host's ClusterActor needs to know about the cluster.</summary>
+public sealed record ClusterOptions
+{
+    public required string ClusterName { get; init; }
+
+    /// <summary>This host.</summary>
+    public required Member Self { get; init; }
+
+    /// <summary>Every configured node (the nodelist), this host included.</summary>
+    public required ImmutableArray<Member> Nodes { get; init; }
+
+    public SplitBrainSettings SplitBrain { get; init; } = new();
+
+    public ImmutableArray<PublicAddress> PublicAddresses { get; init; } = [];
+
+    /// <summary>How often heuristic reachability is probed (when heuristics are on).</summary>
+    public TimeSpan HeuristicsInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the DC waits before retrying a failed fence.</summary>
+    public TimeSpan FenceRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>One host's view of the cluster: the answer to <see cref="GetClusterView"/> and what observers receive.</summary>
+public sealed record ClusterView(
+    string Cluster,
+    Member Self,
+    NodeId? Dc,
+    bool Quorate,
+    PartitionRole Role,
+    ImmutableArray<Member> Members,
+    ClusterState State,
+    long StreamIndex,
+    string StreamDigest);
+
+/// <summary>Ask a ClusterActor for its <see cref="ClusterView"/>.</summary>
+public sealed record GetClusterView
+{
+    public static readonly GetClusterView Instance = new();
+}
+
+/// <summary>Operator: down a node (it will be fenced before its resources move). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record DownNode(string Node);
+
+/// <summary>Operator: this host leaves the cluster cleanly (releases what it holds first). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record LeaveCluster
+{
+    public static readonly LeaveCluster Instance = new();
+}
+
+public sealed record OperatorCommandResult(bool Accepted, string Message);
