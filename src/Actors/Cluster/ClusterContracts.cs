@@ -95,3 +95,19 @@ public sealed record LeaveCluster
 }
 
 public sealed record OperatorCommandResult(bool Accepted, string Message);
+
+/// <summary>
+/// The outside world of one host's ClusterActor. Transport events are handed to the actor as messages,
+/// so under the deterministic dispatcher a whole cluster runs on one thread. <see cref="Observer"/> is
+/// called on the actor's turn after every change of its view (the simulation checks invariants there).
+/// </summary>
+public sealed record ClusterDependencies(
+    IClusterTransport Transport,
+    Haven.Actors.Persistence.PersistenceServices Persistence,
+    IFencer Fencer,
+    IAddressManager Addresses,
+    IReachability? Reachability = null,
+    Action<ClusterView>? Observer = null);
+
+/// <summary>Builds the Props of a ClusterActor; the simulation and the daemon take one of these.</summary>
+public delegate Haven.Actors.Runtime.Props ClusterActorFactory(ClusterOptions options, ClusterDependencies dependencies);
