@@ -1,0 +1,276 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.Runtime;
+
+namespace Haven.Actors.Simulation;
+
+/// <summary>
+/// A whole Haven cluster (2..7 hosts) in one process on one thread: one <see cref="SimulatedNetwork"/>,
+/// one <see cref="DeterministicDispatcher"/> and one <see cref="VirtualClock"/>, and per host an actor
+/// system running the ClusterActor the factory builds, over its own in-memory journal. A seeded Random
+/// picks every step — deliver a message, let time pass, or inject a fault — and the invariants are
+/// checked after each. The run ends with a convergence phase: every fault is cleared and the cluster
+/// must end as one primary of every host with one stream and every address held exactly once.
+/// The same options always give the same trace.
+/// </summary>
+public sealed partial class ClusterSimulation
+{
+    public const string FenceDevice = "sim-pdu";
+    private const string Group = "haven";
+
+    private readonly SimulationOptions _options;
+    private readonly Random _random;
+    private readonly DeterministicDispatcher _dispatcher = new();
+    private readonly VirtualClock _clock;
+    private readonly SimulatedNetwork _network;
+    private readonly SimulatedHost[] _hosts;
+    private readonly ImmutableArray<Member> _members;
+    private readonly ImmutableArray<PublicAddress> _addresses;
+    private readonly DateTimeOffset _start;
+    private readonly List<TraceEntry> _trace = [];
+    private readonly List<InvariantViolation> _violations = [];
+    private readonly List<string> _notes = [];
+    private readonly Queue<(string Label, Action Act)> _script = new();
+    private AddressLedger _ledger = AddressLedger.Empty;
+    private int _step;
+    private long _delivered;
+    private int _faults;
+    private (NodeId Sender, int Length, string Preview, List<NodeId> To)? _delivery;
+
+    private ClusterSimulation(SimulationOptions options)
+    {
+        _options = options;
+        _random = new Random(options.Seed);
+        _clock = new VirtualClock(dispatcher: _dispatcher);
+        _start = _clock.GetUtcNow();
+        _members = options.Members();
+        _addresses = options.PublicAddresses();
+        _network = new SimulatedNetwork(_members, new Random(unchecked(options.Seed * 1_000_003 + 17)));
+        _hosts = _members.Select(m => new SimulatedHost(m, _network.Transport(m.Id))).ToArray();
+    }
+
+    /// <summary>Runs one seed to the end and returns its violations and trace. Throws only for invalid options.</summary>
+    public static SimulationResult Run(SimulationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problem) throw new ArgumentException($"invalid simulation options: {problem}", nameof(options));
+        return new ClusterSimulation(options).Execute();
+    }
+
+    private bool Failed => _options.StopAtFirstViolation && _violations.Count > 0;
+
+    private SimulationResult Execute()
+    {
+        var converged = false;
+        try
+        {
+            Record("start " + string.Join(" ", _hosts.Select(h => "n" + h.Id)), () =>
+            {
+                foreach (var host in _hosts) StartHost(host);
+            });
+            for (var i = 0; i < _options.Steps && !Failed; i++) ChaosStep();
+            if (!Failed) converged = Converge();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _violations.Add(new InvariantViolation(InvariantNames.HostFailure, _step, [],
+                $"the harness caught {e.GetType().Name}: {e.Message}"));
+            FlushNotes($"(aborted: {e.GetType().Name})");
+        }
+        finally
+        {
+            foreach (var host in _hosts) host.Stop();
+            try { _dispatcher.RunUntilIdle(100_000); } catch (InvalidOperationException) { }
+        }
+        return new SimulationResult(_options, [.. _violations], [.. _trace], converged, Now, _delivered, _faults);
+    }
+
+    private TimeSpan Now => _clock.GetUtcNow() - _start;
+
+    // ---- one step ------------------------------------------------------------------------------------
+
+    /// <summary>Runs an action as one step: settle the actors, trace it with what it caused, check the invariants.</summary>
+    private void Record(string label, Action act)
+    {
+        _step++;
+        var at = Now;
+        act();
+        _dispatcher.RunUntilIdle();
+        FlushNotes(label, at);
+        CheckSafety();
+    }
+
+    private void FlushNotes(string label, TimeSpan? at = null)
+    {
+        EndDelivery();
+        var text = _notes.Count == 0 ? label : label + ": " + string.Join("; ", _notes);
+        _notes.Clear();
+        _trace.Add(new TraceEntry(_step, at ?? Now, text));
+    }
+
+    private void StartHost(SimulatedHost host)
+    {
+        var settings = ActorSystemSettings.Deterministic(_dispatcher, _clock, unchecked(_options.Seed * 7919 + (int)host.Id.Value * 104_729 + host.Incarnation));
+        var serializer = new JsonEventSerializer(_options.Registry());
+        host.Reader ??= new JsonEventSerializer(_options.Registry());
+        var (system, dependencies) = host.Start(this, settings, serializer);
+        var options = new ClusterOptions
+        {
+            ClusterName = "sim",
+            Self = host.Member,
+            Nodes = _members,
+            SplitBrain = _options.SplitBrain(),
+            PublicAddresses = _addresses,
+        };
+        system.ActorOf(_options.Factory(options, dependencies), "cluster");
+        _notes.Add($"n{host.Id} starts (incarnation {host.Incarnation})");
+    }
+
+    // ---- callbacks from the hosts' adapters (on an actor's turn) -------------------------------------
+
+    internal void Observe(SimulatedHost host, ClusterView view)
+    {
+        var before = host.LastView;
+        host.LastView = view;
+        if (before is null || before.Role != view.Role || before.Dc != view.Dc)
+            _notes.Add($"n{host.Id} {view.Role} dc={(view.Dc is { } dc ? "n" + dc : "-")}");
+    }
+
+    internal void RecordAddress(AddressAction action)
+    {
+        (_ledger, var violation) = _ledger.Apply(action, _step);
+        if (violation is not null) _violations.Add(violation);
+        _notes.Add(action switch
+        {
+            AddressTaken t => $"n{t.Host} takeip {t.Ip}",
+            AddressReleased r => $"n{r.Host} releaseip {r.Ip}",
+            _ => action.ToString(),
+        });
+    }
+
+    internal FenceResult Fence(SimulatedHost requester, FenceTarget target)
+    {
+        var victim = _hosts.FirstOrDefault(h => h.Id == target.Node);
+        if (victim is null)
+        {
+            _notes.Add($"n{requester.Id} fences unknown node {target.Node}");
+            return new FenceResult(false, FenceDevice, $"node {target.Node} is not configured");
+        }
+        if (victim.FenceFails)
+        {
+            _notes.Add($"n{requester.Id} fences n{victim.Id}: FAILS (scripted)");
+            return new FenceResult(false, FenceDevice, "scripted fence failure");
+        }
+        _notes.Add($"n{requester.Id} fences n{victim.Id}: off");
+        PowerOff(victim, fenced: true);
+        return new FenceResult(true, FenceDevice, "power state read back as off");
+    }
+
+    internal void NoteDelivery(NodeId sender, NodeId recipient, byte[] payload)
+    {
+        if (_delivery is { } d && d.Sender == sender && d.Length == payload.Length) d.To.Add(recipient);
+        else
+        {
+            EndDelivery();
+            _delivery = (sender, payload.Length, Preview(payload), [recipient]);
+        }
+    }
+
+    internal void NoteMembership(NodeId node, MembershipChanged change)
+    {
+        EndDelivery();
+        _notes.Add($"n{node} view [{string.Join(",", change.Members.Select(m => m.Id))}]");
+    }
+
+    private void EndDelivery()
+    {
+        if (_delivery is not { } d) return;
+        _delivery = null;
+        _notes.Add($"n{d.Sender}→[{string.Join(",", d.To)}] {d.Preview}");
+    }
+
+    private static string Preview(byte[] payload)
+    {
+        var text = Encoding.UTF8.GetString(payload, 0, Math.Min(payload.Length, 96));
+        if (text.Any(c => char.IsControl(c) || c == '\uFFFD')) return $"{payload.Length}B";
+        return payload.Length > 96 ? text + "…" : text;
+    }
+
+    // ---- power ------------------------------------------------------------------------------------------
+
+    private void PowerOff(SimulatedHost host, bool fenced)
+    {
+        if (host.Powered) _network.Crash(host.Id);
+        host.Powered = false;
+        host.Stop();
+        RecordAddress(new HostPoweredOff(host.Id, fenced));
+    }
+
+    private void Boot(SimulatedHost host)
+    {
+        if (!host.Powered)
+        {
+            _network.Restart(host.Id);
+            host.Powered = true;
+            RecordAddress(new HostBooted(host.Id));
+        }
+        StartHost(host);
+    }
+
+    // ---- invariants ---------------------------------------------------------------------------------
+
+    private IReadOnlyList<HostObservation> Observe()
+    {
+        var list = new List<HostObservation>(_hosts.Length);
+        foreach (var host in _hosts)
+        {
+            ReadStream(host);
+            list.Add(new HostObservation(host.Id, host.Powered, host.Running, host.Side, _network.ViewOf(host.Id),
+                host.LastView, host.Stream));
+        }
+        return list;
+    }
+
+    /// <summary>Reads the journal entries written since the last step and audits them.</summary>
+    private void ReadStream(SimulatedHost host)
+    {
+        var highest = host.Journal.ReadHighestSequenceNrAsync(SimulatedHost.StreamPersistenceId).GetAwaiter().GetResult();
+        if (highest <= host.ReadUpTo) return;
+        var events = new List<IClusterEvent>();
+        var entries = host.Journal.ReadAsync(SimulatedHost.StreamPersistenceId, host.ReadUpTo + 1, highest).GetAsyncEnumerator();
+        try
+        {
+            while (entries.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                if (host.Reader!.Deserialize(entries.Current) is IClusterEvent e) events.Add(e);
+        }
+        finally
+        {
+            entries.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        var first = host.Stream.Count + 1;
+        foreach (var e in events) host.Stream.Append(e);
+        host.ReadUpTo = highest;
+        var (state, violations) = Invariants.AuditStream(_step, host.Id, host.AuditState, events, first);
+        host.AuditState = state;
+        _violations.AddRange(violations);
+    }
+
+    private void CheckSafety()
+    {
+        var hosts = Observe();
+        _violations.AddRange(Invariants.SinglePrimary(_step, hosts));
+        _violations.AddRange(Invariants.AddressesExclusive(_step, hosts, _ledger));
+        _violations.AddRange(Invariants.JournalPrefix(_step, hosts, quiescent: _network.PendingCount == 0));
+    }
+
+    private List<InvariantViolation> CheckConvergence() =>
+        Invariants.Convergence(_step, Observe(), [.. _addresses.Select(a => a.Ip)], _ledger).ToList();
+
+    private static string Format(IEnumerable<NodeId> nodes) => "[" + string.Join(",", nodes) + "]";
+
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + "ms";
+}

@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.SplitBrain;
+
+namespace Haven.Actors.Simulation;
+
+/// <summary>One simulation run: how many hosts, which seed, how many chaos steps, and what runs on each host.</summary>
+public sealed record SimulationOptions
+{
+    public const int MinNodes = 2;
+    public const int MaxNodes = 7;
+
+    public required int Nodes { get; init; }
+
+    public required int Seed { get; init; }
+
+    /// <summary>Chaos steps before the convergence phase.</summary>
+    public required int Steps { get; init; }
+
+    /// <summary>Builds each host's ClusterActor.</summary>
+    public required ClusterActorFactory Factory { get; init; }
+
+    /// <summary>Floating addresses per node (10.0.0.x/24 on eth0, simulated: no traffic is ever sent).</summary>
+    public int AddressesPerNode { get; init; } = 2;
+
+    /// <summary>Virtual time the convergence phase may take after every fault is cleared.</summary>
+    public TimeSpan ConvergenceTime { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The manifest registry each host persists with (a fresh one per host).</summary>
+    public Func<EventManifestRegistry> Registry { get; init; } = HavenManifests.CreateRegistry;
+
+    /// <summary>Stop the chaos at the first step that violates an invariant (its trace ends there).</summary>
+    public bool StopAtFirstViolation { get; init; } = true;
+
+    /// <summary>Null when the options are usable, else what is wrong.</summary>
+    public string? Validate()
+    {
+        if (Nodes is < MinNodes or > MaxNodes) return $"nodes must be between {MinNodes} and {MaxNodes}, got {Nodes}";
+        if (Steps < 1) return $"steps must be at least 1, got {Steps}";
+        if (AddressesPerNode is < 0 or > 30) return $"addresses per node must be between 0 and 30, got {AddressesPerNode}";
+        if (ConvergenceTime <= TimeSpan.Zero) return $"convergence time must be positive, got {ConvergenceTime}";
+        if (StableAfter <= TimeSpan.Zero) return $"stable-after must be positive, got {StableAfter}";
+        return null;
+    }
+
+    public ImmutableArray<Member> Members() =>
+        Enumerable.Range(1, Nodes).Select(i => new Member(new NodeId((uint)i), $"n{i}")).ToImmutableArray();
+
+    /// <summary>AddressesPerNode × Nodes addresses, 10.0.0.11 upwards.</summary>
+    public ImmutableArray<PublicAddress> PublicAddresses() =>
+        Enumerable.Range(0, Nodes * AddressesPerNode).Select(i => new PublicAddress($"10.0.0.{11 + i}", 24, "eth0")).ToImmutableArray();
+
+    public SplitBrainSettings SplitBrain() => new()
+    {
+        Nodes = Members().Select(m => m.Id).ToImmutableArray(),
+        StableAfter = StableAfter,
+        UseIpHeuristics = true,
+        HeuristicAddresses = ["192.0.2.1"],
+    };
+
+    /// <summary>The command that replays this run.</summary>
+    public string ReplayCommand => string.Create(CultureInfo.InvariantCulture, $"haven simulate --nodes {Nodes} --seed {Seed} --steps {Steps}");
+}
+
+/// <summary>An invariant broken at a step, naming the hosts involved.</summary>
+public sealed record InvariantViolation(string Invariant, int Step, ImmutableArray<NodeId> Hosts, string Detail)
+{
+    public override string ToString() =>
+        $"step {Step}: {Invariant} [{string.Join(",", Hosts.Select(h => "n" + h))}]: {Detail}";
+}
+
+/// <summary>The names of the invariants (used in violations and documentation).</summary>
+public static class InvariantNames
+{
+    /// <summary>All Primary hosts are in one network component and agree on the DC.</summary>
+    public const string SinglePrimary = "single-primary";
+
+    /// <summary>No address is held by two live hosts of the same partition.</summary>
+    public const string AddressExclusive = "address-exclusive";
+
+    /// <summary>No address is taken while its previous holder is neither fenced nor has released it.</summary>
+    public const string AddressHandover = "address-handover";
+
+    /// <summary>A lost node's addresses are released on its behalf only after it was fenced or left.</summary>
+    public const string RecoveryAfterFence = "recovery-after-fence";
+
+    /// <summary>Every journaled event applies to the state of the events before it.</summary>
+    public const string StreamValid = "stream-valid";
+
+    /// <summary>The streams of a partition's Primary members are prefixes of one another; equal digests at quiescence.</summary>
+    public const string JournalPrefix = "journal-prefix";
+
+    /// <summary>After the faults stop: one primary of every host, one digest, every address held exactly once.</summary>
+    public const string Convergence = "convergence";
+
+    /// <summary>A host's actor system or actor threw out of the harness, or a host stopped for good.</summary>
+    public const string HostFailure = "host-failure";
+}
+
+/// <summary>One line of the step trace: what was injected or delivered at a step, at which virtual time.</summary>
+public sealed record TraceEntry(int Step, TimeSpan Time, string Action)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Step,5} {Time.TotalSeconds,8:0.000}s {Action}");
+}
+
+/// <summary>The outcome of one run.</summary>
+public sealed record SimulationResult(
+    SimulationOptions Options,
+    ImmutableArray<InvariantViolation> Violations,
+    ImmutableArray<TraceEntry> Trace,
+    bool Converged,
+    TimeSpan VirtualTime,
+    long MessagesDelivered,
+    int FaultsInjected)
+{
+    public bool Passed => Violations.IsEmpty;
+
+    public string ReplayCommand => Options.ReplayCommand;
+
+    /// <summary>Violations, the step trace and the replay command, for a person.</summary>
+    public string Report(int maxTraceLines = int.MaxValue)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"seed {Options.Seed} ({Options.Nodes} nodes, {Options.Steps} steps): {(Passed ? "passed" : $"{Violations.Length} violation(s)")}");
+        foreach (var v in Violations) text.AppendLine("  " + v);
+        var lines = Trace.Length <= maxTraceLines ? Trace : Trace[^maxTraceLines..];
+        if (lines.Length < Trace.Length) text.AppendLine(CultureInfo.InvariantCulture, $"  trace (last {lines.Length} of {Trace.Length} lines):");
+        else text.AppendLine("  trace:");
+        foreach (var t in lines) text.AppendLine("  " + t);
+        text.AppendLine("  replay: " + ReplayCommand);
+        return text.ToString();
+    }
+}
