@@ -71,6 +71,12 @@ public sealed record SimulationOptions
 /// <summary>An invariant broken at a step, naming the hosts involved.</summary>
 public sealed record InvariantViolation(string Invariant, int Step, ImmutableArray<NodeId> Hosts, string Detail)
 {
+    public bool Equals(InvariantViolation? other) =>
+        other is not null && Invariant == other.Invariant && Step == other.Step && Detail == other.Detail
+        && Hosts.SequenceEqual(other.Hosts);
+
+    public override int GetHashCode() => HashCode.Combine(Invariant, Step, Detail, Hosts.Length);
+
     public override string ToString() =>
         $"step {Step}: {Invariant} [{string.Join(",", Hosts.Select(h => "n" + h))}]: {Detail}";
 }
