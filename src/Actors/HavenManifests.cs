@@ -1,3 +1,4 @@
+using Haven.Actors.Cluster;
 using Haven.Actors.Hosts;
 using Haven.Actors.Persistence;
 
@@ -10,6 +11,7 @@ public static class HavenManifests
     {
         var registry = new EventManifestRegistry();
         DaemonLifecycleActor.RegisterManifests(registry);
+        ClusterManifests.Register(registry);
         return registry;
     }
 }

@@ -1,0 +1,313 @@
+using Haven.Actors.Membership;
+using Haven.Actors.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>
+/// What the DC decides (membership, fencing, CTDB-style recovery), what every host does locally when an
+/// event names it, demotion, and the reconciliation of local facts after a rejoin.
+/// </summary>
+public sealed partial class ClusterActor
+{
+    private int _proposalsInFlight;
+    private readonly SortedSet<NodeId> _fencing = [];
+    private readonly SortedDictionary<NodeId, DateTimeOffset> _fenceRetryAt = new();
+
+    // Fences this DC saw succeed whose FenceSucceeded may have been lost to a membership change (the
+    // fenced node's own departure often is one): proposed again without powering the node off twice.
+    private readonly SortedDictionary<NodeId, string> _fenceConfirmed = new();
+
+    private bool IsDc => _role == PartitionRole.Primary && _viewSynced && !_viewIds.IsDefaultOrEmpty && _viewIds.Min() == Me;
+
+    private void ResetProposals()
+    {
+        _proposalsInFlight = 0;
+        _fencing.Clear();
+    }
+
+    private void OwnProposalDelivered()
+    {
+        if (_proposalsInFlight > 0) _proposalsInFlight--;
+    }
+
+    private void Propose(IReadOnlyList<IClusterEvent> events)
+    {
+        foreach (var e in events) Multicast(e);
+        _proposalsInFlight += events.Count;
+    }
+
+    /// <summary>
+    /// The DC compares the state with the membership and the configuration and proposes the next batch
+    /// of events. Each batch is checked against a scratch copy of the state, and the next round starts
+    /// only once the DC's own proposals have been delivered, so nothing is proposed twice.
+    /// </summary>
+    private void Reconcile()
+    {
+        if (!IsDc || _proposalsInFlight > 0) return;
+        var now = Context.System.TimeProvider.GetUtcNow();
+        var plan = new Plan(_state);
+        foreach (var member in _view) JoinIfNeeded(plan, member, now);
+        if (plan.State.StateOf(Me) == NodeState.Up && plan.State.Dc != Me) plan.Add(new DcChanged(Me));
+        foreach (var id in _configured.Where(n => !_viewIds.Contains(n))) DownIfLost(plan, id, now);
+        RecoverResources(plan);
+        if (plan.Events.Count > 0) Propose(plan.Events);
+        StartFencing();
+    }
+
+    /// <summary>
+    /// A member of the view joins unless it is Down: a downed node that is still (or again) reachable was
+    /// never confirmed off, so it is fenced first and rejoins after its restart (Pacemaker's unclean node).
+    /// </summary>
+    private void JoinIfNeeded(Plan plan, Member member, DateTimeOffset now)
+    {
+        var state = plan.State.StateOf(member.Id);
+        if (state == NodeState.Down)
+        {
+            RequestFence(plan, member.Id, now, "downed while still a member: it must be confirmed off before it rejoins");
+            return;
+        }
+        var hello = _hellos.GetValueOrDefault(member.Id);
+        var mayRejoin = state switch
+        {
+            null or NodeState.Fenced => true,
+            NodeState.Left => hello?.Fresh == true, // a node that left comes back only by restarting
+            _ => false,
+        };
+        if (mayRejoin) plan.Add(new NodeJoined(member.Id, member.Name));
+        if (plan.State.StateOf(member.Id) is NodeState.Joining or NodeState.Unreachable) plan.Add(new NodeUp(member.Id));
+    }
+
+    private void DownIfLost(Plan plan, NodeId id, DateTimeOffset now)
+    {
+        var state = plan.State.StateOf(id);
+        if (state is null or NodeState.Fenced or NodeState.Left) return;
+        if (state != NodeState.Down)
+        {
+            if (state != NodeState.Unreachable) plan.Add(new NodeUnreachable(id));
+            plan.Add(new NodeDown(id, "lost from the membership; the split-brain resolver kept the other side"));
+        }
+        RequestFence(plan, id, now, "lost from the primary partition");
+    }
+
+    private void RequestFence(Plan plan, NodeId id, DateTimeOffset now, string reason)
+    {
+        if (plan.State.PendingFences.ContainsKey(id)) return;
+        if (_fenceRetryAt.TryGetValue(id, out var at) && at > now)
+        {
+            Timers.StartSingleTimer($"fence-retry-{id.Value}", ReconcileTick.Instance, at - now);
+            return;
+        }
+        plan.Add(new FenceRequested(id, Me, reason));
+    }
+
+    /// <summary>CTDB's order: startrecovery, releaseip for what fenced or departed hosts held, takeip on new holders, ipreallocated, recovered.</summary>
+    private void RecoverResources(Plan plan)
+    {
+        var releasable = plan.State.Ips.Values
+            .Where(a => plan.State.StateOf(a.Node) is NodeState.Fenced or NodeState.Left or null)
+            .OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
+        var candidates = _view.Select(m => m.Id)
+            .Where(id => plan.State.StateOf(id) == NodeState.Up && !plan.State.Demoted.Contains(id)).ToList();
+        var unassigned = _options.PublicAddresses.Where(a => !plan.State.Ips.ContainsKey(a.Ip) || releasable.Any(r => r.Ip == a.Ip)).ToList();
+        var work = releasable.Count > 0 || (unassigned.Count > 0 && candidates.Count > 0);
+        if (work && !plan.State.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
+        if (!plan.State.RecoveryInProgress) return;
+        foreach (var a in releasable) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, a.Node));
+        foreach (var address in unassigned)
+        {
+            if (candidates.Count == 0) break;
+            var holder = candidates.OrderBy(c => plan.State.Ips.Values.Count(a => a.Node == c)).ThenBy(c => c).First();
+            plan.Add(new IpTaken(address.Interface, address.Ip, address.Mask, holder));
+        }
+        if (!work) // nothing left to move: close the round
+        {
+            plan.Add(new IpReallocated());
+            plan.Add(new RecoveryCompleted());
+        }
+    }
+
+    private void StartFencing()
+    {
+        foreach (var request in _state.PendingFences.Values.Where(r => r.RequestedBy == Me).OrderBy(r => r.Target))
+        {
+            if (!_fencing.Add(request.Target)) continue;
+            if (_fenceConfirmed.TryGetValue(request.Target, out var device))
+            {
+                Propose([new FenceSucceeded(request.Target, device)]);
+                continue;
+            }
+            var target = new FenceTarget(request.Target, NameOf(request.Target), request.Reason);
+            Log.LogInformation("Fencing {Node} ({Reason})", target.Name, target.Reason);
+            var self = Self;
+            Task<FenceResult> fence;
+            try
+            {
+                fence = _deps.Fencer.FenceAsync(target, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                fence = Task.FromException<FenceResult>(e);
+            }
+            fence.ContinueWith(t => self.Tell(new FenceOutcome(request.Target, t.IsCompletedSuccessfully
+                    ? t.Result
+                    : new FenceResult(false, "", t.Exception?.GetBaseException().Message ?? "fencing was cancelled")), self),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void OnFenceOutcome(FenceOutcome outcome)
+    {
+        _fencing.Remove(outcome.Node);
+        if (!IsDc || !_state.PendingFences.ContainsKey(outcome.Node)) return;
+        if (outcome.Result.Success)
+        {
+            Log.LogInformation("Fenced {Node} via {Device}", NameOf(outcome.Node), outcome.Result.Device);
+            _fenceRetryAt.Remove(outcome.Node);
+            _fenceConfirmed[outcome.Node] = outcome.Result.Device;
+            Propose([new FenceSucceeded(outcome.Node, outcome.Result.Device)]);
+        }
+        else
+        {
+            Log.LogError("Fencing {Node} failed: {Reason}; its resources stay where they are until it is fenced", NameOf(outcome.Node), outcome.Result.Detail);
+            _fenceRetryAt[outcome.Node] = Context.System.TimeProvider.GetUtcNow() + _options.FenceRetryDelay;
+            Propose([new FenceFailed(outcome.Node, outcome.Result.Detail)]);
+        }
+    }
+
+    // ---- local side effects -------------------------------------------------------------------
+
+    /// <summary>Only the host an event names acts on it; replay never acts.</summary>
+    private void LocalEffects(ClusterState before, IClusterEvent e)
+    {
+        switch (e)
+        {
+            case FenceSucceeded f:
+                _fenceConfirmed.Remove(f.Target);
+                break;
+            case IpTaken t when t.Node == Me:
+                Effect(_deps.Addresses.TakeAsync(new PublicAddress(t.Ip, t.Mask, t.Interface), CancellationToken.None), $"take {t.Ip}");
+                break;
+            case IpReleased r when r.Node == Me && before.Ips.ContainsKey(r.Ip):
+                Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None), $"release {r.Ip}");
+                break;
+            case NodeLeft l when l.Node == Me:
+                _left = true;
+                _role = PartitionRole.Joining;
+                _ = _deps.Transport.LeaveAsync();
+                break;
+        }
+    }
+
+    private void Effect(Task task, string what) =>
+        task.ContinueWith(t => Log.LogError(t.Exception?.GetBaseException(), "Could not {Action}", what),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>This side lost: release everything this host holds, remember it locally, decide nothing.</summary>
+    private void Demote(string reason)
+    {
+        var already = _role == PartitionRole.Minority;
+        _role = PartitionRole.Minority;
+        ResetProposals();
+        if (already) return;
+        Log.LogWarning("Node {Node} demotes: its side lost the split-brain decision ({Reason})", _options.Self.Name, reason);
+        var held = _state.IpsOf(Me).ToList();
+        var facts = new List<ILocalFact> { new DemotedLocally(reason) };
+        facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
+        PersistAll(facts, f =>
+        {
+            _unreconciled.Add(f);
+            if (f is ReleasedLocally r)
+                Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None), $"release {r.Ip}");
+        });
+    }
+
+    /// <summary>Back in the primary: tell the cluster what this host released on its own, then mark the facts reconciled.</summary>
+    private void ReconcileLocalFacts()
+    {
+        var facts = _unreconciled.ToList();
+        if (facts.Count == 0) return;
+        foreach (var r in facts.OfType<ReleasedLocally>())
+        {
+            if (_state.Ips.TryGetValue(r.Ip, out var held) && held.Node == Me)
+                Propose([new IpReleased(r.Interface, r.Ip, r.Mask, Me)]);
+        }
+        Persist(new LocalFactsReconciled(facts.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
+    }
+
+    // ---- heuristics and operator commands ----------------------------------------------------------
+
+    private void ProbeHeuristicsNow()
+    {
+        var self = Self;
+        _deps.Reachability!.AllReachableAsync(CancellationToken.None).ContinueWith(
+            t => self.Tell(new HeuristicsProbed(t.IsCompletedSuccessfully && t.Result), self),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnHeuristicsProbed(bool reachable)
+    {
+        if (_reachable == reachable) return;
+        _reachable = reachable;
+        Log.LogInformation("Heuristic addresses are {State} from {Node}", reachable ? "reachable" : "NOT reachable", _options.Self.Name);
+        if (_viewIds.Contains(Me)) Multicast(new HeuristicsReport(reachable));
+    }
+
+    private void OnDownNode(DownNode command)
+    {
+        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+        if (target is null)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})"), Self);
+            return;
+        }
+        if (_role != PartitionRole.Primary)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}); ask a primary member"), Self);
+            return;
+        }
+        var plan = new Plan(_state);
+        if (plan.State.StateOf(target.Id) is not (NodeState.Down or NodeState.Fenced or NodeState.Left or null))
+            plan.Add(new NodeDown(target.Id, "operator: haven cluster down"));
+        if (!plan.State.PendingFences.ContainsKey(target.Id) && plan.State.StateOf(target.Id) == NodeState.Down)
+            plan.Add(new FenceRequested(target.Id, _viewIds.Min(), "operator: haven cluster down"));
+        if (plan.Events.Count == 0)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"node {target.Name} is {plan.State.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "unknown"}: nothing to down"), Self);
+            return;
+        }
+        foreach (var e in plan.Events) Multicast(e);
+        Sender.Tell(new OperatorCommandResult(true, $"node {target.Name} is being downed; it will be fenced before its resources move"), Self);
+    }
+
+    private void OnLeave()
+    {
+        if (_role != PartitionRole.Primary)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()})"), Self);
+            return;
+        }
+        var plan = new Plan(_state);
+        plan.Add(new NodeLeaving(Me));
+        foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
+        plan.Add(new NodeLeft(Me));
+        foreach (var e in plan.Events) Multicast(e);
+        Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases what it holds, then leaves the cluster"), Self);
+    }
+
+    private string NameOf(NodeId id) => _options.Nodes.FirstOrDefault(n => n.Id == id)?.Name ?? _state.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
+
+    /// <summary>A batch of events, each checked against the state the ones before it produce.</summary>
+    private sealed class Plan(ClusterState state)
+    {
+        public ClusterState State { get; private set; } = state;
+        public List<IClusterEvent> Events { get; } = [];
+
+        public void Add(IClusterEvent e)
+        {
+            if (!State.TryApply(e, out var next, out _)) return;
+            State = next;
+            Events.Add(e);
+        }
+    }
+}

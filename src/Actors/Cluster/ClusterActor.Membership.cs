@@ -1,0 +1,265 @@
+using System.Collections.Immutable;
+using System.Text;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.SplitBrain;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>Membership changes, Hellos, sync, the split-brain decision, and applying replicated events.</summary>
+public sealed partial class ClusterActor
+{
+    private void OnMembershipChanged(MembershipChanged change)
+    {
+        if (_left || !change.Contains(Me)) return;
+        var now = Context.System.TimeProvider.GetUtcNow();
+        _view = change.Members.OrderBy(m => m.Id).ToImmutableArray();
+        _viewIds = _view.Select(m => m.Id).ToImmutableArray();
+        if (_role == PartitionRole.Primary) _role = PartitionRole.Joining; // acts on nothing until the resolver decides again
+        _hellos.Clear();
+        _buffered.Clear();
+        _viewSynced = false;
+        _awaitingSync = false;
+        _decidedThisView = false;
+        ResetProposals();
+        _tracker = _tracker is null ? _options.SplitBrain.CreateTracker(now) : _tracker.MembershipChanged(now);
+        Log.LogInformation("Membership of {Cluster} changed: members {Members}; left {Left}; joined {Joined}",
+            _options.ClusterName, string.Join(",", _view.Select(m => m.Name)),
+            string.Join(",", change.Left.Select(l => $"{l.Member.Name}({l.Reason})")),
+            string.Join(",", change.Joined.Select(j => $"{j.Member.Name}({j.Reason})")));
+        Multicast(new Hello(_viewIds, _role, _stream.Count, _stream.Digest, _fresh));
+        _fresh = false;
+        Timers.StartSingleTimer("stable", CheckStable.Instance, _tracker.StableAt - now);
+        Notify();
+    }
+
+    private void OnDelivered(NodeId sender, byte[] bytes)
+    {
+        WireEnvelope envelope;
+        object message;
+        try
+        {
+            envelope = WireEnvelope.Decode(bytes);
+            message = Persistence.Serializer.Deserialize(new JournalEntry("wire", envelope.Sequence, envelope.Type, envelope.Body, default, []));
+        }
+        catch (Exception e) when (e is WireFormatException or RecoveryFailedException)
+        {
+            Log.LogError("Refused a message from node {Sender}: {Reason}", sender.Value, e.Message);
+            return;
+        }
+        Handle(sender, envelope, message);
+    }
+
+    private void Handle(NodeId sender, WireEnvelope envelope, object message)
+    {
+        switch (message)
+        {
+            case Hello hello:
+                OnHello(sender, hello);
+                break;
+            case SyncOffer offer:
+                OnSyncOffer(offer);
+                break;
+            case PartitionDecided decided:
+                OnPartitionDecided(decided);
+                break;
+            case HeuristicsReport report:
+                _heuristicReports[sender] = report.Reachable;
+                break;
+            case IClusterEvent e:
+                if (sender == Me) OwnProposalDelivered();
+                if (_awaitingSync) _buffered.Add((sender, envelope));
+                else if (_role == PartitionRole.Primary && _viewSynced) Replicate(e);
+                break;
+            default:
+                Log.LogWarning("Ignored a {Type} from node {Sender}: not a cluster message", envelope.Type, sender.Value);
+                break;
+        }
+    }
+
+    private void OnHello(NodeId sender, Hello hello)
+    {
+        if (!hello.View.SequenceEqual(_viewIds) || !_viewIds.Contains(sender)) return; // from another view
+        _hellos[sender] = hello;
+        if (_hellos.Count < _viewIds.Length) return;
+
+        // Every member now knows where every history stands, at the same point of the stream.
+        var source = _hellos.OrderByDescending(h => h.Value.Index).ThenBy(h => h.Key).First();
+        var behind = _hellos.Where(h => h.Key != source.Key && !(h.Value.Index == source.Value.Index && h.Value.Digest == source.Value.Digest))
+            .Select(h => h.Key).ToImmutableArray();
+        if (behind.IsEmpty)
+        {
+            ViewSynced();
+            return;
+        }
+        if (behind.Contains(Me)) _awaitingSync = true;
+        if (source.Key != Me) return;
+        var from = behind.Select(n => _hellos[n]).Min(h => _stream.HasPrefix(h.Index, h.Digest) ? h.Index : 0);
+        var records = _stream.After(from).Select(r => new WireRecord(r.Manifest, Encoding.UTF8.GetString(r.Payload))).ToImmutableArray();
+        Log.LogInformation("Syncing {Targets} from index {From}: {Count} records", string.Join(",", behind.Select(n => n.Value)), from, records.Length);
+        Multicast(new SyncOffer(_viewIds, behind, from, records));
+    }
+
+    private void OnSyncOffer(SyncOffer offer)
+    {
+        if (!offer.View.SequenceEqual(_viewIds) || _viewSynced) return;
+        if (offer.Targets.Contains(Me) && _awaitingSync)
+        {
+            // Records we already hold (the common prefix) are skipped; at the first that differs our
+            // history diverged: the stream restarts there (the old records stay in the journal).
+            var facts = new List<object>();
+            var index = offer.FromIndex;
+            var mine = _stream.After(offer.FromIndex);
+            var same = 0;
+            while (same < offer.Records.Length && same < mine.Count
+                   && mine[same].Manifest == offer.Records[same].Manifest
+                   && Encoding.UTF8.GetString(mine[same].Payload) == offer.Records[same].Payload) same++;
+            if (same < mine.Count)
+            {
+                Log.LogWarning("Replicated history of {Node} diverged from the primary's after index {Index}; restarting the stream there",
+                    _options.Self.Name, index + same);
+                facts.Add(new StreamReset(index + same));
+            }
+            foreach (var r in offer.Records.Skip(same))
+                facts.Add(Persistence.Serializer.Deserialize(new JournalEntry("sync", 0, r.Manifest, Encoding.UTF8.GetBytes(r.Payload), default, [])));
+            if (facts.Count == 0)
+            {
+                SyncDone();
+                return;
+            }
+            var last = facts[^1];
+            PersistAll(facts, f =>
+            {
+                if (f is StreamReset reset) RebuildTo(reset.DivergedAt);
+                else ApplyReplicated((IClusterEvent)f, sideEffects: false);
+                if (ReferenceEquals(f, last)) SyncDone();
+            });
+            return;
+        }
+        ViewSynced();
+    }
+
+    /// <summary>A reset keeps the common prefix: re-apply the stream's first records, drop the rest.</summary>
+    private void RebuildTo(long keep)
+    {
+        var kept = _stream.After(0).Take((int)keep).ToList();
+        ResetStream();
+        foreach (var r in kept)
+            ApplyReplicated((IClusterEvent)Persistence.Serializer.Deserialize(new JournalEntry("cluster", r.Index, r.Manifest, r.Payload, default, [])), sideEffects: false);
+    }
+
+    private void SyncDone()
+    {
+        _awaitingSync = false;
+        Log.LogInformation("Node {Node} is in sync: {Events} replicated events, digest {Digest}", _options.Self.Name, _stream.Count, Short(_stream.Digest));
+        ViewSynced();
+        var buffered = _buffered.ToList();
+        _buffered.Clear();
+        foreach (var (sender, envelope) in buffered)
+            Handle(sender, envelope, Persistence.Serializer.Deserialize(new JournalEntry("wire", envelope.Sequence, envelope.Type, envelope.Body, default, [])));
+    }
+
+    private void ViewSynced()
+    {
+        if (_viewSynced) return;
+        _viewSynced = true;
+        _awaitingSync = false;
+        Self.Tell(CheckStable.Instance, Self);
+        Notify();
+    }
+
+    private void OnCheckStable()
+    {
+        if (_tracker is null || !_viewSynced || _decidedThisView || _viewIds.IsDefaultOrEmpty || _viewIds.Min() != Me) return;
+        var now = Context.System.TimeProvider.GetUtcNow();
+        switch (_tracker.Evaluate(now))
+        {
+            case StabilityVerdict.Waiting waiting:
+                Timers.StartSingleTimer("stable", CheckStable.Instance, waiting.Until - now);
+                return;
+            case StabilityVerdict.DownAllUnstable unstable:
+                Multicast(new PartitionDecided(_viewIds, false, true, $"membership unstable for {unstable.UnstableFor.TotalSeconds:0.#} s: down-all-when-unstable"));
+                return;
+        }
+        var decision = _strategy.Decide(ResolverView());
+        Multicast(new PartitionDecided(_viewIds, decision.ThisSideSurvives, decision.Kind == DowningDecisionKind.DownAll,
+            $"{_strategy.Name}: {decision.Reason}"));
+    }
+
+    private SplitBrainView ResolverView()
+    {
+        var reachable = _viewIds.ToImmutableSortedSet();
+        var unreachable = _configured.Except(reachable);
+        var configured = _options.Nodes
+            .Select(n => new ConfiguredNode(n.Id, _state.Nodes.TryGetValue(n.Id, out var info) ? info.JoinOrder : long.MaxValue - 1000 + n.Id.Value))
+            .ToImmutableArray();
+        bool? heuristics = _options.SplitBrain.UseIpHeuristics ? _reachable ?? false : null;
+        bool? other = _options.SplitBrain.UseIpHeuristics && !unreachable.IsEmpty && _heuristicReports.TryGetValue(unreachable.Min, out var r) ? r : null;
+        return new SplitBrainView(reachable, unreachable, configured, _quorum?.Quorate, heuristics, other);
+    }
+
+    private void OnPartitionDecided(PartitionDecided decided)
+    {
+        if (!decided.View.SequenceEqual(_viewIds) || !_viewSynced || _decidedThisView) return;
+        _tracker = _tracker?.Decided();
+        // Down-all for instability is not final: once the view has been stable again, decide again.
+        _decidedThisView = !decided.DownAll;
+        if (decided.DownAll && _tracker is not null)
+            Timers.StartSingleTimer("stable", CheckStable.Instance, _tracker.StableAt - Context.System.TimeProvider.GetUtcNow());
+        if (decided.Survives)
+        {
+            var was = _role;
+            _role = PartitionRole.Primary;
+            Log.LogInformation("Partition {Members} is primary ({Reason}); DC {Dc}", string.Join(",", _view.Select(m => m.Name)), decided.Reason, _view[0].Name);
+            if (was == PartitionRole.Minority || _unreconciled.Count > 0) ReconcileLocalFacts();
+            Self.Tell(ReconcileTick.Instance, Self);
+        }
+        else
+        {
+            Demote(decided.Reason);
+        }
+        Notify();
+    }
+
+    // ---- applying the replicated stream -------------------------------------------------------
+
+    private void Replicate(IClusterEvent e)
+    {
+        if (_state.Validate(e) is { } reason)
+        {
+            Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
+            AfterApply();
+            return;
+        }
+        Persist(e, applied =>
+        {
+            ApplyReplicated(applied, sideEffects: true);
+            AfterApply();
+        });
+    }
+
+    private void ApplyReplicated(IClusterEvent e, bool sideEffects)
+    {
+        var next = _state.Apply(e);
+        var (manifest, payload) = Persistence.Serializer.Serialize(e);
+        _stream.Append(manifest, payload);
+        var before = _state;
+        _state = next;
+        if (!sideEffects) return;
+        Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
+        LocalEffects(before, e);
+    }
+
+    private void ResetStream()
+    {
+        _stream.Clear();
+        _state = ClusterState.Empty;
+    }
+
+    private void AfterApply()
+    {
+        Notify();
+        Self.Tell(ReconcileTick.Instance, Self);
+    }
+}

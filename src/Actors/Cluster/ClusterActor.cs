@@ -1,0 +1,167 @@
+using System.Collections.Immutable;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.Runtime;
+using Haven.Actors.SplitBrain;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>
+/// One per host. Applies the replicated event stream to <see cref="ClusterState"/> and journals it
+/// (persistence id "cluster"); after every membership change the members exchange <see cref="Hello"/>s,
+/// the member with the longest history brings the others up to date (<see cref="SyncOffer"/>), and once
+/// the view has been stable for stable-after the side's coordinator runs the split-brain resolver
+/// (<see cref="PartitionDecided"/>). The winning side is the primary partition: its lowest node id is the
+/// DC, which alone decides (joins, downs, fencing, recovery) by multicasting events; the losing side
+/// demotes. Replicated events are applied only by synced members of the primary, in delivery order, so
+/// the journals of a primary's members are identical. The protocol is described in docs/cluster.md.
+/// </summary>
+public sealed partial class ClusterActor : PersistentActor
+{
+    private readonly ClusterOptions _options;
+    private readonly ClusterDependencies _deps;
+    private readonly DowningStrategy _strategy;
+    private readonly ImmutableSortedSet<NodeId> _configured;
+    private readonly ReplicatedStream _stream = new();
+    private readonly List<ILocalFact> _unreconciled = [];
+
+    private ClusterState _state = ClusterState.Empty;
+    private PartitionRole _role = PartitionRole.Joining;
+    private ImmutableArray<Member> _view = [];
+    private ImmutableArray<NodeId> _viewIds = [];
+    private readonly SortedDictionary<NodeId, Hello> _hellos = new();
+    private bool _viewSynced;
+    private bool _awaitingSync;
+    private bool _decidedThisView;
+    private readonly List<(NodeId Sender, WireEnvelope Envelope)> _buffered = [];
+    private StableAfterTracker? _tracker;
+    private QuorumChanged? _quorum;
+    private bool? _reachable;
+    private readonly SortedDictionary<NodeId, bool> _heuristicReports = new();
+    private bool _fresh = true;
+    private bool _left;
+    private long _sendSequence;
+
+    private NodeId Me => _options.Self.Id;
+
+    public static Props Props(ClusterOptions options, ClusterDependencies dependencies) =>
+        Runtime.Props.Create(() => new ClusterActor(options, dependencies));
+
+    public ClusterActor(ClusterOptions options, ClusterDependencies dependencies) : base(dependencies.Persistence)
+    {
+        _options = options;
+        _deps = dependencies;
+        _strategy = options.SplitBrain.CreateStrategy();
+        _configured = options.Nodes.Select(n => n.Id).ToImmutableSortedSet();
+
+        Recover<IClusterEvent>(e => ApplyReplicated(e, sideEffects: false));
+        Recover<DemotedLocally>(f => _unreconciled.Add(f));
+        Recover<ReleasedLocally>(f => _unreconciled.Add(f));
+        Recover<LocalFactsReconciled>(f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
+        Recover<StreamReset>(r => RebuildTo(r.DivergedAt));
+
+        Receive<TransportDelivered>(m => OnDelivered(m.Sender, m.Payload));
+        Receive<TransportMembership>(m => OnMembershipChanged(m.Change));
+        Receive<TransportQuorum>(m =>
+        {
+            _quorum = m.Change;
+            Notify();
+        });
+        Receive<CheckStable>(_ => OnCheckStable());
+        Receive<ReconcileTick>(_ => Reconcile());
+        Receive<ProbeHeuristics>(_ => ProbeHeuristicsNow());
+        Receive<HeuristicsProbed>(m => OnHeuristicsProbed(m.Reachable));
+        Receive<FenceOutcome>(OnFenceOutcome);
+        Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
+        Receive<DownNode>(OnDownNode);
+        Receive<LeaveCluster>(_ => OnLeave());
+    }
+
+    public override string PersistenceId => "cluster";
+
+    // ---- start and stop ---------------------------------------------------------------------
+
+    protected override void OnRecoveryCompleted()
+    {
+        var self = Self;
+        _deps.Transport.Delivered += OnTransportDelivered;
+        _deps.Transport.MembershipChanged += OnTransportMembership;
+        _deps.Transport.QuorumChanged += OnTransportQuorum;
+        Log.LogInformation("Cluster {Cluster}: node {Node} recovered {Events} replicated events (digest {Digest}); joining",
+            _options.ClusterName, _options.Self.Name, _stream.Count, Short(_stream.Digest));
+        _ = _deps.Transport.JoinAsync(_options.ClusterName).ContinueWith(
+            t => Log.LogError(t.Exception, "Cannot join cluster group {Cluster}", _options.ClusterName),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null)
+        {
+            Timers.StartPeriodicTimer("heuristics", ProbeHeuristics.Instance, _options.HeuristicsInterval);
+            self.Tell(ProbeHeuristics.Instance, self);
+        }
+        Notify();
+    }
+
+    protected override void PostStop()
+    {
+        _deps.Transport.Delivered -= OnTransportDelivered;
+        _deps.Transport.MembershipChanged -= OnTransportMembership;
+        _deps.Transport.QuorumChanged -= OnTransportQuorum;
+    }
+
+    // Transport callbacks run on the transport's thread: hand them to the mailbox, never touch state.
+    private void OnTransportDelivered(NodeId sender, byte[] payload) => Self.Tell(new TransportDelivered(sender, payload), Self);
+    private void OnTransportMembership(MembershipChanged change) => Self.Tell(new TransportMembership(change), Self);
+    private void OnTransportQuorum(QuorumChanged change) => Self.Tell(new TransportQuorum(change), Self);
+
+    // ---- view ---------------------------------------------------------------------------------
+
+    private ClusterView View()
+    {
+        var dc = _role == PartitionRole.Primary && !_viewIds.IsDefaultOrEmpty ? _viewIds.Min() : (NodeId?)null;
+        var quorate = _quorum?.Quorate ?? _role == PartitionRole.Primary;
+        return new ClusterView(_options.ClusterName, _options.Self, dc, quorate, _role,
+            _view.IsDefault ? [] : _view, _state, _stream.Count, _stream.Digest);
+    }
+
+    private void Notify() => _deps.Observer?.Invoke(View());
+
+    private static string Short(string digest) => digest.Length > 12 ? digest[..12] : digest.Length == 0 ? "-" : digest;
+
+    // ---- sending ------------------------------------------------------------------------------
+
+    private void Multicast(object message)
+    {
+        var (manifest, payload) = Persistence.Serializer.Serialize(message);
+        var envelope = new WireEnvelope(WireEnvelope.CurrentVersion, Me, ++_sendSequence, manifest, payload);
+        _ = _deps.Transport.MulticastAsync(envelope.Encode()).ContinueWith(
+            t => Log.LogWarning(t.Exception?.GetBaseException(), "Multicast of {Type} failed", manifest),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    // ---- internal messages ----------------------------------------------------------------------
+
+    private sealed record TransportDelivered(NodeId Sender, byte[] Payload);
+
+    private sealed record TransportMembership(MembershipChanged Change);
+
+    private sealed record TransportQuorum(QuorumChanged Change);
+
+    private sealed record CheckStable
+    {
+        public static readonly CheckStable Instance = new();
+    }
+
+    private sealed record ReconcileTick
+    {
+        public static readonly ReconcileTick Instance = new();
+    }
+
+    private sealed record ProbeHeuristics
+    {
+        public static readonly ProbeHeuristics Instance = new();
+    }
+
+    private sealed record HeuristicsProbed(bool Reachable);
+
+    private sealed record FenceOutcome(NodeId Node, FenceResult Result);
+}

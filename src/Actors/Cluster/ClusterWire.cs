@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>
+/// After every membership change each member tells the others where its replicated history stands.
+/// <see cref="Fresh"/>: the first Hello since this host's cluster actor started (a restart).
+/// </summary>
+public sealed record Hello(ImmutableArray<NodeId> View, PartitionRole Role, long Index, string Digest, bool Fresh);
+
+/// <summary>The sync source hands the members that are behind the records they lack (from index 0 when one diverged).</summary>
+public sealed record SyncOffer(ImmutableArray<NodeId> View, ImmutableArray<NodeId> Targets, long FromIndex, ImmutableArray<WireRecord> Records);
+
+/// <summary>A record as it travels in a <see cref="SyncOffer"/>: the payload is the event's JSON text.</summary>
+public sealed record WireRecord(string Manifest, string Payload);
+
+/// <summary>The side's coordinator ran the split-brain resolver on a stable view.</summary>
+public sealed record PartitionDecided(ImmutableArray<NodeId> View, bool Survives, bool DownAll, string Reason);
+
+/// <summary>A host's heuristic reachability changed (HA-Lizard's IP heuristics), for the other side's later decision.</summary>
+public sealed record HeuristicsReport(bool Reachable);
+
+/// <summary>
+/// The versioned envelope of everything multicast between Haven hosts: version, sender, sender's
+/// sequence number, type (manifest) and body (JSON). A peer speaking another version is refused.
+/// </summary>
+public sealed record WireEnvelope(int Version, NodeId Sender, long Sequence, string Type, byte[] Body)
+{
+    public const int CurrentVersion = 1;
+
+    public byte[] Encode()
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("v", Version);
+            json.WriteNumber("from", Sender.Value);
+            json.WriteNumber("seq", Sequence);
+            json.WriteString("type", Type);
+            json.WritePropertyName("body");
+            json.WriteRawValue(Body, skipInputValidation: true);
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Decodes an envelope; a malformed one or another version throws <see cref="WireFormatException"/>.</summary>
+    public static WireEnvelope Decode(byte[] bytes)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
+            var root = doc.RootElement;
+            var version = root.GetProperty("v").GetInt32();
+            var sender = new NodeId(root.GetProperty("from").GetUInt32());
+            if (version != CurrentVersion)
+                throw new WireFormatException($"message from node {sender.Value} speaks wire version {version}; this host speaks {CurrentVersion}");
+            return new WireEnvelope(version, sender, root.GetProperty("seq").GetInt64(), root.GetProperty("type").GetString() ?? "",
+                Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText()));
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new WireFormatException($"malformed message ({bytes.Length} bytes): {e.Message}");
+        }
+    }
+}
+
+public sealed class WireFormatException(string message) : Exception(message);
+
+/// <summary>Every type Haven's cluster journals or multicasts, under its stable manifest.</summary>
+public static class ClusterManifests
+{
+    public static EventManifestRegistry Register(EventManifestRegistry registry) => registry
+        .Register<NodeJoined>("cluster.node-joined.v1")
+        .Register<NodeUp>("cluster.node-up.v1")
+        .Register<NodeUnreachable>("cluster.node-unreachable.v1")
+        .Register<NodeDown>("cluster.node-down.v1")
+        .Register<NodeFenced>("cluster.node-fenced.v1")
+        .Register<NodeLeaving>("cluster.node-leaving.v1")
+        .Register<NodeLeft>("cluster.node-left.v1")
+        .Register<NodeStandby>("cluster.node-standby.v1")
+        .Register<NodeMaintenance>("cluster.node-maintenance.v1")
+        .Register<NodeUnhealthy>("cluster.node-unhealthy.v1")
+        .Register<NodeHealthy>("cluster.node-healthy.v1")
+        .Register<PartitionDemoted>("cluster.partition-demoted.v1")
+        .Register<DcChanged>("cluster.dc-changed.v1")
+        .Register<RecoveryStarted>("cluster.startrecovery.v1")
+        .Register<RecoveryCompleted>("cluster.recovered.v1")
+        .Register<IpReleased>("cluster.releaseip.v1")
+        .Register<IpTaken>("cluster.takeip.v1")
+        .Register<IpReallocated>("cluster.ipreallocated.v1")
+        .Register<FenceRequested>("cluster.fence-requested.v1")
+        .Register<FenceSucceeded>("cluster.fence-succeeded.v1")
+        .Register<FenceFailed>("cluster.fence-failed.v1")
+        .Register<DemotedLocally>("local.demoted.v1")
+        .Register<ReleasedLocally>("local.released-ip.v1")
+        .Register<LocalFactsReconciled>("local.reconciled.v1")
+        .Register<StreamReset>("local.stream-reset.v1")
+        .Register<Hello>("wire.hello.v1")
+        .Register<SyncOffer>("wire.sync-offer.v1")
+        .Register<PartitionDecided>("wire.partition-decided.v1")
+        .Register<HeuristicsReport>("wire.heuristics-report.v1");
+}

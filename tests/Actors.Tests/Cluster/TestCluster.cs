@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.Runtime;
+using Haven.Actors.SplitBrain;
+using Haven.TestKit;
+
+namespace Haven.Actors.Tests.Cluster;
+
+/// <summary>
+/// N ClusterActors over a SimulatedNetwork on one deterministic dispatcher and virtual clock. Fencing a
+/// node crashes it in the network; each host keeps its journal across restarts.
+/// </summary>
+internal sealed class TestCluster
+{
+    private readonly HavenTestKit _kit;
+    private readonly Dictionary<NodeId, Host> _hosts = [];
+
+    public TestCluster(HavenTestKit kit, int nodes, int addressesPerNode = 1, Func<SplitBrainSettings, SplitBrainSettings>? splitBrain = null)
+    {
+        _kit = kit;
+        Network = SimulatedNetwork.WithNodes(nodes, new Random(kit.Seed));
+        var sbr = new SplitBrainSettings { Nodes = [.. Network.Nodes.Select(n => n.Id)], StableAfter = TimeSpan.FromSeconds(2) };
+        var addresses = Enumerable.Range(1, nodes * addressesPerNode).Select(i => new PublicAddress($"10.0.0.{i}", 24, "eth0")).ToImmutableArray();
+        foreach (var member in Network.Nodes)
+        {
+            var options = new ClusterOptions
+            {
+                ClusterName = "test",
+                Self = member,
+                Nodes = Network.Nodes,
+                SplitBrain = splitBrain?.Invoke(sbr) ?? sbr,
+                PublicAddresses = addresses,
+                FenceRetryDelay = TimeSpan.FromSeconds(3),
+            };
+            _hosts[member.Id] = new Host(this, member, options);
+        }
+    }
+
+    public SimulatedNetwork Network { get; }
+    public IEnumerable<Host> Hosts => _hosts.Values.OrderBy(h => h.Member.Id);
+    public Host this[uint id] => _hosts[new NodeId(id)];
+    public HashSet<NodeId> FenceFailures { get; } = [];
+    public List<string> Fenced { get; } = [];
+
+    public void StartAll()
+    {
+        foreach (var h in Hosts) h.Start();
+    }
+
+    /// <summary>Delivers messages and runs actors and timers for a span of virtual time.</summary>
+    public void Run(TimeSpan span, TimeSpan? step = null)
+    {
+        var end = _kit.Clock.GetUtcNow() + span;
+        var tick = step ?? TimeSpan.FromMilliseconds(50);
+        while (_kit.Clock.GetUtcNow() < end)
+        {
+            Settle();
+            _kit.Advance(tick);
+        }
+        Settle();
+    }
+
+    private void Settle()
+    {
+        for (var i = 0; i < 100_000; i++)
+        {
+            var work = _kit.RunUntilIdle() > 0;
+            work |= Network.DeliverNext();
+            if (!work) return;
+        }
+        throw new InvalidOperationException("the cluster did not settle");
+    }
+
+    internal sealed class Host(TestCluster cluster, Member member, ClusterOptions options)
+    {
+        private ActorSystem? _system;
+        private int _incarnation;
+        public Member Member { get; } = member;
+        public InMemoryJournal Journal { get; } = new();
+        public InMemorySnapshotStore Snapshots { get; } = new();
+        public ClusterView? View { get; private set; }
+        public SortedSet<string> HeldAddresses { get; } = new(StringComparer.Ordinal);
+        public bool Running => _system is not null;
+
+        public void Start()
+        {
+            _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
+            var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
+            var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this), Observer: v => View = v);
+            _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+        }
+
+        /// <summary>Power off: the node leaves the network, its process and its addresses are gone.</summary>
+        public void PowerOff()
+        {
+            if (!Running) return; // already off
+            cluster.Network.Crash(Member.Id);
+            _system?.Terminate();
+            _system = null;
+            View = null;
+            HeldAddresses.Clear();
+        }
+
+        public void PowerOn()
+        {
+            cluster.Network.Restart(Member.Id);
+            Start();
+        }
+
+        public IReadOnlyList<string> StreamManifests()
+        {
+            var read = Journal.ReadAsync("cluster", 1, long.MaxValue).ToListAsync().AsTask();
+            return read.Result.Select(e => e.Manifest).ToList();
+        }
+    }
+
+    private sealed class Fencer(TestCluster cluster) : IFencer
+    {
+        public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken)
+        {
+            if (cluster.FenceFailures.Contains(target.Node))
+                return Task.FromResult(new FenceResult(false, "test-pdu", "device did not answer"));
+            cluster.Fenced.Add(target.Name);
+            cluster._hosts[target.Node].PowerOff();
+            return Task.FromResult(new FenceResult(true, "test-pdu", "off"));
+        }
+    }
+
+    private sealed class Addresses(Host host) : IAddressManager
+    {
+        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+        {
+            host.HeldAddresses.Add(address.Ip);
+            return Task.CompletedTask;
+        }
+
+        public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken)
+        {
+            host.HeldAddresses.Remove(address.Ip);
+            return Task.CompletedTask;
+        }
+    }
+}
