@@ -235,28 +235,60 @@ public sealed partial class ClusterSimulation
         return list;
     }
 
-    /// <summary>Reads the journal entries written since the last step and audits them.</summary>
+    /// <summary>
+    /// Reads the journal entries written since the last step: replicated events extend the stream, a
+    /// <see cref="StreamReset"/> cuts it back to the common prefix (the audit state is rebuilt from it);
+    /// the new events are audited.
+    /// </summary>
     private void ReadStream(SimulatedHost host)
     {
         var highest = host.Journal.ReadHighestSequenceNrAsync(SimulatedHost.StreamPersistenceId).GetAwaiter().GetResult();
         if (highest <= host.ReadUpTo) return;
-        var events = new List<IClusterEvent>();
+        var pending = new List<IClusterEvent>();
         var entries = host.Journal.ReadAsync(SimulatedHost.StreamPersistenceId, host.ReadUpTo + 1, highest).GetAsyncEnumerator();
         try
         {
             while (entries.MoveNextAsync().AsTask().GetAwaiter().GetResult())
-                if (host.Reader!.Deserialize(entries.Current) is IClusterEvent e) events.Add(e);
+            {
+                switch (host.Reader!.Deserialize(entries.Current))
+                {
+                    case IClusterEvent e:
+                        pending.Add(e);
+                        break;
+                    case StreamReset reset:
+                        Audit(host, pending);
+                        pending.Clear();
+                        var keep = (int)Math.Clamp(reset.DivergedAt, 0, host.Stream.Count);
+                        host.Stream.Truncate(keep);
+                        host.AuditState = Rebuild(host.Stream.Events);
+                        break;
+                }
+            }
         }
         finally
         {
             entries.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+        Audit(host, pending);
+        host.ReadUpTo = highest;
+    }
+
+    private void Audit(SimulatedHost host, List<IClusterEvent> events)
+    {
+        if (events.Count == 0) return;
         var first = host.Stream.Count + 1;
         foreach (var e in events) host.Stream.Append(e);
-        host.ReadUpTo = highest;
         var (state, violations) = Invariants.AuditStream(_step, host.Id, host.AuditState, events, first);
         host.AuditState = state;
         _violations.AddRange(violations);
+    }
+
+    private static ClusterState Rebuild(IEnumerable<IClusterEvent> events)
+    {
+        var state = ClusterState.Empty;
+        foreach (var e in events)
+            if (state.TryApply(e, out var next, out _)) state = next;
+        return state;
     }
 
     private void CheckSafety()

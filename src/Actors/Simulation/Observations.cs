@@ -64,6 +64,14 @@ public sealed class StreamObservation
         _prefixHashes.Add(hash);
     }
 
+    /// <summary>Keeps the first <paramref name="length"/> events (a host's stream was reset to the primary's).</summary>
+    public void Truncate(int length)
+    {
+        if (length < 0 || length > Count) throw new ArgumentOutOfRangeException(nameof(length), length, $"the stream has {Count} events");
+        _events.RemoveRange(length, Count - length);
+        _prefixHashes.RemoveRange(length, _prefixHashes.Count - length);
+    }
+
     /// <summary>True when one of the two streams is a prefix of the other.</summary>
     public static bool ArePrefixes(StreamObservation a, StreamObservation b)
     {

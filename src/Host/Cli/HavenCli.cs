@@ -44,6 +44,7 @@ internal static class HavenCli
         root.Subcommands.Add(EventsVerb.Build(cli));
         root.Subcommands.Add(ConfigVerb.Build(cli));
         root.Subcommands.Add(DemoVerb.Build(cli));
+        root.Subcommands.Add(SimulateVerb.Build(cli));
         return root;
     }
 
