@@ -39,11 +39,11 @@ public sealed partial class ClusterSimulation
         if (next is { } due && _random.Next(8) == 0 && due - _clock.GetUtcNow() <= TimeSpan.FromSeconds(10))
         {
             var by = due > _clock.GetUtcNow() ? due - _clock.GetUtcNow() : TimeSpan.Zero;
-            Record($"wait {Ms(by)} (next timer)", () => _clock.AdvanceTo(due > _clock.GetUtcNow() ? due : _clock.GetUtcNow()));
+            Record($"wait {Ms(by)} (next timer)", () => AdvanceTo(due > _clock.GetUtcNow() ? due : _clock.GetUtcNow()));
             return;
         }
         var amount = TimeSpan.FromMilliseconds(10 + _random.Next(990));
-        Record($"wait {Ms(amount)}", () => _clock.Advance(amount));
+        Record($"wait {Ms(amount)}", () => Advance(amount));
     }
 
     private void InjectFault()
@@ -152,10 +152,10 @@ public sealed partial class ClusterSimulation
             _script.Enqueue(($"flap {c + 1}/{cycles}: partition " + string.Join(" | ", sides.Select(Format)), () => ApplyPartition(sides)));
             _script.Enqueue(("flap: deliver", DeliverOne));
             _script.Enqueue(("flap: deliver", DeliverOne));
-            _script.Enqueue(($"flap: wait {Ms(up)}", () => _clock.Advance(up)));
+            _script.Enqueue(($"flap: wait {Ms(up)}", () => Advance(up)));
             _script.Enqueue(($"flap {c + 1}/{cycles}: heal", Heal));
             _script.Enqueue(("flap: deliver", DeliverOne));
-            _script.Enqueue(($"flap: wait {Ms(down)}", () => _clock.Advance(down)));
+            _script.Enqueue(($"flap: wait {Ms(down)}", () => Advance(down)));
         }
         var first = _script.Dequeue();
         Record(first.Label, first.Act);
@@ -221,7 +221,7 @@ public sealed partial class ClusterSimulation
             if (now >= deadline) break;
             var next = _clock.NextDue;
             var target = next is { } due && due < deadline ? (due > now ? due : now) : deadline;
-            Record($"wait {Ms(target - now)}", () => _clock.AdvanceTo(target));
+            Record($"wait {Ms(target - now)}", () => AdvanceTo(target));
         }
         if (Failed) return false;
         var problems = CheckConvergence();

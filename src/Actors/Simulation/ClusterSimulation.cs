@@ -45,7 +45,7 @@ public sealed partial class ClusterSimulation
     {
         _options = options;
         _random = new Random(options.Seed);
-        _clock = new VirtualClock(dispatcher: _dispatcher);
+        _clock = new VirtualClock(); // not attached: the harness drains the dispatcher itself, with a livelock bound
         _start = _clock.GetUtcNow();
         _members = options.Members();
         _addresses = options.PublicAddresses();
@@ -75,6 +75,11 @@ public sealed partial class ClusterSimulation
             for (var i = 0; i < _options.Steps && !Failed; i++) ChaosStep();
             if (!Failed) converged = Converge();
         }
+        catch (SimulationLivelockException e)
+        {
+            _violations.Add(new InvariantViolation(InvariantNames.HostFailure, _step, [], e.Message));
+            FlushNotes("(aborted: livelock)");
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _violations.Add(new InvariantViolation(InvariantNames.HostFailure, _step, [],
@@ -84,12 +89,48 @@ public sealed partial class ClusterSimulation
         finally
         {
             foreach (var host in _hosts) host.Stop();
-            try { _dispatcher.RunUntilIdle(100_000); } catch (InvalidOperationException) { }
+            try { _dispatcher.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
         }
         return new SimulationResult(_options, [.. _violations], [.. _trace], converged, Now, _delivered, _faults);
     }
 
     private TimeSpan Now => _clock.GetUtcNow() - _start;
+
+    /// <summary>More messages than this in one step is a livelock (an actor restarting or talking to itself forever).</summary>
+    public const int MaxMessagesPerStep = 200_000;
+
+    /// <summary>More timer rounds than this in one step is a livelock too (a timer rescheduling itself with no delay).</summary>
+    public const int MaxTimerRoundsPerStep = 10_000;
+
+    private void Drain()
+    {
+        try
+        {
+            _dispatcher.RunUntilIdle(MaxMessagesPerStep);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("did not become idle", StringComparison.Ordinal))
+        {
+            throw new SimulationLivelockException($"livelock: the actors processed more than {MaxMessagesPerStep:N0} messages in one step without becoming idle");
+        }
+    }
+
+    /// <summary>Moves virtual time to <paramref name="target"/>, firing due timers in order and letting the actors settle after each.</summary>
+    private void AdvanceTo(DateTimeOffset target)
+    {
+        Drain();
+        for (var rounds = 0; _clock.NextDue is { } due && due <= target; rounds++)
+        {
+            if (rounds >= MaxTimerRoundsPerStep)
+                throw new SimulationLivelockException($"livelock: more than {MaxTimerRoundsPerStep:N0} timer rounds before {(target - _start).TotalSeconds:0.###}s");
+            var now = _clock.GetUtcNow();
+            _clock.AdvanceTo(due > now ? due : now);
+            Drain();
+        }
+        if (target > _clock.GetUtcNow()) _clock.AdvanceTo(target);
+        Drain();
+    }
+
+    private void Advance(TimeSpan by) => AdvanceTo(_clock.GetUtcNow() + by);
 
     // ---- one step ------------------------------------------------------------------------------------
 
@@ -98,8 +139,9 @@ public sealed partial class ClusterSimulation
     {
         _step++;
         var at = Now;
+        Drain();
         act();
-        _dispatcher.RunUntilIdle();
+        Drain();
         FlushNotes(label, at);
         CheckSafety();
     }
@@ -109,12 +151,20 @@ public sealed partial class ClusterSimulation
         EndDelivery();
         var text = _notes.Count == 0 ? label : label + ": " + string.Join("; ", _notes);
         _notes.Clear();
-        _trace.Add(new TraceEntry(_step, at ?? Now, text));
+        var entry = new TraceEntry(_step, at ?? Now, text);
+        _trace.Add(entry);
+        _options.TraceSink?.Invoke(entry);
     }
 
     private void StartHost(SimulatedHost host)
     {
-        var settings = ActorSystemSettings.Deterministic(_dispatcher, _clock, unchecked(_options.Seed * 7919 + (int)host.Id.Value * 104_729 + host.Incarnation));
+        var settings = new ActorSystemSettings
+        {
+            Dispatcher = _dispatcher,
+            TimeProvider = _clock,
+            Random = new Random(unchecked(_options.Seed * 7919 + (int)host.Id.Value * 104_729 + host.Incarnation)),
+            LoggerFactory = _options.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+        };
         var serializer = new JsonEventSerializer(_options.Registry());
         host.Reader ??= new JsonEventSerializer(_options.Registry());
         var (system, dependencies) = host.Start(this, settings, serializer);
@@ -306,3 +356,6 @@ public sealed partial class ClusterSimulation
 
     private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + "ms";
 }
+
+/// <summary>The actors never became idle within a step; the run is aborted with a host-failure violation.</summary>
+public sealed class SimulationLivelockException(string message) : Exception(message);

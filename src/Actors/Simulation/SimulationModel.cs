@@ -38,6 +38,12 @@ public sealed record SimulationOptions
     /// <summary>Stop the chaos at the first step that violates an invariant (its trace ends there).</summary>
     public bool StopAtFirstViolation { get; init; } = true;
 
+    /// <summary>Where the hosts' actor systems log (none by default; the host name is the system name).</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Called with every trace line as it is written (live progress while debugging a seed).</summary>
+    public Action<TraceEntry>? TraceSink { get; init; }
+
     /// <summary>Null when the options are usable, else what is wrong.</summary>
     public string? Validate()
     {
