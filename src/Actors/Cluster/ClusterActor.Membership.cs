@@ -206,7 +206,11 @@ public sealed partial class ClusterActor
         // Down-all for instability is not final: once the view has been stable again, decide again.
         _decidedThisView = !decided.DownAll;
         if (decided.DownAll && _tracker is not null)
-            Timers.StartSingleTimer("stable", CheckStable.Instance, _tracker.StableAt - Context.System.TimeProvider.GetUtcNow());
+        {
+            // The decision may arrive after StableAt has passed: check at once then, never with a negative delay.
+            var wait = _tracker.StableAt - Context.System.TimeProvider.GetUtcNow();
+            Timers.StartSingleTimer("stable", CheckStable.Instance, wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+        }
         if (decided.Survives)
         {
             var was = _role;
