@@ -328,7 +328,8 @@ public sealed partial class ClusterSimulation
         if (events.Count == 0) return;
         var first = host.Stream.Count + 1;
         foreach (var e in events) host.Stream.Append(e);
-        var (state, violations) = Invariants.AuditStream(_step, host.Id, host.AuditState, events, first);
+        var (state, violations) = Invariants.AuditStream(_step, host.Id, host.AuditState, events, first,
+            (node, ip) => _ledger.HoldersOf(ip).Contains(node));
         host.AuditState = state;
         _violations.AddRange(violations);
     }

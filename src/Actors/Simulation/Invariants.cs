@@ -47,9 +47,13 @@ public static class Invariants
     /// (<see cref="InvariantNames.StreamValid"/>); an address of a lost node (Unreachable or Down) may be
     /// released on its behalf only once it is Fenced or Left, and no address is taken while another node
     /// holds it (<see cref="InvariantNames.RecoveryAfterFence"/>). A rejected event is skipped.
+    /// <paramref name="stillHolds"/> (node, address): whether the node physically still holds the address;
+    /// when given, a release recorded for a lost node that had already released the address itself (a
+    /// demoted host's own release, reconciled later) is not a recovery. Null: every such release counts.
     /// </summary>
     public static (ClusterState State, ImmutableArray<InvariantViolation> Violations) AuditStream(
-        int step, NodeId host, ClusterState before, IEnumerable<IClusterEvent> events, long firstIndex = 1)
+        int step, NodeId host, ClusterState before, IEnumerable<IClusterEvent> events, long firstIndex = 1,
+        Func<NodeId, string, bool>? stillHolds = null)
     {
         var state = before;
         var violations = ImmutableArray.CreateBuilder<InvariantViolation>();
@@ -59,7 +63,8 @@ public static class Invariants
             var at = $"n{host}'s stream #{index}";
             switch (e)
             {
-                case IpReleased r when state.StateOf(r.Node) is NodeState.Unreachable or NodeState.Down:
+                case IpReleased r when state.StateOf(r.Node) is NodeState.Unreachable or NodeState.Down
+                                       && (stillHolds is null || stillHolds(r.Node, Canonical(r.Ip))):
                     violations.Add(new InvariantViolation(InvariantNames.RecoveryAfterFence, step, [host, r.Node],
                         $"{at}: {r.Ip} released on behalf of n{r.Node} while it is {state.StateOf(r.Node)}, neither fenced nor left"));
                     break;

@@ -264,3 +264,24 @@ public sealed class InvariantCheckerTests
         return (hosts, ledger);
     }
 }
+
+public sealed class StreamAuditPhysicalTests
+{
+    [Fact]
+    public void AuditStream_ReleaseForDownNodeThatStillHoldsIt_IsViolation()
+    {
+        IClusterEvent[] stream = [.. Formed(2), Take("10.0.0.11", 2), new NodeDown(N(2), "lost"), Release("10.0.0.11", 2)];
+
+        var found = Invariants.AuditStream(1, N(1), ClusterState.Empty, stream, stillHolds: (_, _) => true).Violations;
+
+        Assert.Equal(InvariantNames.RecoveryAfterFence, Assert.Single(found).Invariant);
+    }
+
+    [Fact]
+    public void AuditStream_ReconciledOwnReleaseOfDownNode_Passes()
+    {
+        IClusterEvent[] stream = [.. Formed(2), Take("10.0.0.11", 2), new NodeDown(N(2), "lost"), Release("10.0.0.11", 2)];
+
+        Assert.Empty(Invariants.AuditStream(1, N(1), ClusterState.Empty, stream, stillHolds: (_, _) => false).Violations);
+    }
+}
