@@ -1,0 +1,66 @@
+using Haven.Actors.Cluster;
+using Haven.Actors.Simulation;
+
+namespace Haven.Actors.Tests.Simulation;
+
+/// <summary>
+/// The simulation CI run: 10,002 seeds, 1,667 per cluster size 2..7, <see cref="Steps"/> chaos steps each
+/// plus the convergence phase, in 12 theory batches so xunit spreads them over the cores. Opt-in with
+/// HAVEN_SIM_CI=1 (it takes minutes; CI sets it): without it the batches report themselves skipped.
+/// </summary>
+public sealed class SimulationCiTests
+{
+    public const int SeedsPerSize = 1_667;
+    public const int Steps = 80;
+    private const int BatchesPerSize = 2;
+
+    public static TheoryData<int, int, int> Batches()
+    {
+        var data = new TheoryData<int, int, int>();
+        for (var nodes = SimulationOptions.MinNodes; nodes <= SimulationOptions.MaxNodes; nodes++)
+            for (var b = 0; b < BatchesPerSize; b++)
+            {
+                var from = 1 + b * SeedsPerSize / BatchesPerSize;
+                var to = (b + 1) * SeedsPerSize / BatchesPerSize;
+                data.Add(nodes, from, to);
+            }
+        return data;
+    }
+
+    [SimulationCiTheory]
+    [MemberData(nameof(Batches))]
+    public void Seeds_OnEveryClusterSize_ViolateNoInvariant(int nodes, int firstSeed, int lastSeed)
+    {
+        var failing = new List<SimulationResult>();
+        for (var seed = firstSeed; seed <= lastSeed; seed++)
+        {
+            var result = ClusterSimulation.Run(new SimulationOptions { Nodes = nodes, Seed = seed, Steps = Steps, Factory = ClusterActor.Props });
+            if (!result.Passed) failing.Add(result);
+        }
+
+        Assert.True(failing.Count == 0,
+            $"{failing.Count} of {lastSeed - firstSeed + 1} seeds on {nodes} nodes failed:\n"
+            + string.Join("\n", failing.Take(20).Select(r => $"  {r.Violations[0]}\n    replay: {r.ReplayCommand}"))
+            + "\n\nFirst failing seed:\n" + failing.FirstOrDefault()?.Report(maxTraceLines: 40));
+    }
+
+    [Fact]
+    public void Batches_CoverTenThousandSeedsOverEverySize()
+    {
+        var batches = Batches().Select(row => ((int)row[0], (int)row[1], (int)row[2])).ToList();
+
+        Assert.Equal(12, batches.Count);
+        Assert.True(batches.Sum(b => b.Item3 - b.Item2 + 1) >= 10_000);
+        Assert.Equal([2, 3, 4, 5, 6, 7], batches.Select(b => b.Item1).Distinct().Order());
+    }
+}
+
+/// <summary>A theory that runs only when HAVEN_SIM_CI=1 (the long simulation CI run).</summary>
+public sealed class SimulationCiTheoryAttribute : TheoryAttribute
+{
+    public SimulationCiTheoryAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("HAVEN_SIM_CI") != "1")
+            Skip = "the 10,000-seed simulation run is opt-in: set HAVEN_SIM_CI=1";
+    }
+}

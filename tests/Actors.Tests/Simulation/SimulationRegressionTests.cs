@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Haven.Actors.Cluster;
+using Haven.Actors.Simulation;
+
+namespace Haven.Actors.Tests.Simulation;
+
+/// <summary>Replays the pinned seeds of regression-seeds.txt against the real ClusterActor.</summary>
+public sealed class SimulationRegressionTests
+{
+    public sealed record PinnedSeed(int Nodes, int Seed, int Steps, bool Known, string Comment)
+    {
+        public override string ToString() => $"{Nodes} {Seed} {Steps}{(Known ? " known" : "")}";
+    }
+
+    public static TheoryData<PinnedSeed> Pinned()
+    {
+        var data = new TheoryData<PinnedSeed>();
+        foreach (var seed in Parse(File.ReadAllLines(SeedFile()))) data.Add(seed);
+        return data;
+    }
+
+    /// <summary>regression-seeds.txt beside this source file (read from the source tree, no copy step).</summary>
+    private static string SeedFile([CallerFilePath] string source = "") =>
+        Path.Combine(Path.GetDirectoryName(source)!, "regression-seeds.txt");
+
+    internal static IEnumerable<PinnedSeed> Parse(IEnumerable<string> lines)
+    {
+        var number = 0;
+        foreach (var raw in lines)
+        {
+            number++;
+            var hash = raw.IndexOf('#', StringComparison.Ordinal);
+            var text = (hash < 0 ? raw : raw[..hash]).Trim();
+            if (text.Length == 0) continue;
+            var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length is < 3 or > 4 || (parts.Length == 4 && parts[3] != "known")
+                || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var nodes)
+                || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var seed)
+                || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var steps))
+                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [known] [# comment]`, got '{raw}'");
+            yield return new PinnedSeed(nodes, seed, steps, parts.Length == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Pinned))]
+    public void PinnedSeed_Replays_AsRecorded(PinnedSeed pinned)
+    {
+        var result = ClusterSimulation.Run(new SimulationOptions
+        {
+            Nodes = pinned.Nodes, Seed = pinned.Seed, Steps = pinned.Steps, Factory = ClusterActor.Props,
+        });
+
+        if (pinned.Known)
+            Assert.False(result.Passed, $"{result.ReplayCommand} passes now ({pinned.Comment}): remove `known` from its line in regression-seeds.txt");
+        else
+            Assert.True(result.Passed, result.Report(maxTraceLines: 60));
+    }
+
+    [Fact]
+    public void Parse_BadLine_NamesLine()
+    {
+        var e = Assert.Throws<FormatException>(() => Parse(["# ok", "3 1", "3 1 10"]).ToList());
+
+        Assert.Contains("line 2", e.Message);
+    }
+
+    [Fact]
+    public void Parse_LineWithMarkerAndComment_IsRead()
+    {
+        var seed = Parse(["2 6 150   known  # split brain"]).Single();
+
+        Assert.Equal(new PinnedSeed(2, 6, 150, true, "split brain"), seed);
+    }
+}
