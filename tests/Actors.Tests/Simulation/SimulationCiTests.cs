@@ -11,7 +11,7 @@ namespace Haven.Actors.Tests.Simulation;
 public sealed class SimulationCiTests
 {
     public const int SeedsPerSize = 1_667;
-    public const int Steps = 80;
+    public const int Steps = 150;
     private const int BatchesPerSize = 2;
 
     public static TheoryData<int, int, int> Batches()
