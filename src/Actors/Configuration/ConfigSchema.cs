@@ -186,7 +186,7 @@ public sealed class ConfigSchema
                 "enum" => setting with { AllowedValues = argument.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) },
                 "map" when value is HoconObject => setting with { IsMap = true },
                 "type" when TryParseListType(argument, out var element) => setting with { Type = SettingType.List, ElementType = element },
-                "type" when Enum.TryParse<SettingType>(argument, ignoreCase: true, out var type) => setting with { Type = type },
+                "type" when IsTypeName(argument, out var type) => setting with { Type = type },
                 _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
             };
         }
@@ -200,8 +200,14 @@ public sealed class ConfigSchema
         element = SettingType.Any;
         return argument.StartsWith("list<", StringComparison.OrdinalIgnoreCase)
             && argument.EndsWith('>')
-            && Enum.TryParse(argument[5..^1].Trim(), ignoreCase: true, out element)
-            && Enum.IsDefined(element);
+            && IsTypeName(argument[5..^1].Trim(), out element);
+    }
+
+    /// <summary>A type by its name only (Enum.TryParse alone would also take "7").</summary>
+    private static bool IsTypeName(string name, out SettingType type)
+    {
+        type = SettingType.Any;
+        return name.Length > 0 && name.All(char.IsAsciiLetter) && Enum.TryParse(name, ignoreCase: true, out type);
     }
 
     private static SettingType Infer(HoconValue value)
