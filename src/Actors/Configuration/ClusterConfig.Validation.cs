@@ -83,7 +83,9 @@ public static partial class ClusterConfig
             var origin = config.Origin(path);
             if (path == "haven.heuristics.enabled" && error.Contains("heuristic-addresses is empty", StringComparison.Ordinal))
             {
+                // SplitBrainSettings names the list without its prefix here.
                 (path, origin) = (HeuristicAddressesPath, config.Origin(HeuristicAddressesPath));
+                message = message.Replace(" heuristic-addresses ", $" {HeuristicAddressesPath} ", StringComparison.Ordinal);
             }
             else if (path == HeuristicAddressesPath && EntryIndex(error, heuristics.Addresses) is { } index
                 && config.GetValue(HeuristicAddressesPath) is HoconList list)
