@@ -80,6 +80,47 @@ public class ClusterVerbTests
         }
     }
 
+    [Theory]
+    [InlineData("cluster.transport = corosync", "corosync is not available")]
+    [InlineData("cluster.nodes = [{ name = solo, id = 1 }, { name = other, id = 2 }]", "lists 2 nodes")]
+    [InlineData("ips.public-addresses = [{ address = \"192.0.2.10/24\", interface = eth0 }]", "cannot manage floating addresses")]
+    public async Task Daemon_ClusterSettingsItCannotHonour_RefusesToStart(string setting, string message)
+    {
+        using var dir = new TempDir();
+        var config = dir.WriteConfig("haven.conf", $$"""
+            haven {
+              cluster.node-name = solo
+              journal.sqlite.path = "{{dir.File("journal.db")}}"
+              control.socket = "{{dir.File("haven.sock")}}"
+              logging.console = off
+            }
+            haven.{{setting}}
+            """);
+        var (code, _, err) = await CliRunner.RunAsync("daemon", "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
+        Assert.False(File.Exists(dir.File("haven.sock")));
+    }
+
+    [Fact]
+    public async Task ClusterStatus_NodeListWithOwnId_ReportsThatId()
+    {
+        using var dir = new TempDir();
+        var config = dir.WriteConfig("haven.conf", $$"""
+            haven {
+              cluster { name = lab, node-name = solo, nodes = [{ name = solo, id = 7 }] }
+              journal.sqlite.path = "{{dir.File("journal.db")}}"
+              control.socket = "{{dir.File("haven.sock")}}"
+              split-brain-resolver.stable-after = 100ms
+              logging.console = off
+            }
+            """);
+        await using var daemon = await RunningDaemon.StartAsync(config);
+        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        var (_, json, _) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
+        Assert.Equal(7u, JsonDocument.Parse(json).RootElement.GetProperty("nodeId").GetUInt32());
+    }
+
     [Fact]
     public async Task ClusterDown_UnknownNode_Exits1NamingTheNodes()
     {

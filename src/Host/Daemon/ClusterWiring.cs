@@ -1,44 +1,43 @@
-using System.Collections.Immutable;
 using Haven.Actors;
 using Haven.Actors.Cluster;
 using Haven.Actors.Configuration;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
+using Haven.Adapters.Heuristics;
+using Microsoft.Extensions.Logging;
 
 namespace Haven.Host.Daemon;
 
-/// <summary>Builds this host's ClusterActor from the settings: transport, fencing, addresses.</summary>
+/// <summary>Builds this host's ClusterActor from the settings: transport, fencing, addresses, heuristics.</summary>
 internal static class ClusterWiring
 {
-    public static IActorRef Start(ActorSystem system, HavenSettings settings, string node, DaemonState state)
+    public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers)
     {
-        var options = Options(settings, node);
+        ClusterOptions options;
+        try
+        {
+            options = ClusterConfig.ToClusterOptions(settings, Environment.MachineName);
+        }
+        catch (ConfigException e)
+        {
+            throw new CliException(e.Message);
+        }
         IClusterTransport transport = settings.Cluster.Transport switch
         {
+            ClusterTransportKind.Simulated when options.Nodes.Length > 1 => throw new CliException(
+                $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
             ClusterTransportKind.Simulated => new SingleHostTransport(options.Self),
             _ => throw new CliException("haven.cluster.transport = corosync is not available in this version; use simulated (a one-host cluster)"),
         };
+        if (!options.PublicAddresses.IsEmpty)
+            throw new CliException("haven.ips.public-addresses is set, but this version cannot manage floating addresses yet; remove the addresses to run");
+        IReachability? reachability = settings.Heuristics.Enabled
+            ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
+            : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
-        var deps = new ClusterDependencies(transport, services, new UnconfiguredFencer(), new UnmanagedAddresses());
+        var deps = new ClusterDependencies(transport, services, new UnconfiguredFencer(), new UnmanagedAddresses(), reachability);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
-    }
-
-    /// <summary>A one-host cluster: this node, id 1, with the configured split-brain settings.</summary>
-    internal static ClusterOptions Options(HavenSettings settings, string node)
-    {
-        var self = new Member(new NodeId(1), node);
-        return new ClusterOptions
-        {
-            ClusterName = settings.Cluster.Name,
-            Self = self,
-            Nodes = [self],
-            SplitBrain = new Haven.Actors.SplitBrain.SplitBrainSettings
-            {
-                Nodes = [self.Id],
-                StableAfter = settings.SplitBrainResolver.StableAfter > TimeSpan.Zero ? settings.SplitBrainResolver.StableAfter : TimeSpan.FromMilliseconds(1),
-            },
-        };
     }
 
     /// <summary>No fence device is configured: every fence fails, so nothing of a lost host is ever recovered.</summary>
@@ -48,7 +47,7 @@ internal static class ClusterWiring
             Task.FromResult(new FenceResult(false, "", $"no fence device is configured for {target.Name}"));
     }
 
-    /// <summary>No public addresses are configured in a one-host cluster: nothing is taken or released.</summary>
+    /// <summary>Never called: the daemon refuses to start with public addresses configured (see Start).</summary>
     private sealed class UnmanagedAddresses : IAddressManager
     {
         public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken) =>
