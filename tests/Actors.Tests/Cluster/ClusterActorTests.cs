@@ -213,4 +213,27 @@ public class ClusterActorTests : HavenTestKit
         Assert.Equal(cluster[1].StreamManifests(), journal); // identical journals, nothing replayed twice
         Assert.True(journal.Count > journaledBefore);
     }
+
+    [Fact]
+    public void EndlessFlapping_DownsEveryone_ThenOnePrimaryOnceStable()
+    {
+        var cluster = new TestCluster(this, 3, splitBrain: s => s with { DownAllWhenUnstable = TimeSpan.FromSeconds(1) });
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var everyoneDown = false;
+        for (var i = 0; i < 10; i++)
+        {
+            cluster.Network.Partition([new NodeId(1), new NodeId(2)], [new NodeId(3)]);
+            cluster.Run(TimeSpan.FromMilliseconds(300));
+            cluster.Network.Heal();
+            cluster.Run(TimeSpan.FromMilliseconds(300));
+            everyoneDown |= cluster.Hosts.All(h => h.View!.Role == PartitionRole.Minority && h.HeldAddresses.Count == 0);
+        }
+        Assert.True(everyoneDown, "down-all-when-unstable demoted every host");
+        cluster.Run(TimeSpan.FromSeconds(10));
+        Assert.All(cluster.Hosts, h => Assert.Equal(PartitionRole.Primary, h.View!.Role));
+        Assert.Single(cluster.Hosts.Select(h => h.View!.StreamDigest).Distinct());
+        Assert.Equal(3, cluster.Hosts.Sum(h => h.HeldAddresses.Count));
+        Assert.Empty(cluster.Fenced);
+    }
 }
