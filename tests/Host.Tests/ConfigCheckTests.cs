@@ -69,7 +69,9 @@ public class ConfigCheckTests
     public async Task ConfigCheck_EveryShippedExample_IsValid()
     {
         var examples = Path.Combine(RepoRoot(), "hocon", "examples");
-        var files = Directory.GetFiles(examples, "*.conf");
+        var all = Directory.GetFiles(examples, "*.conf");
+        // fragments that other examples include are checked through them, not alone
+        var files = all.Where(f => !all.Any(o => File.ReadAllText(o).Contains($"include \"{Path.GetFileName(f)}\""))).ToList();
         Assert.NotEmpty(files);
         using var dir = new TempDir();
         foreach (var file in files)

@@ -30,7 +30,7 @@ public sealed partial class ClusterActor
             string.Join(",", change.Joined.Select(j => $"{j.Member.Name}({j.Reason})")));
         Multicast(new Hello(_viewIds, _role, _stream.Count, _stream.Digest, _fresh));
         _fresh = false;
-        Timers.StartSingleTimer("stable", CheckStable.Instance, _tracker.StableAt - now);
+        Timers.StartSingleTimer("stable", CheckStable.Instance, Until(_tracker.StableAt));
         Notify();
     }
 
@@ -176,7 +176,7 @@ public sealed partial class ClusterActor
         switch (_tracker.Evaluate(now))
         {
             case StabilityVerdict.Waiting waiting:
-                Timers.StartSingleTimer("stable", CheckStable.Instance, waiting.Until - now);
+                Timers.StartSingleTimer("stable", CheckStable.Instance, Until(waiting.Until));
                 return;
             case StabilityVerdict.DownAllUnstable unstable:
                 Multicast(new PartitionDecided(_viewIds, false, true, $"membership unstable for {unstable.UnstableFor.TotalSeconds:0.#} s: down-all-when-unstable"));
@@ -185,6 +185,12 @@ public sealed partial class ClusterActor
         var decision = _strategy.Decide(ResolverView());
         Multicast(new PartitionDecided(_viewIds, decision.ThisSideSurvives, decision.Kind == DowningDecisionKind.DownAll,
             $"{_strategy.Name}: {decision.Reason}"));
+    }
+
+    private TimeSpan Until(DateTimeOffset at)
+    {
+        var delay = at - Context.System.TimeProvider.GetUtcNow();
+        return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
     }
 
     private SplitBrainView ResolverView()
@@ -206,11 +212,7 @@ public sealed partial class ClusterActor
         // Down-all for instability is not final: once the view has been stable again, decide again.
         _decidedThisView = !decided.DownAll;
         if (decided.DownAll && _tracker is not null)
-        {
-            // The decision may arrive after StableAt has passed: check at once then, never with a negative delay.
-            var wait = _tracker.StableAt - Context.System.TimeProvider.GetUtcNow();
-            Timers.StartSingleTimer("stable", CheckStable.Instance, wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
-        }
+            Timers.StartSingleTimer("stable", CheckStable.Instance, Until(_tracker.StableAt));
         if (decided.Survives)
         {
             var was = _role;

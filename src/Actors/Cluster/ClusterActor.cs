@@ -133,9 +133,18 @@ public sealed partial class ClusterActor : PersistentActor
     {
         var (manifest, payload) = Persistence.Serializer.Serialize(message);
         var envelope = new WireEnvelope(WireEnvelope.CurrentVersion, Me, ++_sendSequence, manifest, payload);
-        _ = _deps.Transport.MulticastAsync(envelope.Encode()).ContinueWith(
-            t => Log.LogWarning(t.Exception?.GetBaseException(), "Multicast of {Type} failed", manifest),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        Task sent;
+        try
+        {
+            sent = _deps.Transport.MulticastAsync(envelope.Encode());
+        }
+        catch (InvalidOperationException e)
+        {
+            sent = Task.FromException(e);
+        }
+        // A lost message is repaired by the protocol (the next view's hellos, the DC's next round).
+        sent.ContinueWith(t => Log.LogWarning(t.Exception?.GetBaseException(), "Multicast of {Type} failed", manifest),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     // ---- internal messages ----------------------------------------------------------------------

@@ -33,7 +33,9 @@ public sealed record ConfigProblem(string Path, string Message, string? Origin)
 /// <summary>
 /// The settings a reference configuration declares: its defaults give each key and type, and
 /// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c> and
-/// <c>@type T</c> (see hocon/reference.conf for the rules).
+/// <c>@type T</c> or <c>@type list&lt;T&gt;</c> (see hocon/reference.conf for the rules). The
+/// entries of a <c>list&lt;object&gt;</c> are checked by the code that reads them (their fields are
+/// not keys of the reference).
 /// </summary>
 public sealed class ConfigSchema
 {
@@ -183,12 +185,29 @@ public sealed class ConfigSchema
             {
                 "enum" => setting with { AllowedValues = argument.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) },
                 "map" when value is HoconObject => setting with { IsMap = true },
-                "type" when Enum.TryParse<SettingType>(argument, ignoreCase: true, out var type) => setting with { Type = type },
+                "type" when TryParseListType(argument, out var element) => setting with { Type = SettingType.List, ElementType = element },
+                "type" when IsTypeName(argument, out var type) => setting with { Type = type },
                 _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
             };
         }
 
         return setting;
+    }
+
+    /// <summary><c>list&lt;T&gt;</c>: a list whose elements have type T.</summary>
+    private static bool TryParseListType(string argument, out SettingType element)
+    {
+        element = SettingType.Any;
+        return argument.StartsWith("list<", StringComparison.OrdinalIgnoreCase)
+            && argument.EndsWith('>')
+            && IsTypeName(argument[5..^1].Trim(), out element);
+    }
+
+    /// <summary>A type by its name only (Enum.TryParse alone would also take "7").</summary>
+    private static bool IsTypeName(string name, out SettingType type)
+    {
+        type = SettingType.Any;
+        return name.Length > 0 && name.All(char.IsAsciiLetter) && Enum.TryParse(name, ignoreCase: true, out type);
     }
 
     private static SettingType Infer(HoconValue value)

@@ -20,15 +20,18 @@ public static class HavenConfig
     /// <summary>
     /// Every problem in <paramref name="config"/>: unknown keys (with the nearest known key), values
     /// of the wrong type or outside their allowed values, then settings that contradict each other.
-    /// An empty list means <see cref="HavenSettings.From"/> will succeed.
+    /// An empty list means <see cref="HavenSettings.From"/> will succeed. <paramref name="hostName"/>
+    /// is this machine's host name: with it, a node list that does not contain this host is an error
+    /// even when <c>haven.cluster.node-name</c> is not set (the daemon passes it; <c>haven config
+    /// check</c> of another host's file need not).
     /// </summary>
-    public static IReadOnlyList<ConfigProblem> Validate(Config config)
+    public static IReadOnlyList<ConfigProblem> Validate(Config config, string? hostName = null)
     {
         var problems = Schema.Validate(config);
-        return problems.Count > 0 ? problems : CrossChecks(config.WithFallback(Reference));
+        return problems.Count > 0 ? problems : CrossChecks(config.WithFallback(Reference), hostName);
     }
 
-    private static List<ConfigProblem> CrossChecks(Config config)
+    private static List<ConfigProblem> CrossChecks(Config config, string? hostName)
     {
         var problems = new List<ConfigProblem>();
         void Require(bool ok, string path, string message)
@@ -39,22 +42,17 @@ public static class HavenConfig
             }
         }
 
-        const string Sbr = "haven.split-brain-resolver";
-        var strategy = config.GetString($"{Sbr}.active-strategy");
-        Require(strategy != "static-quorum" || config.GetInt($"{Sbr}.static-quorum.quorum-size") > 0,
-            $"{Sbr}.static-quorum.quorum-size", "must be at least 1 when active-strategy = static-quorum");
-        Require(strategy != "keep-referee" || config.GetString($"{Sbr}.keep-referee.node").Length > 0,
-            $"{Sbr}.keep-referee.node", "must name a node when active-strategy = keep-referee");
         Require(config.GetString("haven.journal.provider") != "postgresql" || config.GetString("haven.journal.postgresql.connection-string").Length > 0,
             "haven.journal.postgresql.connection-string", "must be set when haven.journal.provider = postgresql");
-        Require(!config.GetBoolean("haven.heuristics.enabled") || config.GetStringList("haven.heuristics.addresses").Count > 0,
-            "haven.heuristics.addresses", "must list at least one address when haven.heuristics.enabled = on");
-        foreach (var path in new[] { $"{Sbr}.stable-after", "haven.heuristics.interval", "haven.heuristics.timeout" })
+        foreach (var path in new[] { "haven.heuristics.interval", "haven.heuristics.timeout" })
         {
-            Require(config.GetDuration(path) >= TimeSpan.Zero, path, "must not be negative");
+            Require(config.GetDuration(path) > TimeSpan.Zero, path, "must be greater than zero");
         }
 
-        Require(config.GetDuration("haven.heuristics.interval") > TimeSpan.Zero, "haven.heuristics.interval", "must be greater than zero");
+        Require(config.GetInt("haven.heuristics.attempts") >= 1, "haven.heuristics.attempts", "must be at least 1");
+
+        // The node list, the public addresses and the split-brain rules (SplitBrainSettings.Validate).
+        problems.AddRange(ClusterConfig.Validate(config, hostName));
         return problems;
     }
 

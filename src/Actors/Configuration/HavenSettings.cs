@@ -42,11 +42,29 @@ public enum SplitBrainStrategyKind
     VoteQuorum,
 }
 
-/// <summary><c>haven.cluster</c>. <see cref="NodeName"/> "" means the machine's host name.</summary>
+/// <summary>One entry of <c>haven.cluster.nodes</c>: a node's name and its Corosync nodeid.</summary>
+public sealed record NodeSettings(string Name, uint Id);
+
+/// <summary>
+/// <c>haven.cluster</c>. <see cref="NodeName"/> "" means the machine's host name. <see cref="Nodes"/>
+/// empty means this host alone (see <see cref="ClusterConfig.ToClusterOptions"/>).
+/// </summary>
 public sealed record ClusterSettings(string Name, string NodeName, ClusterTransportKind Transport)
 {
+    /// <summary><c>haven.cluster.nodes</c>, in the order written.</summary>
+    public ImmutableArray<NodeSettings> Nodes { get; init; } = [];
+
     public string EffectiveNodeName(string hostName) => NodeName.Length > 0 ? NodeName : hostName;
 }
+
+/// <summary>One entry of <c>haven.ips.public-addresses</c>: <c>Ip/Mask</c> on <c>Interface</c>.</summary>
+public sealed record PublicAddressSettings(string Ip, int Mask, string Interface)
+{
+    public override string ToString() => $"{Ip}/{Mask} on {Interface}";
+}
+
+/// <summary><c>haven.ips</c>.</summary>
+public sealed record IpsSettings(ImmutableArray<PublicAddressSettings> PublicAddresses);
 
 /// <summary><c>haven.journal</c>.</summary>
 public sealed record JournalSettings(JournalProviderKind Provider, string SqlitePath, string PostgreSqlConnectionString);
@@ -64,10 +82,18 @@ public sealed record SplitBrainResolverSettings(
     bool DownAllWhenUnstable,
     int StaticQuorumSize,
     string KeepRefereeNode,
-    bool KeepOldestDownIfAlone);
+    bool KeepOldestDownIfAlone)
+{
+    /// <summary><c>keep-referee.down-all-if-less-than-nodes</c>.</summary>
+    public int KeepRefereeDownAllIfLessThanNodes { get; init; } = 1;
+}
 
 /// <summary><c>haven.heuristics</c>.</summary>
-public sealed record HeuristicsSettings(bool Enabled, ImmutableArray<string> Addresses, TimeSpan Interval, TimeSpan Timeout);
+public sealed record HeuristicsSettings(bool Enabled, ImmutableArray<string> Addresses, TimeSpan Interval, TimeSpan Timeout)
+{
+    /// <summary>Echoes per address and probe before it counts as unreachable.</summary>
+    public int Attempts { get; init; } = 2;
+}
 
 /// <summary>Every Haven setting, typed. Build with <see cref="From"/> after <see cref="HavenConfig.Validate"/> passed.</summary>
 public sealed record HavenSettings(
@@ -78,6 +104,9 @@ public sealed record HavenSettings(
     SplitBrainResolverSettings SplitBrainResolver,
     HeuristicsSettings Heuristics)
 {
+    /// <summary><c>haven.ips</c>.</summary>
+    public IpsSettings Ips { get; init; } = new([]);
+
     /// <summary>
     /// Reads the settings, with <see cref="HavenConfig.Reference"/> under <paramref name="config"/>
     /// for anything it lacks. Throws <see cref="ConfigException"/> (path and origin) on a bad value.
@@ -85,13 +114,15 @@ public sealed record HavenSettings(
     public static HavenSettings From(Config config)
     {
         var c = config.WithFallback(HavenConfig.Reference);
-        const string Sbr = "haven.split-brain-resolver";
         var logFile = c.GetString("haven.logging.file.path");
         return new HavenSettings(
             new ClusterSettings(
                 c.GetString("haven.cluster.name"),
                 c.GetString("haven.cluster.node-name"),
-                Enum<ClusterTransportKind>(c, "haven.cluster.transport")),
+                Enum<ClusterTransportKind>(c, "haven.cluster.transport"))
+            {
+                Nodes = ClusterConfig.ReadNodes(c),
+            },
             new JournalSettings(
                 Enum<JournalProviderKind>(c, "haven.journal.provider"),
                 c.GetString("haven.journal.sqlite.path"),
@@ -102,19 +133,39 @@ public sealed record HavenSettings(
                 c.GetBoolean("haven.logging.console"),
                 Enum<LogFormat>(c, "haven.logging.format"),
                 logFile.Length > 0 ? logFile : null),
-            new SplitBrainResolverSettings(
-                Enum<SplitBrainStrategyKind>(c, $"{Sbr}.active-strategy"),
-                c.GetDuration($"{Sbr}.stable-after"),
-                c.GetBoolean($"{Sbr}.down-all-when-unstable"),
-                c.GetInt($"{Sbr}.static-quorum.quorum-size"),
-                c.GetString($"{Sbr}.keep-referee.node"),
-                c.GetBoolean($"{Sbr}.keep-oldest.down-if-alone")),
-            new HeuristicsSettings(
-                c.GetBoolean("haven.heuristics.enabled"),
-                [.. c.GetStringList("haven.heuristics.addresses")],
-                c.GetDuration("haven.heuristics.interval"),
-                c.GetDuration("haven.heuristics.timeout")));
+            ReadSplitBrainResolver(c),
+            ReadHeuristics(c))
+        {
+            Ips = new IpsSettings(ClusterConfig.ReadPublicAddresses(c)),
+        };
     }
+
+    /// <summary><c>haven.split-brain-resolver</c> of a config that already has the reference under it.</summary>
+    internal static SplitBrainResolverSettings ReadSplitBrainResolver(Config c)
+    {
+        const string Sbr = "haven.split-brain-resolver";
+        return new SplitBrainResolverSettings(
+            Enum<SplitBrainStrategyKind>(c, $"{Sbr}.active-strategy"),
+            c.GetDuration($"{Sbr}.stable-after"),
+            c.GetBoolean($"{Sbr}.down-all-when-unstable"),
+            c.GetInt($"{Sbr}.static-quorum.quorum-size"),
+            c.GetString($"{Sbr}.keep-referee.node"),
+            c.GetBoolean($"{Sbr}.keep-oldest.down-if-alone"))
+        {
+            KeepRefereeDownAllIfLessThanNodes = c.GetInt($"{Sbr}.keep-referee.down-all-if-less-than-nodes"),
+        };
+    }
+
+    /// <summary><c>haven.heuristics</c> of a config that already has the reference under it.</summary>
+    internal static HeuristicsSettings ReadHeuristics(Config c) =>
+        new(
+            c.GetBoolean("haven.heuristics.enabled"),
+            [.. c.GetStringList("haven.heuristics.addresses")],
+            c.GetDuration("haven.heuristics.interval"),
+            c.GetDuration("haven.heuristics.timeout"))
+        {
+            Attempts = c.GetInt("haven.heuristics.attempts"),
+        };
 
     /// <summary>Kebab-case words map onto enum members: keep-majority → KeepMajority, postgresql → PostgreSql.</summary>
     private static T Enum<T>(Config config, string path)

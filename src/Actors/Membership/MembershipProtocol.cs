@@ -3,7 +3,8 @@ using System.Globalization;
 
 namespace Haven.Actors.Membership;
 
-/// <summary>A cluster node's id: Corosync's nodeid (a positive 32-bit number). Ordered by value.</summary>
+/// <summary>A cluster node's id: Corosync's nodeid (a positive 32-bit number). Ordered by value; JSON as a plain number.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(NodeIdJsonConverter))]
 public readonly record struct NodeId(uint Value) : IComparable<NodeId>
 {
     public int CompareTo(NodeId other) => Value.CompareTo(other.Value);
@@ -79,3 +80,19 @@ public sealed record MembershipChanged(
 
 /// <summary>votequorum's view after a membership change: whether this partition is quorate, with how many votes.</summary>
 public sealed record QuorumChanged(bool Quorate, int Votes, int ExpectedVotes);
+
+/// <summary>Writes a <see cref="NodeId"/> as its number (<c>3</c>, not <c>{"value":3}</c>), in events and on the wire.</summary>
+public sealed class NodeIdJsonConverter : System.Text.Json.Serialization.JsonConverter<NodeId>
+{
+    public override NodeId Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        new(reader.GetUInt32());
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, NodeId value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WriteNumberValue(value.Value);
+
+    public override NodeId ReadAsPropertyName(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        new(uint.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+
+    public override void WriteAsPropertyName(System.Text.Json.Utf8JsonWriter writer, NodeId value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}

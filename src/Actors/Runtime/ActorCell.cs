@@ -50,6 +50,9 @@ internal sealed partial class ActorCell : IActorContext
     public bool IsTerminated => _terminated;
 
     internal Envelope? CurrentEnvelope => _current;
+
+    /// <summary>Whether the message being handled was stashed already (stashing it twice is an error).</summary>
+    internal bool CurrentStashed { get; set; }
     internal IActorRef? CurrentSender => _current?.Sender;
     public IActorRef Sender => _current?.Sender ?? System.DeadLetters;
 
@@ -166,6 +169,7 @@ internal sealed partial class ActorCell : IActorContext
         var previous = Current;
         Current = this;
         _current = envelope;
+        CurrentStashed = false;
         try
         {
             var message = envelope.Message;

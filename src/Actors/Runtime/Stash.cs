@@ -32,11 +32,11 @@ internal sealed class ActorStash(ActorCell cell) : IStash
     {
         var current = cell.CurrentEnvelope ?? throw new StashException(
             $"{cell.Path}: Stash() must be called while handling a message");
-        foreach (var e in _stashed)
-        {
-            if (ReferenceEquals(e.Message, current.Message) && Equals(e.Sender, current.Sender))
-                throw new StashException($"{cell.Path}: message {current.Message.GetType().Name} is already stashed");
-        }
+        // The same message object may legitimately arrive (and be stashed) many times, e.g. a singleton
+        // tick; what is an error is stashing the message being handled twice.
+        if (cell.CurrentStashed)
+            throw new StashException($"{cell.Path}: message {current.Message.GetType().Name} is already stashed");
+        cell.CurrentStashed = true;
         _stashed.Add(current);
     }
 

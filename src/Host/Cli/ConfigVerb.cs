@@ -39,7 +39,7 @@ internal static class ConfigVerb
         try
         {
             var config = ConfigFiles.Load(path);
-            problems.AddRange(HavenConfig.Validate(config).Select(p => p.ToString()));
+            problems.AddRange(HavenConfig.Validate(config, Environment.MachineName).Select(p => p.ToString()));
         }
         catch (HoconException e)
         {

@@ -42,7 +42,7 @@ internal static class DaemonVerb
         {
             throw new CliException(e.Message);
         }
-        var problems = HavenConfig.Validate(loaded);
+        var problems = HavenConfig.Validate(loaded, Environment.MachineName);
         if (problems.Count > 0)
         {
             foreach (var p in problems) cli.Err.WriteLine(p);

@@ -1,12 +1,15 @@
 using System.CommandLine;
-using Haven.Host.Control;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
 using Haven.Host.Daemon;
+using Haven.Host.Demo;
 
 namespace Haven.Host.Cli;
 
 /// <summary>
-/// `haven demo`: starts a daemon from a sample configuration in a temporary folder, shows what
-/// `haven status` and `haven events` print, stops it cleanly and removes the folder. Needs no terminal input.
+/// `haven demo`: a narrated three-host cluster (form, partition, resolver decision, fencing, CTDB-style
+/// recovery, rejoin with identical journals), then a one-host daemon asked over its control socket.
+/// Everything lives in a temporary folder, removed afterwards. Needs no terminal input.
 /// </summary>
 internal static class DemoVerb
 {
@@ -23,50 +26,116 @@ internal static class DemoVerb
         var dir = Directory.CreateTempSubdirectory("haven-demo-").FullName;
         try
         {
-            var socket = Path.Combine(dir, "haven.sock");
-            var configPath = Path.Combine(dir, "haven.conf");
-            await File.WriteAllTextAsync(configPath, $$"""
-                # A one-host Haven on the simulated transport, journal in SQLite.
-                haven {
-                  cluster { name = demo, node-name = demo-1, transport = simulated }
-                  journal { provider = sqlite, sqlite.path = "{{Path.Combine(dir, "journal.db")}}" }
-                  control.socket = "{{socket}}"
-                  logging { level = information, console = off, file.path = "{{Path.Combine(dir, "haven.log")}}" }
-                }
-                """, ct);
-            File.SetUnixFileMode(configPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            Say(cli, $"1. A sample configuration in {configPath}:");
-            foreach (var line in await File.ReadAllLinesAsync(configPath, ct)) cli.Out.WriteLine("     " + line);
-
-            Say(cli, "2. `haven config check` validates it against reference.conf:");
-            var check = await HavenCli.RunAsync(["config", "check", configPath], cli.Out, cli.Err, ct);
-            if (check != ExitCodes.Success) return check;
-
-            Say(cli, "3. Starting `haven daemon --config haven.conf` ...");
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var settings = DaemonVerb.LoadSettings(configPath, cli);
-            var daemon = Task.Run(() => DaemonHost.RunAsync(settings, configPath, stop.Token, _ => ready.TrySetResult()), CancellationToken.None);
-            var first = await Task.WhenAny(ready.Task, daemon).WaitAsync(TimeSpan.FromSeconds(30), ct);
-            if (first == daemon) return await daemon; // it failed to start: its error is the answer
-
-            Say(cli, "4. `haven status` asks it over its owner-only control socket:");
-            await HavenCli.RunAsync(["status", "--socket", socket], cli.Out, cli.Err, ct);
-            Say(cli, "5. `haven events` lists what it journaled:");
-            await HavenCli.RunAsync(["events", "--socket", socket], cli.Out, cli.Err, ct);
-
-            Say(cli, "6. Stopping it (as SIGTERM would) ...");
-            await stop.CancelAsync();
-            var code = await daemon.WaitAsync(TimeSpan.FromSeconds(30), ct);
-            Say(cli, code == ExitCodes.Success
-                ? "Done: the daemon journaled its stop and exited cleanly."
-                : $"The daemon stopped with exit code {code}.");
-            return code;
+            var code = await ClusterStoryAsync(cli, dir);
+            if (code != ExitCodes.Success) return code;
+            return await DaemonTourAsync(cli, dir, ct);
         }
         finally
         {
             if (keep) cli.Out.WriteLine($"Kept {dir}");
             else Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Part 1: three hosts form, one is cut off, the resolver decides, the DC fences and recovers, the host rejoins.</summary>
+    private static async Task<int> ClusterStoryAsync(CliContext cli, string dir)
+    {
+        cli.Out.WriteLine("Part 1: a three-host cluster (n1, n2, n3) with three floating addresses, simulated network,");
+        cli.Out.WriteLine($"        real ClusterActors, SQLite journals in {dir}, virtual time.");
+        await using var demo = await ClusterDemo.CreateAsync(dir, cli.Out);
+
+        Say(cli, "1. The hosts start and form the cluster:");
+        demo.StartAll();
+        demo.Run(TimeSpan.FromSeconds(8));
+        Snapshot(cli, demo);
+
+        Say(cli, "2. n3's link is cut: {n1,n2} | {n3}. Each side waits stable-after, then runs keep-majority:");
+        var before = (await demo[1].ReplicatedAsync()).Count;
+        demo.Network.Partition([new NodeId(1), new NodeId(2)], [new NodeId(3)]);
+        demo.Run(TimeSpan.FromSeconds(8));
+        Say(cli, "   The replicated events the DC (n1) decided and journaled, in order (CTDB's recovery sequence):");
+        foreach (var e in (await demo[1].ReplicatedAsync()).Skip(before)) cli.Out.WriteLine("     " + Line(e));
+        Snapshot(cli, demo);
+
+        Say(cli, "3. The link is repaired and n3 is powered on again; it rejoins and syncs the events it missed:");
+        demo.Network.Heal();
+        demo[3].PowerOn();
+        demo.Run(TimeSpan.FromSeconds(8));
+        Snapshot(cli, demo);
+        var digests = demo.Hosts.Select(h => h.View?.StreamDigest ?? "").Distinct().ToList();
+        var identical = digests.Count == 1 && demo.Hosts.All(h => h.View?.Role == PartitionRole.Primary);
+        Say(cli, identical
+            ? $"   All three journals are identical: {demo[1].View!.StreamIndex} replicated events, digest {digests[0][..16]}"
+            : "   The journals differ — this is a bug; please report it with this output.");
+        return identical ? ExitCodes.Success : ExitCodes.Error;
+    }
+
+    private static void Snapshot(CliContext cli, ClusterDemo demo)
+    {
+        Tables.Rows(cli.Out, ["HOST", "PARTITION", "DC", "EVENTS", "ADDRESSES HELD"], demo.Hosts.Select(h => new[]
+        {
+            h.Member.Name,
+            h.Running ? h.View?.Role.ToString().ToLowerInvariant() ?? "starting" : "powered off",
+            h.View?.Dc is { } dc ? $"n{dc.Value}" : "-",
+            h.View?.StreamIndex.ToString() ?? "-",
+            string.Join(" ", h.Addresses),
+        }));
+    }
+
+    private static string Line(Haven.Actors.Persistence.JournalEntry e) =>
+        $"{e.Manifest.Replace("cluster.", "").Replace(".v1", ""),-16} {System.Text.Encoding.UTF8.GetString(e.Payload)}";
+
+    /// <summary>Part 2: a real daemon from a sample config, asked over its control socket.</summary>
+    private static async Task<int> DaemonTourAsync(CliContext cli, string dir, CancellationToken ct)
+    {
+        cli.Out.WriteLine();
+        cli.Out.WriteLine("Part 2: a one-host daemon, as `haven daemon --config FILE` runs it, asked over its control socket.");
+        var socket = Path.Combine(dir, "haven.sock");
+        var configPath = Path.Combine(dir, "haven.conf");
+        await File.WriteAllTextAsync(configPath, $$"""
+            haven {
+              cluster { name = demo, node-name = demo-1, transport = simulated }
+              journal { provider = sqlite, sqlite.path = "{{Path.Combine(dir, "daemon.db")}}" }
+              control.socket = "{{socket}}"
+              split-brain-resolver.stable-after = 200ms
+              logging { console = off, file.path = "{{Path.Combine(dir, "haven.log")}}" }
+            }
+            """, ct);
+        File.SetUnixFileMode(configPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Say(cli, "4. `haven config check haven.conf`:");
+        var check = await HavenCli.RunAsync(["config", "check", configPath], cli.Out, cli.Err, ct);
+        if (check != ExitCodes.Success) return check;
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ready = new TaskCompletionSource<DaemonState>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var settings = DaemonVerb.LoadSettings(configPath, cli);
+        var daemon = Task.Run(() => DaemonHost.RunAsync(settings, configPath, stop.Token, s => ready.TrySetResult(s)), CancellationToken.None);
+        var first = await Task.WhenAny(ready.Task, daemon).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        if (first == daemon) return await daemon; // it failed to start: its error is the answer
+        await WaitUntilPrimaryAsync(await ready.Task, ct);
+
+        Say(cli, "5. `haven cluster status`:");
+        await HavenCli.RunAsync(["cluster", "status", "--socket", socket], cli.Out, cli.Err, ct);
+        Say(cli, "6. `haven events` (oldest first):");
+        await HavenCli.RunAsync(["events", "--socket", socket], cli.Out, cli.Err, ct);
+        Say(cli, "7. Stopping it, as SIGTERM would ...");
+        await stop.CancelAsync();
+        var code = await daemon.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Say(cli, code == ExitCodes.Success ? "Done: the daemon journaled its stop and exited cleanly." : $"The daemon stopped with exit code {code}.");
+        return code;
+    }
+
+    /// <summary>Waits (bounded) until the one-host cluster has named its DC, woken by each journal write.</summary>
+    private static async Task WaitUntilPrimaryAsync(DaemonState state, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var next = state.Journal.NextWrite;
+            await foreach (var e in state.Journal.ReadAllAsync(0, cancellationToken: timeout.Token))
+                if (e.Manifest == "cluster.dc-changed.v1") return;
+            await next.WaitAsync(timeout.Token);
         }
     }
 

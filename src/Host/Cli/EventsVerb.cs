@@ -19,14 +19,22 @@ internal static class EventsVerb
         var json = HavenCli.JsonOption();
         var follow = new Option<bool>("--follow", "-f") { Description = "keep streaming new events until interrupted" };
         var after = new Option<long>("--after") { Description = "only events after this journal position", HelpName = "N" };
+        var digest = new Option<bool>("--digest") { Description = "print the position and SHA-256 digest of the replicated stream (equal on hosts with identical journals)" };
         var limit = new Option<long>("--limit") { Description = "at most this many events (without --follow)", HelpName = "N", DefaultValueFactory = _ => long.MaxValue };
         after.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError("--after must be 0 or more"); });
         limit.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--limit must be 1 or more"); });
-        var cmd = new Command("events", "show the journaled events, oldest first") { socket, json, follow, after, limit };
+        var cmd = new Command("events", "show the journaled events, oldest first") { socket, json, follow, after, limit, digest };
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
             var asJson = parse.GetValue(json);
+            if (parse.GetValue(digest))
+            {
+                var view = await client.GetAsync("v1/cluster", ct);
+                var (index, sha) = (view.GetProperty("streamIndex").GetInt64(), view.GetProperty("digest").GetString() ?? "");
+                cli.Out.WriteLine(asJson ? JsonSerializer.Serialize(new { streamIndex = index, digest = sha }, ControlJson.Options) : $"{index} {(sha.Length == 0 ? "-" : sha)}");
+                return ExitCodes.Success;
+            }
             var from = parse.GetValue(after);
             if (parse.GetValue(follow))
             {

@@ -41,6 +41,7 @@ internal static class HavenCli
         var root = new RootCommand("Haven: high-availability cluster manager for hypervisor hosts, floating addresses and stateful services.");
         root.Subcommands.Add(DaemonVerb.Build(cli));
         root.Subcommands.Add(StatusVerb.Build(cli));
+        root.Subcommands.Add(ClusterVerb.Build(cli));
         root.Subcommands.Add(EventsVerb.Build(cli));
         root.Subcommands.Add(ConfigVerb.Build(cli));
         root.Subcommands.Add(DemoVerb.Build(cli));

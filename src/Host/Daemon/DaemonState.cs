@@ -10,6 +10,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     public ObservableJournal Journal { get; } = journal.Journal;
     public JournalHandle JournalHandle { get; } = journal;
 
+    /// <summary>This host's ClusterActor, once started.</summary>
+    public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
+
     public async Task<StatusView> StatusAsync(CancellationToken ct) => new(
         Cluster,
         Node,

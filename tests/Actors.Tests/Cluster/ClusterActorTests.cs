@@ -119,4 +119,121 @@ public class ClusterActorTests : HavenTestKit
         Assert.Single(cluster.Hosts.Select(h => h.View!.StreamDigest).Distinct());
         Assert.Equal(3, cluster.Hosts.Sum(h => h.HeldAddresses.Count));
     }
+
+    private static TestCluster TwoNodesWithHeuristics(HavenTestKit kit) => new(kit, 2, splitBrain: s => s with
+    {
+        UseIpHeuristics = true,
+        HeuristicAddresses = ["192.0.2.1"],
+    });
+
+    [Fact]
+    public void TwoNodes_OnlyNode2ReachesTheHeuristic_CutLink_Node2AloneSurvives()
+    {
+        var cluster = TwoNodesWithHeuristics(this);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        cluster.Reaches[new NodeId(1)] = false; // node1's uplink is gone, then the link between them
+        cluster.Run(TimeSpan.FromSeconds(3));
+        cluster.Network.Partition([new NodeId(1)], [new NodeId(2)]);
+        cluster.Run(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["node1"], cluster.Fenced);
+        Assert.Equal(PartitionRole.Primary, cluster[2].View!.Role);
+        Assert.Equal(2, cluster[2].HeldAddresses.Count);
+    }
+
+    [Fact]
+    public void TwoNodes_BothReachTheHeuristic_CutLink_ExactlyOneSurvives()
+    {
+        var cluster = TwoNodesWithHeuristics(this);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        cluster.Network.Partition([new NodeId(1)], [new NodeId(2)]);
+        cluster.Run(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["node2"], cluster.Fenced); // the tie goes to the lowest node id
+        Assert.Equal(PartitionRole.Primary, cluster[1].View!.Role);
+        Assert.Equal(2, cluster[1].HeldAddresses.Count);
+    }
+
+    [Fact]
+    public void FlappingLink_NoDecisionWhileUnstable_OnePrimaryAfterwards_NothingLost()
+    {
+        var cluster = new TestCluster(this, 3, splitBrain: s => s with { DownAllWhenUnstable = TimeSpan.FromSeconds(30) });
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var before = cluster[1].View!.StreamIndex;
+        for (var i = 0; i < 10; i++)
+        {
+            cluster.Network.Partition([new NodeId(1), new NodeId(2)], [new NodeId(3)]);
+            cluster.Run(TimeSpan.FromMilliseconds(300));
+            cluster.Network.Heal();
+            cluster.Run(TimeSpan.FromMilliseconds(300));
+            Assert.All(cluster.Hosts, h => Assert.NotEqual(PartitionRole.Primary, h.View!.Role)); // waiting out stable-after
+        }
+        Assert.Empty(cluster.Fenced);
+        Assert.Equal(before, cluster[1].View!.StreamIndex); // no decision was taken while flapping
+        cluster.Run(TimeSpan.FromSeconds(5));
+        Assert.All(cluster.Hosts, h => Assert.Equal(PartitionRole.Primary, h.View!.Role));
+        Assert.Single(cluster.Hosts.Select(h => h.View!.StreamDigest).Distinct());
+        Assert.Equal(3, cluster.Hosts.Sum(h => h.HeldAddresses.Count));
+    }
+
+    [Fact]
+    public void DcLost_NextLowestBecomesDc_FencesAndTakesOver()
+    {
+        var cluster = new TestCluster(this, 3);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var dcAddress = cluster[1].HeldAddresses.Single();
+        cluster.Network.KillProcess(new NodeId(1));
+        cluster.Run(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["node1"], cluster.Fenced);
+        Assert.Equal(new NodeId(2), cluster[2].View!.Dc);
+        Assert.Equal(new NodeId(2), cluster[2].View!.State.Dc);
+        Assert.Contains(dcAddress, cluster[2].HeldAddresses.Concat(cluster[3].HeldAddresses));
+    }
+
+    [Fact]
+    public void HostRestartedWithItsJournal_RecoversThenCatchesUpOnlyWhatItMissed()
+    {
+        var cluster = new TestCluster(this, 3);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        cluster[3].PowerOff(); // a crash: the others fence it (already off) and recover
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var journaledBefore = cluster[3].StreamManifests().Count;
+        cluster[3].PowerOn();
+        cluster.Run(TimeSpan.FromSeconds(10));
+
+        Assert.All(cluster.Hosts, h => Assert.Equal(PartitionRole.Primary, h.View!.Role));
+        Assert.Single(cluster.Hosts.Select(h => h.View!.StreamDigest).Distinct());
+        var journal = cluster[3].StreamManifests();
+        Assert.Equal(cluster[1].StreamManifests(), journal); // identical journals, nothing replayed twice
+        Assert.True(journal.Count > journaledBefore);
+    }
+
+    [Fact]
+    public void EndlessFlapping_DownsEveryone_ThenOnePrimaryOnceStable()
+    {
+        var cluster = new TestCluster(this, 3, splitBrain: s => s with { DownAllWhenUnstable = TimeSpan.FromSeconds(1) });
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var everyoneDown = false;
+        for (var i = 0; i < 10; i++)
+        {
+            cluster.Network.Partition([new NodeId(1), new NodeId(2)], [new NodeId(3)]);
+            cluster.Run(TimeSpan.FromMilliseconds(300));
+            cluster.Network.Heal();
+            cluster.Run(TimeSpan.FromMilliseconds(300));
+            everyoneDown |= cluster.Hosts.All(h => h.View!.Role == PartitionRole.Minority && h.HeldAddresses.Count == 0);
+        }
+        Assert.True(everyoneDown, "down-all-when-unstable demoted every host");
+        cluster.Run(TimeSpan.FromSeconds(10));
+        Assert.All(cluster.Hosts, h => Assert.Equal(PartitionRole.Primary, h.View!.Role));
+        Assert.Single(cluster.Hosts.Select(h => h.View!.StreamDigest).Distinct());
+        Assert.Equal(3, cluster.Hosts.Sum(h => h.HeldAddresses.Count));
+        Assert.Empty(cluster.Fenced);
+    }
 }

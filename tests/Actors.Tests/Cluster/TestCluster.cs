@@ -42,6 +42,9 @@ internal sealed class TestCluster
     public IEnumerable<Host> Hosts => _hosts.Values.OrderBy(h => h.Member.Id);
     public Host this[uint id] => _hosts[new NodeId(id)];
     public HashSet<NodeId> FenceFailures { get; } = [];
+
+    /// <summary>Heuristic reachability per host (scripted; used when the split-brain settings enable heuristics).</summary>
+    public Dictionary<NodeId, bool> Reaches { get; } = [];
     public List<string> Fenced { get; } = [];
 
     public void StartAll()
@@ -88,7 +91,8 @@ internal sealed class TestCluster
         {
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
-            var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this), Observer: v => View = v);
+            var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
+                new Reachability(cluster, Member.Id), v => View = v);
             _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
 
@@ -126,6 +130,12 @@ internal sealed class TestCluster
             cluster._hosts[target.Node].PowerOff();
             return Task.FromResult(new FenceResult(true, "test-pdu", "off"));
         }
+    }
+
+    private sealed class Reachability(TestCluster cluster, NodeId node) : IReachability
+    {
+        public Task<bool> AllReachableAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(cluster.Reaches.GetValueOrDefault(node, true));
     }
 
     private sealed class Addresses(Host host) : IAddressManager

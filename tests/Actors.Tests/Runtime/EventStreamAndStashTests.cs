@@ -118,6 +118,38 @@ public sealed class EventStreamAndStashTests : HavenTestKit
         Assert.Equal(2, dead.ExpectMsg<DeadLetter>().Message);
     }
 
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    [Fact]
+    public void Stash_OneSingletonMessageArrivingTwice_BothAreStashedWithoutAFailure()
+    {
+        var probe = CreateTestProbe();
+        var counter = ActorOf(Props.Create(() => new StashCounter(probe)));
+        counter.Tell(Tick.Instance, null); // the same object twice, as a singleton tick arrives
+        counter.Tell(Tick.Instance, null);
+        counter.Tell(5, null);
+        counter.Tell(new Open(), null);
+        Assert.Equal((3, 3), probe.ExpectMsg<(int Handled, int Stashed)>());
+    }
+
+    /// <summary>Stashes everything until Open, then reports how many it handled (a restart would reset that).</summary>
+    private sealed class StashCounter : Actor
+    {
+        public StashCounter(IActorRef probe)
+        {
+            var handled = 0;
+            Receive<Open>(_ => probe.Tell((handled, Stash.Count), null));
+            ReceiveAny(_ =>
+            {
+                handled++;
+                Stash.Stash();
+            });
+        }
+    }
+
     [Fact]
     public void Stash_SameMessageTwice_FailsWithStashException()
     {

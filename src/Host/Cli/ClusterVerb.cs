@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Text.Json;
+using Haven.Host.Control;
+
+namespace Haven.Host.Cli;
+
+/// <summary>`haven cluster status|down|leave`: the cluster as this host sees it, and the operator's actions.</summary>
+internal static class ClusterVerb
+{
+    public static Command Build(CliContext cli)
+    {
+        var cmd = new Command("cluster", "the cluster as this host sees it; down a node; leave");
+        cmd.Subcommands.Add(Status(cli));
+        cmd.Subcommands.Add(Down(cli));
+        cmd.Subcommands.Add(Leave(cli));
+        return cmd;
+    }
+
+    private static Command Status(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var json = HavenCli.JsonOption();
+        var cmd = new Command("status", "members and their states, the DC, quorum, and this host's partition") { socket, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var view = await client.GetAsync("v1/cluster", ct);
+            if (parse.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(view, ControlJson.Indented));
+                return ExitCodes.Success;
+            }
+            Tables.KeyValues(cli.Out, [
+                ("cluster", view.GetProperty("cluster").GetString() ?? ""),
+                ("node", $"{view.GetProperty("node").GetString()} (id {view.GetProperty("nodeId").GetUInt32()})"),
+                ("partition", view.GetProperty("partition").GetString() ?? ""),
+                ("dc", view.GetProperty("dc").GetString() ?? "none"),
+                ("quorate", view.GetProperty("quorate").GetBoolean() ? "yes" : "no"),
+                ("events", $"{view.GetProperty("streamIndex").GetInt64()} replicated, digest {Short(view.GetProperty("digest").GetString())}"),
+            ]);
+            Tables.Rows(cli.Out, ["NODE", "ID", "STATE"], view.GetProperty("members").EnumerateArray()
+                .Select(m => new[] { m.GetProperty("name").GetString() ?? "", m.GetProperty("id").GetUInt32().ToString(), m.GetProperty("state").GetString() ?? "" }));
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Down(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var node = new Argument<string>("NODE") { Description = "the node to down (it is fenced before its resources move)" };
+        var cmd = new Command("down", "down a node: mark it down and fence it") { node, socket };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var answer = await client.PostAsync("v1/cluster/down", new { node = parse.GetValue(node) }, ct);
+            cli.Out.WriteLine(answer.GetProperty("message").GetString());
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Leave(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var cmd = new Command("leave", "this host leaves the cluster cleanly, releasing what it holds first") { socket };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var answer = await client.PostAsync("v1/cluster/leave", new { }, ct);
+            cli.Out.WriteLine(answer.GetProperty("message").GetString());
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    internal static string Short(string? digest) => string.IsNullOrEmpty(digest) ? "-" : digest.Length > 16 ? digest[..16] : digest;
+}

@@ -1,0 +1,57 @@
+using Haven.Actors.Cluster;
+using Haven.Actors.Runtime;
+using Haven.Host.Daemon;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Haven.Host.Control;
+
+/// <summary>/v1/cluster: this host's view of the cluster, and the operator's down and leave.</summary>
+internal static class ClusterApi
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    public static void Map(WebApplication app, DaemonState state)
+    {
+        app.MapGet("/v1/cluster", async () => Results.Json(ClusterStatusView.From(await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout)), ControlJson.Options));
+
+        app.MapPost("/v1/cluster/down", async (NodeRequest? request) =>
+        {
+            if (request?.Node is not { Length: > 0 } node)
+                return Results.Json(new { error = "the request needs a node name: {\"node\": \"NAME\"}" }, ControlJson.Options, statusCode: 400);
+            return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new DownNode(node), AskTimeout));
+        });
+
+        app.MapPost("/v1/cluster/leave", async () => Answer(await ClusterOf(state).Ask<OperatorCommandResult>(LeaveCluster.Instance, AskTimeout)));
+    }
+
+    private static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
+
+    private static IResult Answer(OperatorCommandResult result) => result.Accepted
+        ? Results.Json(new { message = result.Message }, ControlJson.Options)
+        : Results.Json(new { error = result.Message }, ControlJson.Options, statusCode: 400);
+
+    internal sealed record NodeRequest(string? Node);
+}
+
+/// <summary>The JSON of `haven cluster status --json`.</summary>
+internal sealed record ClusterStatusView(string Cluster, string Node, uint NodeId, string? Dc, bool Quorate, string Partition,
+    IReadOnlyList<ClusterMemberView> Members, long StreamIndex, string Digest)
+{
+    public static ClusterStatusView From(ClusterView view)
+    {
+        var names = view.State.Nodes.Values.ToDictionary(n => n.Id, n => n.Name);
+        foreach (var m in view.Members) names.TryAdd(m.Id, m.Name);
+        names.TryAdd(view.Self.Id, view.Self.Name);
+        var members = names.OrderBy(n => n.Key)
+            .Select(n => new ClusterMemberView(n.Value, n.Key.Value, Lower(view.State.StateOf(n.Key)?.ToString() ?? "joining")))
+            .ToList();
+        return new ClusterStatusView(view.Cluster, view.Self.Name, view.Self.Id.Value,
+            view.Dc is { } dc ? names.GetValueOrDefault(dc) : null, view.Quorate, Lower(view.Role.ToString()), members,
+            view.StreamIndex, view.StreamDigest);
+    }
+
+    private static string Lower(string s) => s.ToLowerInvariant();
+}
+
+internal sealed record ClusterMemberView(string Name, uint Id, string State);

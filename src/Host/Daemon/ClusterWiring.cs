@@ -1,0 +1,59 @@
+using Haven.Actors;
+using Haven.Actors.Cluster;
+using Haven.Actors.Configuration;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.Runtime;
+using Haven.Adapters.Heuristics;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Host.Daemon;
+
+/// <summary>Builds this host's ClusterActor from the settings: transport, fencing, addresses, heuristics.</summary>
+internal static class ClusterWiring
+{
+    public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers)
+    {
+        ClusterOptions options;
+        try
+        {
+            options = ClusterConfig.ToClusterOptions(settings, Environment.MachineName);
+        }
+        catch (ConfigException e)
+        {
+            throw new CliException(e.Message);
+        }
+        IClusterTransport transport = settings.Cluster.Transport switch
+        {
+            ClusterTransportKind.Simulated when options.Nodes.Length > 1 => throw new CliException(
+                $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
+            ClusterTransportKind.Simulated => new SingleHostTransport(options.Self),
+            _ => throw new CliException("haven.cluster.transport = corosync is not available in this version; use simulated (a one-host cluster)"),
+        };
+        if (!options.PublicAddresses.IsEmpty)
+            throw new CliException("haven.ips.public-addresses is set, but this version cannot manage floating addresses yet; remove the addresses to run");
+        IReachability? reachability = settings.Heuristics.Enabled
+            ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
+            : null;
+        var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
+        var deps = new ClusterDependencies(transport, services, new UnconfiguredFencer(), new UnmanagedAddresses(), reachability);
+        return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+    }
+
+    /// <summary>No fence device is configured: every fence fails, so nothing of a lost host is ever recovered.</summary>
+    private sealed class UnconfiguredFencer : IFencer
+    {
+        public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
+            Task.FromResult(new FenceResult(false, "", $"no fence device is configured for {target.Name}"));
+    }
+
+    /// <summary>Never called: the daemon refuses to start with public addresses configured (see Start).</summary>
+    private sealed class UnmanagedAddresses : IAddressManager
+    {
+        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken) =>
+            Task.FromException(new NotSupportedException($"floating address {address.Ip} cannot be managed by this version"));
+
+        public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken) =>
+            Task.FromException(new NotSupportedException($"floating address {address.Ip} cannot be managed by this version"));
+    }
+}

@@ -1,0 +1,229 @@
+using System.Collections.Immutable;
+using Haven.Actors;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.Runtime;
+using Haven.Actors.SplitBrain;
+using Haven.Adapters.Persistence.Sqlite;
+
+namespace Haven.Host.Demo;
+
+/// <summary>
+/// A narrated three-host cluster in one process: real ClusterActors with SQLite journals, over the
+/// simulated network, on one deterministic dispatcher and virtual clock (so it runs in a second and
+/// tells the same story every time). The "fence device" powers a host off in the simulation.
+/// </summary>
+internal sealed class ClusterDemo : IAsyncDisposable
+{
+    private readonly TextWriter _out;
+    private readonly DeterministicDispatcher _dispatcher = new();
+    private readonly VirtualClock _clock;
+    private readonly DateTimeOffset _start;
+    private readonly SimulatedNetwork _network;
+    private readonly SortedDictionary<NodeId, DemoHost> _hosts = new();
+
+    private ClusterDemo(TextWriter output)
+    {
+        _out = output;
+        _clock = new VirtualClock(dispatcher: _dispatcher);
+        _start = _clock.GetUtcNow();
+        _network = new SimulatedNetwork([new Member(new NodeId(1), "n1"), new Member(new NodeId(2), "n2"), new Member(new NodeId(3), "n3")], new Random(7));
+    }
+
+    public static async Task<ClusterDemo> CreateAsync(string directory, TextWriter output)
+    {
+        var demo = new ClusterDemo(output);
+        var nodes = demo._network.Nodes;
+        var addresses = Enumerable.Range(1, 3).Select(i => new PublicAddress($"192.0.2.{10 + i}", 24, "eth0")).ToImmutableArray();
+        foreach (var member in nodes)
+        {
+            var path = Path.Combine(directory, $"{member.Name}.db");
+            await SqliteSchema.MigrateAsync(path);
+            var journal = await SqliteJournal.OpenAsync(path);
+            var snapshots = await SqliteSnapshotStore.OpenAsync(path);
+            var options = new ClusterOptions
+            {
+                ClusterName = "demo",
+                Self = member,
+                Nodes = nodes,
+                SplitBrain = new SplitBrainSettings { Nodes = [.. nodes.Select(n => n.Id)], StableAfter = TimeSpan.FromSeconds(2) },
+                PublicAddresses = addresses,
+            };
+            demo._hosts[member.Id] = new DemoHost(demo, member, options, path, journal, snapshots);
+        }
+        return demo;
+    }
+
+    public DemoHost this[int id] => _hosts[new NodeId((uint)id)];
+
+    public SimulatedNetwork Network => _network;
+
+    public string Now => $"t+{(_clock.GetUtcNow() - _start).TotalSeconds,5:0.0}s";
+
+    public void Say(string line) => _out.WriteLine($"  [{Now}] {line}");
+
+    public void StartAll()
+    {
+        foreach (var h in _hosts.Values) h.Start();
+    }
+
+    /// <summary>Runs the cluster for a span of virtual time: network deliveries, actors and timers.</summary>
+    public void Run(TimeSpan span)
+    {
+        var end = _clock.GetUtcNow() + span;
+        while (_clock.GetUtcNow() < end)
+        {
+            Settle();
+            _clock.Advance(TimeSpan.FromMilliseconds(100));
+        }
+        Settle();
+    }
+
+    private void Settle()
+    {
+        for (var i = 0; i < 1_000_000; i++)
+        {
+            var work = _dispatcher.RunUntilIdle() > 0;
+            work |= _network.DeliverNext();
+            if (!work) return;
+        }
+        throw new InvalidOperationException("the demo cluster did not settle");
+    }
+
+    public IEnumerable<DemoHost> Hosts => _hosts.Values;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var h in _hosts.Values) await h.DisposeAsync();
+    }
+
+    internal sealed class DemoHost(ClusterDemo demo, Member member, ClusterOptions options, string path, SqliteJournal journal, SqliteSnapshotStore snapshots)
+        : IAsyncDisposable
+    {
+        private ActorSystem? _system;
+        private int _incarnation;
+        private PartitionRole? _lastRole;
+        public Member Member { get; } = member;
+        public string JournalPath { get; } = path;
+        public ClusterView? View { get; private set; }
+        public SortedSet<string> Addresses { get; } = new(StringComparer.Ordinal);
+        public bool Running => _system is not null;
+
+        public void Start()
+        {
+            _system = ActorSystem.Create($"{Member.Name}-{++_incarnation}", ActorSystemSettings.Deterministic(demo._dispatcher, demo._clock, 7 + (int)Member.Id.Value));
+            var services = new PersistenceServices(new BlockingJournal(journal), new BlockingSnapshots(snapshots), new JsonEventSerializer(HavenManifests.CreateRegistry()));
+            var deps = new ClusterDependencies(demo._network.Transport(Member.Id), services, new DemoFencer(demo), new DemoAddresses(this), Observer: Observe);
+            _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+        }
+
+        private void Observe(ClusterView view)
+        {
+            View = view;
+            if (view.Role == _lastRole || view.Members.IsEmpty) return;
+            _lastRole = view.Role;
+            demo.Say(view.Role switch
+            {
+                PartitionRole.Primary => $"{Member.Name}: member of the primary partition {{{string.Join(",", view.Members.Select(m => m.Name))}}}, DC {NameOf(view.Dc)}",
+                PartitionRole.Minority => $"{Member.Name}: its side LOST the split-brain decision -> demoted: releases its addresses, decides nothing",
+                _ => $"{Member.Name}: membership changed to {{{string.Join(",", view.Members.Select(m => m.Name))}}}; waiting for stable-after (2 s) before deciding",
+            });
+        }
+
+        private string NameOf(NodeId? id) => id is { } n ? options.Nodes.First(m => m.Id == n).Name : "none";
+
+        public void PowerOff()
+        {
+            if (_system is null) return; // already off
+            demo._network.Crash(Member.Id);
+            _system.Terminate();
+            _system = null;
+            _lastRole = null;
+            View = null;
+            Addresses.Clear();
+        }
+
+        public void PowerOn()
+        {
+            demo._network.Restart(Member.Id);
+            Start();
+        }
+
+        public async Task<List<JournalEntry>> ReplicatedAsync() =>
+            await journal.ReadAsync("cluster", 1, long.MaxValue).ToListAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            _system?.Terminate();
+            await snapshots.DisposeAsync();
+            await journal.DisposeAsync();
+        }
+    }
+
+    /// <summary>The demo's fence device: powers the host off in the simulation, then reads back "off".</summary>
+    private sealed class DemoFencer(ClusterDemo demo) : IFencer
+    {
+        public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken)
+        {
+            var host = demo._hosts[target.Node];
+            demo.Say($"fence device: powering {target.Name} off ({target.Reason})");
+            host.PowerOff();
+            demo.Say($"fence device: {target.Name} reads back as OFF");
+            return Task.FromResult(new FenceResult(true, "demo-pdu", "off"));
+        }
+    }
+
+    private sealed class DemoAddresses(DemoHost host) : IAddressManager
+    {
+        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+        {
+            host.Addresses.Add(address.Ip);
+            return Task.CompletedTask;
+        }
+
+        public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken)
+        {
+            host.Addresses.Remove(address.Ip);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// Completes every journal call before returning, so the single-threaded virtual-time run never
+    /// waits on SQLite's own threads (the demo trades throughput for a reproducible story).
+    /// </summary>
+    private sealed class BlockingJournal(IJournal inner) : DelegatingJournal(inner)
+    {
+        public override Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
+        {
+            Inner.WriteAsync(entries, cancellationToken).GetAwaiter().GetResult();
+            return Task.CompletedTask;
+        }
+
+        public override IAsyncEnumerable<JournalEntry> ReadAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max = long.MaxValue,
+            CancellationToken cancellationToken = default) =>
+            Inner.ReadAsync(persistenceId, fromSequenceNr, toSequenceNr, max, cancellationToken).ToListAsync(cancellationToken).AsTask().GetAwaiter().GetResult().ToAsyncEnumerable();
+
+        public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default) =>
+            Task.FromResult(Inner.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).GetAwaiter().GetResult());
+    }
+
+    private sealed class BlockingSnapshots(ISnapshotStore inner) : ISnapshotStore
+    {
+        public Task SaveAsync(SnapshotEntry snapshot, CancellationToken cancellationToken = default)
+        {
+            inner.SaveAsync(snapshot, cancellationToken).GetAwaiter().GetResult();
+            return Task.CompletedTask;
+        }
+
+        public Task<SnapshotEntry?> LoadLatestAsync(string persistenceId, long maxSequenceNr = long.MaxValue, CancellationToken cancellationToken = default) =>
+            Task.FromResult(inner.LoadLatestAsync(persistenceId, maxSequenceNr, cancellationToken).GetAwaiter().GetResult());
+
+        public Task DeleteToAsync(string persistenceId, long maxSequenceNr, CancellationToken cancellationToken = default)
+        {
+            inner.DeleteToAsync(persistenceId, maxSequenceNr, cancellationToken).GetAwaiter().GetResult();
+            return Task.CompletedTask;
+        }
+    }
+}
