@@ -145,7 +145,9 @@ public static class Invariants
             state.Ips.TryGetValue(ip, out var assigned);
             if (holders.Count != 1)
                 yield return new InvariantViolation(InvariantNames.Convergence, step, [.. holders],
-                    holders.Count == 0 ? $"{ip} is held by no host" : $"{ip} is held by {string.Join(" and ", holders.Select(n => "n" + n))}");
+                    holders.Count == 0
+                        ? $"{ip} is held by no host{(assigned is null ? "" : $" (the cluster state says n{assigned.Node})")}"
+                        : $"{ip} is held by {string.Join(" and ", holders.Select(n => "n" + n))}");
             else if (assigned is null || assigned.Node != holders[0])
                 yield return new InvariantViolation(InvariantNames.Convergence, step, [holders[0]],
                     $"{ip} is on n{holders[0]} but the cluster state says {(assigned is null ? "nobody holds it" : "n" + assigned.Node)}");

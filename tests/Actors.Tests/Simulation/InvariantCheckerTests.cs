@@ -239,7 +239,7 @@ public sealed class InvariantCheckerTests
         var found = Invariants.Convergence(50, hosts, ["10.0.0.11", "10.0.0.12"], ledger).ToList();
 
         Assert.Contains(found, v => v.Detail == "10.0.0.11 is held by n1 and n2");
-        Assert.Contains(found, v => v.Detail == "10.0.0.12 is held by no host");
+        Assert.Contains(found, v => v.Detail == "10.0.0.12 is held by no host (the cluster state says n2)");
     }
 
     [Fact]
