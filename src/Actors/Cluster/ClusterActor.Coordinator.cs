@@ -11,6 +11,7 @@ namespace Haven.Actors.Cluster;
 public sealed partial class ClusterActor
 {
     private int _proposalsInFlight;
+    private bool _heuristicsReportPending;
     private readonly SortedSet<NodeId> _fencing = [];
     private readonly SortedDictionary<NodeId, DateTimeOffset> _fenceRetryAt = new();
 
@@ -18,11 +19,12 @@ public sealed partial class ClusterActor
     // fenced node's own departure often is one): proposed again without powering the node off twice.
     private readonly SortedDictionary<NodeId, string> _fenceConfirmed = new();
 
-    private bool IsDc => _role == PartitionRole.Primary && _viewSynced && !_viewIds.IsDefaultOrEmpty && _viewIds.Min() == Me;
+    private bool IsDc => _role == PartitionRole.Primary && _viewSynced && DcOfView() == Me;
 
     private void ResetProposals()
     {
         _proposalsInFlight = 0;
+        _heuristicsReportPending = false;
         _fencing.Clear();
     }
 
@@ -62,7 +64,7 @@ public sealed partial class ClusterActor
     private void JoinIfNeeded(Plan plan, Member member, DateTimeOffset now)
     {
         var state = plan.State.StateOf(member.Id);
-        if (state == NodeState.Down)
+        if (state == NodeState.Down || plan.State.PendingFences.ContainsKey(member.Id))
         {
             RequestFence(plan, member.Id, now, "downed while still a member: it must be confirmed off before it rejoins");
             return;
@@ -110,6 +112,9 @@ public sealed partial class ClusterActor
         var candidates = _view.Select(m => m.Id)
             .Where(id => plan.State.StateOf(id) == NodeState.Up && !plan.State.Demoted.Contains(id)).ToList();
         var unassigned = _options.PublicAddresses.Where(a => !plan.State.Ips.ContainsKey(a.Ip) || releasable.Any(r => r.Ip == a.Ip)).ToList();
+        // While any node is unclean (down, not yet confirmed off) no address moves: it may hold addresses
+        // this primary does not know of (events it applied alone before it was lost).
+        if (plan.State.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable)) candidates.Clear();
         var work = releasable.Count > 0 || (unassigned.Count > 0 && candidates.Count > 0);
         if (work && !plan.State.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
         if (!plan.State.RecoveryInProgress) return;
@@ -129,8 +134,10 @@ public sealed partial class ClusterActor
 
     private void StartFencing()
     {
-        foreach (var request in _state.PendingFences.Values.Where(r => r.RequestedBy == Me).OrderBy(r => r.Target))
+        // The DC carries out every open request, also those a previous DC made before it was lost.
+        foreach (var request in _state.PendingFences.Values.OrderBy(r => r.Target))
         {
+            if (request.Target == Me) continue; // the DC is never unclean (DcOfView); a stale request waits for the next DC
             if (!_fencing.Add(request.Target)) continue;
             if (_fenceConfirmed.TryGetValue(request.Target, out var device))
             {
@@ -182,6 +189,9 @@ public sealed partial class ClusterActor
     {
         switch (e)
         {
+            case HeuristicsChanged h when h.Node == Me:
+                _heuristicsReportPending = false;
+                break;
             case FenceSucceeded f:
                 _fenceConfirmed.Remove(f.Target);
                 break;
@@ -222,18 +232,20 @@ public sealed partial class ClusterActor
         });
     }
 
-    /// <summary>Back in the primary: tell the cluster what this host released on its own, then mark the facts reconciled.</summary>
-    private void ReconcileLocalFacts()
+    /// <summary>
+    /// On becoming primary, this host puts back on its interfaces every address the (primary's) state
+    /// gives it: after a reboot or a fence they are gone, after a demotion it released them. Nobody else
+    /// holds them — the state says so — and taking is idempotent.
+    /// </summary>
+    private void ReassertAddresses()
     {
-        var facts = _unreconciled.ToList();
-        if (facts.Count == 0) return;
-        foreach (var r in facts.OfType<ReleasedLocally>())
-        {
-            if (_state.Ips.TryGetValue(r.Ip, out var held) && held.Node == Me)
-                Propose([new IpReleased(r.Interface, r.Ip, r.Mask, Me)]);
-        }
-        Persist(new LocalFactsReconciled(facts.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
+        foreach (var a in _state.IpsOf(Me))
+            Effect(_deps.Addresses.TakeAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None), $"take {a.Ip}");
     }
+
+    /// <summary>What this host did while demoted stays in its journal; the state is whole again once it is primary.</summary>
+    private void MarkLocalFactsReconciled() =>
+        Persist(new LocalFactsReconciled(_unreconciled.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
 
     // ---- heuristics and operator commands ----------------------------------------------------------
 
@@ -250,7 +262,17 @@ public sealed partial class ClusterActor
         if (_reachable == reachable) return;
         _reachable = reachable;
         Log.LogInformation("Heuristic addresses are {State} from {Node}", reachable ? "reachable" : "NOT reachable", _options.Self.Name);
-        if (_viewIds.Contains(Me)) Multicast(new HeuristicsReport(reachable));
+        ReportHeuristics();
+    }
+
+    /// <summary>Puts this host's reachability into the replicated state when it differs (only the primary can).</summary>
+    private void ReportHeuristics()
+    {
+        if (_reachable is not { } reachable || _role != PartitionRole.Primary || !_viewSynced || _heuristicsReportPending) return;
+        if (_state.Heuristics.TryGetValue(Me, out var known) && known == reachable) return;
+        if (_state.StateOf(Me) is null) return; // not joined yet: reported again after the next applied event
+        _heuristicsReportPending = true;
+        Multicast(new HeuristicsChanged(Me, reachable));
     }
 
     private void OnDownNode(DownNode command)
@@ -270,7 +292,7 @@ public sealed partial class ClusterActor
         if (plan.State.StateOf(target.Id) is not (NodeState.Down or NodeState.Fenced or NodeState.Left or null))
             plan.Add(new NodeDown(target.Id, "operator: haven cluster down"));
         if (!plan.State.PendingFences.ContainsKey(target.Id) && plan.State.StateOf(target.Id) == NodeState.Down)
-            plan.Add(new FenceRequested(target.Id, _viewIds.Min(), "operator: haven cluster down"));
+            plan.Add(new FenceRequested(target.Id, DcOfView() ?? Me, "operator: haven cluster down"));
         if (plan.Events.Count == 0)
         {
             Sender.Tell(new OperatorCommandResult(false, $"node {target.Name} is {plan.State.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "unknown"}: nothing to down"), Self);

@@ -16,6 +16,7 @@ public sealed partial class ClusterActor
         var now = Context.System.TimeProvider.GetUtcNow();
         _view = change.Members.OrderBy(m => m.Id).ToImmutableArray();
         _viewIds = _view.Select(m => m.Id).ToImmutableArray();
+        _viewId = change.ViewId;
         if (_role == PartitionRole.Primary) _role = PartitionRole.Joining; // acts on nothing until the resolver decides again
         _hellos.Clear();
         _buffered.Clear();
@@ -28,7 +29,7 @@ public sealed partial class ClusterActor
             _options.ClusterName, string.Join(",", _view.Select(m => m.Name)),
             string.Join(",", change.Left.Select(l => $"{l.Member.Name}({l.Reason})")),
             string.Join(",", change.Joined.Select(j => $"{j.Member.Name}({j.Reason})")));
-        Multicast(new Hello(_viewIds, _role, _stream.Count, _stream.Digest, _fresh));
+        Multicast(new Hello(_viewId, _viewIds, _role, _state.Epoch, _stream.Count, _stream.Digest, _fresh));
         _fresh = false;
         Timers.StartSingleTimer("stable", CheckStable.Instance, Until(_tracker.StableAt));
         Notify();
@@ -64,9 +65,6 @@ public sealed partial class ClusterActor
             case PartitionDecided decided:
                 OnPartitionDecided(decided);
                 break;
-            case HeuristicsReport report:
-                _heuristicReports[sender] = report.Reachable;
-                break;
             case IClusterEvent e:
                 if (sender == Me) OwnProposalDelivered();
                 if (_awaitingSync) _buffered.Add((sender, envelope));
@@ -80,12 +78,13 @@ public sealed partial class ClusterActor
 
     private void OnHello(NodeId sender, Hello hello)
     {
-        if (!hello.View.SequenceEqual(_viewIds) || !_viewIds.Contains(sender)) return; // from another view
+        if (!InThisView(hello.ViewId, hello.View) || !_viewIds.Contains(sender)) return; // from another view
         _hellos[sender] = hello;
         if (_hellos.Count < _viewIds.Length) return;
 
         // Every member now knows where every history stands, at the same point of the stream.
-        var source = _hellos.OrderByDescending(h => h.Value.Index).ThenBy(h => h.Key).First();
+        // The source holds the latest history: the latest primary epoch first, then the longest stream.
+        var source = _hellos.OrderByDescending(h => h.Value.Epoch).ThenByDescending(h => h.Value.Index).ThenBy(h => h.Key).First();
         var behind = _hellos.Where(h => h.Key != source.Key && !(h.Value.Index == source.Value.Index && h.Value.Digest == source.Value.Digest))
             .Select(h => h.Key).ToImmutableArray();
         if (behind.IsEmpty)
@@ -98,12 +97,12 @@ public sealed partial class ClusterActor
         var from = behind.Select(n => _hellos[n]).Min(h => _stream.HasPrefix(h.Index, h.Digest) ? h.Index : 0);
         var records = _stream.After(from).Select(r => new WireRecord(r.Manifest, Encoding.UTF8.GetString(r.Payload))).ToImmutableArray();
         Log.LogInformation("Syncing {Targets} from index {From}: {Count} records", string.Join(",", behind.Select(n => n.Value)), from, records.Length);
-        Multicast(new SyncOffer(_viewIds, behind, from, records));
+        Multicast(new SyncOffer(_viewId, _viewIds, behind, from, records));
     }
 
     private void OnSyncOffer(SyncOffer offer)
     {
-        if (!offer.View.SequenceEqual(_viewIds) || _viewSynced) return;
+        if (!InThisView(offer.ViewId, offer.View) || _viewSynced) return;
         if (offer.Targets.Contains(Me) && _awaitingSync)
         {
             // Records we already hold (the common prefix) are skipped; at the first that differs our
@@ -165,6 +164,7 @@ public sealed partial class ClusterActor
         if (_viewSynced) return;
         _viewSynced = true;
         _awaitingSync = false;
+        if (_viewIds.Length > 1) _caughtUp = true;
         Self.Tell(CheckStable.Instance, Self);
         Notify();
     }
@@ -179,13 +179,22 @@ public sealed partial class ClusterActor
                 Timers.StartSingleTimer("stable", CheckStable.Instance, Until(waiting.Until));
                 return;
             case StabilityVerdict.DownAllUnstable unstable:
-                Multicast(new PartitionDecided(_viewIds, false, true, $"membership unstable for {unstable.UnstableFor.TotalSeconds:0.#} s: down-all-when-unstable"));
+                Multicast(new PartitionDecided(_viewId, _viewIds, false, true, $"membership unstable for {unstable.UnstableFor.TotalSeconds:0.#} s: down-all-when-unstable"));
                 return;
         }
-        var decision = _strategy.Decide(ResolverView());
-        Multicast(new PartitionDecided(_viewIds, decision.ThisSideSurvives, decision.Kind == DowningDecisionKind.DownAll,
+        var view = ResolverView();
+        if (_options.SplitBrain.UseIpHeuristics && !_caughtUp && view.Reachable.Count == view.Unreachable.Count)
+        {
+            Multicast(new PartitionDecided(_viewId, _viewIds, false, false,
+                "a tie, and this side has not been in sync with the others since it started: its view of the heuristics may be stale, so it does not claim the tie"));
+            return;
+        }
+        var decision = _strategy.Decide(view);
+        Multicast(new PartitionDecided(_viewId, _viewIds, decision.ThisSideSurvives, decision.Kind == DowningDecisionKind.DownAll,
             $"{_strategy.Name}: {decision.Reason}"));
     }
+
+    private bool InThisView(long viewId, ImmutableArray<NodeId> members) => viewId == _viewId && members.SequenceEqual(_viewIds);
 
     private TimeSpan Until(DateTimeOffset at)
     {
@@ -200,14 +209,21 @@ public sealed partial class ClusterActor
         var configured = _options.Nodes
             .Select(n => new ConfiguredNode(n.Id, _state.Nodes.TryGetValue(n.Id, out var info) ? info.JoinOrder : long.MaxValue - 1000 + n.Id.Value))
             .ToImmutableArray();
-        bool? heuristics = _options.SplitBrain.UseIpHeuristics ? _reachable ?? false : null;
-        bool? other = _options.SplitBrain.UseIpHeuristics && !unreachable.IsEmpty && _heuristicReports.TryGetValue(unreachable.Min, out var r) ? r : null;
+        bool? heuristics = null, other = null;
+        if (_options.SplitBrain.UseIpHeuristics)
+        {
+            // Both sides must decide from the same facts: each side's reachability is its lowest node's
+            // value in the replicated state, which both sides share up to the split. What either side
+            // probed after they parted is not used for this split (docs/cluster.md).
+            heuristics = _state.Heuristics.GetValueOrDefault(Me);
+            other = unreachable.IsEmpty ? null : _state.Heuristics.GetValueOrDefault(unreachable.Min);
+        }
         return new SplitBrainView(reachable, unreachable, configured, _quorum?.Quorate, heuristics, other);
     }
 
     private void OnPartitionDecided(PartitionDecided decided)
     {
-        if (!decided.View.SequenceEqual(_viewIds) || !_viewSynced || _decidedThisView) return;
+        if (!InThisView(decided.ViewId, decided.View) || !_viewSynced || _decidedThisView) return;
         _tracker = _tracker?.Decided();
         // Down-all for instability is not final: once the view has been stable again, decide again.
         _decidedThisView = !decided.DownAll;
@@ -217,8 +233,13 @@ public sealed partial class ClusterActor
         {
             var was = _role;
             _role = PartitionRole.Primary;
-            Log.LogInformation("Partition {Members} is primary ({Reason}); DC {Dc}", string.Join(",", _view.Select(m => m.Name)), decided.Reason, _view[0].Name);
-            if (was == PartitionRole.Minority || _unreconciled.Count > 0) ReconcileLocalFacts();
+            // Every member appends the new epoch at this same point of the stream.
+            Persist(new PrimaryFormed(_state.Epoch + 1, _viewIds), e => ApplyReplicated(e, sideEffects: false));
+            Log.LogInformation("Partition {Members} is primary ({Reason})", string.Join(",", _view.Select(m => m.Name)), decided.Reason);
+            if (_unreconciled.Count > 0) MarkLocalFactsReconciled();
+            if (was != PartitionRole.Primary) ReassertAddresses();
+            _caughtUp = true;
+            ReportHeuristics();
             Self.Tell(ReconcileTick.Instance, Self);
         }
         else
@@ -247,7 +268,13 @@ public sealed partial class ClusterActor
 
     private void ApplyReplicated(IClusterEvent e, bool sideEffects)
     {
-        var next = _state.Apply(e);
+        if (!_state.TryApply(e, out var next, out var reason))
+        {
+            // Only records validated by the primary reach here; a refusal means this host's state went
+            // astray. Keep the record (the stream stays identical) and say so loudly.
+            Log.LogError("Replicated event {Event} does not apply to this host's state: {Reason}", e, reason);
+            next = _state;
+        }
         var (manifest, payload) = Persistence.Serializer.Serialize(e);
         _stream.Append(manifest, payload);
         var before = _state;
@@ -265,6 +292,7 @@ public sealed partial class ClusterActor
 
     private void AfterApply()
     {
+        ReportHeuristics();
         Notify();
         Self.Tell(ReconcileTick.Instance, Self);
     }

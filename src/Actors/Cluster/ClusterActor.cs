@@ -30,6 +30,7 @@ public sealed partial class ClusterActor : PersistentActor
     private PartitionRole _role = PartitionRole.Joining;
     private ImmutableArray<Member> _view = [];
     private ImmutableArray<NodeId> _viewIds = [];
+    private long _viewId;
     private readonly SortedDictionary<NodeId, Hello> _hellos = new();
     private bool _viewSynced;
     private bool _awaitingSync;
@@ -38,7 +39,9 @@ public sealed partial class ClusterActor : PersistentActor
     private StableAfterTracker? _tracker;
     private QuorumChanged? _quorum;
     private bool? _reachable;
-    private readonly SortedDictionary<NodeId, bool> _heuristicReports = new();
+    // Whether this incarnation has shared a synced view with another member (its stream is then the
+    // primary's, not a stale one from before a restart).
+    private bool _caughtUp;
     private bool _fresh = true;
     private bool _left;
     private long _sendSequence;
@@ -90,15 +93,33 @@ public sealed partial class ClusterActor : PersistentActor
         _deps.Transport.QuorumChanged += OnTransportQuorum;
         Log.LogInformation("Cluster {Cluster}: node {Node} recovered {Events} replicated events (digest {Digest}); joining",
             _options.ClusterName, _options.Self.Name, _stream.Count, Short(_stream.Digest));
-        _ = _deps.Transport.JoinAsync(_options.ClusterName).ContinueWith(
-            t => Log.LogError(t.Exception, "Cannot join cluster group {Cluster}", _options.ClusterName),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        JoinGroup();
         if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null)
         {
             Timers.StartPeriodicTimer("heuristics", ProbeHeuristics.Instance, _options.HeuristicsInterval);
             self.Tell(ProbeHeuristics.Instance, self);
         }
         Notify();
+    }
+
+    /// <summary>
+    /// Joins the group. After a restart of this actor the transport may still count us joined: then we
+    /// leave and join again, so that the own join (and with it the view) is delivered afresh.
+    /// </summary>
+    private void JoinGroup()
+    {
+        Task joined;
+        try
+        {
+            joined = _deps.Transport.JoinAsync(_options.ClusterName);
+        }
+        catch (InvalidOperationException)
+        {
+            joined = _deps.Transport.LeaveAsync().ContinueWith(_ => _deps.Transport.JoinAsync(_options.ClusterName),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+        }
+        joined.ContinueWith(t => Log.LogError(t.Exception?.GetBaseException(), "Cannot join cluster group {Cluster}", _options.ClusterName),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     protected override void PostStop()
@@ -117,11 +138,26 @@ public sealed partial class ClusterActor : PersistentActor
 
     private ClusterView View()
     {
-        var dc = _role == PartitionRole.Primary && !_viewIds.IsDefaultOrEmpty ? _viewIds.Min() : (NodeId?)null;
+        var dc = _role == PartitionRole.Primary ? DcOfView() : null;
         var quorate = _quorum?.Quorate ?? _role == PartitionRole.Primary;
         return new ClusterView(_options.ClusterName, _options.Self, dc, quorate, _role,
             _view.IsDefault ? [] : _view, _state, _stream.Count, _stream.Digest);
     }
+
+    /// <summary>
+    /// The DC: the lowest node id of the primary partition, passing over unclean members (down or with a
+    /// fence request open: never confirmed off, they are fenced before they may act). Every synced member computes the same.
+    /// </summary>
+    private NodeId? DcOfView()
+    {
+        if (_viewIds.IsDefaultOrEmpty) return null;
+        foreach (var id in _viewIds.Order())
+            if (!Unclean(id)) return id;
+        return _viewIds.Min();
+    }
+
+    /// <summary>Down, or with a fence request open: such a node must be confirmed off before it may act.</summary>
+    private bool Unclean(NodeId id) => _state.StateOf(id) == NodeState.Down || _state.PendingFences.ContainsKey(id);
 
     private void Notify() => _deps.Observer?.Invoke(View());
 

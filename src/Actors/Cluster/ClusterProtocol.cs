@@ -74,6 +74,18 @@ public sealed record IpTaken(string Interface, string Ip, int Mask, NodeId Node)
 /// <summary>CTDB ipreallocated: an address reallocation round finished.</summary>
 public sealed record IpReallocated : IClusterEvent;
 
+/// <summary>
+/// A primary partition was established (the split-brain resolver let this side survive): a new epoch of
+/// the replicated stream. Every member appends it at the same point; syncs prefer the latest epoch.
+/// </summary>
+public sealed record PrimaryFormed(long Epoch, System.Collections.Immutable.ImmutableArray<NodeId> Members) : IClusterEvent;
+
+/// <summary>
+/// HA-Lizard's IP heuristics: whether the node reaches every heuristic address, as it last reported it.
+/// Replicated so both sides of a later split decide from the same facts.
+/// </summary>
+public sealed record HeuristicsChanged(NodeId Node, bool Reachable) : IClusterEvent;
+
 /// <summary>The coordinator asked for the target to be fenced.</summary>
 public sealed record FenceRequested(NodeId Target, NodeId RequestedBy, string Reason) : IClusterEvent;
 

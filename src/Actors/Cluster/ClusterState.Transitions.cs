@@ -48,6 +48,11 @@ public sealed partial record ClusterState
         FenceRequested e => RequestFence(e),
         FenceSucceeded e => FenceDone(e),
         FenceFailed e => FenceFailedFor(e),
+        PrimaryFormed e => e.Epoch != Epoch + 1 ? (null, $"epoch {e.Epoch} does not follow {Epoch}")
+            : (this with { Epoch = e.Epoch, Version = Version + 1 }, null),
+        HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"node {e.Node} is not known")
+            : Heuristics.TryGetValue(e.Node, out var was) && was == e.Reachable ? (null, $"node {e.Node} already reported {(e.Reachable ? "reachable" : "unreachable")}")
+            : (this with { Heuristics = Heuristics.SetItem(e.Node, e.Reachable), Version = Version + 1 }, null),
         _ => (null, $"unknown event type {clusterEvent.GetType().Name}"),
     };
 

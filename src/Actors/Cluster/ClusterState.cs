@@ -68,6 +68,12 @@ public sealed partial record ClusterState
     /// <summary>Events applied so far.</summary>
     public long Version { get; private init; }
 
+    /// <summary>How many primary partitions the stream has seen (<see cref="PrimaryFormed"/>).</summary>
+    public long Epoch { get; private init; }
+
+    /// <summary>Each node's last replicated heuristic reachability (absent: never reported).</summary>
+    public ImmutableDictionary<NodeId, bool> Heuristics { get; private init; } = ImmutableDictionary<NodeId, bool>.Empty;
+
     /// <summary>States in which a node is a member of this partition and may coordinate.</summary>
     public static bool IsActiveMember(NodeState state) =>
         state is NodeState.Up or NodeState.Standby or NodeState.Maintenance or NodeState.Unhealthy;
@@ -112,6 +118,7 @@ public sealed partial record ClusterState
     public bool Equals(ClusterState? other) =>
         other is not null
         && Version == other.Version
+        && Epoch == other.Epoch
         && Dc == other.Dc
         && RecoveryGeneration == other.RecoveryGeneration
         && RecoveryInProgress == other.RecoveryInProgress
@@ -121,7 +128,8 @@ public sealed partial record ClusterState
         && Demoted.SetEquals(other.Demoted)
         && SameContents(Nodes, other.Nodes)
         && SameContents(Ips, other.Ips)
-        && SameContents(PendingFences, other.PendingFences);
+        && SameContents(PendingFences, other.PendingFences)
+        && SameContents(Heuristics, other.Heuristics);
 
     public override int GetHashCode() => HashCode.Combine(Version, Dc, Nodes.Count, Ips.Count, RecoveryGeneration);
 

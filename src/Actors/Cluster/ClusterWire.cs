@@ -8,21 +8,20 @@ namespace Haven.Actors.Cluster;
 
 /// <summary>
 /// After every membership change each member tells the others where its replicated history stands.
+/// Hello, SyncOffer and PartitionDecided name the configuration (transport view id and members) they
+/// belong to: one sent in an earlier configuration is ignored even when it arrives later.
 /// <see cref="Fresh"/>: the first Hello since this host's cluster actor started (a restart).
 /// </summary>
-public sealed record Hello(ImmutableArray<NodeId> View, PartitionRole Role, long Index, string Digest, bool Fresh);
+public sealed record Hello(long ViewId, ImmutableArray<NodeId> View, PartitionRole Role, long Epoch, long Index, string Digest, bool Fresh);
 
 /// <summary>The sync source hands the members that are behind the records they lack (from index 0 when one diverged).</summary>
-public sealed record SyncOffer(ImmutableArray<NodeId> View, ImmutableArray<NodeId> Targets, long FromIndex, ImmutableArray<WireRecord> Records);
+public sealed record SyncOffer(long ViewId, ImmutableArray<NodeId> View, ImmutableArray<NodeId> Targets, long FromIndex, ImmutableArray<WireRecord> Records);
 
 /// <summary>A record as it travels in a <see cref="SyncOffer"/>: the payload is the event's JSON text.</summary>
 public sealed record WireRecord(string Manifest, string Payload);
 
 /// <summary>The side's coordinator ran the split-brain resolver on a stable view.</summary>
-public sealed record PartitionDecided(ImmutableArray<NodeId> View, bool Survives, bool DownAll, string Reason);
-
-/// <summary>A host's heuristic reachability changed (HA-Lizard's IP heuristics), for the other side's later decision.</summary>
-public sealed record HeuristicsReport(bool Reachable);
+public sealed record PartitionDecided(long ViewId, ImmutableArray<NodeId> View, bool Survives, bool DownAll, string Reason);
 
 /// <summary>
 /// The versioned envelope of everything multicast between Haven hosts: version, sender, sender's
@@ -97,12 +96,13 @@ public static class ClusterManifests
         .Register<FenceRequested>("cluster.fence-requested.v1")
         .Register<FenceSucceeded>("cluster.fence-succeeded.v1")
         .Register<FenceFailed>("cluster.fence-failed.v1")
+        .Register<HeuristicsChanged>("cluster.heuristics-changed.v1")
+        .Register<PrimaryFormed>("cluster.primary-formed.v1")
         .Register<DemotedLocally>("local.demoted.v1")
         .Register<ReleasedLocally>("local.released-ip.v1")
         .Register<LocalFactsReconciled>("local.reconciled.v1")
         .Register<StreamReset>("local.stream-reset.v1")
         .Register<Hello>("wire.hello.v1")
         .Register<SyncOffer>("wire.sync-offer.v1")
-        .Register<PartitionDecided>("wire.partition-decided.v1")
-        .Register<HeuristicsReport>("wire.heuristics-report.v1");
+        .Register<PartitionDecided>("wire.partition-decided.v1");
 }

@@ -50,6 +50,13 @@ public sealed record MembershipChanged(
     ImmutableArray<(Member Member, MembershipChangeReason Reason)> Left,
     ImmutableArray<(Member Member, MembershipChangeReason Reason)> Joined)
 {
+    /// <summary>
+    /// Identifies this configuration, equal on every member that installs it and different for every
+    /// new one (Corosync's ring sequence); 0 when the transport cannot tell. Messages carry it so that
+    /// one sent in an earlier configuration with the same members is not taken for a current one.
+    /// </summary>
+    public long ViewId { get; init; }
+
     public bool Contains(NodeId node)
     {
         foreach (var m in Members)

@@ -247,21 +247,16 @@ public sealed class SimulatedNetwork
         foreach (var component in members.GroupBy(h => h.Side).OrderBy(g => g.First().Transport.LocalNode))
         {
             var view = component.Select(h => h.Transport.Member).ToImmutableArray();
-            long? configurationId = null;
-            foreach (var host in component)
+            var differences = component.Select(h => (Host: h, Change: Difference(h, view))).ToList();
+            if (differences.All(d => d.Change is null)) continue;
+            // A new configuration: every member installs it (those whose member list did not change too,
+            // with an empty change), under one new id.
+            var id = _nextConfigurationId++;
+            foreach (var (host, change) in differences)
             {
-                var change = Difference(host, view);
-                if (change is null) continue;
-                configurationId ??= _nextConfigurationId++;
-                changes.Add((host, change));
-            }
-            if (configurationId is { } id)
-            {
-                foreach (var host in component)
-                {
-                    host.ConfigurationId = id;
-                    host.View = view;
-                }
+                host.ConfigurationId = id;
+                host.View = view;
+                changes.Add((host, (change ?? new MembershipChanged(view, [], [])) with { ViewId = id }));
             }
         }
         foreach (var host in members) host.JoinPending = false;
