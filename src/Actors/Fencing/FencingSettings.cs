@@ -1,0 +1,93 @@
+using System.Collections.Immutable;
+
+namespace Haven.Actors.Fencing;
+
+/// <summary><c>haven.fencing</c>, read and checked by <see cref="Configuration.FencingConfig"/>.</summary>
+public sealed record FencingSettings
+{
+    public bool Enabled { get; init; }
+    public FenceAction Action { get; init; } = FenceAction.Off;
+    public FencingPolicy Policy { get; init; } = new();
+    public string SecretsFile { get; init; } = "";
+    public TimeSpan DeviceTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public int DeviceRetries { get; init; } = 1;
+    public ImmutableDictionary<string, FenceDeviceSettings> Devices { get; init; } = ImmutableDictionary<string, FenceDeviceSettings>.Empty;
+    public FencingTopology Topology { get; init; } = FencingTopology.Empty;
+
+    public FencerOptions ToFencerOptions() => new()
+    {
+        Action = Action,
+        DeviceTimeout = DeviceTimeout,
+        DeviceRetries = DeviceRetries,
+        Policy = Policy,
+    };
+}
+
+/// <summary>One entry of <c>haven.fencing.devices</c>.</summary>
+public abstract record FenceDeviceSettings(string Name)
+{
+    public abstract string Type { get; }
+}
+
+/// <summary><c>type = snmp-ibm-amm | snmp-ibm-cmm</c>: an IBM chassis reached over SNMP; its community is a secret.</summary>
+public sealed record SnmpFenceDeviceSettings(
+    string Name,
+    bool FlexCmm,
+    string Host,
+    int Port,
+    bool Version1,
+    bool NoSoftOff,
+    TimeSpan Timeout,
+    int Retries,
+    TimeSpan SoftOffTimeout,
+    TimeSpan OffTimeout,
+    TimeSpan OnTimeout,
+    TimeSpan PollInterval) : FenceDeviceSettings(Name)
+{
+    public override string Type => FlexCmm ? "snmp-ibm-cmm" : "snmp-ibm-amm";
+}
+
+/// <summary><c>type = fence-agent</c>: a fence-agents agent over the stdin protocol; its password is a secret.</summary>
+public sealed record FenceAgentDeviceSettings(
+    string Name,
+    string Agent,
+    string IpAddress,
+    string Login,
+    bool SendPlug,
+    ImmutableDictionary<string, string> Plugs,
+    ImmutableDictionary<string, string> Options,
+    TimeSpan Timeout) : FenceDeviceSettings(Name)
+{
+    public override string Type => "fence-agent";
+}
+
+/// <summary><c>type = script</c>: HA-Lizard's DIRECTORY/SCRIPT/SCRIPT.sh interface.</summary>
+public sealed record ScriptFenceDeviceSettings(string Name, string Directory, string Script, TimeSpan Timeout) : FenceDeviceSettings(Name)
+{
+    public override string Type => "script";
+}
+
+/// <summary><c>type = pool</c>: membership removal only (unsafe with shared storage).</summary>
+public sealed record PoolFenceDeviceSettings(string Name) : FenceDeviceSettings(Name)
+{
+    public override string Type => "pool";
+}
+
+/// <summary>The secrets of one device. Never printed: <see cref="ToString"/> hides them.</summary>
+public sealed record FenceDeviceSecrets(string? Community, string? Password)
+{
+    public override string ToString() =>
+        $"FenceDeviceSecrets {{ Community = {(Community is null ? "(none)" : "(hidden)")}, Password = {(Password is null ? "(none)" : "(hidden)")} }}";
+}
+
+/// <summary>Every device's secrets, from the owner-only secrets file.</summary>
+public sealed class FencingSecrets(ImmutableDictionary<string, FenceDeviceSecrets> devices)
+{
+    public static FencingSecrets None { get; } = new(ImmutableDictionary<string, FenceDeviceSecrets>.Empty);
+
+    public ImmutableDictionary<string, FenceDeviceSecrets> Devices { get; } = devices;
+
+    public FenceDeviceSecrets For(string device) => Devices.TryGetValue(device, out var secrets) ? secrets : new FenceDeviceSecrets(null, null);
+
+    public override string ToString() => $"FencingSecrets ({Devices.Count} device(s), values hidden)";
+}

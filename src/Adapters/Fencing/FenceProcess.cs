@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Haven.Adapters.Fencing;
+
+/// <summary>How a fence process ended: its exit code and output, or that it was killed at the timeout.</summary>
+public sealed record FenceProcessResult(int ExitCode, string Output, string Error, bool TimedOut, TimeSpan Duration)
+{
+    /// <summary>The last line of stderr (or stdout), for error messages.</summary>
+    public string LastLine => (Error.Trim().Length > 0 ? Error : Output).Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
+}
+
+/// <summary>
+/// Runs one fence agent or script: arguments through ArgumentList only (never a shell), secrets only on
+/// stdin, in a process group of its own (started through setsid) so that at the timeout — or on
+/// cancellation — the whole group is killed with SIGKILL. A timeout is a result, never a success.
+/// </summary>
+public static class FenceProcess
+{
+    private const string SetSid = "/usr/bin/setsid";
+    private const int SigKill = 9;
+
+    public static async Task<FenceProcessResult> RunAsync(
+        string file,
+        IReadOnlyList<string> arguments,
+        string? standardInput,
+        TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (start.FileName == SetSid)
+        {
+            start.ArgumentList.Add(file);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var began = time.GetTimestamp();
+        using var process = new Process { StartInfo = start };
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(error, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), limit, timeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            try
+            {
+                await process.StandardInput.WriteAsync(standardInput ?? "").ConfigureAwait(false);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // the process exited without reading its input; its exit code tells the rest
+            }
+
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            KillGroup(process);
+            cancellationToken.ThrowIfCancellationRequested();
+            return new FenceProcessResult(-1, Text(output), Text(error), true, time.GetElapsedTime(began));
+        }
+
+        // Children left behind in the group (a backgrounded helper) go too.
+        KillGroup(process);
+        return new FenceProcessResult(process.ExitCode, Text(output), Text(error), false, time.GetElapsedTime(began));
+    }
+
+    private static void KillGroup(Process process)
+    {
+        try
+        {
+            _ = Kill(-process.Id, SigKill);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.WaitForExit(5_000);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+    }
+
+    private static void Append(StringBuilder target, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (target)
+        {
+            if (target.Length < 64 * 1024)
+            {
+                target.AppendLine(line);
+            }
+        }
+    }
+
+    private static string Text(StringBuilder builder)
+    {
+        lock (builder)
+        {
+            return builder.ToString();
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}

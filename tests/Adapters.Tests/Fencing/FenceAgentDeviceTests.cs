@@ -1,0 +1,173 @@
+using Haven.Actors.Fencing;
+using Haven.Adapters.Fencing;
+using Haven.Adapters.Tests.Heuristics;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Adapters.Tests.Fencing;
+
+/// <summary>The fence-agents stdin protocol with Debian's fence_dummy and with agents written here.</summary>
+public sealed class FenceAgentDeviceTests : IDisposable
+{
+    private const string Password = "agent-pa55word";
+    private readonly TempFenceDirectory dir = new();
+
+    public FenceAgentDeviceTests()
+    {
+        if (!File.Exists("/usr/sbin/fence_dummy"))
+        {
+            throw new InvalidOperationException("fence_dummy is not installed: these tests need Debian's package fence-agents (apt-get install fence-agents)");
+        }
+    }
+
+    public void Dispose() => dir.Dispose();
+
+    [Fact]
+    public async Task Off_FenceDummyOn_SwitchesOffAndVerifiesWithStatus()
+    {
+        var status = DummyStatus("on");
+        var device = Dummy(status);
+        var outcome = await device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal("off", File.ReadAllText(status));
+        Assert.Equal(PowerState.Off, await device.GetPowerStateAsync("node2", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task On_FenceDummyOff_SwitchesOn()
+    {
+        var status = DummyStatus("off");
+        var device = Dummy(status);
+        var outcome = await device.ExecuteAsync("node2", FenceAction.On, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal(PowerState.On, await device.GetPowerStateAsync("node2", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Reboot_FenceDummyOn_EndsOnAfterAVerifiedOff()
+    {
+        var status = DummyStatus("on");
+        var outcome = await Dummy(status).ExecuteAsync("node2", FenceAction.Reboot, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Contains("status reads off", outcome.Detail, StringComparison.Ordinal);
+        Assert.Equal("on", File.ReadAllText(status));
+    }
+
+    [Fact]
+    public async Task Off_FenceDummyOfTypeFail_Fails()
+    {
+        var device = new FenceAgentDevice("dummy", new FenceAgentOptions
+        {
+            Agent = "fence_dummy",
+            Options = new Dictionary<string, string> { ["type"] = "fail", ["power_timeout"] = "1" },
+            Timeout = TimeSpan.FromSeconds(30),
+        });
+        var outcome = await device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None);
+        Assert.False(outcome.Success);
+        Assert.Contains("fence_dummy action=off for node2 failed: exit code 1", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Off_AgentSaysDoneButStatusReadsOn_Fails()
+    {
+        var agent = dir.Script("fence_liar", """
+            while IFS='=' read -r k v; do [ "$k" = action ] && action=$v; done
+            [ "$action" = status ] && exit 0   # "on"
+            exit 0
+            """);
+        var outcome = await Agent(agent).ExecuteAsync("node2", FenceAction.Off, CancellationToken.None);
+        Assert.False(outcome.Success);
+        Assert.Contains("returned 0 but status reads on", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Secrets_GoOnStdinOnly_AndAreBlankedFromDetails()
+    {
+        var stdin = dir.File("stdin.txt");
+        var argv = dir.File("argv.txt");
+        var agent = dir.Script("fence_recorder", $$"""
+            echo "$0 $*" >> {{argv}}
+            cat /proc/$$/cmdline | tr '\0' ' ' >> {{argv}}
+            while IFS='=' read -r k v; do echo "$k=$v" >> {{stdin}}; [ "$k" = action ] && action=$v; [ "$k" = password ] && pw=$v; done
+            echo "login failed for password $pw" >&2
+            exit 1
+            """);
+        var logger = new RecordingLogger<FenceAgentDevice>();
+        var device = new FenceAgentDevice("rec", new FenceAgentOptions
+        {
+            Agent = agent, IpAddress = "192.0.2.7", Login = "admin", Password = Password,
+            Plugs = new Dictionary<string, string> { ["node2"] = "7" },
+        }, logger);
+        var outcome = await device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None);
+        Assert.False(outcome.Success);
+        Assert.Equal(["action=off", "plug=7", "ipaddr=192.0.2.7", "login=admin", $"password={Password}"], File.ReadAllLines(stdin));
+        Assert.DoesNotContain(Password, File.ReadAllText(argv), StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, outcome.Detail, StringComparison.Ordinal);
+        Assert.Contains("login failed for password ***", outcome.Detail, StringComparison.Ordinal);
+        Assert.All(logger.Entries, e => Assert.DoesNotContain(Password, e.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain(Password, new FenceAgentOptions { Agent = "x", Password = Password }.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Off_AgentHangs_TimesOutAndKillsItsProcessGroup()
+    {
+        var child = dir.File("child.pid");
+        var agent = dir.Script("fence_hang", $"""
+            sleep 300 &
+            echo $! > {child}
+            sleep 300
+            """);
+        var device = new FenceAgentDevice("hang", new FenceAgentOptions { Agent = agent, Timeout = TimeSpan.FromMilliseconds(500) });
+        var outcome = await device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(outcome.Success);
+        Assert.Contains("timed out after 0.5 s (process group killed)", outcome.Detail, StringComparison.Ordinal);
+        var pid = int.Parse(File.ReadAllText(child).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False(IsAlive(pid), $"the agent's background child {pid} survived the timeout");
+    }
+
+    [Fact]
+    public async Task Off_MissingAgent_ThrowsNamingThePackage()
+    {
+        var device = new FenceAgentDevice("x", new FenceAgentOptions { Agent = "fence_does_not_exist" });
+        var error = await Assert.ThrowsAsync<FenceDeviceException>(() => device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None));
+        Assert.Contains("not found in /usr/sbin, /usr/bin, /sbin (is the package fence-agents installed?)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_FenceDummy_IsHealthy()
+    {
+        var health = await Dummy(DummyStatus("on")).CheckAsync(CancellationToken.None);
+        Assert.True(health.Healthy, health.Detail);
+    }
+
+    [Fact]
+    public void Constructor_OptionWithALineBreak_IsRefused() =>
+        Assert.Throws<ArgumentException>(() => new FenceAgentDevice("x", new FenceAgentOptions
+        {
+            Agent = "fence_dummy",
+            Options = new Dictionary<string, string> { ["x"] = "1\naction=on" },
+        }));
+
+    private static bool IsAlive(int pid)
+    {
+        // A killed child may linger as a zombie until reaped; only a running process counts.
+        var stat = $"/proc/{pid}/stat";
+        return File.Exists(stat) && File.ReadAllText(stat).Split(") ")[^1].Split(' ')[0] is not "Z";
+    }
+
+    private string DummyStatus(string state)
+    {
+        var path = dir.File("dummy.status");
+        File.WriteAllText(path, state);
+        return path;
+    }
+
+    private static FenceAgentDevice Dummy(string statusFile) => new("dummy", new FenceAgentOptions
+    {
+        Agent = "fence_dummy",
+        SendPlug = false,
+        Options = new Dictionary<string, string> { ["status_file"] = statusFile },
+        Timeout = TimeSpan.FromSeconds(30),
+    });
+
+    private static FenceAgentDevice Agent(string path) => new("test", new FenceAgentOptions { Agent = path, Timeout = TimeSpan.FromSeconds(10) });
+}

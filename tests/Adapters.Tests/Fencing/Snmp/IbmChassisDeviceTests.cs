@@ -1,0 +1,208 @@
+using Haven.Actors.Fencing;
+using Haven.Adapters.Fencing.Snmp;
+
+namespace Haven.Adapters.Tests.Fencing.Snmp;
+
+/// <summary>The AMM/CMM device against snmpd with the emulated blade table.</summary>
+public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<SnmpdEmulator>
+{
+    private static readonly IbmChassisOptions Fast = new()
+    {
+        SoftOffTimeout = TimeSpan.FromMilliseconds(300),
+        OffTimeout = TimeSpan.FromMilliseconds(600),
+        OnTimeout = TimeSpan.FromMilliseconds(600),
+        PollInterval = TimeSpan.FromMilliseconds(20),
+    };
+
+    [Fact]
+    public async Task Off_BladeOn_SoftOffThenReadsOff()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node02", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Contains("off after soft-off", outcome.Detail, StringComparison.Ordinal);
+        Assert.Equal([(2, IbmChassisDevice.StateSoftOff)], snmpd.Sets());
+        Assert.Equal(0, snmpd.Power(2));
+        Assert.Equal(1, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Off_SoftOffIgnored_ForcesOffAfterTheSoftOffTimeout()
+    {
+        snmpd.Reset(AmmState.Default() with { SoftOffWorks = false });
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal([(1, IbmChassisDevice.StateSoftOff), (1, IbmChassisDevice.StateOff)], snmpd.Sets());
+        Assert.Equal(0, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Off_NoSoftOff_SendsOnlyOff()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device(Fast with { NoSoftOff = true });
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal([(1, IbmChassisDevice.StateOff)], snmpd.Sets());
+    }
+
+    [Fact]
+    public async Task Off_SlowPowerDown_PollsUntilTheStateReadsOff()
+    {
+        snmpd.Reset(AmmState.Default() with { OffDelayReads = 4 });
+        using var device = Device(Fast with { NoSoftOff = true });
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal(0, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Off_AlreadyOff_SucceedsWithoutSwitching()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node03", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Contains("already off", outcome.Detail, StringComparison.Ordinal);
+        Assert.Empty(snmpd.Sets());
+    }
+
+    [Fact]
+    public async Task Off_DeviceLiesAndStaysOn_FailsNamingTheState()
+    {
+        snmpd.Reset(AmmState.Default() with { Mode = "lie" });
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
+        Assert.False(outcome.Success);
+        Assert.Contains("still reads power state 1 (on)", outcome.Detail, StringComparison.Ordinal);
+        Assert.Equal([(1, IbmChassisDevice.StateSoftOff), (1, IbmChassisDevice.StateOff)], snmpd.Sets());
+    }
+
+    [Fact]
+    public async Task Off_DeviceRefuses_Fails()
+    {
+        snmpd.Reset(AmmState.Default() with { Mode = "refuse" });
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
+        Assert.False(outcome.Success);
+        Assert.Contains("power off refused", outcome.Detail, StringComparison.Ordinal);
+        Assert.Contains("NotWritable", outcome.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Off_DoubleWideBlade_SwitchesEverySlotWithTheName()
+    {
+        snmpd.Reset(AmmState.Default() with { Blades = [("node01", 1), ("big", 1), ("big", 1)] });
+        using var device = Device(Fast with { NoSoftOff = true });
+        var outcome = await device.ExecuteAsync("big", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal([(2, 0), (3, 0)], snmpd.Sets());
+        Assert.Equal(1, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Off_UnknownHost_ThrowsNamingTheKnownBlades()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device();
+        var error = await Assert.ThrowsAsync<FenceDeviceException>(() => device.ExecuteAsync("node09", FenceAction.Off, CancellationToken.None));
+        Assert.Contains("no blade is named \"node09\" (blades: node01, node02, node03)", error.Message, StringComparison.Ordinal);
+        Assert.Empty(snmpd.Sets());
+    }
+
+    [Fact]
+    public async Task Off_WrongSignature_ThrowsAndSwitchesNothing()
+    {
+        snmpd.Reset(AmmState.Default() with { SysDescr = "Linux switch 5.10" });
+        using var device = Device();
+        var error = await Assert.ThrowsAsync<FenceDeviceException>(() => device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None));
+        Assert.Contains("answered sysDescr \"Linux switch 5.10\", expected \"BladeCenter Advanced Management Module\"", error.Message, StringComparison.Ordinal);
+        Assert.Empty(snmpd.Sets());
+    }
+
+    [Fact]
+    public async Task Cmm_FlexSignature_IsAcceptedAndAmmSignatureRefused()
+    {
+        snmpd.Reset(AmmState.Default() with { SysDescr = IbmChassisDevice.CmmSignature });
+        using var cmm = Device(Fast with { Model = IbmChassisModel.Cmm });
+        Assert.True((await cmm.CheckAsync(CancellationToken.None)).Healthy);
+        Assert.Equal("snmp-ibm-cmm", cmm.Type);
+        using var amm = Device();
+        var health = await amm.CheckAsync(CancellationToken.None);
+        Assert.False(health.Healthy);
+        Assert.Contains("wrong device or wrong type", health.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_BladeOff_TurnsItOn()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node03", FenceAction.On, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal(1, snmpd.Power(3));
+    }
+
+    [Fact]
+    public async Task Reboot_BladeOn_GoesOffThenOn()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device();
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Reboot, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal([(1, IbmChassisDevice.StateSoftOff), (1, IbmChassisDevice.StateOn)], snmpd.Sets());
+        Assert.Equal(1, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Status_And_List_ReadTheTable()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = Device();
+        Assert.Equal(PowerState.On, await device.GetPowerStateAsync("node01", CancellationToken.None));
+        Assert.Equal(PowerState.Off, await device.GetPowerStateAsync("NODE03", CancellationToken.None));
+        Assert.Equal(["node01", "node02", "node03"], await device.ListHostsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Check_WrongCommunity_IsUnhealthy()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = new IbmChassisDevice("amm1",
+            snmpd.Client(community: "nope", options: new SnmpClientOptions { Timeout = TimeSpan.FromMilliseconds(100), Retries = 0 }), Fast);
+        var health = await device.CheckAsync(CancellationToken.None);
+        Assert.False(health.Healthy);
+        Assert.Contains("no answer", health.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, PowerState.Off)]
+    [InlineData(1, PowerState.On)]
+    [InlineData(2, PowerState.Unknown)]
+    [InlineData(3, PowerState.On)]
+    [InlineData(4, PowerState.On)]
+    [InlineData(7, PowerState.Unknown)]
+    public void Interpret_PowerStateValues_FollowThePlugins(int value, PowerState expected) =>
+        Assert.Equal(expected, IbmChassisDevice.Interpret(value));
+
+    private IbmChassisDevice Device(IbmChassisOptions? options = null) => new("amm1", snmpd.Client(), options ?? Fast);
+}
+
+/// <summary>An agent that never answers the SET: the device must fail, never succeed.</summary>
+public sealed class IbmChassisDeviceHangTests(SnmpdEmulator snmpd) : IClassFixture<SnmpdEmulator>
+{
+    [Fact]
+    public async Task Off_AgentHangsOnSet_FailsWithinTheClientTimeouts()
+    {
+        snmpd.Reset(AmmState.Default() with { Mode = "hang", HangSeconds = 30 });
+        using var device = new IbmChassisDevice("amm1",
+            snmpd.Client(options: new SnmpClientOptions { Timeout = TimeSpan.FromMilliseconds(200), Retries = 1 }),
+            new IbmChassisOptions { SoftOffTimeout = TimeSpan.FromMilliseconds(200), OffTimeout = TimeSpan.FromMilliseconds(200), PollInterval = TimeSpan.FromMilliseconds(20) });
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(outcome.Success);
+        Assert.Contains("no answer", outcome.Detail, StringComparison.Ordinal);
+    }
+}
