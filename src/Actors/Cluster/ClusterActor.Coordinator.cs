@@ -17,7 +17,10 @@ public sealed partial class ClusterActor
 
     // Fences this DC saw succeed whose FenceSucceeded may have been lost to a membership change (the
     // fenced node's own departure often is one): proposed again without powering the node off twice.
-    private readonly SortedDictionary<NodeId, string> _fenceConfirmed = new();
+    // Keyed by the fence request (the stream position of its FenceRequested): a confirmation never
+    // answers a later request for the same node.
+    private readonly SortedDictionary<NodeId, (long RequestAt, string Device)> _fenceConfirmed = new();
+    private readonly SortedDictionary<NodeId, long> _fenceRequestAt = new();
 
     private bool IsDc => _role == PartitionRole.Primary && _viewSynced && DcOfView() == Me;
 
@@ -139,9 +142,10 @@ public sealed partial class ClusterActor
         {
             if (request.Target == Me) continue; // the DC is never unclean (DcOfView); a stale request waits for the next DC
             if (!_fencing.Add(request.Target)) continue;
-            if (_fenceConfirmed.TryGetValue(request.Target, out var device))
+            var requestAt = _fenceRequestAt.GetValueOrDefault(request.Target);
+            if (_fenceConfirmed.TryGetValue(request.Target, out var confirmed) && confirmed.RequestAt == requestAt)
             {
-                Propose([new FenceSucceeded(request.Target, device)]);
+                Propose([new FenceSucceeded(request.Target, confirmed.Device)]);
                 continue;
             }
             var target = new FenceTarget(request.Target, NameOf(request.Target), request.Reason);
@@ -156,7 +160,7 @@ public sealed partial class ClusterActor
             {
                 fence = Task.FromException<FenceResult>(e);
             }
-            fence.ContinueWith(t => self.Tell(new FenceOutcome(request.Target, t.IsCompletedSuccessfully
+            fence.ContinueWith(t => self.Tell(new FenceOutcome(request.Target, requestAt, t.IsCompletedSuccessfully
                     ? t.Result
                     : new FenceResult(false, "", t.Exception?.GetBaseException().Message ?? "fencing was cancelled")), self),
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -166,12 +170,12 @@ public sealed partial class ClusterActor
     private void OnFenceOutcome(FenceOutcome outcome)
     {
         _fencing.Remove(outcome.Node);
-        if (!IsDc || !_state.PendingFences.ContainsKey(outcome.Node)) return;
+        if (!IsDc || !_state.PendingFences.ContainsKey(outcome.Node) || _fenceRequestAt.GetValueOrDefault(outcome.Node) != outcome.RequestAt) return;
         if (outcome.Result.Success)
         {
             Log.LogInformation("Fenced {Node} via {Device}", NameOf(outcome.Node), outcome.Result.Device);
             _fenceRetryAt.Remove(outcome.Node);
-            _fenceConfirmed[outcome.Node] = outcome.Result.Device;
+            _fenceConfirmed[outcome.Node] = (outcome.RequestAt, outcome.Result.Device);
             Propose([new FenceSucceeded(outcome.Node, outcome.Result.Device)]);
         }
         else
@@ -189,6 +193,9 @@ public sealed partial class ClusterActor
     {
         switch (e)
         {
+            case NodeUp u when u.Node == Me:
+                ReassertAddresses();
+                break;
             case HeuristicsChanged h when h.Node == Me:
                 _heuristicsReportPending = false;
                 break;
@@ -239,6 +246,9 @@ public sealed partial class ClusterActor
     /// </summary>
     private void ReassertAddresses()
     {
+        // Only an Up host holds addresses; a fenced or downed one waits: the DC releases what it held,
+        // or its NodeUp brings it back here.
+        if (_state.StateOf(Me) != NodeState.Up) return;
         foreach (var a in _state.IpsOf(Me))
             Effect(_deps.Addresses.TakeAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None), $"take {a.Ip}");
     }

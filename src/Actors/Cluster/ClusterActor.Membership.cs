@@ -128,11 +128,14 @@ public sealed partial class ClusterActor
                 return;
             }
             var last = facts[^1];
+            var heldBefore = _state.IpsOf(Me).ToList();
             PersistAll(facts, f =>
             {
                 if (f is StreamReset reset) RebuildTo(reset.DivergedAt);
                 else ApplyReplicated((IClusterEvent)f, sideEffects: false);
-                if (ReferenceEquals(f, last)) SyncDone();
+                if (!ReferenceEquals(f, last)) return;
+                ReleaseWhatIsNoLongerMine(heldBefore);
+                SyncDone();
             });
             return;
         }
@@ -146,6 +149,19 @@ public sealed partial class ClusterActor
         ResetStream();
         foreach (var r in kept)
             ApplyReplicated((IClusterEvent)Persistence.Serializer.Deserialize(new JournalEntry("cluster", r.Index, r.Manifest, r.Payload, default, [])), sideEffects: false);
+    }
+
+    /// <summary>
+    /// The primary's history may not give this host what its own did (it applied events alone before it
+    /// was lost, or its stream diverged): such addresses may still be on its interfaces, so they go.
+    /// </summary>
+    private void ReleaseWhatIsNoLongerMine(List<IpAssignment> heldBefore)
+    {
+        foreach (var a in heldBefore.Where(a => !_state.Ips.TryGetValue(a.Ip, out var now) || now.Node != Me))
+        {
+            Log.LogWarning("Address {Ip} is no longer this host's in the primary's history; releasing it", a.Ip);
+            Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None), $"release {a.Ip}");
+        }
     }
 
     private void SyncDone()
@@ -183,7 +199,7 @@ public sealed partial class ClusterActor
                 return;
         }
         var view = ResolverView();
-        if (_options.SplitBrain.UseIpHeuristics && !_caughtUp && view.Reachable.Count == view.Unreachable.Count)
+        if (HeuristicsDecideTies && !_caughtUp && view.Reachable.Count == view.Unreachable.Count)
         {
             Multicast(new PartitionDecided(_viewId, _viewIds, false, false,
                 "a tie, and this side has not been in sync with the others since it started: its view of the heuristics may be stale, so it does not claim the tie"));
@@ -193,6 +209,13 @@ public sealed partial class ClusterActor
         Multicast(new PartitionDecided(_viewId, _viewIds, decision.ThisSideSurvives, decision.Kind == DowningDecisionKind.DownAll,
             $"{_strategy.Name}: {decision.Reason}"));
     }
+
+    /// <summary>
+    /// Heuristics break ties only in a two-node cluster, where the two sides are always the same two
+    /// nodes. With more nodes, sides of different make-up decide at different times from facts of
+    /// different age, and only a static rule (the lowest node id) stays consistent (docs/cluster.md).
+    /// </summary>
+    private bool HeuristicsDecideTies => _options.SplitBrain.UseIpHeuristics && _configured.Count == 2;
 
     private bool InThisView(long viewId, ImmutableArray<NodeId> members) => viewId == _viewId && members.SequenceEqual(_viewIds);
 
@@ -210,13 +233,17 @@ public sealed partial class ClusterActor
             .Select(n => new ConfiguredNode(n.Id, _state.Nodes.TryGetValue(n.Id, out var info) ? info.JoinOrder : long.MaxValue - 1000 + n.Id.Value))
             .ToImmutableArray();
         bool? heuristics = null, other = null;
-        if (_options.SplitBrain.UseIpHeuristics)
+        if (HeuristicsDecideTies)
         {
             // Both sides must decide from the same facts: each side's reachability is its lowest node's
             // value in the replicated state, which both sides share up to the split. What either side
             // probed after they parted is not used for this split (docs/cluster.md).
             heuristics = _state.Heuristics.GetValueOrDefault(Me);
             other = unreachable.IsEmpty ? null : _state.Heuristics.GetValueOrDefault(unreachable.Min);
+        }
+        else if (_options.SplitBrain.UseIpHeuristics)
+        {
+            heuristics = other = false; // a tie goes to the lowest node id
         }
         return new SplitBrainView(reachable, unreachable, configured, _quorum?.Quorate, heuristics, other);
     }
@@ -279,6 +306,7 @@ public sealed partial class ClusterActor
         _stream.Append(manifest, payload);
         var before = _state;
         _state = next;
+        if (e is FenceRequested requested) _fenceRequestAt[requested.Target] = _stream.Count;
         if (!sideEffects) return;
         Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
         LocalEffects(before, e);

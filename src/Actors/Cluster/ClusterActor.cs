@@ -208,5 +208,5 @@ public sealed partial class ClusterActor : PersistentActor
 
     private sealed record HeuristicsProbed(bool Reachable);
 
-    private sealed record FenceOutcome(NodeId Node, FenceResult Result);
+    private sealed record FenceOutcome(NodeId Node, long RequestAt, FenceResult Result);
 }

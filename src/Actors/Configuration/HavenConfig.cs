@@ -53,6 +53,14 @@ public static class HavenConfig
 
         // The node list, the public addresses and the split-brain rules (SplitBrainSettings.Validate).
         problems.AddRange(ClusterConfig.Validate(config, hostName));
+        if (problems.Count > 0) return problems;
+
+        // Fencing: devices, topology, and every node covered when fencing is on.
+        var nodes = ClusterConfig.ReadNodes(config);
+        var names = nodes.IsDefaultOrEmpty
+            ? (config.GetString("haven.cluster.node-name") is { Length: > 0 } self ? [self] : hostName is { } h ? [h] : Array.Empty<string>())
+            : nodes.Select(n => n.Name).ToArray();
+        problems.AddRange(FencingConfig.Validate(config, names));
         return problems;
     }
 

@@ -107,6 +107,9 @@ public sealed record HavenSettings(
     /// <summary><c>haven.ips</c>.</summary>
     public IpsSettings Ips { get; init; } = new([]);
 
+    /// <summary><c>haven.fencing</c>: devices, topology and rules.</summary>
+    public Haven.Actors.Fencing.FencingSettings Fencing { get; init; } = new();
+
     /// <summary>
     /// Reads the settings, with <see cref="HavenConfig.Reference"/> under <paramref name="config"/>
     /// for anything it lacks. Throws <see cref="ConfigException"/> (path and origin) on a bad value.
@@ -137,6 +140,7 @@ public sealed record HavenSettings(
             ReadHeuristics(c))
         {
             Ips = new IpsSettings(ClusterConfig.ReadPublicAddresses(c)),
+            Fencing = FencingConfig.Read(c),
         };
     }
 

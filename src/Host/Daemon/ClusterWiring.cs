@@ -1,9 +1,11 @@
 using Haven.Actors;
 using Haven.Actors.Cluster;
 using Haven.Actors.Configuration;
+using Haven.Actors.Fencing;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
+using Haven.Adapters.Fencing;
 using Haven.Adapters.Heuristics;
 using Microsoft.Extensions.Logging;
 
@@ -36,15 +38,33 @@ internal static class ClusterWiring
             ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
-        var deps = new ClusterDependencies(transport, services, new UnconfiguredFencer(), new UnmanagedAddresses(), reachability);
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, loggers), new UnmanagedAddresses(), reachability);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+    }
+
+    /// <summary>The configured fencing topology, or (fencing off) a fencer that always fails, so nothing of a lost host moves.</summary>
+    private static IFencer Fencer(HavenSettings settings, ILoggerFactory loggers)
+    {
+        if (!settings.Fencing.Enabled) return new UnconfiguredFencer();
+        if (settings.Fencing.SecretsFile.Length == 0) throw new CliException("haven.fencing.enabled = on needs haven.fencing.secrets-file (owner-only, with each device's community or password)");
+        try
+        {
+            var secrets = FencingSecretsFile.Load(settings.Fencing.SecretsFile);
+            var missing = FencingConfig.CheckSecrets(settings.Fencing, secrets);
+            if (missing.Count > 0) throw new CliException($"fencing secrets file {settings.Fencing.SecretsFile}: {string.Join("; ", missing)}");
+            return FenceDeviceFactory.CreateFencer(settings.Fencing, secrets, loggers);
+        }
+        catch (Exception e) when (e is ConfigException or FenceDeviceException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot set up fencing: {e.Message}");
+        }
     }
 
     /// <summary>No fence device is configured: every fence fails, so nothing of a lost host is ever recovered.</summary>
     private sealed class UnconfiguredFencer : IFencer
     {
         public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
-            Task.FromResult(new FenceResult(false, "", $"no fence device is configured for {target.Name}"));
+            Task.FromResult(new FenceResult(false, "", $"fencing is off (haven.fencing.enabled): {target.Name} cannot be confirmed off"));
     }
 
     /// <summary>Never called: the daemon refuses to start with public addresses configured (see Start).</summary>
