@@ -9,6 +9,8 @@
 #                             take host I's uplink down / up (the heuristic gateway 10.213.1.254)
 #   cluster.sh kill I               kill -9 host I's daemon
 #   cluster.sh start I              start host I's daemon again
+#   cluster.sh corosync-stop I | corosync-start I
+#                             stop (SIGTERM) / start host I's corosync (the daemon must reconnect)
 #   cluster.sh haven I ARGS...      run a haven verb against host I's control socket
 #   cluster.sh exec I CMD...        run a command inside host I's namespace
 #   cluster.sh down                 stop and remove everything `up` made (idempotent)
@@ -221,9 +223,11 @@ case $cmd in
   uplink-cut) link "${1:?host}" u down ;;
   uplink-mend) link "${1:?host}" u up ;;
   kill) need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"; kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid" ;;
+  corosync-stop) need_host "${1:?host}"; stop_pid "$(host_dir "$1")/corosync.pid" ;;
+  corosync-start) need_host "${1:?host}"; start_corosync "$1" ;;
   start) need_host "${1:?host}"; start_daemon "$1"; wait_for 60 "host $1's control socket" test -S "$(host_dir "$1")/haven.sock" ;;
   haven) need_host "${1:?host}"; i=$1; shift; exec dotnet "$dll" "$@" --socket "$(host_dir "$i")/haven.sock" ;;
   exec) need_host "${1:?host}"; i=$1; shift; exec ip netns exec "$(ns "$i")" "$@" ;;
   info) echo "run $run"; echo "state $state"; [ -f "$state/hosts" ] && echo "hosts $(cat "$state/hosts")"; true ;;
-  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
 esac

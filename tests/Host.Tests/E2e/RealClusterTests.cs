@@ -95,4 +95,22 @@ public class RealClusterTests(ITestOutputHelper output)
         var n3 = await cluster.ClusterEventsAsync(3);
         Assert.Contains(n3, e => e.Type == "cluster.node-down.v1" && e.Fields.GetProperty("node").GetUInt32() == 3);
     }
+
+    [Fact]
+    public async Task CorosyncRestarted_DaemonReportsItAloneThenReconnectsAndResyncs()
+    {
+        await using var cluster = await E2eCluster.UpAsync(3, "--token", "500", "--stable-after", "1s");
+        await FormedAsync(cluster);
+
+        await cluster.HarnessAsync("corosync-stop", "3");
+        await E2eCluster.WaitForAsync(() => cluster.StatusAsync(3), s => s.Partition != "primary" && !s.Quorate,
+            TimeSpan.FromSeconds(10), "n3 to drop out of the primary once its corosync is gone");
+        await cluster.HarnessAsync("corosync-start", "3");
+
+        await E2eCluster.WaitForAsync(
+            () => Task.WhenAll(Enumerable.Range(1, 3).Select(cluster.StatusAsync)),
+            s => s.All(x => x.Partition == "primary" && x.Dc == "n1"),
+            TimeSpan.FromSeconds(30), "n3 reconnected and back in the primary partition");
+        await cluster.WaitForIdenticalDigestsAsync(TimeSpan.FromSeconds(20));
+    }
 }
