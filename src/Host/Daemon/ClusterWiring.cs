@@ -6,6 +6,7 @@ using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
 using Haven.Adapters.Fencing;
+using Haven.Adapters.Corosync;
 using Haven.Adapters.Heuristics;
 using Microsoft.Extensions.Logging;
 
@@ -30,8 +31,12 @@ internal static class ClusterWiring
             ClusterTransportKind.Simulated when options.Nodes.Length > 1 => throw new CliException(
                 $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
             ClusterTransportKind.Simulated => new SingleHostTransport(options.Self),
-            _ => throw new CliException("haven.cluster.transport = corosync is not available in this version; use simulated (a one-host cluster)"),
+            ClusterTransportKind.Corosync => new CorosyncTransport(options.Self, options.Nodes, loggers.CreateLogger<CorosyncTransport>()),
+            _ => throw new CliException($"haven.cluster.transport = {settings.Cluster.Transport} is not supported"),
         };
+        // Leave the group cleanly (peers see LEAVE, not PROCDOWN) once the actors have stopped.
+        if (transport is IDisposable disposable)
+            _ = system.WhenTerminated.ContinueWith(_ => disposable.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         if (!options.PublicAddresses.IsEmpty)
             throw new CliException("haven.ips.public-addresses is set, but this version cannot manage floating addresses yet; remove the addresses to run");
         IReachability? reachability = settings.Heuristics.Enabled

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# A real Haven cluster on one machine: N network namespaces, one corosync and one `haven daemon` each.
+# Root only. Everything it makes is recorded under the state dir and `down` removes exactly that.
+#
+#   cluster.sh up N [--token MS] [--stable-after DUR] [--heuristics] [--extra FILE]
+#                             create namespaces, links, corosync and daemons for hosts 1..N
+#   cluster.sh cut I | mend I       take host I's cluster link down / up (a partition of I)
+#   cluster.sh uplink-cut I | uplink-mend I
+#                             take host I's uplink down / up (the heuristic gateway 10.213.1.254)
+#   cluster.sh kill I               kill -9 host I's daemon
+#   cluster.sh start I              start host I's daemon again
+#   cluster.sh corosync-stop I | corosync-start I
+#                             stop (SIGTERM) / start host I's corosync (the daemon must reconnect)
+#   cluster.sh haven I ARGS...      run a haven verb against host I's control socket
+#   cluster.sh exec I CMD...        run a command inside host I's namespace
+#   cluster.sh down                 stop and remove everything `up` made (idempotent)
+#   cluster.sh info                 print the state dir, run id and hosts
+#
+# Environment: HAVEN_E2E_RUN (run id, [a-z0-9]{1,6}, default "t"), HAVEN_E2E_STATE (state root,
+# default /tmp/haven-e2e), HAVEN_DLL (path to haven.dll; default: the Release build of src/Host).
+# Addresses: cluster link 10.213.0.I/24, uplink 10.213.1.I/24; they exist only inside the namespaces.
+set -euo pipefail
+
+run=${HAVEN_E2E_RUN:-t}
+[[ $run =~ ^[a-z0-9]{1,6}$ ]] || { echo "HAVEN_E2E_RUN must match [a-z0-9]{1,6}, got '$run'" >&2; exit 2; }
+root=${HAVEN_E2E_STATE:-/tmp/haven-e2e}
+state="$root/$run"
+net="hv-$run-net"
+here="$(cd "$(dirname "$0")" && pwd)"
+dll=${HAVEN_DLL:-"$here/../../src/Host/bin/Release/net10.0/haven.dll"}
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+ns() { echo "hv-$run-n$1"; }
+host_dir() { echo "$state/n$1"; }
+need_host() { [[ $1 =~ ^[1-9]$ ]] || die "host must be 1..9, got '$1'"; [ -d "$(host_dir "$1")" ] || die "host $1 is not up (no $(host_dir "$1"))"; }
+
+require() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, corosync)"
+  command -v ip >/dev/null || die "ip (iproute2) is missing: apt-get install iproute2"
+  command -v unshare >/dev/null || die "unshare (util-linux) is missing"
+  if ! command -v corosync >/dev/null; then
+    echo "installing corosync" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends corosync >/dev/null || die "corosync is missing and could not be installed"
+  fi
+  command -v dotnet >/dev/null || die "dotnet is missing"
+  [ -f "$dll" ] || die "haven.dll not found at $dll (build src/Host -c Release or set HAVEN_DLL)"
+}
+
+# Is PID still the process we started (its command line names our state dir)?
+ours() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF "$state/"; }
+
+stop_pid() { # FILE: signal the recorded pid, wait up to 5 s, then SIGKILL
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if ours "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do ours "$pid" || break; sleep 0.1; done
+    ours "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+corosync_conf() { # N TOKEN
+  local n=$1 token=$2 i
+  cat <<CONF
+totem {
+version: 2
+cluster_name: haven-$run
+transport: knet
+token: $token
+token_coefficient: 0
+crypto_cipher: none
+crypto_hash: none
+}
+logging {
+to_stderr: yes
+to_logfile: no
+to_syslog: no
+timestamp: on
+}
+quorum {
+provider: corosync_votequorum
+CONF
+  [ "$n" -eq 2 ] && echo "two_node: 1"
+  echo "}"
+  echo "nodelist {"
+  for i in $(seq "$n"); do
+    printf 'node {\nring0_addr: 10.213.0.%s\nnodeid: %s\nname: n%s\n}\n' "$i" "$i" "$i"
+  done
+  echo "}"
+}
+
+haven_conf() { # I N STABLE HEURISTICS
+  local i=$1 n=$2 stable=$3 heur=$4 d j
+  d=$(host_dir "$i")
+  echo "haven {"
+  echo "  cluster { name = \"haven-$run\", node-name = n$i, transport = corosync"
+  echo -n "    nodes = ["
+  for j in $(seq "$n"); do echo -n " { name = n$j, id = $j },"; done
+  echo " ] }"
+  echo "  journal { provider = sqlite, sqlite.path = \"$d/journal.db\" }"
+  echo "  control.socket = \"$d/haven.sock\""
+  echo "  logging { console = off, level = debug, file.path = \"$d/haven.log\" }"
+  echo "  split-brain-resolver { stable-after = $stable }"
+  if [ "$heur" = on ]; then
+    echo "  heuristics { enabled = on, addresses = [\"10.213.1.254\"], interval = 500ms, timeout = 300ms, attempts = 1 }"
+  fi
+  echo "}"
+  [ -n "$extra" ] && echo "include \"$extra\""
+  true
+}
+
+start_corosync() { # I
+  local d; d=$(host_dir "$1")
+  nohup ip netns exec "$(ns "$1")" unshare -m sh -c \
+    'mount -t tmpfs tmpfs /run && mount --bind "$1" /var/lib/corosync && exec corosync -c "$2" -f' \
+    sh "$d/corosync-lib" "$d/corosync.conf" </dev/null >"$d/corosync.out" 2>&1 &
+  echo $! >"$d/corosync.pid"
+}
+
+start_daemon() { # I
+  local d; d=$(host_dir "$1")
+  ours "$(cat "$d/daemon.pid" 2>/dev/null || echo 0)" && die "host $1's daemon is already running"
+  rm -f "$d/haven.sock"
+  nohup ip netns exec "$(ns "$1")" dotnet "$dll" daemon --config "$d/haven.conf" </dev/null >"$d/daemon.out" 2>&1 &
+  echo $! >"$d/daemon.pid"
+}
+
+wait_for() { # SECONDS DESCRIPTION COMMAND...
+  local limit=$1 what=$2; shift 2
+  local end=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || die "timed out after ${limit}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+corosync_sees() { # I N
+  ip netns exec "$(ns "$1")" corosync-quorumtool -s 2>/dev/null | grep -Eq "^Total votes: +$2\$"
+}
+
+cmd_up() {
+  local n=${1:-}; shift || true
+  [[ $n =~ ^[1-9]$ ]] || die "usage: up N (1..9) [--token MS] [--stable-after DUR] [--heuristics] [--extra FILE]"
+  local token=1000 stable=2s heur=off
+  extra=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --token) token=${2:?}; [[ $token =~ ^[0-9]+$ ]] || die "--token wants milliseconds"; shift 2 ;;
+      --stable-after) stable=${2:?}; [[ $stable =~ ^[0-9]+(ms|s)$ ]] || die "--stable-after wants e.g. 2s or 500ms"; shift 2 ;;
+      --heuristics) heur=on; shift ;;
+      --extra) extra=$(realpath "${2:?}"); shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  require
+  [ -e "$state" ] && die "run '$run' is already up ($state); run 'down' first"
+  mkdir -p "$root"; chmod 700 "$root"
+  mkdir -m 700 "$state"
+  echo "$n" >"$state/hosts"
+  # The network: two bridges in their own namespace: br0 (cluster link) and br1 (uplink with the gateway).
+  ip netns add "$net" && echo "$net" >>"$state/namespaces"
+  ip -n "$net" link set lo up
+  ip -n "$net" link add br0 type bridge
+  ip -n "$net" link add br1 type bridge
+  ip -n "$net" addr add 10.213.1.254/24 dev br1
+  ip -n "$net" link set br0 up
+  ip -n "$net" link set br1 up
+  local i d
+  for i in $(seq "$n"); do
+    d=$(host_dir "$i"); mkdir -m 700 "$d" "$d/corosync-lib"
+    ip netns add "$(ns "$i")" && echo "$(ns "$i")" >>"$state/namespaces"
+    ip -n "$(ns "$i")" link set lo up
+    ip -n "$(ns "$i")" link add eth0 type veth peer name "c$i" netns "$net"
+    ip -n "$(ns "$i")" link add eth1 type veth peer name "u$i" netns "$net"
+    ip -n "$net" link set "c$i" master br0 up
+    ip -n "$net" link set "u$i" master br1 up
+    ip -n "$(ns "$i")" addr add "10.213.0.$i/24" dev eth0
+    ip -n "$(ns "$i")" addr add "10.213.1.$i/24" dev eth1
+    ip -n "$(ns "$i")" link set eth0 up
+    ip -n "$(ns "$i")" link set eth1 up
+    corosync_conf "$n" "$token" >"$d/corosync.conf"
+    haven_conf "$i" "$n" "$stable" "$heur" >"$d/haven.conf"
+    chmod 600 "$d/corosync.conf" "$d/haven.conf"
+    start_corosync "$i"
+  done
+  for i in $(seq "$n"); do wait_for 30 "corosync on host $i to see $n votes" corosync_sees "$i" "$n"; done
+  for i in $(seq "$n"); do start_daemon "$i"; done
+  for i in $(seq "$n"); do wait_for 60 "host $i's control socket" test -S "$(host_dir "$i")/haven.sock"; done
+  echo "up: $n hosts, run $run, state $state"
+}
+
+cmd_down() {
+  [ -d "$state" ] || { echo "down: nothing to do for run $run"; return 0; }
+  local d
+  for d in "$state"/n*; do
+    [ -d "$d" ] || continue
+    stop_pid "$d/daemon.pid"
+    stop_pid "$d/corosync.pid"
+  done
+  if [ -f "$state/namespaces" ]; then
+    tac "$state/namespaces" | while read -r name; do
+      ip netns pids "$name" 2>/dev/null | while read -r p; do ours "$p" && kill -KILL "$p" 2>/dev/null || true; done
+      ip netns del "$name" 2>/dev/null || true
+    done
+  fi
+  rm -rf "$state"
+  echo "down: run $run removed"
+}
+
+link() { # I PREFIX STATE
+  need_host "$1"
+  ip -n "$net" link set "$2$1" "$3"
+}
+
+cmd="${1:-}"; shift || true
+case $cmd in
+  up) cmd_up "$@" ;;
+  down) cmd_down ;;
+  cut) link "${1:?host}" c down ;;
+  mend) link "${1:?host}" c up ;;
+  uplink-cut) link "${1:?host}" u down ;;
+  uplink-mend) link "${1:?host}" u up ;;
+  kill) need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"; kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid" ;;
+  corosync-stop) need_host "${1:?host}"; stop_pid "$(host_dir "$1")/corosync.pid" ;;
+  corosync-start) need_host "${1:?host}"; start_corosync "$1" ;;
+  start) need_host "${1:?host}"; start_daemon "$1"; wait_for 60 "host $1's control socket" test -S "$(host_dir "$1")/haven.sock" ;;
+  haven) need_host "${1:?host}"; i=$1; shift; exec dotnet "$dll" "$@" --socket "$(host_dir "$i")/haven.sock" ;;
+  exec) need_host "${1:?host}"; i=$1; shift; exec ip netns exec "$(ns "$i")" "$@" ;;
+  info) echo "run $run"; echo "state $state"; [ -f "$state/hosts" ] && echo "hosts $(cat "$state/hosts")"; true ;;
+  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+esac
