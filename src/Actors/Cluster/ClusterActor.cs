@@ -179,7 +179,7 @@ public sealed partial class ClusterActor : PersistentActor
             sent = Task.FromException(e);
         }
         // A lost message is repaired by the protocol (the next view's hellos, the DC's next round).
-        sent.ContinueWith(t => Log.LogWarning(t.Exception?.GetBaseException(), "Multicast of {Type} failed", manifest),
+        sent.ContinueWith(t => Log.LogWarning("Multicast of {Type} failed: {Reason}", manifest, t.Exception?.GetBaseException().Message),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
