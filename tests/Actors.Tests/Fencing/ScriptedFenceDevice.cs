@@ -34,7 +34,9 @@ internal sealed class ScriptedFenceDevice(string name) : IFenceDevice
     /// <summary>Never answers; only cancellation ends the call.</summary>
     public ScriptedFenceDevice ThenHang() => Then(async (_, _, token) =>
     {
-        await Task.Delay(Timeout.Infinite, token);
+        // never completes on its own: only the fencer's timeout (the token) ends it
+        var hung = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (token.Register(() => hung.TrySetCanceled(token))) await hung.Task;
         return FenceDeviceOutcome.Succeeded("unreachable");
     });
 
