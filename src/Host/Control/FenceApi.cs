@@ -33,7 +33,7 @@ internal static class FenceApi
         app.MapGet("/v1/fence/history", () =>
             Results.Json(FencingOf(state).History.Snapshot().Select(FenceHistoryView.From).ToList(), ControlJson.Options));
 
-        app.MapPost("/v1/fence", async (FenceRequest? request, CancellationToken ct) =>
+        app.MapPost("/v1/fence", async (FenceRequest? request) =>
         {
             if (request?.Node is not { Length: > 0 } node)
                 return Error("the request needs a node name: {\"node\": \"NAME\", \"action\": \"off|on|reboot\"}");
@@ -51,7 +51,9 @@ internal static class FenceApi
                 : new TopologyFencer(fencing.Settings.Topology, fencing.Devices, fencing.Settings.ToFencerOptions() with { Action = action },
                     TimeProvider.System, loggers.CreateLogger<TopologyFencer>(), fencing.History.Add);
             var started = TimeProvider.System.GetTimestamp();
-            var result = await fencer.FenceAsync(new FenceTarget(new NodeId(member.Id), node, $"operator: haven fence {node} --action {Name(action)}"), ct);
+            // Not the request's token: a fence once started runs to its end (each device call bounded by its
+            // timeout) even if the CLI goes away, and a cluster fence that joined it is not cut short.
+            var result = await fencer.FenceAsync(new FenceTarget(new NodeId(member.Id), node, $"operator: haven fence {node} --action {Name(action)}"), CancellationToken.None);
             var seconds = Math.Round(TimeProvider.System.GetElapsedTime(started).TotalSeconds, 3);
             return result.Success
                 ? Results.Json(new FenceAnswer(node, Name(action), result.Device, seconds, result.Detail), ControlJson.Options)
@@ -120,7 +122,7 @@ internal sealed record FenceListView(bool Enabled, string Action, IReadOnlyList<
 
     private static string Address(FenceDeviceSettings device) => device switch
     {
-        SnmpFenceDeviceSettings s => s.Port == Haven.Actors.Configuration.FencingConfig.DefaultSnmpPort ? s.Host : $"{s.Host}:{s.Port}",
+        SnmpFenceDeviceSettings s => s.Port == Haven.Actors.Configuration.FencingConfig.DefaultSnmpPort ? s.Host : s.Host.Contains(':') ? $"[{s.Host}]:{s.Port}" : $"{s.Host}:{s.Port}",
         FenceAgentDeviceSettings a => a.IpAddress.Length > 0 ? $"{a.Agent} {a.IpAddress}" : a.Agent,
         ScriptFenceDeviceSettings s => Path.Combine(s.Directory, s.Script, s.Script + ".sh"),
         _ => "",
