@@ -38,18 +38,19 @@ internal sealed class ControlClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = new Uri("http://haven/"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public async Task<JsonElement> GetAsync(string path, CancellationToken ct = default)
+    /// <summary>GET; <paramref name="wait"/> bounds the answer (default 30 s; Timeout.InfiniteTimeSpan when the daemon bounds the work).</summary>
+    public async Task<JsonElement> GetAsync(string path, CancellationToken ct = default, TimeSpan? wait = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        timeout.CancelAfter(wait ?? TimeSpan.FromSeconds(30));
         using var response = await SendAsync(() => _http.GetAsync(path, timeout.Token));
         return await ReadJsonAsync(response, timeout.Token);
     }
 
-    public async Task<JsonElement> PostAsync(string path, object body, CancellationToken ct = default)
+    public async Task<JsonElement> PostAsync(string path, object body, CancellationToken ct = default, TimeSpan? wait = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        timeout.CancelAfter(wait ?? TimeSpan.FromSeconds(30));
         using var response = await SendAsync(() => _http.PostAsJsonAsync(path, body, ControlJson.Options, timeout.Token));
         return await ReadJsonAsync(response, timeout.Token);
     }

@@ -43,23 +43,32 @@ internal static class ClusterWiring
             ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
-        var deps = new ClusterDependencies(transport, services, Fencer(settings, loggers), new UnmanagedAddresses(), reachability);
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers), new UnmanagedAddresses(), reachability);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }
 
     /// <summary>The configured fencing topology, or (fencing off) a fencer that always fails, so nothing of a lost host moves.</summary>
-    private static IFencer Fencer(HavenSettings settings, ILoggerFactory loggers)
+    private static IFencer Fencer(HavenSettings settings, DaemonState state, ILoggerFactory loggers)
     {
-        if (!settings.Fencing.Enabled) return new UnconfiguredFencer();
+        if (!settings.Fencing.Enabled)
+        {
+            state.Fencing = DaemonFencing.Off(settings.Fencing, new UnconfiguredFencer());
+            return state.Fencing.Fencer;
+        }
         if (settings.Fencing.SecretsFile.Length == 0) throw new CliException("haven.fencing.enabled = on needs haven.fencing.secrets-file (owner-only, with each device's community or password)");
         try
         {
             var secrets = FencingSecretsFile.Load(settings.Fencing.SecretsFile);
             var missing = FencingConfig.CheckSecrets(settings.Fencing, secrets);
             if (missing.Count > 0) throw new CliException($"fencing secrets file {settings.Fencing.SecretsFile}: {string.Join("; ", missing)}");
-            return FenceDeviceFactory.CreateFencer(settings.Fencing, secrets, loggers);
+            var devices = FenceDeviceFactory.Create(settings.Fencing, secrets, loggers);
+            var history = new FenceHistoryLog();
+            var fencer = new TopologyFencer(settings.Fencing.Topology, devices, settings.Fencing.ToFencerOptions(), TimeProvider.System,
+                loggers.CreateLogger<TopologyFencer>(), history.Add);
+            state.Fencing = new DaemonFencing(settings.Fencing, devices, fencer, history);
+            return fencer;
         }
-        catch (Exception e) when (e is ConfigException or FenceDeviceException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ConfigException or FenceDeviceException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new CliException($"cannot set up fencing: {e.Message}");
         }

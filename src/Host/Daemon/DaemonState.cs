@@ -13,6 +13,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 
+    /// <summary>The fencing devices, fencer and history (set by ClusterWiring before the control API starts).</summary>
+    public DaemonFencing? Fencing { get; set; }
+
     public async Task<StatusView> StatusAsync(CancellationToken ct) => new(
         Cluster,
         Node,
