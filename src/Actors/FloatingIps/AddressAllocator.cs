@@ -37,57 +37,62 @@ public static class AddressAllocator
 
         var entries = Validate(addresses);
         var nodes = eligible.Distinct().Order().ToArray();
-        var isEligible = nodes.ToHashSet();
+        var index = new Dictionary<NodeId, int>();
+        for (var n = 0; n < nodes.Length; n++) index[nodes[n]] = n;
         var holders = new Dictionary<string, NodeId>(StringComparer.Ordinal);
         foreach (var (ip, node) in current) holders[Normalize(ip)] = node;
 
-        var load = nodes.ToDictionary(n => n, _ => 0);
-        var groupLoad = new Dictionary<(NodeId Node, string Group), int>();
-        var placed = new NodeId?[entries.Length];
+        // hot loops work on indices: node n, group g, load[n], groupLoad[n * groupCount + g], placed[i] (-1: free)
+        var groupOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var group = entries.Select(e => groupOf.TryGetValue(e.Group, out var g) ? g : groupOf[e.Group] = groupOf.Count).ToArray();
+        var groupCount = Math.Max(1, groupOf.Count);
+        var load = new int[nodes.Length];
+        var groupLoad = new int[nodes.Length * groupCount];
+        var placed = new int[entries.Length];
+        Array.Fill(placed, -1);
+        int? Eligible(NodeId? node) => node is { } id && index.TryGetValue(id, out var n) ? n : null;
 
-        void Place(int i, NodeId node)
+        void Place(int i, int node)
         {
             placed[i] = node;
             load[node]++;
-            var key = (node, entries[i].Group);
-            groupLoad[key] = groupLoad.GetValueOrDefault(key) + 1;
+            groupLoad[(node * groupCount) + group[i]]++;
         }
 
         void Unplace(int i)
         {
-            var node = placed[i]!.Value;
-            placed[i] = null;
+            var node = placed[i];
+            placed[i] = -1;
             load[node]--;
-            groupLoad[(node, entries[i].Group)]--;
+            groupLoad[(node * groupCount) + group[i]]--;
         }
 
         // 1. keep what sits on an eligible holder (unless failback pulls it to its preferred host)
         for (var i = 0; i < entries.Length; i++)
         {
-            if (!holders.TryGetValue(entries[i].Ip, out var holder) || !isEligible.Contains(holder)) continue;
-            var preferred = entries[i].Address.PreferredNode;
-            if (options.FailbackToPreferred && preferred is { } p && p != holder && isEligible.Contains(p)) continue;
+            if (!holders.TryGetValue(entries[i].Ip, out var h) || Eligible(h) is not { } holder) continue;
+            if (options.FailbackToPreferred && Eligible(entries[i].Address.PreferredNode) is { } p && p != holder) continue;
             Place(i, holder);
         }
 
         // 2. free addresses whose preferred host is eligible go there
         for (var i = 0; i < entries.Length; i++)
         {
-            if (placed[i] is null && entries[i].Address.PreferredNode is { } p && isEligible.Contains(p)) Place(i, p);
+            if (placed[i] < 0 && Eligible(entries[i].Address.PreferredNode) is { } p) Place(i, p);
         }
 
         // 3. the rest: least loaded, then fewest of the group, then lowest id — group by group
         if (nodes.Length > 0)
         {
-            var free = Enumerable.Range(0, entries.Length).Where(i => placed[i] is null)
-                .OrderBy(i => entries[i].Group, StringComparer.Ordinal).ThenBy(i => i);
+            var free = Enumerable.Range(0, entries.Length).Where(i => placed[i] < 0)
+                .OrderBy(i => entries[i].Group, StringComparer.Ordinal).ThenBy(i => i).ToList();
             foreach (var i in free)
             {
-                var best = nodes[0];
-                foreach (var n in nodes.AsSpan(1))
+                var best = 0;
+                for (var n = 1; n < nodes.Length; n++)
                 {
-                    var (ln, lb) = (load[n], load[best]);
-                    if (ln < lb || (ln == lb && groupLoad.GetValueOrDefault((n, entries[i].Group)) < groupLoad.GetValueOrDefault((best, entries[i].Group))))
+                    if (load[n] < load[best]
+                        || (load[n] == load[best] && groupLoad[(n * groupCount) + group[i]] < groupLoad[(best * groupCount) + group[i]]))
                         best = n;
                 }
                 Place(i, best);
@@ -97,19 +102,21 @@ public static class AddressAllocator
         // 4. optional: level the loads to within one, moving the addresses that least hurt group spreading
         if (options.Rebalance && nodes.Length > 1)
         {
+            var byLoad = Enumerable.Range(0, nodes.Length).ToArray();
             while (true)
             {
-                var target = nodes.MinBy(n => (load[n], n.Value));
+                var target = 0;
+                for (var n = 1; n < nodes.Length; n++) if (load[n] < load[target]) target = n;
+                Array.Sort(byLoad, (a, b) => load[a] != load[b] ? load[b].CompareTo(load[a]) : a.CompareTo(b));
                 var move = -1;
-                foreach (var donor in nodes.OrderByDescending(n => load[n]).ThenBy(n => n.Value))
+                foreach (var donor in byLoad)
                 {
                     if (load[donor] - load[target] < 2) break;
                     var bestScore = int.MinValue;
                     for (var i = 0; i < entries.Length; i++)
                     {
-                        if (placed[i] != donor || entries[i].Address.PreferredNode == donor) continue;
-                        var g = entries[i].Group;
-                        var score = groupLoad.GetValueOrDefault((donor, g)) - groupLoad.GetValueOrDefault((target, g));
+                        if (placed[i] != donor || entries[i].Address.PreferredNode == nodes[donor]) continue;
+                        var score = groupLoad[(donor * groupCount) + group[i]] - groupLoad[(target * groupCount) + group[i]];
                         if (score > bestScore) (bestScore, move) = (score, i);
                     }
                     if (move >= 0) break;
@@ -120,7 +127,7 @@ public static class AddressAllocator
             }
         }
 
-        return Result(entries, placed, holders);
+        return Result(entries, [.. placed.Select(n => n < 0 ? (NodeId?)null : nodes[n])], holders);
     }
 
     private static Allocation Result(Entry[] entries, NodeId?[] placed, Dictionary<string, NodeId> holders)

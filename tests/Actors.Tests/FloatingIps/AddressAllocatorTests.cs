@@ -99,6 +99,41 @@ public sealed class AddressAllocatorTests
     }
 
     [Fact]
+    public void Allocate_HolderLostAndPreferredNodeEligible_AddressGoesToPreferred()
+    {
+        var addresses = new[] { new FloatingAddress("10.0.0.1", 24, "eth0", PreferredNode: N(3)), new FloatingAddress("10.0.0.2", 24, "eth0") };
+        var held = new Dictionary<string, NodeId> { ["10.0.0.1"] = N(1), ["10.0.0.2"] = N(3) };
+
+        var result = AddressAllocator.Allocate(addresses, held, Nodes(2, 3));
+
+        Assert.Equal(new AddressMove("10.0.0.1", 24, "eth0", N(1), N(3)), Assert.Single(result.Moves));
+    }
+
+    [Fact]
+    public void Allocate_FailbackButPreferredNotEligible_AddressStays()
+    {
+        var addresses = new[] { new FloatingAddress("10.0.0.1", 24, "eth0", PreferredNode: N(2)) };
+        var held = new Dictionary<string, NodeId> { ["10.0.0.1"] = N(1) };
+
+        var result = AddressAllocator.Allocate(addresses, held, Nodes(1, 3), new AllocatorOptions(FailbackToPreferred: true));
+
+        Assert.Empty(result.Moves);
+    }
+
+    [Fact]
+    public void Allocate_RebalanceWithAddressesPinnedToTheirPreferredHost_MovesOnlyUnpinned()
+    {
+        var addresses = Enumerable.Range(1, 6)
+            .Select(i => new FloatingAddress("10.0.0." + i, 24, "eth0", PreferredNode: i <= 4 ? N(1) : null)).ToList();
+        var held = addresses.ToDictionary(a => a.Ip, _ => N(1));
+
+        var result = AddressAllocator.Allocate(addresses, held, Nodes(1, 2), new AllocatorOptions(Rebalance: true));
+
+        Assert.Equal(["10.0.0.5", "10.0.0.6"], result.Moves.Select(m => m.Ip));
+        Assert.All(result.Moves, m => Assert.Equal((N(1), N(2)), (m.ReleaseFrom!.Value, m.TakeOn!.Value)));
+    }
+
+    [Fact]
     public void Allocate_PreferredNodeNotEligible_AddressGoesElsewhere()
     {
         var addresses = new[] { new FloatingAddress("10.0.0.1", 24, "eth0", PreferredNode: N(9)) };

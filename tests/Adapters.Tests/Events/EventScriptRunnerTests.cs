@@ -186,6 +186,28 @@ public sealed class EventScriptRunnerTests : IDisposable
         Assert.True(Gone(child), $"child {child} still alive");
     }
 
+    [Fact]
+    public async Task Run_Cancelled_KillsTheScriptsGroupAndThrows()
+    {
+        _dir.Write("10.hang", "sleep 1000 &\necho \"child $!\"\necho ready\nwait");
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var childPid = 0;
+        _log.OnMessage = m =>
+        {
+            if (m.Contains(": child ", StringComparison.Ordinal)) childPid = int.Parse(m[(m.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            if (m.EndsWith(": ready", StringComparison.Ordinal)) ready.TrySetResult();
+        };
+        using var cancel = new CancellationTokenSource();
+
+        var run = Runner().RunAsync(new ScriptEvent.Monitor(), cancel.Token);
+        await ready.Task.WaitAsync(Bound);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Bound));
+        Assert.NotEqual(0, childPid);
+        Assert.True(Gone(childPid), $"child {childPid} still alive");
+    }
+
     private static int Pid(string output, string label) =>
         int.Parse(output.Split('\n').Single(l => l.StartsWith(label + " ", StringComparison.Ordinal))[(label.Length + 1)..], CultureInfo.InvariantCulture);
 
