@@ -40,7 +40,7 @@ public static class AddressAllocator
         var index = new Dictionary<NodeId, int>();
         for (var n = 0; n < nodes.Length; n++) index[nodes[n]] = n;
         var holders = new Dictionary<string, NodeId>(StringComparer.Ordinal);
-        foreach (var (ip, node) in current) holders[Normalize(ip)] = node;
+        foreach (var (ip, node) in current.OrderBy(kv => kv.Key, StringComparer.Ordinal)) holders[Normalize(ip)] = node; // one spelling wins, always the same
 
         // hot loops work on indices: node n, group g, load[n], groupLoad[n * groupCount + g], placed[i] (-1: free)
         var groupOf = new Dictionary<string, int>(StringComparer.Ordinal);

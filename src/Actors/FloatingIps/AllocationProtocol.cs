@@ -14,6 +14,8 @@ public sealed record FloatingAddress(string Ip, int Mask, string Interface, Node
 /// One change of holder: release <see cref="Address"/> on <see cref="ReleaseFrom"/> (null: nobody held it), then
 /// take it on <see cref="TakeOn"/> (null: no eligible host, or the address is no longer configured).
 /// A release from a host that is not eligible (lost, fenced) is bookkeeping: that host cannot be asked.
+/// For an address no longer configured the allocator knows neither mask nor interface (0 and ""): the caller takes
+/// them from its own record of the holder.
 /// </summary>
 public sealed record AddressMove(string Ip, int Mask, string Interface, NodeId? ReleaseFrom, NodeId? TakeOn);
 
