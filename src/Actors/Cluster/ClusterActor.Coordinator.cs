@@ -1,3 +1,4 @@
+using Haven.Actors.FloatingIps;
 using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
 using Microsoft.Extensions.Logging;
@@ -112,22 +113,24 @@ public sealed partial class ClusterActor
         var releasable = plan.State.Ips.Values
             .Where(a => plan.State.StateOf(a.Node) is NodeState.Fenced or NodeState.Left or null)
             .OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
-        var candidates = _view.Select(m => m.Id)
-            .Where(id => plan.State.StateOf(id) == NodeState.Up && !plan.State.Demoted.Contains(id)).ToList();
-        var unassigned = _options.PublicAddresses.Where(a => !plan.State.Ips.ContainsKey(a.Ip) || releasable.Any(r => r.Ip == a.Ip)).ToList();
         // While any node is unclean (down, not yet confirmed off) no address moves: it may hold addresses
         // this primary does not know of (events it applied alone before it was lost).
-        if (plan.State.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable)) candidates.Clear();
-        var work = releasable.Count > 0 || (unassigned.Count > 0 && candidates.Count > 0);
+        var unclean = plan.State.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable);
+        var eligible = unclean ? [] : _view.Select(m => m.Id)
+            .Where(id => plan.State.StateOf(id) == NodeState.Up && !plan.State.Demoted.Contains(id)).ToList();
+        var allocation = AddressAllocator.Allocate(
+            _options.PublicAddresses.Select(a => new FloatingAddress(a.Ip, a.Mask, a.Interface)),
+            plan.State.Ips.ToDictionary(kv => kv.Key, kv => kv.Value.Node),
+            eligible);
+        // Only addresses nobody holds, or held by a fenced or departed node, move; a live holder that
+        // is not eligible (standby, unhealthy) is left to the features that make it so.
+        var freed = releasable.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
+        var takes = allocation.Moves.Where(m => m.TakeOn is not null && (m.ReleaseFrom is null || freed.Contains(m.Ip))).ToList();
+        var work = releasable.Count > 0 || takes.Count > 0;
         if (work && !plan.State.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
         if (!plan.State.RecoveryInProgress) return;
         foreach (var a in releasable) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, a.Node));
-        foreach (var address in unassigned)
-        {
-            if (candidates.Count == 0) break;
-            var holder = candidates.OrderBy(c => plan.State.Ips.Values.Count(a => a.Node == c)).ThenBy(c => c).First();
-            plan.Add(new IpTaken(address.Interface, address.Ip, address.Mask, holder));
-        }
+        foreach (var m in takes) plan.Add(new IpTaken(m.Interface, m.Ip, m.Mask, m.TakeOn!.Value));
         if (!work) // nothing left to move: close the round
         {
             plan.Add(new IpReallocated());
