@@ -170,6 +170,15 @@ public sealed partial class ClusterActor
         }
     }
 
+    /// <summary>FenceRetryDelay, doubling with each consecutive failure up to 5 minutes (a dead fence device must not flood the journal).</summary>
+    private TimeSpan FenceRetryDelay(int failuresBefore)
+    {
+        var max = TimeSpan.FromMinutes(5);
+        var delay = _options.FenceRetryDelay;
+        for (var i = 0; i < failuresBefore && delay < max; i++) delay *= 2;
+        return delay < max ? delay : max;
+    }
+
     private void OnFenceOutcome(FenceOutcome outcome)
     {
         _fencing.Remove(outcome.Node);
@@ -183,8 +192,11 @@ public sealed partial class ClusterActor
         }
         else
         {
-            Log.LogError("Fencing {Node} failed: {Reason}; its resources stay where they are until it is fenced", NameOf(outcome.Node), outcome.Result.Detail);
-            _fenceRetryAt[outcome.Node] = Context.System.TimeProvider.GetUtcNow() + _options.FenceRetryDelay;
+            var failures = _state.Nodes.GetValueOrDefault(outcome.Node)?.FenceFailures ?? 0; // before this one
+            var delay = FenceRetryDelay(failures);
+            Log.LogError("Fencing {Node} failed: {Reason}; its resources stay where they are until it is fenced; next attempt in {Delay}",
+                NameOf(outcome.Node), outcome.Result.Detail, delay);
+            _fenceRetryAt[outcome.Node] = Context.System.TimeProvider.GetUtcNow() + delay;
             Propose([new FenceFailed(outcome.Node, outcome.Result.Detail)]);
         }
     }

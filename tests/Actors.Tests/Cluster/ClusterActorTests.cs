@@ -236,4 +236,21 @@ public class ClusterActorTests : HavenTestKit
         Assert.Equal(3, cluster.Hosts.Sum(h => h.HeldAddresses.Count));
         Assert.Empty(cluster.Fenced);
     }
+
+    [Fact]
+    public void FenceDeviceKeepsFailing_RetriesBackOff_JournalDoesNotFlood()
+    {
+        var cluster = new TestCluster(this, 3); // FenceRetryDelay 3 s
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        cluster.FenceFailures.Add(new NodeId(3));
+        cluster.Network.Partition([new NodeId(1), new NodeId(2)], [new NodeId(3)]);
+        cluster.Run(TimeSpan.FromMinutes(2));
+
+        var attempts = cluster[1].StreamManifests().Count(m => m == "cluster.fence-failed.v1");
+        // 3 s, 6 s, 12 s, 24 s, 48 s, ... : about 6 attempts in two minutes, not 40
+        Assert.InRange(attempts, 4, 8);
+        Assert.Equal(NodeState.Down, cluster[1].View!.State.StateOf(new NodeId(3)));
+        Assert.True(cluster[1].View!.State.Nodes[new NodeId(3)].FenceFailures >= 4);
+    }
 }
