@@ -39,13 +39,17 @@ public sealed class CorosyncReplicateBench : IBench
         await transport.JoinAsync("haven-bench");
         await all.Task.WaitAsync(TimeSpan.FromSeconds(60));
 
+        // HAVEN_BENCH_BATCH events per multicast (default 1), as the ClusterActor's ReplicateBatch sends a DC round.
+        var perMessage = int.Parse(Environment.GetEnvironmentVariable("HAVEN_BENCH_BATCH") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        if (perMessage < 1 || PerNode % perMessage != 0) throw new InvalidOperationException($"HAVEN_BENCH_BATCH must divide {PerNode}");
         var total = PerNode * count;
         var sw = Stopwatch.StartNew();
         var sender = Task.Run(async () =>
         {
-            var payload = serializer.Serialize(Event(self)).Payload;
+            var one = serializer.Serialize(Event(self)).Payload;
+            var payload = string.Join('\n', Enumerable.Repeat(System.Text.Encoding.UTF8.GetString(one), perMessage)).Select(c => (byte)c).ToArray();
             var pending = new List<Task>(1024);
-            for (var i = 0; i < PerNode; i++)
+            for (var i = 0; i < PerNode / perMessage; i++)
             {
                 pending.Add(transport.MulticastAsync(payload));
                 if (pending.Count == 1024)
@@ -62,7 +66,16 @@ public sealed class CorosyncReplicateBench : IBench
         {
             await delivered.Reader.WaitToReadAsync();
             while (batch.Count < 4096 && delivered.Reader.TryRead(out var bytes))
-                batch.Add(new JournalEntry("replicated", written + batch.Count + 1, "bench.vm-migrated.v1", bytes, DateTimeOffset.UnixEpoch, []));
+            {
+                // one multicast carries perMessage events (JSON, separated by newlines): each is journaled
+                var start = 0;
+                for (var i = 0; i <= bytes.Length; i++)
+                {
+                    if (i < bytes.Length && bytes[i] != (byte)'\n') continue;
+                    batch.Add(new JournalEntry("replicated", written + batch.Count + 1, "bench.vm-migrated.v1", bytes[start..i], DateTimeOffset.UnixEpoch, []));
+                    start = i + 1;
+                }
+            }
             await journal.WriteAsync(batch);
             written += batch.Count;
             batch.Clear();
@@ -70,7 +83,7 @@ public sealed class CorosyncReplicateBench : IBench
         sw.Stop();
         await sender;
         var perSecond = total / sw.Elapsed.TotalSeconds;
-        output.WriteLine($"node {self} of {count}: {total:N0} events delivered and journaled in {sw.Elapsed.TotalSeconds:F2} s = {perSecond:N0} events/s {(perSecond >= 20_000 ? "(goal met)" : "(below goal)")}");
+        output.WriteLine($"node {self} of {count}, {perMessage} event(s) per multicast: {total:N0} events delivered and journaled in {sw.Elapsed.TotalSeconds:F2} s = {perSecond:N0} events/s {(perSecond >= 20_000 ? "(goal met)" : "(below goal)")}");
         await transport.LeaveAsync();
     }
 }

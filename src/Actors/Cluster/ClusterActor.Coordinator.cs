@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Haven.Actors.FloatingIps;
 using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
@@ -39,8 +40,25 @@ public sealed partial class ClusterActor
 
     private void Propose(IReadOnlyList<IClusterEvent> events)
     {
-        foreach (var e in events) Multicast(e);
-        _proposalsInFlight += events.Count;
+        if (events.Count == 0) return;
+        MulticastEvents(events);
+        _proposalsInFlight++;
+    }
+
+    /// <summary>One event as itself, several as one <see cref="ReplicateBatch"/> (one multicast, one journal write on every host).</summary>
+    private void MulticastEvents(IReadOnlyList<IClusterEvent> events)
+    {
+        if (events.Count == 1)
+        {
+            Multicast(events[0]);
+            return;
+        }
+        var records = events.Select(e =>
+        {
+            var (manifest, payload) = Persistence.Serializer.Serialize(e);
+            return new WireRecord(manifest, System.Text.Encoding.UTF8.GetString(payload));
+        }).ToImmutableArray();
+        Multicast(new ReplicateBatch(records));
     }
 
     /// <summary>
@@ -323,7 +341,7 @@ public sealed partial class ClusterActor
             Sender.Tell(new OperatorCommandResult(false, $"node {target.Name} is {plan.State.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "unknown"}: nothing to down"), Self);
             return;
         }
-        foreach (var e in plan.Events) Multicast(e);
+        MulticastEvents(plan.Events);
         Sender.Tell(new OperatorCommandResult(true, $"node {target.Name} is being downed; it will be fenced before its resources move"), Self);
     }
 
@@ -338,7 +356,7 @@ public sealed partial class ClusterActor
         plan.Add(new NodeLeaving(Me));
         foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
         plan.Add(new NodeLeft(Me));
-        foreach (var e in plan.Events) Multicast(e);
+        MulticastEvents(plan.Events);
         Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases what it holds, then leaves the cluster"), Self);
     }
 

@@ -68,7 +68,14 @@ public sealed partial class ClusterActor
             case IClusterEvent e:
                 if (sender == Me) OwnProposalDelivered();
                 if (_awaitingSync) _buffered.Add((sender, envelope));
-                else if (_role == PartitionRole.Primary && _viewSynced) Replicate(e);
+                else if (_role == PartitionRole.Primary && _viewSynced) Replicate([e]);
+                break;
+            case ReplicateBatch batch:
+                if (sender == Me) OwnProposalDelivered();
+                if (_awaitingSync) _buffered.Add((sender, envelope));
+                else if (_role == PartitionRole.Primary && _viewSynced)
+                    Replicate(batch.Events.Select(r => (IClusterEvent)Persistence.Serializer.Deserialize(
+                        new JournalEntry("wire", envelope.Sequence, r.Manifest, Encoding.UTF8.GetBytes(r.Payload), default, []))).ToList());
                 break;
             default:
                 Log.LogWarning("Ignored a {Type} from node {Sender}: not a cluster message", envelope.Type, sender.Value);
@@ -278,18 +285,36 @@ public sealed partial class ClusterActor
 
     // ---- applying the replicated stream -------------------------------------------------------
 
-    private void Replicate(IClusterEvent e)
+    /// <summary>
+    /// Applies delivered events in order: each is checked against the state the ones before it produce
+    /// (every member skips the same ones), and the valid ones are journaled in one write.
+    /// </summary>
+    private void Replicate(IReadOnlyList<IClusterEvent> events)
     {
-        if (_state.Validate(e) is { } reason)
+        var scratch = _state;
+        var valid = new List<IClusterEvent>(events.Count);
+        foreach (var e in events)
         {
-            Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
+            if (scratch.TryApply(e, out var next, out var reason))
+            {
+                scratch = next;
+                valid.Add(e);
+            }
+            else
+            {
+                Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
+            }
+        }
+        if (valid.Count == 0)
+        {
             AfterApply();
             return;
         }
-        Persist(e, applied =>
+        var last = valid[^1];
+        PersistAll(valid, applied =>
         {
             ApplyReplicated(applied, sideEffects: true);
-            AfterApply();
+            if (ReferenceEquals(applied, last)) AfterApply();
         });
     }
 

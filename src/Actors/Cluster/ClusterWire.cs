@@ -20,6 +20,12 @@ public sealed record SyncOffer(long ViewId, ImmutableArray<NodeId> View, Immutab
 /// <summary>A record as it travels in a <see cref="SyncOffer"/>: the payload is the event's JSON text.</summary>
 public sealed record WireRecord(string Manifest, string Payload);
 
+/// <summary>
+/// Several replicated events in one multicast (a DC round, an operator command): delivered, validated
+/// and applied in order, and journaled in one write.
+/// </summary>
+public sealed record ReplicateBatch(ImmutableArray<WireRecord> Events);
+
 /// <summary>The side's coordinator ran the split-brain resolver on a stable view.</summary>
 public sealed record PartitionDecided(long ViewId, ImmutableArray<NodeId> View, bool Survives, bool DownAll, string Reason);
 
@@ -104,5 +110,6 @@ public static class ClusterManifests
         .Register<StreamReset>("local.stream-reset.v1")
         .Register<Hello>("wire.hello.v1")
         .Register<SyncOffer>("wire.sync-offer.v1")
-        .Register<PartitionDecided>("wire.partition-decided.v1");
+        .Register<PartitionDecided>("wire.partition-decided.v1")
+        .Register<ReplicateBatch>("wire.replicate-batch.v1");
 }
