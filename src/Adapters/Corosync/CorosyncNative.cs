@@ -101,6 +101,56 @@ internal static unsafe partial class CorosyncNative
     public const short PollHup = 0x010;
     public const short PollNval = 0x020;
 
+    private const string Cmap = "libcmap.so.4";
+
+    [LibraryImport(Cmap, EntryPoint = "cmap_initialize")]
+    public static partial int CmapInitialize(ulong* handle);
+
+    [LibraryImport(Cmap, EntryPoint = "cmap_finalize")]
+    public static partial int CmapFinalize(ulong handle);
+
+    [LibraryImport(Cmap, EntryPoint = "cmap_get_string")]
+    public static partial int CmapGetString(ulong handle, byte* keyName, byte** value);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    public static partial void Free(void* pointer);
+
+    /// <summary>A string key of corosync's configuration map (e.g. totem.cluster_name), or null with the error.</summary>
+    public static string? ReadCmapString(string key, out string error)
+    {
+        ulong handle;
+        var rc = CmapInitialize(&handle);
+        if (rc != CorosyncErrors.Ok)
+        {
+            error = CorosyncErrors.Describe("cmap_initialize", rc);
+            return null;
+        }
+        try
+        {
+            var name = System.Text.Encoding.UTF8.GetBytes(key + "\0");
+            byte* value = null;
+            fixed (byte* k = name) rc = CmapGetString(handle, k, &value);
+            if (rc != CorosyncErrors.Ok)
+            {
+                error = CorosyncErrors.Describe($"cmap_get_string {key}", rc);
+                return null;
+            }
+            try
+            {
+                error = "";
+                return System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)value);
+            }
+            finally
+            {
+                Free(value);
+            }
+        }
+        finally
+        {
+            CmapFinalize(handle);
+        }
+    }
+
     [LibraryImport(Cpg, EntryPoint = "cpg_model_initialize")]
     public static partial int CpgModelInitialize(ulong* handle, int model, CpgModelV1Data* data, void* context);
 

@@ -95,6 +95,18 @@ public sealed unsafe partial class CorosyncTransport
             Disconnect();
             return false;
         }
+        if (_options.ExpectedClusterName is { } expected)
+        {
+            var actual = ReadCmapString("totem.cluster_name", out var cmapError);
+            if (actual != expected)
+            {
+                error = actual is null
+                    ? $"cannot read corosync's totem.cluster_name to check it is \"{expected}\": {cmapError}"
+                    : $"corosync runs cluster \"{actual}\" (totem.cluster_name), but haven.cluster.name is \"{expected}\"; make them the same";
+                Disconnect();
+                return false;
+            }
+        }
         _corosyncNodeId = local;
         _cpgFd = fd;
         MaxAtomicMessageBytes = CpgMaxAtomicMsgSizeGet(cpg, &atomic) == CorosyncErrors.Ok ? (int)atomic : 0;

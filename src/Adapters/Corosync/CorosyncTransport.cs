@@ -17,6 +17,13 @@ public sealed record CorosyncTransportOptions
     /// keeps one message from monopolising the ring. Larger payloads are refused with a clear error.
     /// </summary>
     public int MaxMessageBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// When set, joining is refused (with the reason, and retried) unless corosync's totem.cluster_name
+    /// is this name: a host configured for another cluster must not join this one. The daemon sets it
+    /// to haven.cluster.name.
+    /// </summary>
+    public string? ExpectedClusterName { get; init; }
 }
 
 /// <summary>

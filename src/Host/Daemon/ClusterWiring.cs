@@ -31,7 +31,8 @@ internal static class ClusterWiring
             ClusterTransportKind.Simulated when options.Nodes.Length > 1 => throw new CliException(
                 $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
             ClusterTransportKind.Simulated => new SingleHostTransport(options.Self),
-            ClusterTransportKind.Corosync => new CorosyncTransport(options.Self, options.Nodes, loggers.CreateLogger<CorosyncTransport>()),
+            ClusterTransportKind.Corosync => new CorosyncTransport(options.Self, options.Nodes, loggers.CreateLogger<CorosyncTransport>(),
+                new CorosyncTransportOptions { ExpectedClusterName = options.ClusterName }),
             _ => throw new CliException($"haven.cluster.transport = {settings.Cluster.Transport} is not supported"),
         };
         // Leave the group cleanly (peers see LEAVE, not PROCDOWN) once the actors have stopped.
