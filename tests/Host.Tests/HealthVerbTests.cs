@@ -186,6 +186,7 @@ public class HelpVerbTests
         Assert.Equal(["health", "help"], await Complete("haven", "he"));
         Assert.Equal(["status"], await Complete("haven", "cluster", "st"));
         Assert.Equal(["--json"], await Complete("haven", "health", "--socket", "/tmp/x.sock", "--j"));
+        Assert.Equal(["fencing"], await Complete("haven", "help", "fen"));
     }
 
     [Fact]
@@ -194,5 +195,29 @@ public class HelpVerbTests
         var (code, _, err) = await CliRunner.RunAsync("completion", "fish");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("supported: bash", err);
+    }
+
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Actors.sln"))) return Path.Combine(dir.FullName, relative);
+        throw new InvalidOperationException("the repository root (Actors.sln) is not above the test's directory");
+    }
+
+    [Fact]
+    public async Task PackagedCompletion_IsWhatTheGeneratorPrints()
+    {
+        var (_, script, _) = await CliRunner.RunAsync("completion", "bash");
+        Assert.True(script == File.ReadAllText(RepoFile("packaging/haven.bash-completion")),
+            "packaging/haven.bash-completion is stale; regenerate it with: haven completion bash > packaging/haven.bash-completion");
+    }
+
+    [Fact]
+    public async Task PackagedHavenConf_PassesConfigCheck()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("haven.conf", File.ReadAllText(RepoFile("packaging/etc-haven/haven.conf")));
+        var (code, output, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.True(code == 0, err + output);
     }
 }

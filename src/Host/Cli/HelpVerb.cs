@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.Text;
 
 namespace Haven.Host.Cli;
@@ -12,6 +13,7 @@ internal static class HelpVerb
     public static Command Build(CliContext cli)
     {
         var topic = new Argument<string?>("TOPIC") { Description = $"one of: {string.Join(", ", HelpTopics.Names)}", Arity = ArgumentArity.ZeroOrOne };
+        topic.CompletionSources.Add([.. HelpTopics.Names]);
         var cmd = new Command("help", "explain a concept: split-brain, fencing, journal, heuristics, events") { topic };
         cmd.SetAction(parse =>
         {
@@ -32,6 +34,7 @@ internal static class HelpVerb
     private static Command Completion(CliContext cli, RootCommand root)
     {
         var shell = new Argument<string>("SHELL") { Description = "the shell: bash" };
+        shell.CompletionSources.Add("bash");
         var cmd = new Command("completion", "print a shell completion script: haven completion bash > /etc/bash_completion.d/haven") { shell };
         cmd.SetAction(parse =>
         {
@@ -61,7 +64,9 @@ internal static class BashCompletion
         {
             var words = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name)
                 .Concat(command.Options.Where(o => !o.Hidden).SelectMany(Names))
-                .Concat(["--help"]).Distinct();
+                .Concat(["--help"])
+                .Concat(command.Arguments.Where(a => !a.Hidden).SelectMany(a => a.GetCompletions(CompletionContext.Empty)).Select(c => c.Label))
+                .Distinct();
             sb.Append($"    \"{path}\") echo \"{string.Join(' ', words)}\" ;;\n");
         }
         sb.Append("  esac\n}\n\n");
@@ -86,7 +91,7 @@ internal static class BashCompletion
             Walk(sub, path.Length == 0 ? sub.Name : $"{path} {sub.Name}", into);
     }
 
-    private static IEnumerable<string> Names(Option option) => new[] { option.Name }.Concat(option.Aliases.Order(StringComparer.Ordinal)).Where(n => n.StartsWith('-'));
+    private static IEnumerable<string> Names(Option option) => new[] { option.Name }.Concat(option.Aliases.Order(StringComparer.Ordinal)).Where(n => n.StartsWith('-') && n.Skip(1).All(c => c == '-' || char.IsAsciiLetterOrDigit(c)));
 
     private static bool TakesValue(Option option) => option.ValueType != typeof(bool) && option.Arity.MaximumNumberOfValues > 0;
 }
