@@ -47,6 +47,7 @@ internal static class HavenCli
         root.Subcommands.Add(ConfigVerb.Build(cli));
         root.Subcommands.Add(DemoVerb.Build(cli));
         root.Subcommands.Add(SimulateVerb.Build(cli));
+        foreach (var verb in HelpVerb.OperatorVerbs(cli, root)) root.Subcommands.Add(verb);
         return root;
     }
 

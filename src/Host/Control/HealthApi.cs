@@ -1,0 +1,165 @@
+using Haven.Actors.Cluster;
+using Haven.Actors.Configuration;
+using Haven.Actors.Fencing;
+using Haven.Actors.Runtime;
+using Haven.Adapters.Heuristics;
+using Haven.Host.Daemon;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Host.Control;
+
+/// <summary>GET /v1/health: the seed's havc-health as one report — journal, cluster, peers, fencing, heuristics.</summary>
+internal static class HealthApi
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan JournalTimeout = TimeSpan.FromSeconds(5);
+
+    public static void Map(WebApplication app, DaemonState state, HavenSettings settings, ILoggerFactory loggers) =>
+        app.MapGet("/v1/health", async (CancellationToken ct) =>
+            Results.Json(await CheckAsync(state, settings, loggers, ct), ControlJson.Options));
+
+    public static async Task<HealthReport> CheckAsync(DaemonState state, HavenSettings settings, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var checks = new List<HealthCheck> { await JournalAsync(state, ct) };
+        ClusterStatusView? view = null;
+        try
+        {
+            var cluster = state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
+            view = ClusterStatusView.From(await cluster.Ask<ClusterView>(GetClusterView.Instance, AskTimeout));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            checks.Add(HealthCheck.Error("cluster", $"no cluster view: {e.Message}"));
+        }
+        if (view is not null)
+        {
+            checks.Add(Cluster(view));
+            checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
+        }
+        checks.AddRange(await FencingAsync(state.Fencing, ct));
+        checks.AddRange(await HeuristicsAsync(settings.Heuristics, loggers, ct));
+        return HealthReport.Of(checks);
+    }
+
+    /// <summary>Reads the journal (bounded) and, for SQLite, opens its file for writing without writing to it.</summary>
+    private static async Task<HealthCheck> JournalAsync(DaemonState state, CancellationToken ct)
+    {
+        var handle = state.JournalHandle;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(JournalTimeout);
+        try
+        {
+            var count = await state.Journal.CountAsync(limit.Token).WaitAsync(limit.Token);
+            if (handle.Provider == "sqlite")
+            {
+                using var probe = new FileStream(handle.Location, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            return HealthCheck.Success("journal", $"{handle.Provider} {handle.Location}: {count} events, readable{(handle.Provider == "sqlite" ? " and writable" : "")}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return HealthCheck.Error("journal", $"{handle.Provider} {handle.Location}: no answer within {JournalTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheck.Error("journal", $"{handle.Provider} {handle.Location}: {e.Message}");
+        }
+    }
+
+    /// <summary>Primary and quorate is healthy; joining is a warning (it is catching up); a minority or no quorum is an error.</summary>
+    internal static HealthCheck Cluster(ClusterStatusView view) => (view.Partition, view.Quorate) switch
+    {
+        ("primary", true) => HealthCheck.Success("cluster", $"partition primary, quorate, DC {view.Dc ?? "none"}"),
+        ("joining", _) => HealthCheck.Warning("cluster", $"partition joining (not yet in sync with the primary){(view.Quorate ? "" : ", not quorate")}"),
+        (var role, var quorate) => HealthCheck.Error("cluster", $"partition {role}, {(quorate ? "quorate" : "not quorate")}: this host acts on nothing"),
+    };
+
+    /// <summary>
+    /// Each configured peer must be a member and up: absent from the membership is an error, a member in
+    /// another state a warning. No configured nodes is a one-host cluster.
+    /// </summary>
+    internal static IEnumerable<HealthCheck> Peers(ClusterStatusView view, IEnumerable<string> configured)
+    {
+        var peers = configured.Where(n => n != view.Node).ToList();
+        if (peers.Count == 0)
+        {
+            yield return HealthCheck.Success("peers", "none configured (a one-host cluster)");
+            yield break;
+        }
+        foreach (var peer in peers)
+        {
+            var member = view.Members.FirstOrDefault(m => m.Name == peer);
+            yield return member switch
+            {
+                null => HealthCheck.Error($"peer {peer}", "not a member of this host's cluster view"),
+                { State: "up" } => HealthCheck.Success($"peer {peer}", "member, up"),
+                _ => HealthCheck.Warning($"peer {peer}", $"member, but {member.State}"),
+            };
+        }
+    }
+
+    /// <summary>Every device answers its status query within the per-device timeout; fencing off is skipped with a note.</summary>
+    private static async Task<IEnumerable<HealthCheck>> FencingAsync(DaemonFencing? fencing, CancellationToken ct)
+    {
+        if (fencing is null) return [HealthCheck.Error("fencing", "fencing is not set up")];
+        if (!fencing.Enabled) return [HealthCheck.Success("fencing", "skipped: fencing is off (haven.fencing.enabled = off)")];
+        if (fencing.Devices.Count == 0) return [HealthCheck.Error("fencing", "fencing is on but no device is configured")];
+        return await Task.WhenAll(fencing.Devices.Values.OrderBy(d => d.Name, StringComparer.Ordinal)
+            .Select(d => DeviceAsync(d, fencing.Settings.DeviceTimeout, ct)));
+    }
+
+    private static async Task<HealthCheck> DeviceAsync(IFenceDevice device, TimeSpan timeout, CancellationToken ct)
+    {
+        var name = $"fence device {device.Name}";
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            var health = await Task.Run(() => device.CheckAsync(limit.Token), limit.Token).WaitAsync(limit.Token);
+            return health.Healthy ? HealthCheck.Success(name, $"{device.Type}: {health.Detail}") : HealthCheck.Error(name, $"{device.Type}: {health.Detail}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return HealthCheck.Error(name, $"{device.Type}: no answer within {timeout.TotalSeconds:0.###} s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheck.Error(name, $"{device.Type}: {e.Message}");
+        }
+    }
+
+    /// <summary>Each heuristic address answers an echo; an unreachable one is a warning (the tie-break vote would be lost).</summary>
+    private static async Task<IEnumerable<HealthCheck>> HeuristicsAsync(HeuristicsSettings settings, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (!settings.Enabled) return [HealthCheck.Success("heuristics", "skipped: IP heuristics are off (haven.heuristics.enabled = off)")];
+        if (settings.Addresses.IsDefaultOrEmpty) return [HealthCheck.Warning("heuristics", "enabled, but haven.heuristics.addresses is empty")];
+        var probe = PingReachability.From(settings, loggers.CreateLogger<PingReachability>());
+        return await Task.WhenAll(settings.Addresses.Select(async a => await probe.IsReachableAsync(a, ct)
+            ? HealthCheck.Success($"heuristic {a}", "reachable")
+            : HealthCheck.Warning($"heuristic {a}", $"no echo answer ({probe.Attempts} attempts, {probe.Timeout.TotalMilliseconds:0} ms each)")));
+    }
+}
+
+/// <summary>One check of `haven health`: status is success, warning or error.</summary>
+internal sealed record HealthCheck(string Name, string Status, string Reason)
+{
+    public const string SuccessStatus = "success";
+    public const string WarningStatus = "warning";
+    public const string ErrorStatus = "error";
+
+    public static HealthCheck Success(string name, string reason) => new(name, SuccessStatus, reason);
+    public static HealthCheck Warning(string name, string reason) => new(name, WarningStatus, reason);
+    public static HealthCheck Error(string name, string reason) => new(name, ErrorStatus, reason);
+}
+
+/// <summary>The JSON of `haven health --json`: the worst status of the checks, and each check.</summary>
+internal sealed record HealthReport(string Status, IReadOnlyList<HealthCheck> Checks)
+{
+    public static HealthReport Of(IReadOnlyList<HealthCheck> checks) => new(
+        checks.Any(c => c.Status == HealthCheck.ErrorStatus) ? HealthCheck.ErrorStatus
+            : checks.Any(c => c.Status == HealthCheck.WarningStatus) ? HealthCheck.WarningStatus
+            : HealthCheck.SuccessStatus,
+        checks);
+}
