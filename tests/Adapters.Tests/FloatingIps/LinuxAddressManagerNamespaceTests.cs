@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Haven.Actors.Cluster;
 using Haven.Adapters.FloatingIps;
-using Microsoft.Extensions.Logging.Abstractions;
+using Haven.Adapters.Tests.Heuristics;
+using Microsoft.Extensions.Logging;
 
 namespace Haven.Adapters.Tests.FloatingIps;
 
@@ -10,11 +11,12 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
     private readonly NamespacePair net = new();
+    private readonly RecordingLogger<LinuxAddressManager> log = new();
     private readonly LinuxAddressManager manager;
 
     public LinuxAddressManagerNamespaceTests()
     {
-        manager = new LinuxAddressManager(NullLogger<LinuxAddressManager>.Instance, commandPrefix: net.HostPrefix);
+        manager = new LinuxAddressManager(log, commandPrefix: net.HostPrefix);
     }
 
     public void Dispose() => net.Dispose();
@@ -41,6 +43,23 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
 
         Assert.Contains("10.214.0.50", await HeldIpsAsync());
         Assert.Equal(0, net.InPeer("ping", "-c1", "-W1", "10.214.0.50"));
+        Assert.Contains("Took floating address 10.214.0.50/24 on hv0", log.At(LogLevel.Information));
+        Assert.Empty(log.At(LogLevel.Warning)); // the gratuitous ARP went out too
+    }
+
+    [Fact]
+    public async Task TakeAsync_PeerHasStaleNeighbourEntry_GratuitousArpUpdatesIt()
+    {
+        NamespacePair.Run("ip", "-n", net.Peer, "neigh", "add", "10.214.0.50", "lladdr", "02:00:00:00:00:01", "dev", NamespacePair.PeerInterface, "nud", "stale");
+        var hostLink = NamespacePair.Run("ip", "-n", net.Host, "-o", "link", "show", NamespacePair.HostInterface).Split(' ');
+        var hostMac = hostLink[Array.IndexOf(hostLink, "link/ether") + 1];
+
+        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
+
+        // No traffic from the peer in between: only the gratuitous ARP can have replaced the stale MAC.
+        var entry = NamespacePair.Run("ip", "-n", net.Peer, "neigh", "show", "10.214.0.50", "dev", NamespacePair.PeerInterface);
+        Assert.Contains(hostMac, entry);
+        Assert.DoesNotContain("02:00:00:00:00:01", entry);
     }
 
     [Fact]
@@ -61,6 +80,7 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
         var error = await Assert.ThrowsAsync<AddressInUseException>(() => manager.TakeAsync(Floating("10.214.0.60"), CancellationToken.None).WaitAsync(Bound));
 
         Assert.Contains("10.214.0.60", error.Message);
+        Assert.Contains(log.At(LogLevel.Warning), m => m.Contains("10.214.0.60 is in use on hv0"));
         Assert.Contains(NamespacePair.HostInterface, error.Message);
         Assert.Equal(Floating("10.214.0.60"), error.Address);
         Assert.DoesNotContain("10.214.0.60", await HeldIpsAsync());
