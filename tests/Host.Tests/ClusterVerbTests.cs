@@ -82,7 +82,6 @@ public class ClusterVerbTests
 
     [Theory]
     [InlineData("cluster.nodes = [{ name = solo, id = 1 }, { name = other, id = 2 }]", "lists 2 nodes")]
-    [InlineData("ips.public-addresses = [{ address = \"192.0.2.10/24\", interface = eth0 }]", "cannot manage floating addresses")]
     [InlineData("fencing { enabled = on, devices { p1 { type = pool } }, topology { \"*\" = [[p1]] } }", "secrets-file")]
     public async Task Daemon_ClusterSettingsItCannotHonour_RefusesToStart(string setting, string message)
     {

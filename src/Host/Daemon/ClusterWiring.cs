@@ -5,6 +5,7 @@ using Haven.Actors.Fencing;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
+using Haven.Adapters.FloatingIps;
 using Haven.Adapters.Fencing;
 using Haven.Adapters.Corosync;
 using Haven.Adapters.Heuristics;
@@ -38,13 +39,11 @@ internal static class ClusterWiring
         // Leave the group cleanly (peers see LEAVE, not PROCDOWN) once the actors have stopped.
         if (transport is IDisposable disposable)
             _ = system.WhenTerminated.ContinueWith(_ => disposable.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        if (!options.PublicAddresses.IsEmpty)
-            throw new CliException("haven.ips.public-addresses is set, but this version cannot manage floating addresses yet; remove the addresses to run");
         IReachability? reachability = settings.Heuristics.Enabled
             ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
-        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers), new UnmanagedAddresses(), reachability);
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>()), reachability);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }
 
@@ -80,15 +79,5 @@ internal static class ClusterWiring
     {
         public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
             Task.FromResult(new FenceResult(false, "", $"fencing is off (haven.fencing.enabled): {target.Name} cannot be confirmed off"));
-    }
-
-    /// <summary>Never called: the daemon refuses to start with public addresses configured (see Start).</summary>
-    private sealed class UnmanagedAddresses : IAddressManager
-    {
-        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken) =>
-            Task.FromException(new NotSupportedException($"floating address {address.Ip} cannot be managed by this version"));
-
-        public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken) =>
-            Task.FromException(new NotSupportedException($"floating address {address.Ip} cannot be managed by this version"));
     }
 }
