@@ -72,7 +72,7 @@ public static class PlacementEngine
         // priority order: higher first, then name (stable over the name order)
         var order = new int[vms.Length];
         var negPriority = new long[vms.Length];
-        for (var v = 0; v < vms.Length; v++) { order[v] = v; negPriority[v] = -(long)vms[v].Priority * vms.Length - v; }
+        for (var v = 0; v < vms.Length; v++) { order[v] = v; negPriority[v] = -(long)vms[v].Priority * vms.Length + v; }
         Array.Sort(negPriority, order);
 
         var decisions = new Decision[vms.Length];
