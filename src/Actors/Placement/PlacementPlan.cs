@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace Haven.Actors.Placement;
+
+/// <summary>
+/// What the engine decided: nodes to fence first, actions in order, VMs that fit nowhere — and, for every VM,
+/// the scores and rules behind its place (<see cref="Explain"/>).
+/// </summary>
+public sealed class PlacementPlan
+{
+    private readonly string[] vmNames;      // ordinal order
+    private readonly string[] nodeNames;    // ordinal order
+    private readonly Decision[] decisions;  // by vmNames index
+    private readonly PlacementStrategy strategy;
+
+    internal PlacementPlan(
+        ImmutableArray<string> fence, ImmutableArray<PlacementAction> actions, ImmutableArray<string> unplaced,
+        string[] vmNames, string[] nodeNames, Decision[] decisions, PlacementStrategy strategy)
+    {
+        Fence = fence;
+        Actions = actions;
+        Unplaced = unplaced;
+        this.vmNames = vmNames;
+        this.nodeNames = nodeNames;
+        this.decisions = decisions;
+        this.strategy = strategy;
+    }
+
+    /// <summary>Lost nodes that ran something: fenced before anything of theirs starts elsewhere. Name order.</summary>
+    public ImmutableArray<string> Fence { get; }
+
+    /// <summary>What to do, highest priority first.</summary>
+    public ImmutableArray<PlacementAction> Actions { get; }
+
+    /// <summary>VMs that should run but fit on no online node. Name order.</summary>
+    public ImmutableArray<string> Unplaced { get; }
+
+    /// <summary>The scores and rules that put <paramref name="vm"/> where it is, one line each.</summary>
+    /// <exception cref="ArgumentException">No VM of that name was in the input.</exception>
+    public IReadOnlyList<string> Explain(string vm)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        var i = Array.BinarySearch(vmNames, vm, StringComparer.Ordinal);
+        if (i < 0) throw new ArgumentException($"no VM named '{vm}' in this plan", nameof(vm));
+        var d = decisions[i];
+        var lines = new List<string>();
+        var inv = CultureInfo.InvariantCulture;
+        string Node(int n) => nodeNames[n];
+        switch (d.Kind)
+        {
+            case DecisionKind.NotWanted:
+                lines.Add($"{vm}: target role is Stopped" + (d.From >= 0 ? $", stop it on {Node(d.From)}" : ", stays stopped"));
+                return lines;
+            case DecisionKind.LeftOnLostNode:
+                lines.Add($"{vm}: target role is Stopped; it was on lost node {Node(d.From)}, fencing stops it");
+                return lines;
+            case DecisionKind.Stayed:
+                lines.Add(string.Create(inv, $"{vm}: stays on {Node(d.To)}: score {d.Score} = preference {d.Score - d.Stickiness} + stickiness {d.Stickiness}, no node scores higher, and it fits"));
+                return lines;
+        }
+
+        lines.Add(d.Reason switch
+        {
+            PlaceReason.FromLostNode => $"{vm}: was running on lost node {Node(d.From)}: fence it, then start elsewhere",
+            PlaceReason.NotRunning => $"{vm}: not running: start it",
+            PlaceReason.CurrentBanned => $"{vm}: banned (-INFINITY) from its node {Node(d.From)}: must leave",
+            PlaceReason.CurrentFull => $"{vm}: no longer fits on {Node(d.From)} (higher priority VMs took the room)",
+            _ => $"{vm}: a node scores higher than {Node(d.From)} with stickiness",
+        });
+        lines.Add($"placement-strategy {strategy.ToString().ToLowerInvariant()}, priority {d.Priority}; candidates:");
+        foreach (var c in d.Candidates ?? [])
+        {
+            var what = c.Score <= PlacementScores.Banned ? "banned"
+                : !c.Online ? "not online"
+                : !c.Fits ? "no room" : "eligible";
+            lines.Add(string.Create(inv, $"  {Node(c.Node)}: score {c.Score}, {what}, free cpu {Free(c.FreeCpu)} memory {Free(c.FreeMemory)}, {c.Vms} VMs"));
+        }
+        lines.Add(d.Kind == DecisionKind.Unplaced
+            ? $"{vm}: cannot place: no online node both allowed and with room"
+            : $"{vm}: chose {Node(d.To)} (highest score, ties broken by {TieBreak(strategy)}, then name)");
+        return lines;
+    }
+
+    private static string Free(long value) => value >= long.MaxValue / 2 ? "unlimited" : value.ToString(CultureInfo.InvariantCulture);
+
+    private static string TieBreak(PlacementStrategy s) => s switch
+    {
+        PlacementStrategy.Balanced => "most free capacity",
+        PlacementStrategy.Minimal => "first node in name order",
+        _ => "fewest VMs",
+    };
+}
+
+internal enum DecisionKind : byte { Stayed, Placed, Unplaced, NotWanted, LeftOnLostNode }
+
+internal enum PlaceReason : byte { None, FromLostNode, NotRunning, CurrentBanned, CurrentFull, BetterScore }
+
+internal readonly record struct Candidate(int Node, int Score, bool Online, bool Fits, long FreeCpu, long FreeMemory, int Vms);
+
+internal struct Decision
+{
+    public DecisionKind Kind;
+    public PlaceReason Reason;
+    public int From;
+    public int To;
+    public int Score;
+    public int Stickiness;
+    public int Priority;
+    public Candidate[]? Candidates;
+}
