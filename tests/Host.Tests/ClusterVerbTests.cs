@@ -16,25 +16,13 @@ public class ClusterVerbTests
         }
         """);
 
-    /// <summary>Waits (bounded) until the daemon journaled an event of that type, woken by each write.</summary>
-    private static async Task WaitForEvent(DaemonState state, string type)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var next = state.Journal.NextWrite;
-            await foreach (var e in state.Journal.ReadAllAsync(0, cancellationToken: timeout.Token))
-                if (e.Manifest == type) return;
-            await next.WaitAsync(timeout.Token);
-        }
-    }
 
     [Fact]
     public async Task ClusterStatus_OneHostCluster_IsPrimaryWithItselfUpAsDc()
     {
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(Config(dir));
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
 
         var (code, output, err) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
         Assert.True(code == 0, err);
@@ -64,7 +52,7 @@ public class ClusterVerbTests
         string first;
         await using (var daemon = await RunningDaemon.StartAsync(config))
         {
-            await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+            await daemon.WaitForEventAsync("cluster.dc-changed.v1");
             var (code, output, _) = await CliRunner.RunAsync("events", "--digest", "--socket", dir.File("haven.sock"));
             Assert.Equal(0, code);
             first = output.Trim();
@@ -115,7 +103,7 @@ public class ClusterVerbTests
             }
             """);
         await using var daemon = await RunningDaemon.StartAsync(config);
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
         var (_, json, _) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
         Assert.Equal(7u, JsonDocument.Parse(json).RootElement.GetProperty("nodeId").GetUInt32());
     }
@@ -125,7 +113,7 @@ public class ClusterVerbTests
     {
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(Config(dir));
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
         var (code, _, err) = await CliRunner.RunAsync("cluster", "down", "ghost", "--socket", dir.File("haven.sock"));
         Assert.Equal(1, code);
         Assert.Contains("unknown node 'ghost'", err);
@@ -145,11 +133,11 @@ public class ClusterVerbTests
     {
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(Config(dir));
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
         var (code, output, err) = await CliRunner.RunAsync("cluster", "leave", "--socket", dir.File("haven.sock"));
         Assert.True(code == 0, err);
         Assert.Contains("leaving", output);
-        await WaitForEvent(daemon.State, "cluster.node-left.v1");
+        await daemon.WaitForEventAsync("cluster.node-left.v1");
         var (_, json, _) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
         Assert.Equal("left", JsonDocument.Parse(json).RootElement.GetProperty("members")[0].GetProperty("state").GetString());
     }

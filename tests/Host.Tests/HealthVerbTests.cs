@@ -19,18 +19,6 @@ public class HealthVerbTests
         }
         """);
 
-    private static async Task WaitForEvent(DaemonState state, string type)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var next = state.Journal.NextWrite;
-            await foreach (var e in state.Journal.ReadAllAsync(0, cancellationToken: timeout.Token))
-                if (e.Manifest == type) return;
-            await next.WaitAsync(timeout.Token);
-        }
-    }
-
     private static Dictionary<string, (string Status, string Reason)> Checks(string json) =>
         JsonDocument.Parse(json).RootElement.GetProperty("checks").EnumerateArray()
             .ToDictionary(c => c.GetProperty("name").GetString()!, c => (c.GetProperty("status").GetString()!, c.GetProperty("reason").GetString()!));
@@ -40,7 +28,7 @@ public class HealthVerbTests
     {
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(Config(dir));
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
 
         var (code, output, err) = await CliRunner.RunAsync("health", "--json", "--socket", dir.File("haven.sock"));
         Assert.True(code == 0, err + output);
@@ -62,7 +50,7 @@ public class HealthVerbTests
     {
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(Config(dir, """heuristics { enabled = on, addresses = ["gateway.invalid"], timeout = 100ms }"""));
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
 
         var (code, output, err) = await CliRunner.RunAsync("health", "--json", "--socket", dir.File("haven.sock"));
         Assert.True(code == HealthVerb.Warning, err + output);

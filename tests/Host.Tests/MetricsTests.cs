@@ -29,18 +29,6 @@ public class MetricsTests
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    private static async Task WaitForEvent(DaemonState state, string type)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var next = state.Journal.NextWrite;
-            await foreach (var e in state.Journal.ReadAllAsync(0, cancellationToken: timeout.Token))
-                if (e.Manifest == type) return;
-            await next.WaitAsync(timeout.Token);
-        }
-    }
-
     /// <summary>Sample lines "name{labels} value" keyed by "name{labels}"; comments checked to name a known metric.</summary>
     private static Dictionary<string, double> Parse(string text)
     {
@@ -70,7 +58,7 @@ public class MetricsTests
         using var dir = new TempDir();
         var port = FreeLoopbackPort();
         await using var daemon = await RunningDaemon.StartAsync(Config(dir, $"enabled = on, listen = \"127.0.0.1:{port}\""));
-        await WaitForEvent(daemon.State, "cluster.dc-changed.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         using var response = await http.GetAsync($"http://127.0.0.1:{port}/metrics");

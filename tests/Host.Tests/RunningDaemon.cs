@@ -31,6 +31,13 @@ internal sealed class RunningDaemon : IAsyncDisposable
         return daemon;
     }
 
+    /// <summary>Waits (at most 30 s) until the daemon journaled an event with this manifest.</summary>
+    public async Task WaitForEventAsync(string manifest)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await State.Journal.WaitForEventAsync(manifest, timeout.Token);
+    }
+
     public async Task<int> StopAsync()
     {
         await _stop.CancelAsync();

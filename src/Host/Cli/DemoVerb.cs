@@ -112,7 +112,11 @@ internal static class DemoVerb
         var daemon = Task.Run(() => DaemonHost.RunAsync(settings, configPath, stop.Token, s => ready.TrySetResult(s)), CancellationToken.None);
         var first = await Task.WhenAny(ready.Task, daemon).WaitAsync(TimeSpan.FromSeconds(30), ct);
         if (first == daemon) return await daemon; // it failed to start: its error is the answer
-        await WaitUntilPrimaryAsync(await ready.Task, ct);
+        using (var bound = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            bound.CancelAfter(TimeSpan.FromSeconds(30));
+            await (await ready.Task).Journal.WaitForEventAsync("cluster.dc-changed.v1", bound.Token); // the one-host cluster named its DC
+        }
 
         Say(cli, "5. `haven cluster status`:");
         await HavenCli.RunAsync(["cluster", "status", "--socket", socket], cli.Out, cli.Err, ct);
@@ -123,20 +127,6 @@ internal static class DemoVerb
         var code = await daemon.WaitAsync(TimeSpan.FromSeconds(30), ct);
         Say(cli, code == ExitCodes.Success ? "Done: the daemon journaled its stop and exited cleanly." : $"The daemon stopped with exit code {code}.");
         return code;
-    }
-
-    /// <summary>Waits (bounded) until the one-host cluster has named its DC, woken by each journal write.</summary>
-    private static async Task WaitUntilPrimaryAsync(DaemonState state, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var next = state.Journal.NextWrite;
-            await foreach (var e in state.Journal.ReadAllAsync(0, cancellationToken: timeout.Token))
-                if (e.Manifest == "cluster.dc-changed.v1") return;
-            await next.WaitAsync(timeout.Token);
-        }
     }
 
     private static void Say(CliContext cli, string text)

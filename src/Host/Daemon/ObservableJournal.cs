@@ -13,6 +13,21 @@ internal sealed class ObservableJournal(IJournal inner) : DelegatingJournal(inne
     /// <summary>A task that completes at the next successful write after this call.</summary>
     public Task NextWrite => Volatile.Read(ref _written).Task;
 
+    /// <summary>
+    /// Completes once the journal holds an event with this manifest (already, or after a later write),
+    /// woken by each write rather than polling; the token bounds the wait.
+    /// </summary>
+    public async Task WaitForEventAsync(string manifest, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = NextWrite; // taken before reading, so no write slips between
+            await foreach (var e in ReadAllAsync(0, cancellationToken: cancellationToken))
+                if (e.Manifest == manifest) return;
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
     public override async Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
         await Inner.WriteAsync(entries, cancellationToken);

@@ -13,7 +13,7 @@ public class ClusterNameTests
         {
             await using var cluster = await E2eCluster.UpAsync(1, "--token", "500", "--extra", extra);
             var refusals = await E2eCluster.WaitForAsync(
-                () => Task.FromResult(ReadShared(cluster.Log(1)).Split('\n').Count(l => l.Contains("but haven.cluster.name is \"some-other-cluster\""))),
+                () => Task.FromResult(E2eCluster.ReadLog(cluster.Log(1)).Split('\n').Count(l => l.Contains("but haven.cluster.name is \"some-other-cluster\""))),
                 n => n >= 1, TimeSpan.FromSeconds(30), "the daemon to log the cluster name mismatch");
             Assert.True(refusals >= 1);
             var status = await cluster.StatusAsync(1);
@@ -23,12 +23,5 @@ public class ClusterNameTests
         {
             File.Delete(extra);
         }
-    }
-
-    private static string ReadShared(string path)
-    {
-        if (!File.Exists(path)) return "";
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return new StreamReader(stream).ReadToEnd();
     }
 }

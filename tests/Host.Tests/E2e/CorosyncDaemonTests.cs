@@ -18,7 +18,7 @@ public class CorosyncDaemonTests
         await using var daemon = await RunningDaemon.StartAsync(config);
 
         var retries = await E2eCluster.WaitForAsync(
-            () => Task.FromResult(ReadShared(dir.File("haven.log")).Split('\n').Count(l => l.Contains("cannot reach corosync (CS_ERR_LIBRARY): is corosync running?"))),
+            () => Task.FromResult(E2eCluster.ReadLog(dir.File("haven.log")).Split('\n').Count(l => l.Contains("cannot reach corosync (CS_ERR_LIBRARY): is corosync running?"))),
             n => n >= 2, TimeSpan.FromSeconds(15), "the daemon to log the unreachable corosync twice (it retries)");
         Assert.True(retries >= 2);
 
@@ -26,12 +26,5 @@ public class CorosyncDaemonTests
         Assert.Equal(0, code);
         Assert.Contains("\"partition\": \"joining\"", output);
         Assert.Equal(0, await daemon.StopAsync());
-    }
-
-    private static string ReadShared(string path)
-    {
-        if (!File.Exists(path)) return "";
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return new StreamReader(stream).ReadToEnd();
     }
 }

@@ -51,6 +51,14 @@ internal sealed class E2eCluster : IAsyncDisposable
     public string Socket(int host) => Path.Combine(HostDir(host), "haven.sock");
     public string Log(int host) => Path.Combine(HostDir(host), "haven.log");
 
+    /// <summary>A log file a running daemon is still writing ("" while it does not exist yet).</summary>
+    public static string ReadLog(string path)
+    {
+        if (!File.Exists(path)) return "";
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
     public Task CutAsync(int host) => HarnessAsync("cut", Host(host));
     public Task MendAsync(int host) => HarnessAsync("mend", Host(host));
     public Task UplinkCutAsync(int host) => HarnessAsync("uplink-cut", Host(host));

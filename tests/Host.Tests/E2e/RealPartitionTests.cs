@@ -14,14 +14,8 @@ public class RealPartitionTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(20), "both hosts decided after the cut");
 
     private static async Task WaitForLogAsync(E2eCluster cluster, int host, string text) =>
-        await E2eCluster.WaitForAsync(() => Task.FromResult(File.Exists(cluster.Log(host)) && ReadShared(cluster.Log(host)).Contains(text)),
+        await E2eCluster.WaitForAsync(() => Task.FromResult(E2eCluster.ReadLog(cluster.Log(host)).Contains(text)),
             found => found, TimeSpan.FromSeconds(15), $"n{host}'s log to say \"{text}\"");
-
-    private static string ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return new StreamReader(stream).ReadToEnd();
-    }
 
     [Fact]
     public async Task TwoHostsWithHeuristics_CutWhileOnlyTheSecondReachesTheGateway_OnlyTheSecondSurvives()
@@ -88,7 +82,7 @@ public class RealPartitionTests(ITestOutputHelper output)
                 var events = await cluster.ClusterEventsAsync(h);
                 Assert.DoesNotContain(events, e => e.Type is "cluster.node-down.v1" or "cluster.fence-requested.v1");
             }
-            var changes = ReadShared(cluster.Log(3)).Split('\n').Count(l => l.Contains("Membership of"));
+            var changes = E2eCluster.ReadLog(cluster.Log(3)).Split('\n').Count(l => l.Contains("Membership of"));
             output.WriteLine($"n3 saw {changes} membership changes");
             Assert.True(changes >= 3, $"the flapping link should have changed the membership (n3 saw {changes} changes); the test proves nothing otherwise");
         }
