@@ -75,6 +75,7 @@ public sealed partial class ClusterActor
         if (plan.State.StateOf(Me) == NodeState.Up && plan.State.Dc != Me) plan.Add(new DcChanged(Me));
         foreach (var id in _configured.Where(n => !_viewIds.Contains(n))) DownIfLost(plan, id, now);
         RecoverResources(plan);
+        RecoverVms(plan);
         if (plan.Events.Count > 0) Propose(plan.Events);
         StartFencing();
     }
@@ -247,6 +248,7 @@ public sealed partial class ClusterActor
                 _ = _deps.Transport.LeaveAsync();
                 break;
         }
+        VmLocalEffects(before, e);
     }
 
     private void Effect(Task task, string what) =>

@@ -79,6 +79,8 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
         Receive<DownNode>(OnDownNode);
         Receive<LeaveCluster>(_ => OnLeave());
+        RegisterSettingsHandlers();
+        RegisterVmHandlers();
     }
 
     public override string PersistenceId => "cluster";

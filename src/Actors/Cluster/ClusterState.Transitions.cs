@@ -53,7 +53,7 @@ public sealed partial record ClusterState
         HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"node {e.Node} is not known")
             : Heuristics.TryGetValue(e.Node, out var was) && was == e.Reachable ? (null, $"node {e.Node} already reported {(e.Reachable ? "reachable" : "unreachable")}")
             : (this with { Heuristics = Heuristics.SetItem(e.Node, e.Reachable), Version = Version + 1 }, null),
-        _ => (null, $"unknown event type {clusterEvent.GetType().Name}"),
+        _ => SettingsTransition(clusterEvent) ?? VmTransition(clusterEvent) ?? (null, $"unknown event type {clusterEvent.GetType().Name}"),
     };
 
     private (ClusterState?, string?) Joined(NodeJoined e)

@@ -129,11 +129,13 @@ public sealed partial record ClusterState
         && SameContents(Nodes, other.Nodes)
         && SameContents(Ips, other.Ips)
         && SameContents(PendingFences, other.PendingFences)
-        && SameContents(Heuristics, other.Heuristics);
+        && SameContents(Heuristics, other.Heuristics)
+        && SettingsEqual(other)
+        && VmsEqual(other);
 
     public override int GetHashCode() => HashCode.Combine(Version, Dc, Nodes.Count, Ips.Count, RecoveryGeneration);
 
-    private static bool SameContents<TKey, TValue>(ImmutableDictionary<TKey, TValue> a, ImmutableDictionary<TKey, TValue> b)
+    internal static bool SameContents<TKey, TValue>(ImmutableDictionary<TKey, TValue> a, ImmutableDictionary<TKey, TValue> b)
         where TKey : notnull
     {
         if (ReferenceEquals(a, b)) return true;
