@@ -111,3 +111,12 @@ public sealed record ClusterDependencies(
 
 /// <summary>Builds the Props of a ClusterActor; the simulation and the daemon take one of these.</summary>
 public delegate Haven.Actors.Runtime.Props ClusterActorFactory(ClusterOptions options, ClusterDependencies dependencies);
+
+/// <summary>
+/// This host's monitor result (CTDB monitor event, link checks): the ClusterActor puts it into the
+/// replicated state as <see cref="NodeUnhealthy"/> / <see cref="NodeHealthy"/> when it changes.
+/// </summary>
+public sealed record ReportHealth(bool Healthy, string Reason);
+
+/// <summary>The configured floating addresses changed (extra-address file reloaded); removed ones are released.</summary>
+public sealed record PublicAddressesChanged(ImmutableArray<PublicAddress> Addresses);
