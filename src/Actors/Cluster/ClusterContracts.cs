@@ -63,6 +63,9 @@ public sealed record ClusterOptions
     /// <summary>How often heuristic reachability is probed (when heuristics are on).</summary>
     public TimeSpan HeuristicsInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>HA-Lizard's fencing rules the DC applies before it fences (min-hosts, quorum-required, recover-on-failure, priority delay).</summary>
+    public Haven.Actors.Fencing.FencingPolicy Fencing { get; init; } = new();
+
     /// <summary>How long the DC waits before retrying a failed fence.</summary>
     public TimeSpan FenceRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 }

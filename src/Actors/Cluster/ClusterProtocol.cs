@@ -89,11 +89,14 @@ public sealed record HeuristicsChanged(NodeId Node, bool Reachable) : IClusterEv
 /// <summary>The coordinator asked for the target to be fenced.</summary>
 public sealed record FenceRequested(NodeId Target, NodeId RequestedBy, string Reason) : IClusterEvent;
 
-/// <summary>The fence device confirmed the target is off: the target becomes <see cref="NodeState.Fenced"/>.</summary>
-public sealed record FenceSucceeded(NodeId Target, string Device) : IClusterEvent;
+/// <summary>
+/// The fence device confirmed the target is off: the target becomes <see cref="NodeState.Fenced"/>.
+/// <paramref name="Seconds"/> is how long the fence took (null when not measured).
+/// </summary>
+public sealed record FenceSucceeded(NodeId Target, string Device, double? Seconds = null) : IClusterEvent;
 
-/// <summary>Fencing the target failed; the request is closed and may be retried.</summary>
-public sealed record FenceFailed(NodeId Target, string Reason) : IClusterEvent;
+/// <summary>Fencing the target failed (or the fencing rules refused it); the request is closed and may be retried.</summary>
+public sealed record FenceFailed(NodeId Target, string Reason, double? Seconds = null) : IClusterEvent;
 
 /// <summary>Thrown by <see cref="ClusterState.Apply"/> for an event that the state does not allow.</summary>
 public sealed class ClusterEventRejectedException(IClusterEvent clusterEvent, string reason)

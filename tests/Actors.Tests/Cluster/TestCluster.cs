@@ -17,7 +17,8 @@ internal sealed class TestCluster
     private readonly HavenTestKit _kit;
     private readonly Dictionary<NodeId, Host> _hosts = [];
 
-    public TestCluster(HavenTestKit kit, int nodes, int addressesPerNode = 1, Func<SplitBrainSettings, SplitBrainSettings>? splitBrain = null)
+    public TestCluster(HavenTestKit kit, int nodes, int addressesPerNode = 1, Func<SplitBrainSettings, SplitBrainSettings>? splitBrain = null,
+        Func<ClusterOptions, ClusterOptions>? configure = null)
     {
         _kit = kit;
         Network = SimulatedNetwork.WithNodes(nodes, new Random(kit.Seed));
@@ -34,7 +35,7 @@ internal sealed class TestCluster
                 PublicAddresses = addresses,
                 FenceRetryDelay = TimeSpan.FromSeconds(3),
             };
-            _hosts[member.Id] = new Host(this, member, options);
+            _hosts[member.Id] = new Host(this, member, configure?.Invoke(options) ?? options);
         }
     }
 
@@ -42,6 +43,9 @@ internal sealed class TestCluster
     public IEnumerable<Host> Hosts => _hosts.Values.OrderBy(h => h.Member.Id);
     public Host this[uint id] => _hosts[new NodeId(id)];
     public HashSet<NodeId> FenceFailures { get; } = [];
+
+    /// <summary>How long each fence takes in virtual time (zero: it completes at once).</summary>
+    public TimeSpan FenceTakes { get; set; }
 
     /// <summary>Heuristic reachability per host (scripted; used when the split-brain settings enable heuristics).</summary>
     public Dictionary<NodeId, bool> Reaches { get; } = [];
@@ -113,6 +117,14 @@ internal sealed class TestCluster
             Start();
         }
 
+        /// <summary>The replicated events in this host's journal, in order.</summary>
+        public IReadOnlyList<IClusterEvent> StreamEvents()
+        {
+            var serializer = new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry()));
+            var read = Journal.ReadAsync("cluster", 1, long.MaxValue).ToListAsync().AsTask();
+            return read.Result.Select(serializer.Deserialize).OfType<IClusterEvent>().ToList();
+        }
+
         public IReadOnlyList<string> StreamManifests()
         {
             var read = Journal.ReadAsync("cluster", 1, long.MaxValue).ToListAsync().AsTask();
@@ -124,11 +136,23 @@ internal sealed class TestCluster
     {
         public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken)
         {
-            if (cluster.FenceFailures.Contains(target.Node))
-                return Task.FromResult(new FenceResult(false, "test-pdu", "device did not answer"));
+            if (cluster.FenceTakes <= TimeSpan.Zero) return Task.FromResult(Fence(target));
+            var done = new TaskCompletionSource<FenceResult>();
+            ITimer? timer = null;
+            timer = cluster._kit.Clock.CreateTimer(_ =>
+            {
+                timer?.Dispose();
+                done.TrySetResult(Fence(target));
+            }, null, cluster.FenceTakes, Timeout.InfiniteTimeSpan);
+            return done.Task;
+        }
+
+        private FenceResult Fence(FenceTarget target)
+        {
+            if (cluster.FenceFailures.Contains(target.Node)) return new FenceResult(false, "test-pdu", "device did not answer");
             cluster.Fenced.Add(target.Name);
             cluster._hosts[target.Node].PowerOff();
-            return Task.FromResult(new FenceResult(true, "test-pdu", "off"));
+            return new FenceResult(true, "test-pdu", "off");
         }
     }
 
