@@ -36,6 +36,7 @@ public sealed partial class ClusterActor
     {
         _proposalsInFlight = 0;
         _heuristicsReportPending = false;
+        _healthReportPending = false;
         _fencing.Clear();
     }
 
@@ -80,6 +81,7 @@ public sealed partial class ClusterActor
         foreach (var member in _view) JoinIfNeeded(plan, member, now);
         if (plan.State.StateOf(Me) == NodeState.Up && plan.State.Dc != Me) plan.Add(new DcChanged(Me));
         foreach (var id in _configured.Where(n => !_viewIds.Contains(n))) DownIfLost(plan, id, now);
+        ReportLostInMaintenance(plan.State);
         RecoverResources(plan);
         RecoverVms(plan);
         if (plan.Events.Count > 0) Propose(plan.Events);
@@ -112,7 +114,7 @@ public sealed partial class ClusterActor
     private void DownIfLost(Plan plan, NodeId id, DateTimeOffset now)
     {
         var state = plan.State.StateOf(id);
-        if (state is null or NodeState.Fenced or NodeState.Left) return;
+        if (state is null or NodeState.Fenced or NodeState.Left or NodeState.Maintenance) return; // maintenance: never fenced
         if (state != NodeState.Down)
         {
             if (state != NodeState.Unreachable) plan.Add(new NodeUnreachable(id));
@@ -132,29 +134,43 @@ public sealed partial class ClusterActor
         plan.Add(new FenceRequested(id, Me, reason));
     }
 
-    /// <summary>CTDB's order: startrecovery, releaseip for what fenced or departed hosts held, takeip on new holders, ipreallocated, recovered.</summary>
+    /// <summary>
+    /// CTDB's order: startrecovery, releaseip for what fenced or departed hosts held (bookkeeping: they cannot be
+    /// asked) and for what standby or unhealthy hosts hold (they release it themselves), takeip on the new
+    /// holders, ipreallocated, recovered. Addresses on a host in maintenance never move.
+    /// </summary>
     private void RecoverResources(Plan plan)
     {
-        var releasable = plan.State.Ips.Values
-            .Where(a => plan.State.StateOf(a.Node) is NodeState.Fenced or NodeState.Left or null)
-            .OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
+        var state = plan.State;
+        var configured = PublicAddressesNow();
+        var configuredIps = configured.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
+        bool Pinned(IpAssignment a) => state.StateOf(a.Node) == NodeState.Maintenance;
+        var gone = state.Ips.Values.Where(a => state.StateOf(a.Node) is NodeState.Fenced or NodeState.Left or null).ToList();
+        var unconfigured = state.Ips.Values.Where(a => !configuredIps.Contains(a.Ip) && !Pinned(a) && !gone.Contains(a)).ToList();
         // While any node is unclean (down, not yet confirmed off) no address moves: it may hold addresses
         // this primary does not know of (events it applied alone before it was lost).
-        var unclean = plan.State.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable);
+        var unclean = state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable);
         var eligible = unclean ? [] : _view.Select(m => m.Id)
-            .Where(id => plan.State.StateOf(id) == NodeState.Up && !plan.State.Demoted.Contains(id)).ToList();
+            .Where(id => state.StateOf(id) == NodeState.Up && !state.Demoted.Contains(id)).ToList();
+        var pinned = state.Ips.Values.Where(Pinned).Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
         var allocation = AddressAllocator.Allocate(
-            _options.PublicAddresses.Select(a => new FloatingAddress(a.Ip, a.Mask, a.Interface)),
-            plan.State.Ips.ToDictionary(kv => kv.Key, kv => kv.Value.Node),
+            configured.Where(a => !pinned.Contains(a.Ip)).Select(a => new FloatingAddress(a.Ip, a.Mask, a.Interface, NodeIdOf(a.PreferredHost), a.Group)),
+            state.Ips.Values.Where(a => !Pinned(a) && configuredIps.Contains(a.Ip)).ToDictionary(a => a.Ip, a => a.Node),
             eligible);
-        // Only addresses nobody holds, or held by a fenced or departed node, move; a live holder that
-        // is not eligible (standby, unhealthy) is left to the features that make it so.
-        var freed = releasable.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
-        var takes = allocation.Moves.Where(m => m.TakeOn is not null && (m.ReleaseFrom is null || freed.Contains(m.Ip))).ToList();
-        var work = releasable.Count > 0 || takes.Count > 0;
-        if (work && !plan.State.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
+        // Addresses move from fenced or departed holders and from live holders that may hold nothing
+        // (standby, unhealthy) — the latter only when another host takes them. A live holder that is
+        // merely not eligible for a moment (joining, demoted) keeps what it has.
+        var freed = gone.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
+        var takes = allocation.Moves.Where(m => m.TakeOn is not null && (m.ReleaseFrom is null || freed.Contains(m.Ip)
+            || state.StateOf(m.ReleaseFrom.Value) is NodeState.Standby or NodeState.Unhealthy)).ToList();
+        var handedOver = takes.Where(m => m.ReleaseFrom is { } from && !freed.Contains(m.Ip))
+            .Select(m => state.Ips[m.Ip]).ToList();
+        var releases = gone.Concat(unconfigured).Concat(handedOver).OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
+        if (unclean) takes.Clear();
+        var work = releases.Count > 0 || takes.Count > 0;
+        if (work && !state.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
         if (!plan.State.RecoveryInProgress) return;
-        foreach (var a in releasable) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, a.Node));
+        foreach (var a in releases) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, a.Node));
         foreach (var m in takes) plan.Add(new IpTaken(m.Interface, m.Ip, m.Mask, m.TakeOn!.Value));
         if (!work) // nothing left to move: close the round
         {
@@ -162,6 +178,17 @@ public sealed partial class ClusterActor
             plan.Add(new RecoveryCompleted());
         }
     }
+
+    /// <summary>The configured public addresses and, after them, the extra ones (HA_IP_FILE) not configured already.</summary>
+    private List<PublicAddress> PublicAddressesNow()
+    {
+        var all = _options.PublicAddresses.ToList();
+        var seen = all.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
+        all.AddRange(_extraAddresses.Where(a => seen.Add(a.Ip)));
+        return all;
+    }
+
+    private NodeId? NodeIdOf(string? name) => name is null ? null : _options.Nodes.FirstOrDefault(n => n.Name == name)?.Id;
 
     private void StartFencing()
     {
@@ -292,11 +319,17 @@ public sealed partial class ClusterActor
             case HeuristicsChanged h when h.Node == Me:
                 _heuristicsReportPending = false;
                 break;
+            case NodeUnhealthy u when u.Node == Me:
+                _healthReportPending = false;
+                break;
+            case NodeHealthy h when h.Node == Me:
+                _healthReportPending = false;
+                break;
             case FenceSucceeded f:
                 _fenceConfirmed.Remove(f.Target);
                 break;
             case IpTaken t when t.Node == Me:
-                Effect(_deps.Addresses.TakeAsync(new PublicAddress(t.Ip, t.Mask, t.Interface), CancellationToken.None), $"take {t.Ip}");
+                Take(new PublicAddress(t.Ip, t.Mask, t.Interface), 0);
                 break;
             case IpReleased r when r.Node == Me && before.Ips.ContainsKey(r.Ip):
                 Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None), $"release {r.Ip}");
@@ -322,7 +355,9 @@ public sealed partial class ClusterActor
         ResetProposals();
         if (already) return;
         Log.LogWarning("Node {Node} demotes: its side lost the split-brain decision ({Reason})", _options.Self.Name, reason);
-        var held = _state.IpsOf(Me).ToList();
+        var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
+        if (maintenance) Log.LogWarning("Node {Node} is in maintenance: it keeps its addresses while demoted", _options.Self.Name);
+        var held = maintenance ? [] : _state.IpsOf(Me).ToList();
         var facts = new List<ILocalFact> { new DemotedLocally(reason) };
         facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
         PersistAll(facts, f =>
@@ -343,83 +378,51 @@ public sealed partial class ClusterActor
         // Only an Up host holds addresses; a fenced or downed one waits: the DC releases what it held,
         // or its NodeUp brings it back here.
         if (_state.StateOf(Me) != NodeState.Up) return;
-        foreach (var a in _state.IpsOf(Me))
-            Effect(_deps.Addresses.TakeAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None), $"take {a.Ip}");
+        foreach (var a in _state.IpsOf(Me)) Take(new PublicAddress(a.Ip, a.Mask, a.Interface), 0);
+    }
+
+    /// <summary>
+    /// Takes an address the state gives this host. A failure (another machine still answers for it — its
+    /// previous holder may not have let go yet — or a command failed) is logged and retried with backoff
+    /// (1 s, 2 s, 4 s, … up to 30 s) for as long as the state gives it to this Up host.
+    /// </summary>
+    private void Take(PublicAddress address, int attempt)
+    {
+        var self = Self;
+        Task task;
+        try
+        {
+            task = _deps.Addresses.TakeAsync(address, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException(e);
+        }
+        task.ContinueWith(t =>
+            {
+                Log.LogError("Could not take {Ip} (attempt {Attempt}): {Reason}; retrying while it is this host's",
+                    address.Ip, attempt + 1, t.Exception?.GetBaseException().Message);
+                self.Tell(new RetryTake(address.Ip, attempt + 1, Due: false), self);
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnRetryTake(RetryTake retry)
+    {
+        if (!_state.Ips.TryGetValue(retry.Ip, out var held) || held.Node != Me || _state.StateOf(Me) != NodeState.Up
+            || _role != PartitionRole.Primary) return;
+        if (retry.Due)
+        {
+            Take(new PublicAddress(held.Ip, held.Mask, held.Interface), retry.Attempt);
+            return;
+        }
+        var delay = TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(retry.Attempt - 1, 5)));
+        Timers.StartSingleTimer($"take-{retry.Ip}", retry with { Due = true }, delay);
     }
 
     /// <summary>What this host did while demoted stays in its journal; the state is whole again once it is primary.</summary>
     private void MarkLocalFactsReconciled() =>
         Persist(new LocalFactsReconciled(_unreconciled.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
-
-    // ---- heuristics and operator commands ----------------------------------------------------------
-
-    private void ProbeHeuristicsNow()
-    {
-        var self = Self;
-        _deps.Reachability!.AllReachableAsync(CancellationToken.None).ContinueWith(
-            t => self.Tell(new HeuristicsProbed(t.IsCompletedSuccessfully && t.Result), self),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private void OnHeuristicsProbed(bool reachable)
-    {
-        if (_reachable == reachable) return;
-        _reachable = reachable;
-        Log.LogInformation("Heuristic addresses are {State} from {Node}", reachable ? "reachable" : "NOT reachable", _options.Self.Name);
-        ReportHeuristics();
-    }
-
-    /// <summary>Puts this host's reachability into the replicated state when it differs (only the primary can).</summary>
-    private void ReportHeuristics()
-    {
-        if (_reachable is not { } reachable || _role != PartitionRole.Primary || !_viewSynced || _heuristicsReportPending) return;
-        if (_state.Heuristics.TryGetValue(Me, out var known) && known == reachable) return;
-        if (_state.StateOf(Me) is null) return; // not joined yet: reported again after the next applied event
-        _heuristicsReportPending = true;
-        Multicast(new HeuristicsChanged(Me, reachable));
-    }
-
-    private void OnDownNode(DownNode command)
-    {
-        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
-        if (target is null)
-        {
-            Sender.Tell(new OperatorCommandResult(false, $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})"), Self);
-            return;
-        }
-        if (_role != PartitionRole.Primary)
-        {
-            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}); ask a primary member"), Self);
-            return;
-        }
-        var plan = new Plan(_state);
-        if (plan.State.StateOf(target.Id) is not (NodeState.Down or NodeState.Fenced or NodeState.Left or null))
-            plan.Add(new NodeDown(target.Id, "operator: haven cluster down"));
-        if (!plan.State.PendingFences.ContainsKey(target.Id) && plan.State.StateOf(target.Id) == NodeState.Down)
-            plan.Add(new FenceRequested(target.Id, DcOfView() ?? Me, "operator: haven cluster down"));
-        if (plan.Events.Count == 0)
-        {
-            Sender.Tell(new OperatorCommandResult(false, $"node {target.Name} is {plan.State.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "unknown"}: nothing to down"), Self);
-            return;
-        }
-        MulticastEvents(plan.Events);
-        Sender.Tell(new OperatorCommandResult(true, $"node {target.Name} is being downed; it will be fenced before its resources move"), Self);
-    }
-
-    private void OnLeave()
-    {
-        if (_role != PartitionRole.Primary)
-        {
-            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()})"), Self);
-            return;
-        }
-        var plan = new Plan(_state);
-        plan.Add(new NodeLeaving(Me));
-        foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
-        plan.Add(new NodeLeft(Me));
-        MulticastEvents(plan.Events);
-        Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases what it holds, then leaves the cluster"), Self);
-    }
 
     private string NameOf(NodeId id) => _options.Nodes.FirstOrDefault(n => n.Id == id)?.Name ?? _state.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
 

@@ -274,6 +274,7 @@ public sealed partial class ClusterActor
             if (was != PartitionRole.Primary) ReassertAddresses();
             _caughtUp = true;
             ReportHeuristics();
+            ReportHealthState();
             Self.Tell(ReconcileTick.Instance, Self);
         }
         else
@@ -346,6 +347,7 @@ public sealed partial class ClusterActor
     private void AfterApply()
     {
         ReportHeuristics();
+        ReportHealthState();
         Notify();
         Self.Tell(ReconcileTick.Instance, Self);
     }

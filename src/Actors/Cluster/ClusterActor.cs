@@ -79,6 +79,11 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
         Receive<DownNode>(OnDownNode);
         Receive<LeaveCluster>(_ => OnLeave());
+        Receive<SetNodeMode>(OnSetNodeMode);
+        Receive<MoveAddress>(OnMoveAddress);
+        Receive<ReportHealth>(OnReportHealth);
+        Receive<PublicAddressesChanged>(OnPublicAddressesChanged);
+        Receive<RetryTake>(OnRetryTake);
         RegisterSettingsHandlers();
         RegisterVmHandlers();
     }
@@ -209,6 +214,8 @@ public sealed partial class ClusterActor : PersistentActor
     }
 
     private sealed record HeuristicsProbed(bool Reachable);
+
+    private sealed record RetryTake(string Ip, int Attempt, bool Due);
 
     private sealed record FenceOutcome(NodeId Node, long RequestAt, FenceResult Result);
 }

@@ -43,7 +43,9 @@ public interface IAddressManager
 }
 
 /// <summary>A floating address the cluster keeps on one healthy host of the primary partition.</summary>
-public sealed record PublicAddress(string Ip, int Mask, string Interface);
+/// <remarks><paramref name="PreferredHost"/> (a node name) gets it whenever it is free and that host is eligible; addresses of
+/// one <paramref name="Group"/> are spread over as many hosts as possible (default group: the subnet).</remarks>
+public sealed record PublicAddress(string Ip, int Mask, string Interface, string? PreferredHost = null, string? Group = null);
 
 /// <summary>Everything one host's ClusterActor needs to know about the cluster.</summary>
 public sealed record ClusterOptions
@@ -121,5 +123,34 @@ public delegate Haven.Actors.Runtime.Props ClusterActorFactory(ClusterOptions op
 /// </summary>
 public sealed record ReportHealth(bool Healthy, string Reason);
 
-/// <summary>The configured floating addresses changed (extra-address file reloaded); removed ones are released.</summary>
+/// <summary>
+/// The extra floating addresses changed (vzhaipd's HA_IP_FILE was reloaded): <paramref name="Addresses"/> is the
+/// file's full new set. The configured public addresses always stay; an address that is neither configured nor
+/// extra any more is released.
+/// </summary>
 public sealed record PublicAddressesChanged(ImmutableArray<PublicAddress> Addresses);
+
+/// <summary>What <see cref="SetNodeMode"/> does to a node.</summary>
+public enum NodeMode
+{
+    /// <summary>Standby: stays a member, gives its addresses and VMs away, takes nothing.</summary>
+    Standby,
+
+    /// <summary>Leaves standby.</summary>
+    Unstandby,
+
+    /// <summary>Maintenance: Haven stops acting on the node; it is never fenced, nothing on it moves.</summary>
+    MaintenanceOn,
+
+    /// <summary>Leaves maintenance; a node that is no longer a member is then treated as lost (downed and fenced).</summary>
+    MaintenanceOff,
+}
+
+/// <summary>
+/// Operator: put <paramref name="Node"/> (null: every node, maintenance only) into or out of standby or
+/// maintenance. Reply: <see cref="OperatorCommandResult"/>.
+/// </summary>
+public sealed record SetNodeMode(string? Node, NodeMode Mode);
+
+/// <summary>Operator: move a floating address to a node (CTDB's moveip). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record MoveAddress(string Address, string Node);

@@ -97,7 +97,17 @@ internal sealed class TestCluster
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
             var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
                 new Reachability(cluster, Member.Id), v => View = v);
-            _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+            Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+        }
+
+        public IActorRef? Actor { get; private set; }
+
+        /// <summary>Sends an operator command to this host's ClusterActor and runs the cluster until it answers.</summary>
+        public OperatorCommandResult Command(object command)
+        {
+            var reply = Actor!.Ask<OperatorCommandResult>(command, TimeSpan.FromSeconds(5));
+            cluster.Run(TimeSpan.FromMilliseconds(200));
+            return reply.IsCompleted ? reply.Result : throw new InvalidOperationException($"no answer to {command}");
         }
 
         /// <summary>Power off: the node leaves the network, its process and its addresses are gone.</summary>

@@ -1,0 +1,263 @@
+using System.Collections.Immutable;
+using System.Net;
+using Haven.Actors.Membership;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>Heuristics and health reports, and the operator's commands (down, leave, standby, maintenance, address moves).</summary>
+public sealed partial class ClusterActor
+{
+    private ImmutableArray<PublicAddress> _extraAddresses = [];
+    private ReportHealth? _health;
+    private bool _healthReportPending;
+    private readonly SortedSet<NodeId> _lostInMaintenance = [];
+
+    // ---- heuristics and operator commands ----------------------------------------------------------
+
+    private void ProbeHeuristicsNow()
+    {
+        var self = Self;
+        _deps.Reachability!.AllReachableAsync(CancellationToken.None).ContinueWith(
+            t => self.Tell(new HeuristicsProbed(t.IsCompletedSuccessfully && t.Result), self),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnHeuristicsProbed(bool reachable)
+    {
+        if (_reachable == reachable) return;
+        _reachable = reachable;
+        Log.LogInformation("Heuristic addresses are {State} from {Node}", reachable ? "reachable" : "NOT reachable", _options.Self.Name);
+        ReportHeuristics();
+    }
+
+    /// <summary>Puts this host's reachability into the replicated state when it differs (only the primary can).</summary>
+    private void ReportHeuristics()
+    {
+        if (_reachable is not { } reachable || _role != PartitionRole.Primary || !_viewSynced || _heuristicsReportPending) return;
+        if (_state.Heuristics.TryGetValue(Me, out var known) && known == reachable) return;
+        if (_state.StateOf(Me) is null) return; // not joined yet: reported again after the next applied event
+        _heuristicsReportPending = true;
+        Multicast(new HeuristicsChanged(Me, reachable));
+    }
+
+    private void OnDownNode(DownNode command)
+    {
+        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+        if (target is null)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})"), Self);
+            return;
+        }
+        if (_role != PartitionRole.Primary)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}); ask a primary member"), Self);
+            return;
+        }
+        var plan = new Plan(_state);
+        if (plan.State.StateOf(target.Id) is not (NodeState.Down or NodeState.Fenced or NodeState.Left or null))
+            plan.Add(new NodeDown(target.Id, "operator: haven cluster down"));
+        if (!plan.State.PendingFences.ContainsKey(target.Id) && plan.State.StateOf(target.Id) == NodeState.Down)
+            plan.Add(new FenceRequested(target.Id, DcOfView() ?? Me, "operator: haven cluster down"));
+        if (plan.Events.Count == 0)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"node {target.Name} is {plan.State.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "unknown"}: nothing to down"), Self);
+            return;
+        }
+        MulticastEvents(plan.Events);
+        Sender.Tell(new OperatorCommandResult(true, $"node {target.Name} is being downed; it will be fenced before its resources move"), Self);
+    }
+
+    private void OnLeave()
+    {
+        if (_role != PartitionRole.Primary)
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()})"), Self);
+            return;
+        }
+        var plan = new Plan(_state);
+        plan.Add(new NodeLeaving(Me));
+        foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
+        plan.Add(new NodeLeft(Me));
+        MulticastEvents(plan.Events);
+        Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases what it holds, then leaves the cluster"), Self);
+    }
+
+    // ---- health (CTDB monitor) ------------------------------------------------------------------
+
+    private void OnReportHealth(ReportHealth report)
+    {
+        if (_health?.Healthy != report.Healthy)
+            Log.LogInformation("Monitor of {Node}: {Health}{Reason}", _options.Self.Name, report.Healthy ? "healthy" : "UNHEALTHY",
+                report.Healthy ? "" : $" ({report.Reason})");
+        _health = report;
+        ReportHealthState();
+    }
+
+    /// <summary>Puts this host's health into the replicated state when it differs (only the primary can); maintenance is not monitored.</summary>
+    private void ReportHealthState()
+    {
+        if (_health is not { } health || _role != PartitionRole.Primary || !_viewSynced || _healthReportPending) return;
+        var state = _state.StateOf(Me);
+        IClusterEvent? change = health.Healthy
+            ? state == NodeState.Unhealthy ? new NodeHealthy(Me) : null
+            : state is NodeState.Up or NodeState.Standby ? new NodeUnhealthy(Me, health.Reason) : null;
+        if (change is null) return;
+        _healthReportPending = true;
+        Multicast(change);
+    }
+
+    // ---- standby, maintenance, address moves, extra addresses -----------------------------------
+
+    private void OnSetNodeMode(SetNodeMode command)
+    {
+        if (_role != PartitionRole.Primary)
+        {
+            Reply(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}); ask a primary member");
+            return;
+        }
+        var plan = new Plan(_state);
+        if (command.Node is null)
+        {
+            if (command.Mode is not (NodeMode.MaintenanceOn or NodeMode.MaintenanceOff))
+            {
+                Reply(false, $"{Word(command.Mode)} needs a node name");
+                return;
+            }
+            foreach (var node in _state.Nodes.Values.OrderBy(n => n.Id))
+                if (ModeEvent(node.Id, command.Mode) is { } e) plan.Add(e);
+            if (plan.Events.Count == 0)
+            {
+                Reply(false, command.Mode == NodeMode.MaintenanceOn ? "no node can enter maintenance (every member already is, or none is active)" : "no node is in maintenance");
+                return;
+            }
+        }
+        else
+        {
+            var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+            if (target is null)
+            {
+                Reply(false, $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})");
+                return;
+            }
+            var e = ModeEvent(target.Id, command.Mode);
+            var current = _state.StateOf(target.Id);
+            var why = e is null ? null : _state.Validate(e);
+            if (e is null || why is not null)
+            {
+                Reply(false, $"node {target.Name} is {current?.ToString().ToLowerInvariant() ?? "not joined"}: it cannot {Word(command.Mode)}{(why is null ? "" : $" ({why})")}");
+                return;
+            }
+            plan.Add(e);
+        }
+        MulticastEvents(plan.Events);
+        var names = string.Join(", ", plan.Events.Select(e => NameOf(NodeOf(e))));
+        Reply(true, command.Mode switch
+        {
+            NodeMode.Standby => $"node {names} is going to standby: its addresses move to other hosts",
+            NodeMode.Unstandby => $"node {names} leaves standby and may take resources again",
+            NodeMode.MaintenanceOn => $"maintenance on for {names}: Haven stops acting on them; they are never fenced and nothing on them moves",
+            _ => $"maintenance off for {names}",
+        });
+    }
+
+    /// <summary>The event that puts the node into the mode, or null when its state does not allow it.</summary>
+    private IClusterEvent? ModeEvent(NodeId node, NodeMode mode)
+    {
+        var state = _state.StateOf(node);
+        return mode switch
+        {
+            NodeMode.Standby when state is NodeState.Up or NodeState.Maintenance or NodeState.Unhealthy => new NodeStandby(node),
+            NodeMode.Unstandby when state == NodeState.Standby => new NodeUp(node),
+            NodeMode.MaintenanceOn when state is NodeState.Up or NodeState.Standby or NodeState.Unhealthy => new NodeMaintenance(node),
+            // A node lost while in maintenance was never fenced: leaving maintenance treats it as lost.
+            NodeMode.MaintenanceOff when state == NodeState.Maintenance => _viewIds.Contains(node) ? new NodeUp(node) : new NodeUnreachable(node),
+            _ => null,
+        };
+    }
+
+    private static NodeId NodeOf(IClusterEvent e) => e switch
+    {
+        NodeStandby s => s.Node,
+        NodeUp u => u.Node,
+        NodeMaintenance m => m.Node,
+        NodeUnreachable u => u.Node,
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e, "not a node mode event"),
+    };
+
+    private static string Word(NodeMode mode) => mode switch
+    {
+        NodeMode.Standby => "go to standby",
+        NodeMode.Unstandby => "leave standby",
+        NodeMode.MaintenanceOn => "enter maintenance",
+        _ => "leave maintenance",
+    };
+
+    private void OnMoveAddress(MoveAddress command)
+    {
+        if (_role != PartitionRole.Primary)
+        {
+            Reply(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}); ask a primary member");
+            return;
+        }
+        var ip = IPAddress.TryParse(command.Address.Split('/')[0], out var parsed) ? parsed.ToString() : null;
+        var address = ip is null ? null : PublicAddressesNow().FirstOrDefault(a => a.Ip == ip);
+        if (address is null)
+        {
+            Reply(false, ip is null ? $"'{command.Address}' is not an IP address" : $"{ip} is not a public address of this cluster (haven ip list shows them)");
+            return;
+        }
+        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+        if (target is null)
+        {
+            Reply(false, $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})");
+            return;
+        }
+        if (_state.StateOf(target.Id) != NodeState.Up || _state.Demoted.Contains(target.Id) || !_viewIds.Contains(target.Id))
+        {
+            Reply(false, $"node {target.Name} is {_state.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "not joined"}: only an Up member of the primary partition takes addresses");
+            return;
+        }
+        var plan = new Plan(_state);
+        if (_state.Ips.TryGetValue(ip!, out var held))
+        {
+            if (held.Node == target.Id)
+            {
+                Reply(false, $"{ip} is already on {target.Name}");
+                return;
+            }
+            var holderState = _state.StateOf(held.Node);
+            if (holderState is NodeState.Maintenance or NodeState.Down or NodeState.Unreachable)
+            {
+                Reply(false, $"{ip} is held by {NameOf(held.Node)}, which is {holderState?.ToString().ToLowerInvariant()}: it cannot be moved now");
+                return;
+            }
+            plan.Add(new IpReleased(held.Interface, held.Ip, held.Mask, held.Node));
+        }
+        plan.Add(new IpTaken(address.Interface, address.Ip, address.Mask, target.Id));
+        MulticastEvents(plan.Events);
+        Reply(true, $"{ip} is moving to {target.Name}");
+    }
+
+    private void OnPublicAddressesChanged(PublicAddressesChanged change)
+    {
+        _extraAddresses = change.Addresses;
+        Log.LogInformation("Extra public addresses now: {Count}", change.Addresses.Length);
+        Self.Tell(ReconcileTick.Instance, Self);
+    }
+
+    /// <summary>A member lost while in maintenance is neither downed nor fenced; say so once per loss.</summary>
+    private void ReportLostInMaintenance(ClusterState state)
+    {
+        foreach (var id in _configured)
+        {
+            var lost = !_viewIds.Contains(id) && state.StateOf(id) == NodeState.Maintenance;
+            if (lost && _lostInMaintenance.Add(id))
+                Log.LogWarning("Node {Node} is in maintenance and no longer a member: it is not fenced and nothing on it moves until maintenance is turned off",
+                    NameOf(id));
+            else if (!lost) _lostInMaintenance.Remove(id);
+        }
+    }
+
+    private void Reply(bool accepted, string message) => Sender.Tell(new OperatorCommandResult(accepted, message), Self);
+}
