@@ -62,8 +62,7 @@ public sealed class LibvirtHypervisor : IHypervisor, IDisposable
     public Task StartAsync(VmDefinition vm, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(vm);
-        var xml = Prepare(vm);
-        return Task.Run(() => Start(vm, xml), cancellationToken);
+        return Task.Run(() => Start(vm, Prepare(vm)), cancellationToken);
     }
 
     public Task ShutdownAsync(VmDefinition vm, CancellationToken cancellationToken) => Task.Run(
@@ -106,7 +105,7 @@ public sealed class LibvirtHypervisor : IHypervisor, IDisposable
         ArgumentNullException.ThrowIfNull(vm);
         if (string.IsNullOrEmpty(targetNode) || !ClusterConfig.IsValidNodeName(targetNode))
         {
-            throw new HypervisorException($"VM {vm.Name}: cannot migrate to \"{targetNode}\": not a valid node name");
+            return Task.FromException(new HypervisorException($"VM {vm.Name}: cannot migrate to \"{targetNode}\": not a valid node name"));
         }
 
         var uri = options.MigrateUri.Replace("{node}", targetNode, StringComparison.Ordinal);

@@ -96,7 +96,7 @@ public sealed class OpenVzHypervisor : IHypervisor
     }
 
     public Task MigrateAsync(VmDefinition vm, string targetNode, CancellationToken cancellationToken) =>
-        throw new HypervisorException($"VM {vm.Name}: the openvz hypervisor cannot live-migrate (to {targetNode})");
+        Task.FromException(new HypervisorException($"VM {vm.Name}: the openvz hypervisor cannot live-migrate (to {targetNode})"));
 
     private static string Ctid(VmDefinition vm)
     {

@@ -143,7 +143,7 @@ public sealed class ProcessHypervisor : IHypervisor
     }
 
     public Task MigrateAsync(VmDefinition vm, string targetNode, CancellationToken cancellationToken) =>
-        throw new HypervisorException($"VM {vm.Name}: the process hypervisor cannot live-migrate (to {targetNode})");
+        Task.FromException(new HypervisorException($"VM {vm.Name}: the process hypervisor cannot live-migrate (to {targetNode})"));
 
     /// <summary>Waits until the VM's process is gone; false at the timeout. Polls every <see cref="ProcessHypervisorOptions.PollInterval"/>.</summary>
     public async Task<bool> WaitForStopAsync(VmDefinition vm, TimeSpan timeout, CancellationToken cancellationToken)

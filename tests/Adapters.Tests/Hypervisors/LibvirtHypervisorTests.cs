@@ -228,4 +228,38 @@ public sealed class LibvirtHypervisorTests : IDisposable
 
         Assert.StartsWith($"cannot connect to libvirt at test://{dir.File("no-such-node.xml")}: ", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Calls_BadInput_FaultedTasksNeverSynchronousThrows()
+    {
+        using var libvirt = new LibvirtHypervisor(new LibvirtOptions { Uri = NodeUri() });
+
+        var start = libvirt.StartAsync(Vm("web", dir.File("missing.xml")), Token);
+        var migrate = libvirt.MigrateAsync(Vm("web"), "bad node", Token);
+
+        await Assert.ThrowsAsync<HypervisorException>(() => start);
+        await Assert.ThrowsAsync<HypervisorException>(() => migrate);
+    }
+
+    [Fact]
+    public async Task Status_ManyConcurrentCallsOnOneConnection_AllAnswered()
+    {
+        using var libvirt = new LibvirtHypervisor(new LibvirtOptions { Uri = NodeUri() });
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => libvirt.StatusAsync(Vm(i % 2 == 0 ? "web" : "nosuch"), Token)));
+
+        Assert.All(statuses.Where((_, i) => i % 2 == 0), s => Assert.Equal(VmPowerState.Running, s.State));
+        Assert.All(statuses.Where((_, i) => i % 2 == 1), s => Assert.Equal(new VmStatus(VmPowerState.Stopped, "not defined"), s));
+    }
+
+    [Fact]
+    public async Task Calls_AfterDispose_ObjectDisposed()
+    {
+        var libvirt = new LibvirtHypervisor(new LibvirtOptions { Uri = NodeUri() });
+        await libvirt.StatusAsync(Vm("web"), Token);
+
+        libvirt.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => libvirt.StatusAsync(Vm("web"), Token));
+    }
 }

@@ -220,7 +220,9 @@ public sealed class ProcessHypervisorTests : IAsyncLifetime
     {
         var hypervisor = NewHypervisor();
 
-        var error = await Assert.ThrowsAsync<HypervisorException>(() => hypervisor.MigrateAsync(Vm("vm1"), "n2", CancellationToken.None));
+        var migration = hypervisor.MigrateAsync(Vm("vm1"), "n2", CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<HypervisorException>(() => migration);
 
         Assert.False(hypervisor.SupportsLiveMigration);
         Assert.Contains("cannot live-migrate", error.Message, StringComparison.Ordinal);
