@@ -103,6 +103,11 @@ internal static unsafe partial class PosixProcesses
             : $"killed by signal {status & 0x7f}";
     }
 
+    private static readonly Lazy<string> Boot = new(() => File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim());
+
+    /// <summary>This boot's id (/proc/sys/kernel/random/boot_id): process start times count from boot.</summary>
+    public static string BootId() => Boot.Value;
+
     /// <summary>/proc/PID/stat, or null when there is no such process.</summary>
     public static ProcStat? Stat(int pid)
     {

@@ -26,10 +26,10 @@ public sealed record ProcessHypervisorOptions
 /// a session and process group of its own, stdin from /dev/null, stdout and stderr appended to
 /// STATE/NAME.log, and survives the daemon.
 /// <para>
-/// STATE/NAME.json records its pid and start time (from /proc, so a reused pid is never mistaken for
-/// the VM), so <see cref="StatusAsync"/> works after a daemon restart. Shutdown sends SIGTERM to the
-/// group and marks the state "stopping"; kill sends SIGKILL to the group and waits. A process that is
-/// gone without having been asked to stop is Crashed (with its exit status when this daemon started
+/// STATE/NAME.json records its pid, start time (from /proc) and the kernel's boot id, so that a reused
+/// pid — after a reboot too — is never mistaken for the VM; <see cref="StatusAsync"/> thus works after
+/// a daemon restart. Shutdown sends SIGTERM to the group and marks the state "stopping"; kill sends
+/// SIGKILL to the group and waits. A process that is gone without having been asked to stop is Crashed (with its exit status when this daemon started
 /// it) until the next start or kill; stopped by SIGSTOP it is Paused. Signals go to the group only
 /// while its leader is the recorded process. No live migration.
 /// </para>
@@ -58,7 +58,11 @@ public sealed class ProcessHypervisor : IHypervisor
     public bool SupportsLiveMigration => false;
 
     /// <summary>What NAME.json holds.</summary>
-    internal sealed record ProcessRecord(int Pid, ulong StartTime, bool Stopping = false, string? Exit = null);
+    internal sealed record ProcessRecord(int Pid, ulong StartTime, string BootId = "", bool Stopping = false, string? Exit = null)
+    {
+        /// <summary>Whether <paramref name="stat"/> is this record's process: same pid, start time and boot (start times restart at each boot).</summary>
+        public bool Is(ProcStat? stat, string bootId) => stat is not null && stat.StartTime == StartTime && BootId == bootId;
+    }
 
     public async Task<VmStatus> StatusAsync(VmDefinition vm, CancellationToken cancellationToken)
     {
@@ -96,7 +100,7 @@ public sealed class ProcessHypervisor : IHypervisor
             throw new HypervisorException($"VM {vm.Name}: {argv[0]} {exit} (see {LogPath(vm)})");
         }
 
-        Write(vm, new ProcessRecord(pid, stat.StartTime));
+        Write(vm, new ProcessRecord(pid, stat.StartTime, PosixProcesses.BootId()));
         logger.LogInformation("Started VM {Vm} as process {Pid} ({Program})", vm.Name, pid, argv[0]);
     }
 
@@ -180,7 +184,8 @@ public sealed class ProcessHypervisor : IHypervisor
         }
 
         var stat = PosixProcesses.Stat(record.Pid);
-        if (stat is not null && stat.StartTime == record.StartTime && stat.State != 'Z')
+        var ours = record.Is(stat, PosixProcesses.BootId());
+        if (ours && stat!.State != 'Z')
         {
             return stat.State is 'T' or 't'
                 ? (new VmStatus(VmPowerState.Paused, "paused: process stopped by a signal"), record)
@@ -188,7 +193,7 @@ public sealed class ProcessHypervisor : IHypervisor
         }
 
         // Gone (or a zombie, or the pid now belongs to another process).
-        if (record.Exit is null && stat is not null && stat.StartTime == record.StartTime)
+        if (record.Exit is null && ours)
         {
             var exit = PosixProcesses.TryReap(record.Pid);
             record = record with { Exit = exit ?? "exited" };

@@ -171,6 +171,28 @@ public sealed class ProcessHypervisorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_RecordFromAnotherBoot_NotTheVmEvenWithTheSameStartTime()
+    {
+        var hypervisor = NewHypervisor();
+        var vm = Vm("vm1");
+        await hypervisor.StartAsync(vm, CancellationToken.None);
+        var record = hypervisor.Recorded(vm)!;
+        File.WriteAllText(dir.File("state/vm1.json"), System.Text.Json.JsonSerializer.Serialize(record with { BootId = "previous-boot" }));
+        try
+        {
+            var status = await hypervisor.StatusAsync(vm, CancellationToken.None);
+            await hypervisor.KillAsync(vm, CancellationToken.None);
+
+            Assert.Equal(VmPowerState.Crashed, status.State);
+            Assert.Equal('S', PosixProcesses.Stat(record.Pid)!.State); // the live process was not signalled
+        }
+        finally
+        {
+            PosixProcesses.Signal(record.Pid, PosixProcesses.SigKill);
+        }
+    }
+
+    [Fact]
     public async Task Status_CorruptStateFile_ErrorNamesFile()
     {
         var hypervisor = NewHypervisor();
