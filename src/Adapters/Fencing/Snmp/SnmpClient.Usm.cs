@@ -15,6 +15,9 @@ public sealed partial class SnmpClient
     /// <summary>usmStats counters (RFC 3414 section 5), the OIDs an agent's USM Reports carry.</summary>
     public static readonly Oid UsmStats = Oid.Parse("1.3.6.1.6.3.15.1.1");
 
+    /// <summary>The USM state (engine id, boots, time) of a v3 client; null for v1/v2c.</summary>
+    internal UsmSession? Usm => usm;
+
     private enum ReportAction
     {
         Rediscover,
@@ -70,7 +73,40 @@ public sealed partial class SnmpClient
             return Check(type, bindings, answer.Pdu, sameNames);
         }
 
-        throw new SnmpTimeoutException(Endpoint, type, options.Retries + 1, options.Timeout, lastProblem);
+        var timeout = new SnmpTimeoutException(Endpoint, type, options.Retries + 1, options.Timeout, lastProblem);
+        if (session.SecurityFlags.HasFlag(SnmpV3Flags.Priv))
+        {
+            await DiagnoseSilenceAsync(session, bindings[0].Oid, timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw timeout;
+    }
+
+    /// <summary>
+    /// An agent silently drops an authPriv request it decrypted with the wrong key (CFB yields garbage
+    /// that fails to parse; no report is sent). One authenticated, unencrypted GET tells that case
+    /// from a dead agent: any authentic answer means the auth key is right and the priv key is not.
+    /// </summary>
+    private async Task DiagnoseSilenceAsync(UsmSession session, Oid oid, SnmpTimeoutException timeout, CancellationToken cancellationToken)
+    {
+        var id = NextRequestId();
+        var messageId = NextRequestId();
+        try
+        {
+            await socket.SendAsync(session.Wrap(new SnmpPdu(SnmpPduType.GetRequest, id, 0, 0, [VarBind.Null(oid)]), messageId, authOnly: true),
+                SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            return;
+        }
+
+        var (answer, _) = await ReceiveAsync(received => MatchUsm(session, received.Span, new HashSet<int> { messageId }, id, allowPlaintext: true), cancellationToken).ConfigureAwait(false);
+        if (answer is { Authenticated: true })
+        {
+            throw new SnmpUsmException(Endpoint, credentials!.UserName, UsmError.DecryptionError,
+                $"the agent answers authenticated requests but ignores encrypted ones ({timeout.Message}): wrong priv password or priv protocol");
+        }
     }
 
     /// <summary>RFC 3414 section 4: a noAuthNoPriv probe with an empty engine id; the Report carries the engine's id, boots and time.</summary>
@@ -118,14 +154,14 @@ public sealed partial class SnmpClient
     }
 
     /// <summary>An answer to one of <paramref name="messageIds"/> (a Response to <paramref name="requestId"/> or a Report), or why the datagram was dropped.</summary>
-    private (UsmInbound? Answer, string? Problem) MatchUsm(UsmSession session, ReadOnlySpan<byte> datagram, IReadOnlySet<int> messageIds, int requestId)
+    private (UsmInbound? Answer, string? Problem) MatchUsm(UsmSession session, ReadOnlySpan<byte> datagram, IReadOnlySet<int> messageIds, int requestId, bool allowPlaintext = false)
     {
         if (!SnmpV3Codec.IsV3(datagram))
         {
             return (null, "dropped a datagram that is not an SNMPv3 message");
         }
 
-        var inbound = session.Unwrap(datagram);
+        var inbound = session.Unwrap(datagram, allowPlaintext);
         if (inbound.Kind == UsmInboundKind.Dropped)
         {
             return (null, inbound.Problem);

@@ -143,8 +143,11 @@ internal sealed class UsmSession
         SnmpV3Codec.Encode(new SnmpV3Message(messageId, SnmpCodec.MaxMessageSize, SnmpV3Flags.Reportable, UsmSecurityParameters.Empty,
             new ScopedPdu([], [], new SnmpPdu(SnmpPduType.GetRequest, requestId, 0, 0, []))));
 
-    /// <summary>Authenticates (and encrypts) <paramref name="pdu"/> for the discovered engine.</summary>
-    public byte[] Wrap(SnmpPdu pdu, int messageId)
+    /// <summary>
+    /// Authenticates (and encrypts) <paramref name="pdu"/> for the discovered engine;
+    /// <paramref name="authOnly"/> leaves it unencrypted (the client's diagnosis of a silent agent).
+    /// </summary>
+    public byte[] Wrap(SnmpPdu pdu, int messageId, bool authOnly = false)
     {
         if (!Discovered)
         {
@@ -154,10 +157,10 @@ internal sealed class UsmSession
         var boots = EngineBoots;
         var engineTime = EstimatedEngineTime;
         var scoped = new ScopedPdu(EngineId.AsSpan(), Encoding.UTF8.GetBytes(credentials.ContextName), pdu);
-        var flags = SecurityFlags | SnmpV3Flags.Reportable;
+        var flags = (authOnly ? SnmpV3Flags.Auth : SecurityFlags) | SnmpV3Flags.Reportable;
         byte[] zeroDigest = new byte[UsmCrypto.DigestLength];
         SnmpV3Message message;
-        if (privKey is null)
+        if (!flags.HasFlag(SnmpV3Flags.Priv))
         {
             message = new SnmpV3Message(messageId, SnmpCodec.MaxMessageSize, flags,
                 new UsmSecurityParameters(EngineId.AsSpan(), boots, engineTime, userName, zeroDigest, []), scoped);
@@ -181,7 +184,7 @@ internal sealed class UsmSession
     /// the time window, or a plaintext Response to an authenticated request is dropped; an authentic
     /// message updates boots and time (RFC 3414 3.2 step 7) and is decrypted. Never throws.
     /// </summary>
-    public UsmInbound Unwrap(ReadOnlySpan<byte> datagram)
+    public UsmInbound Unwrap(ReadOnlySpan<byte> datagram, bool allowPlaintext = false)
     {
         SnmpV3Message message;
         int authOffset;
@@ -229,7 +232,7 @@ internal sealed class UsmSession
                 return new UsmInbound(UsmInboundKind.Accepted, null, message, scoped.Pdu, true);
             }
 
-            if (privKey is not null)
+            if (privKey is not null && !allowPlaintext)
             {
                 return UsmInbound.Drop($"dropped an unencrypted {scoped.Pdu.Type} to an encrypted request");
             }
