@@ -52,6 +52,17 @@ public sealed class SnmpV3SnmpdTests(SnmpdEmulator snmpd, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task ChassisDevice_OffOverV3_SwitchesTheBladeOffAndVerifies()
+    {
+        snmpd.Reset(AmmState.Default());
+        using var device = new IbmChassisDevice("amm-v3", snmpd.V3Client(), new IbmChassisOptions { NoSoftOff = true, PollInterval = TimeSpan.FromMilliseconds(20) });
+        var outcome = await device.ExecuteAsync("node02", Haven.Actors.Fencing.FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal([(2, IbmChassisDevice.StateOff)], snmpd.Sets());
+        Assert.Equal(0, snmpd.Power(2));
+    }
+
+    [Fact]
     public async Task Get_SeveralRequests_DiscoverTheEngineOnce()
     {
         snmpd.Reset(AmmState.Default());
