@@ -13,6 +13,7 @@ public sealed record FencingSettings
     public int DeviceRetries { get; init; } = 1;
     public ImmutableDictionary<string, FenceDeviceSettings> Devices { get; init; } = ImmutableDictionary<string, FenceDeviceSettings>.Empty;
     public FencingTopology Topology { get; init; } = FencingTopology.Empty;
+    public WatchdogSettings Watchdog { get; init; } = new();
 
     public FencerOptions ToFencerOptions() => new()
     {
@@ -71,6 +72,27 @@ public sealed record ScriptFenceDeviceSettings(string Name, string Directory, st
 public sealed record PoolFenceDeviceSettings(string Name) : FenceDeviceSettings(Name)
 {
     public override string Type => "pool";
+}
+
+/// <summary>
+/// <c>type = watchdog</c>: SBD's watchdog-only fencing, for the DC side. Fencing a host waits
+/// <see cref="WatchdogTimeout"/> × <see cref="SafetyFactor"/> and then assumes the host reset itself.
+/// Safe only when every host runs its watchdog (<c>haven.fencing.watchdog.enabled = on</c>).
+/// </summary>
+public sealed record WatchdogFenceDeviceSettings(string Name, TimeSpan WatchdogTimeout, double SafetyFactor) : FenceDeviceSettings(Name)
+{
+    public override string Type => "watchdog";
+
+    public TimeSpan Wait => WatchdogTimeout * SafetyFactor;
+}
+
+/// <summary><c>haven.fencing.watchdog</c>: this host's own watchdog (self-fencing).</summary>
+public sealed record WatchdogSettings
+{
+    public bool Enabled { get; init; }
+    public string Device { get; init; } = "/dev/watchdog";
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan DemoteTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>The secrets of one device. Never printed: <see cref="ToString"/> hides them.</summary>
