@@ -60,8 +60,8 @@ public sealed record SelfFenceOptions(TimeSpan DemoteTimeout, TimeSpan HangTimeo
 /// host as fenced); only a reboot clears that.</item>
 /// <item><see cref="Stopped"/> (everything released on a clean shutdown) disarms, unless starving already.</item>
 /// </list>
-/// How to drive it: the daemon arms the <see cref="IWatchdog"/> at start (before it may take any
-/// resource) and keeps one guard. The ClusterActor reports <see cref="Progress"/> from its own mailbox
+/// How to drive it (<see cref="WatchdogKeeper"/> does the timer part): the daemon arms the
+/// <see cref="IWatchdog"/> at start (before it may take any resource) and keeps one guard. The ClusterActor reports <see cref="Progress"/> from its own mailbox
 /// (e.g. on every tick it handles), <see cref="LostPartition"/> when the resolver says this side goes
 /// down, <see cref="DemotionCompleted"/> once its IPs are released and VMs stopped, <see cref="Promoted"/>
 /// when it is in a surviving, quorate partition again, and <see cref="Stopping"/>/<see cref="Stopped"/>
