@@ -7,7 +7,7 @@ namespace Haven.Actors.Configuration;
 /// <summary>The entries of <c>haven.fencing.devices</c>: one reader per device type.</summary>
 public static partial class FencingConfig
 {
-    private static ImmutableDictionary<string, FenceDeviceSettings> ParseDevices(Config config, ReportProblem report)
+    private static ImmutableDictionary<string, FenceDeviceSettings> ParseDevices(Config config, WatchdogSettings watchdog, ReportProblem report)
     {
         var devices = ImmutableDictionary.CreateBuilder<string, FenceDeviceSettings>(StringComparer.Ordinal);
         if (config.GetValue(DevicesPath) is not HoconObject all)
@@ -43,7 +43,7 @@ public static partial class FencingConfig
                 "fence-agent" => reader.Known(AgentFields) ? Agent(name, reader) : null,
                 "script" => reader.Known(ScriptFields) ? Script(name, reader) : null,
                 "pool" => reader.Known(PoolFields) ? new PoolFenceDeviceSettings(name) : null,
-                "watchdog" => reader.Fail("type", "watchdog devices are not supported yet; use a power device or pool"),
+                "watchdog" => reader.Known(WatchdogFields) ? Watchdog(name, reader, watchdog) : null,
                 _ => reader.Fail("type", $"unknown device type \"{type}\"; known types: {string.Join(", ", Types)}"),
             };
             if (device is not null && !reader.Failed)
@@ -59,9 +59,21 @@ public static partial class FencingConfig
     {
         var address = reader.Text("address", null);
         var version = reader.Text("version", "v2c");
-        if (version is not ("v1" or "v2c"))
+        if (version is not ("v1" or "v2c" or "v3"))
         {
-            reader.Fail("version", $"unsupported SNMP version \"{version}\"; use v1 or v2c (v3 is not supported yet)");
+            reader.Fail("version", $"unsupported SNMP version \"{version}\"; use v1, v2c or v3");
+        }
+
+        var v3 = version == "v3" ? SnmpV3(reader) : null;
+        if (version != "v3")
+        {
+            foreach (var field in new[] { "user", "auth-protocol", "priv-protocol" })
+            {
+                if (reader.Has(field))
+                {
+                    reader.Fail(field, $"{field} is only for version = v3 (this device uses {version}, with a community from the secrets file)");
+                }
+            }
         }
 
         string host = "";
@@ -78,8 +90,38 @@ public static partial class FencingConfig
             reader.Duration("soft-off-timeout", TimeSpan.FromSeconds(30)),
             reader.Duration("off-timeout", TimeSpan.FromSeconds(60)),
             reader.Duration("on-timeout", TimeSpan.FromSeconds(60)),
-            reader.Duration("poll-interval", TimeSpan.FromSeconds(1)));
+            reader.Duration("poll-interval", TimeSpan.FromSeconds(1)))
+        {
+            V3 = v3,
+        };
         return address is null ? null : settings;
+    }
+
+    private static SnmpV3Settings? SnmpV3(EntryReader reader)
+    {
+        var user = reader.Text("user", null);
+        if (user is not null && (user.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(user) > 32 || user.Any(char.IsWhiteSpace)))
+        {
+            reader.Fail("user", $"an SNMPv3 user name has 1 to 32 bytes and no spaces, found \"{user}\"");
+        }
+
+        var auth = SnmpAuthProtocol.Sha;
+        switch (reader.Text("auth-protocol", "sha"))
+        {
+            case "sha": break;
+            case "md5": auth = SnmpAuthProtocol.Md5; break;
+            case var other: reader.Fail("auth-protocol", $"unknown SNMPv3 auth-protocol \"{other}\"; use sha (HMAC-SHA-96) or md5 (HMAC-MD5-96)"); break;
+        }
+
+        var priv = SnmpPrivProtocol.Aes;
+        switch (reader.Text("priv-protocol", "aes"))
+        {
+            case "aes": break;
+            case "none": priv = SnmpPrivProtocol.None; break;
+            case var other: reader.Fail("priv-protocol", $"unknown SNMPv3 priv-protocol \"{other}\"; use aes (AES-128-CFB) or none (authNoPriv)"); break;
+        }
+
+        return user is null ? null : new SnmpV3Settings(user, auth, priv);
     }
 
     private static FenceAgentDeviceSettings? Agent(string name, EntryReader reader)
@@ -161,6 +203,25 @@ public static partial class FencingConfig
 
             Fail(field, $"expected a string, found {value.Describe()}");
             return null;
+        }
+
+        public bool Has(string field) => entry.TryGetValue(field, out _);
+
+        public double Number(string field, double fallback, double min)
+        {
+            if (!entry.TryGetValue(field, out var value))
+            {
+                return fallback;
+            }
+
+            if (value is HoconScalar { ScalarKind: HoconValueKind.Number or HoconValueKind.String } s
+                && double.TryParse(s.Text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n >= min && double.IsFinite(n))
+            {
+                return n;
+            }
+
+            Fail(field, $"expected a number of at least {min.ToString(CultureInfo.InvariantCulture)}, found {value.Describe()}");
+            return fallback;
         }
 
         public bool Boolean(string field, bool fallback) =>

@@ -17,11 +17,14 @@ public static partial class FencingConfig
     public const int DefaultSnmpPort = 161;
 
     private static readonly string[] Types = ["snmp-ibm-amm", "snmp-ibm-cmm", "fence-agent", "script", "pool", "watchdog"];
-    private static readonly string[] SnmpFields = ["type", "address", "version", "no-softoff", "timeout", "retries", "soft-off-timeout", "off-timeout", "on-timeout", "poll-interval"];
+    public const string WatchdogPath = Root + ".watchdog";
+
+    private static readonly string[] SnmpFields = ["type", "address", "version", "user", "auth-protocol", "priv-protocol", "no-softoff", "timeout", "retries", "soft-off-timeout", "off-timeout", "on-timeout", "poll-interval"];
     private static readonly string[] AgentFields = ["type", "agent", "ipaddr", "login", "plugs", "send-plug", "options", "timeout"];
     private static readonly string[] ScriptFields = ["type", "directory", "script", "timeout"];
     private static readonly string[] PoolFields = ["type"];
-    private static readonly string[] SecretFields = ["community", "password"];
+    private static readonly string[] WatchdogFields = ["type", "watchdog-timeout", "safety-factor"];
+    private static readonly string[] SecretFields = ["community", "password", "auth-password", "priv-password"];
 
     /// <summary>Device, script and host names: one or more of <c>[A-Za-z0-9._-]</c>.</summary>
     public static bool IsValidName(string name) => ClusterConfig.IsValidNodeName(name);
@@ -64,7 +67,10 @@ public static partial class FencingConfig
         return problems;
     }
 
-    /// <summary>Parses the secrets file: <c>DEVICE.community = "…"</c>, <c>DEVICE.password = "…"</c>.</summary>
+    /// <summary>
+    /// Parses the secrets file: <c>DEVICE.community = "…"</c>, <c>DEVICE.password = "…"</c>, and for
+    /// SNMPv3 devices <c>DEVICE.auth-password = "…"</c> and <c>DEVICE.priv-password = "…"</c>.
+    /// </summary>
     public static FencingSecrets ParseSecrets(string text, string sourceName)
     {
         var config = HoconParser.Parse(text, sourceName);
@@ -93,7 +99,11 @@ public static partial class FencingConfig
                 throw new ConfigException($"{device}.{key}", entry[key].Origin, $"unknown secret {key}; known: {string.Join(", ", SecretFields)}");
             }
 
-            devices[device] = new FenceDeviceSecrets(Secret("community"), Secret("password"));
+            devices[device] = new FenceDeviceSecrets(Secret("community"), Secret("password"))
+            {
+                AuthPassword = Secret("auth-password"),
+                PrivPassword = Secret("priv-password"),
+            };
         }
 
         return new FencingSecrets(devices.ToImmutable());
@@ -105,16 +115,43 @@ public static partial class FencingConfig
         var problems = new List<string>();
         foreach (var device in settings.Devices.Values.OfType<SnmpFenceDeviceSettings>())
         {
-            if (secrets.For(device.Name).Community is not { Length: > 0 })
+            var secret = secrets.For(device.Name);
+            if (device.V3 is not { } v3)
             {
-                problems.Add($"device {device.Name} ({device.Type}) needs {device.Name}.community in the secrets file");
+                if (secret.Community is not { Length: > 0 })
+                {
+                    problems.Add($"device {device.Name} ({device.Type}) needs {device.Name}.community in the secrets file");
+                }
+
+                continue;
+            }
+
+            CheckPassword(device, v3, "auth-password", secret.AuthPassword);
+            if (v3.Priv != SnmpPrivProtocol.None)
+            {
+                CheckPassword(device, v3, "priv-password", secret.PrivPassword);
             }
         }
 
         problems.AddRange(secrets.Devices.Keys.Where(d => !settings.Devices.ContainsKey(d))
             .Select(d => $"the secrets file has secrets for {d}, which is not in {DevicesPath}"));
         return problems;
+
+        void CheckPassword(SnmpFenceDeviceSettings device, SnmpV3Settings v3, string key, string? password)
+        {
+            if (password is not { Length: > 0 })
+            {
+                problems.Add($"device {device.Name} ({device.Type}, SNMPv3 user {v3.User}) needs {device.Name}.{key} in the secrets file");
+            }
+            else if (password.Length < MinSnmpV3PasswordLength)
+            {
+                problems.Add($"device {device.Name}: {device.Name}.{key} in the secrets file is shorter than {MinSnmpV3PasswordLength} characters (SNMPv3 refuses it)");
+            }
+        }
     }
+
+    /// <summary>The shortest SNMPv3 password an agent accepts (RFC 3414, net-snmp).</summary>
+    public const int MinSnmpV3PasswordLength = 8;
 
     internal static FencingSettings Parse(Config config, ReportProblem report)
     {
@@ -123,7 +160,8 @@ public static partial class FencingConfig
             "reboot" => FenceAction.Reboot,
             _ => FenceAction.Off,
         };
-        var devices = ParseDevices(config, report);
+        var watchdog = ParseWatchdog(config, report);
+        var devices = ParseDevices(config, watchdog, report);
         var settings = new FencingSettings
         {
             Enabled = config.GetBoolean($"{Root}.enabled"),
@@ -142,6 +180,7 @@ public static partial class FencingConfig
             DeviceRetries = config.GetInt($"{Root}.device-retries"),
             Devices = devices,
             Topology = ParseTopology(config, devices, report),
+            Watchdog = watchdog,
         };
         Check(settings.Policy.MinHosts >= 1, $"{Root}.min-hosts", "must be at least 1");
         Check(settings.Policy.PriorityDelay >= TimeSpan.Zero, $"{Root}.priority-delay", "must not be negative");

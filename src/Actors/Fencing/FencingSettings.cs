@@ -13,6 +13,7 @@ public sealed record FencingSettings
     public int DeviceRetries { get; init; } = 1;
     public ImmutableDictionary<string, FenceDeviceSettings> Devices { get; init; } = ImmutableDictionary<string, FenceDeviceSettings>.Empty;
     public FencingTopology Topology { get; init; } = FencingTopology.Empty;
+    public WatchdogSettings Watchdog { get; init; } = new();
 
     public FencerOptions ToFencerOptions() => new()
     {
@@ -45,7 +46,30 @@ public sealed record SnmpFenceDeviceSettings(
     TimeSpan PollInterval) : FenceDeviceSettings(Name)
 {
     public override string Type => FlexCmm ? "snmp-ibm-cmm" : "snmp-ibm-amm";
+
+    /// <summary>With <c>version = v3</c>: the USM user and protocols (its passwords are secrets); null for v1/v2c.</summary>
+    public SnmpV3Settings? V3 { get; init; }
 }
+
+/// <summary>SNMPv3 authentication protocol of a device (<c>auth-protocol = sha | md5</c>).</summary>
+public enum SnmpAuthProtocol
+{
+    Sha,
+    Md5,
+}
+
+/// <summary>SNMPv3 privacy protocol of a device (<c>priv-protocol = aes | none</c>).</summary>
+public enum SnmpPrivProtocol
+{
+    Aes,
+    None,
+}
+
+/// <summary>
+/// The SNMPv3 user of a device: authNoPriv (<see cref="SnmpPrivProtocol.None"/>) or authPriv. The
+/// passwords come from the secrets file as <c>DEVICE.auth-password</c> and <c>DEVICE.priv-password</c>.
+/// </summary>
+public sealed record SnmpV3Settings(string User, SnmpAuthProtocol Auth, SnmpPrivProtocol Priv);
 
 /// <summary><c>type = fence-agent</c>: a fence-agents agent over the stdin protocol; its password is a secret.</summary>
 public sealed record FenceAgentDeviceSettings(
@@ -73,11 +97,40 @@ public sealed record PoolFenceDeviceSettings(string Name) : FenceDeviceSettings(
     public override string Type => "pool";
 }
 
+/// <summary>
+/// <c>type = watchdog</c>: SBD's watchdog-only fencing, for the DC side. Fencing a host waits
+/// <see cref="WatchdogTimeout"/> × <see cref="SafetyFactor"/> and then assumes the host reset itself.
+/// Safe only when every host runs its watchdog (<c>haven.fencing.watchdog.enabled = on</c>).
+/// </summary>
+public sealed record WatchdogFenceDeviceSettings(string Name, TimeSpan WatchdogTimeout, double SafetyFactor) : FenceDeviceSettings(Name)
+{
+    public override string Type => "watchdog";
+
+    public TimeSpan Wait => WatchdogTimeout * SafetyFactor;
+}
+
+/// <summary><c>haven.fencing.watchdog</c>: this host's own watchdog (self-fencing).</summary>
+public sealed record WatchdogSettings
+{
+    public bool Enabled { get; init; }
+    public string Device { get; init; } = "/dev/watchdog";
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan DemoteTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
 /// <summary>The secrets of one device. Never printed: <see cref="ToString"/> hides them.</summary>
 public sealed record FenceDeviceSecrets(string? Community, string? Password)
 {
+    /// <summary>SNMPv3: the user's authentication password (<c>DEVICE.auth-password</c>).</summary>
+    public string? AuthPassword { get; init; }
+
+    /// <summary>SNMPv3: the user's privacy password (<c>DEVICE.priv-password</c>).</summary>
+    public string? PrivPassword { get; init; }
+
     public override string ToString() =>
-        $"FenceDeviceSecrets {{ Community = {(Community is null ? "(none)" : "(hidden)")}, Password = {(Password is null ? "(none)" : "(hidden)")} }}";
+        $"FenceDeviceSecrets {{ Community = {Hide(Community)}, Password = {Hide(Password)}, AuthPassword = {Hide(AuthPassword)}, PrivPassword = {Hide(PrivPassword)} }}";
+
+    private static string Hide(string? secret) => secret is null ? "(none)" : "(hidden)";
 }
 
 /// <summary>Every device's secrets, from the owner-only secrets file.</summary>

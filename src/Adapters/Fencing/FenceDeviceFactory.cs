@@ -43,6 +43,7 @@ public static class FenceDeviceFactory
                     Timeout = script.Timeout,
                 }, loggers.CreateLogger<ScriptFenceDevice>(), time),
                 PoolFenceDeviceSettings => new PoolFenceDevice(name),
+                WatchdogFenceDeviceSettings watchdog => new WatchdogFenceDevice(watchdog, time, loggers.CreateLogger<WatchdogFenceDevice>()),
                 _ => throw new FenceDeviceException(name, $"type {device.Type} cannot be built"),
             };
         }
@@ -66,14 +67,14 @@ public static class FenceDeviceFactory
 
     private static IbmChassisDevice Snmp(SnmpFenceDeviceSettings settings, FenceDeviceSecrets secret, ILoggerFactory loggers, TimeProvider time)
     {
-        if (secret.Community is not { Length: > 0 } community)
-        {
-            throw new FenceDeviceException(settings.Name, $"no community for {settings.Name} in the secrets file ({settings.Name}.community = \"...\")");
-        }
-
-        var address = Resolve(settings.Name, settings.Host);
-        var client = new SnmpClient(new IPEndPoint(address, settings.Port), settings.Version1 ? SnmpVersion.V1 : SnmpVersion.V2c, community,
-            new SnmpClientOptions { Timeout = settings.Timeout, Retries = settings.Retries }, loggers.CreateLogger<SnmpClient>(), time);
+        // Secrets first: a device without its secrets is refused before anything is resolved or opened.
+        var credentials = settings.V3 is { } v3 ? Credentials(settings.Name, v3, secret) : null;
+        var community = credentials is null ? Community(settings.Name, secret) : "";
+        var endpoint = new IPEndPoint(Resolve(settings.Name, settings.Host), settings.Port);
+        var options = new SnmpClientOptions { Timeout = settings.Timeout, Retries = settings.Retries };
+        var client = credentials is not null
+            ? new SnmpClient(endpoint, credentials, options, loggers.CreateLogger<SnmpClient>(), time)
+            : new SnmpClient(endpoint, settings.Version1 ? SnmpVersion.V1 : SnmpVersion.V2c, community, options, loggers.CreateLogger<SnmpClient>(), time);
         return new IbmChassisDevice(settings.Name, client, new IbmChassisOptions
         {
             Model = settings.FlexCmm ? IbmChassisModel.Cmm : IbmChassisModel.Amm,
@@ -84,6 +85,28 @@ public static class FenceDeviceFactory
             PollInterval = settings.PollInterval,
         }, loggers.CreateLogger<IbmChassisDevice>(), time);
     }
+
+    private static string Community(string device, FenceDeviceSecrets secret) =>
+        secret.Community is { Length: > 0 } community
+            ? community
+            : throw new FenceDeviceException(device, $"no community for {device} in the secrets file ({device}.community = \"...\")");
+
+    /// <summary>The SNMPv3 user of a device; refuses it, naming the missing key, when a password is absent or too short.</summary>
+    private static SnmpUsmCredentials Credentials(string device, SnmpV3Settings v3, FenceDeviceSecrets secret)
+    {
+        var auth = Password(device, v3, "auth-password", secret.AuthPassword);
+        var priv = v3.Priv == SnmpPrivProtocol.None ? null : Password(device, v3, "priv-password", secret.PrivPassword);
+        return new SnmpUsmCredentials(v3.User, auth, v3.Auth == SnmpAuthProtocol.Md5 ? UsmAuthProtocol.Md5 : UsmAuthProtocol.Sha1,
+            priv, v3.Priv == SnmpPrivProtocol.None ? UsmPrivProtocol.None : UsmPrivProtocol.Aes128);
+    }
+
+    private static string Password(string device, SnmpV3Settings v3, string key, string? password) => password switch
+    {
+        null or "" => throw new FenceDeviceException(device, $"SNMPv3 user {v3.User} needs {device}.{key} in the secrets file ({device}.{key} = \"...\")"),
+        { Length: < SnmpUsmCredentials.MinPasswordLength } => throw new FenceDeviceException(device,
+            $"{device}.{key} in the secrets file is shorter than {SnmpUsmCredentials.MinPasswordLength} characters, which SNMPv3 refuses"),
+        _ => password,
+    };
 
     private static IPAddress Resolve(string device, string host)
     {

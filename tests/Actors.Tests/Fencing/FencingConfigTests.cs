@@ -78,11 +78,24 @@ public sealed class FencingConfigTests
 
     [Theory]
     [InlineData("devices.x { type = snmp-ibm-xyz }", "haven.fencing.devices.x.type", "unknown device type \"snmp-ibm-xyz\"; known types: snmp-ibm-amm, snmp-ibm-cmm, fence-agent, script, pool, watchdog")]
-    [InlineData("devices.x { type = watchdog }", "haven.fencing.devices.x.type", "watchdog devices are not supported yet")]
+    [InlineData("devices.x { type = watchdog }", "haven.fencing.devices.x.type", "safe only when every host runs the watchdog: set haven.fencing.watchdog.enabled = on")]
+    [InlineData("watchdog.enabled = on, devices.x { type = watchdog, safety-factor = 1 }", "haven.fencing.devices.x.safety-factor", "is shorter than a lost host may take to reset")]
+    [InlineData("watchdog.enabled = on, devices.x { type = watchdog, watchdog-timeout = 5s }", "haven.fencing.devices.x.watchdog-timeout", "watchdog-timeout × safety-factor = 10 s is shorter")]
+    [InlineData("watchdog.enabled = on, devices.x { type = watchdog, safety-factor = 0.5 }", "haven.fencing.devices.x.safety-factor", "expected a number of at least 1")]
+    [InlineData("watchdog.enabled = on, devices.x { type = watchdog, timeout = 5s }", "haven.fencing.devices.x.timeout", "unknown field timeout for type watchdog; known fields: type, watchdog-timeout, safety-factor")]
+    [InlineData("watchdog { timeout = 10s, demote-timeout = 10s }", "haven.fencing.watchdog.demote-timeout", "must be shorter than timeout (10 s)")]
+    [InlineData("watchdog { timeout = 1500ms }", "haven.fencing.watchdog.timeout", "must be a whole number of seconds")]
+    [InlineData("watchdog { device = \"watchdog0\" }", "haven.fencing.watchdog.device", "must be an absolute path")]
     [InlineData("devices.x { address = \"a\" }", "haven.fencing.devices.x.type", "is missing")]
     [InlineData("devices.x { type = snmp-ibm-amm }", "haven.fencing.devices.x.address", "is missing")]
     [InlineData("devices.x { type = snmp-ibm-amm, address = \"a:99999\" }", "haven.fencing.devices.x.address", "invalid port in \"a:99999\"")]
-    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v3 }", "haven.fencing.devices.x.version", "use v1 or v2c (v3 is not supported yet)")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v4 }", "haven.fencing.devices.x.version", "unsupported SNMP version \"v4\"; use v1, v2c or v3")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v3 }", "haven.fencing.devices.x.user", "is missing")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v3, user = \"\" }", "haven.fencing.devices.x.user", "1 to 32 bytes")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v3, user = u, auth-protocol = sha256 }", "haven.fencing.devices.x.auth-protocol", "use sha (HMAC-SHA-96) or md5")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v3, user = u, priv-protocol = des }", "haven.fencing.devices.x.priv-protocol", "use aes (AES-128-CFB) or none")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", user = u }", "haven.fencing.devices.x.user", "user is only for version = v3")]
+    [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", version = v1, priv-protocol = none }", "haven.fencing.devices.x.priv-protocol", "only for version = v3")]
     [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", no-sofoff = on }", "haven.fencing.devices.x.no-sofoff", "did you mean no-softoff?")]
     [InlineData("devices.x { type = snmp-ibm-amm, address = \"a\", off-timeout = soon }", "haven.fencing.devices.x.off-timeout", "expected a positive duration")]
     [InlineData("devices.x { type = fence-agent }", "haven.fencing.devices.x.agent", "is missing")]
@@ -166,6 +179,63 @@ public sealed class FencingConfigTests
         Assert.Contains("device amm1 (snmp-ibm-amm) needs amm1.community in the secrets file", problems);
         Assert.Contains("the secrets file has secrets for amm9, which is not in haven.fencing.devices", problems);
         Assert.Empty(FencingConfig.CheckSecrets(settings, FencingConfig.ParseSecrets("amm1.community = x", "s")));
+    }
+
+    [Fact]
+    public void Read_V3Device_GivesUserAndProtocols()
+    {
+        var settings = FencingConfig.Read(Parse("""
+            haven.fencing.devices {
+              a { type = snmp-ibm-amm, address = a, version = v3, user = haven }
+              b { type = snmp-ibm-cmm, address = b, version = v3, user = ops, auth-protocol = md5, priv-protocol = none }
+              c { type = snmp-ibm-amm, address = c }
+            }
+            """));
+        Assert.Equal(new SnmpV3Settings("haven", SnmpAuthProtocol.Sha, SnmpPrivProtocol.Aes), ((SnmpFenceDeviceSettings)settings.Devices["a"]).V3);
+        Assert.Equal(new SnmpV3Settings("ops", SnmpAuthProtocol.Md5, SnmpPrivProtocol.None), ((SnmpFenceDeviceSettings)settings.Devices["b"]).V3);
+        Assert.Null(((SnmpFenceDeviceSettings)settings.Devices["c"]).V3);
+    }
+
+    [Fact]
+    public void CheckSecrets_V3Device_NeedsAuthAndPrivPasswordsNotACommunity()
+    {
+        var settings = FencingConfig.Read(Parse("""
+            haven.fencing.devices {
+              a { type = snmp-ibm-amm, address = a, version = v3, user = haven }
+              b { type = snmp-ibm-amm, address = b, version = v3, user = ops, priv-protocol = none }
+            }
+            """));
+        var problems = FencingConfig.CheckSecrets(settings, FencingConfig.ParseSecrets("a.community = x\nb.auth-password = \"authonly123\"", "s"));
+        Assert.Equal(
+            ["device a (snmp-ibm-amm, SNMPv3 user haven) needs a.auth-password in the secrets file",
+             "device a (snmp-ibm-amm, SNMPv3 user haven) needs a.priv-password in the secrets file"],
+            problems);
+        Assert.Empty(FencingConfig.CheckSecrets(settings, FencingConfig.ParseSecrets(
+            "a.auth-password = \"authpass123\"\na.priv-password = \"privpass123\"\nb.auth-password = \"authonly123\"", "s")));
+    }
+
+    [Fact]
+    public void ParseSecrets_V3Passwords_AreReadAndHidden()
+    {
+        var secrets = FencingConfig.ParseSecrets("amm1.auth-password = \"a-secret-1\"\namm1.priv-password = \"p-secret-2\"", "secrets.conf");
+        Assert.Equal(("a-secret-1", "p-secret-2"), (secrets.For("amm1").AuthPassword, secrets.For("amm1").PrivPassword));
+        var shown = secrets + " " + secrets.For("amm1");
+        Assert.DoesNotContain("a-secret-1", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("p-secret-2", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_Watchdog_DefaultsAndDevice()
+    {
+        var reference = FencingConfig.Read(Config.Empty).Watchdog;
+        Assert.Equal(new WatchdogSettings { Enabled = false, Device = "/dev/watchdog", Timeout = TimeSpan.FromSeconds(10), DemoteTimeout = TimeSpan.FromSeconds(5) }, reference);
+        var config = Parse("haven.fencing { watchdog { enabled = on, device = \"/dev/watchdog1\", timeout = 20s, demote-timeout = 8s }, devices.wd { type = watchdog } }");
+        Assert.Empty(HavenConfig.Schema.Validate(config));
+        Assert.Empty(FencingConfig.Validate(config));
+        var settings = FencingConfig.Read(config);
+        Assert.Equal(new WatchdogSettings { Enabled = true, Device = "/dev/watchdog1", Timeout = TimeSpan.FromSeconds(20), DemoteTimeout = TimeSpan.FromSeconds(8) }, settings.Watchdog);
+        var wd = Assert.IsType<WatchdogFenceDeviceSettings>(settings.Devices["wd"]);
+        Assert.Equal((TimeSpan.FromSeconds(20), 2.0, TimeSpan.FromSeconds(40)), (wd.WatchdogTimeout, wd.SafetyFactor, wd.Wait));
     }
 
     [Theory]

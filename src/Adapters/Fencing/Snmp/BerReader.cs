@@ -147,6 +147,20 @@ internal ref struct BerReader
         return new BerReader(data, element.ContentOffset, element.ContentOffset + element.Length, depth + 1, maxDepth);
     }
 
+    /// <summary>
+    /// A reader over the content of a primitive OCTET STRING that itself holds BER (v3's
+    /// msgSecurityParameters); offsets stay absolute in the datagram.
+    /// </summary>
+    public readonly BerReader EnterEncapsulated(Element element, string what)
+    {
+        if (depth + 1 > maxDepth)
+        {
+            throw new SnmpDecodeException(element.Offset, $"{what} is nested deeper than {maxDepth} levels");
+        }
+
+        return new BerReader(data, element.ContentOffset, element.ContentOffset + element.Length, depth + 1, maxDepth);
+    }
+
     public readonly ReadOnlySpan<byte> Content(Element element) => data.Slice(element.ContentOffset, element.Length);
 
     /// <summary>Throws unless every byte of this element has been read.</summary>

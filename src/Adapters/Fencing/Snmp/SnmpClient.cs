@@ -20,14 +20,17 @@ public sealed record SnmpClientOptions
 }
 
 /// <summary>
-/// SNMP v1/v2c over UDP: GET, GETNEXT, SET and walk, one request in flight at a time. Responses are
-/// matched by request id (anything else that arrives — late answers, garbage — is dropped); each
-/// attempt has a timeout and is retried. The community is only ever put on the wire, never logged.
+/// SNMP over UDP: GET, GETNEXT, SET and walk, one request in flight at a time, with a community
+/// (v1/v2c) or as an SNMPv3 USM user (see SnmpClient.Usm.cs). Responses are matched by request id
+/// (anything else that arrives — late answers, garbage — is dropped); each attempt has a timeout and
+/// is retried. The community and passwords are only ever used on the wire, never logged.
 /// </summary>
-public sealed class SnmpClient : IDisposable
+public sealed partial class SnmpClient : IDisposable
 {
     private readonly Socket socket;
     private readonly byte[] community;
+    private readonly UsmSession? usm;
+    private readonly SnmpUsmCredentials? credentials;
     private readonly SnmpClientOptions options;
     private readonly ILogger logger;
     private readonly TimeProvider time;
@@ -39,6 +42,11 @@ public sealed class SnmpClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(community);
+        if (version is not (SnmpVersion.V1 or SnmpVersion.V2c))
+        {
+            throw new ArgumentException($"a community client speaks v1 or v2c; use the {nameof(SnmpUsmCredentials)} constructor for v3", nameof(version));
+        }
+
         Endpoint = endpoint;
         Version = version;
         this.community = System.Text.Encoding.UTF8.GetBytes(community);
@@ -53,6 +61,16 @@ public sealed class SnmpClient : IDisposable
         socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.Connect(endpoint);
         requestId = Random.Shared.Next(1, int.MaxValue / 2);
+    }
+
+    /// <summary>An SNMPv3 client for one USM user (authNoPriv or authPriv); the engine is discovered on the first request.</summary>
+    public SnmpClient(IPEndPoint endpoint, SnmpUsmCredentials credentials, SnmpClientOptions? options = null, ILogger? logger = null, TimeProvider? time = null)
+        : this(endpoint, SnmpVersion.V2c, "", options, logger, time)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        Version = SnmpVersion.V3;
+        this.credentials = credentials;
+        usm = new UsmSession(credentials, this.time);
     }
 
     public IPEndPoint Endpoint { get; }
@@ -122,35 +140,9 @@ public sealed class SnmpClient : IDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var id = NextRequestId();
-            var request = new SnmpMessage(Version, community, new SnmpPdu(type, id, 0, 0, bindings));
-            var datagram = SnmpCodec.Encode(request);
-            string? lastProblem = null;
-            for (var attempt = 1; attempt <= options.Retries + 1; attempt++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                logger.LogDebug("SNMP {Request} #{RequestId} to {Endpoint}, attempt {Attempt}", type, id, Endpoint, attempt);
-                try
-                {
-                    await socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SocketException e)
-                {
-                    lastProblem = $"send failed: {e.SocketErrorCode}";
-                    continue;
-                }
-
-                var (response, problem) = await ReceiveAsync(id, cancellationToken).ConfigureAwait(false);
-                if (response is null)
-                {
-                    lastProblem = problem;
-                    continue;
-                }
-
-                return Check(type, bindings, response, sameNames);
-            }
-
-            throw new SnmpTimeoutException(Endpoint, type, options.Retries + 1, options.Timeout, lastProblem);
+            return usm is null
+                ? await CommunityRequestAsync(type, bindings, sameNames, cancellationToken).ConfigureAwait(false)
+                : await UsmRequestAsync(usm, type, bindings, sameNames, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -158,8 +150,45 @@ public sealed class SnmpClient : IDisposable
         }
     }
 
-    /// <summary>Waits one timeout for the response with <paramref name="id"/>; returns why not when none came.</summary>
-    private async Task<(SnmpPdu? Response, string? Problem)> ReceiveAsync(int id, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<VarBind>> CommunityRequestAsync(SnmpPduType type, ImmutableArray<VarBind> bindings, bool sameNames, CancellationToken cancellationToken)
+    {
+        var id = NextRequestId();
+        var request = new SnmpMessage(Version, community, new SnmpPdu(type, id, 0, 0, bindings));
+        var datagram = SnmpCodec.Encode(request);
+        string? lastProblem = null;
+        for (var attempt = 1; attempt <= options.Retries + 1; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            logger.LogDebug("SNMP {Request} #{RequestId} to {Endpoint}, attempt {Attempt}", type, id, Endpoint, attempt);
+            try
+            {
+                await socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                lastProblem = $"send failed: {e.SocketErrorCode}";
+                continue;
+            }
+
+            var (response, problem) = await ReceiveAsync(received => MatchCommunity(received.Span, id), cancellationToken).ConfigureAwait(false);
+            if (response is null)
+            {
+                lastProblem = problem;
+                continue;
+            }
+
+            return Check(type, bindings, response, sameNames);
+        }
+
+        throw new SnmpTimeoutException(Endpoint, type, options.Retries + 1, options.Timeout, lastProblem);
+    }
+
+    /// <summary>
+    /// Waits one timeout for a datagram that <paramref name="match"/> accepts (a non-null result);
+    /// returns why not when none came. What <paramref name="match"/> throws ends the request.
+    /// </summary>
+    private async Task<(T? Result, string? Problem)> ReceiveAsync<T>(Func<ReadOnlyMemory<byte>, (T? Result, string? Problem)> match, CancellationToken cancellationToken)
+        where T : class
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var timer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), attempt, options.Timeout, Timeout.InfiniteTimeSpan);
@@ -181,38 +210,43 @@ public sealed class SnmpClient : IDisposable
                 return (null, $"receive failed: {e.SocketErrorCode}");
             }
 
-            SnmpMessage message;
-            try
+            var (result, dropped) = match(receiveBuffer.AsMemory(0, received));
+            if (result is not null)
             {
-                message = SnmpCodec.Decode(receiveBuffer.AsSpan(0, received));
-            }
-            catch (SnmpDecodeException e)
-            {
-                problem = $"dropped a malformed datagram: {e.Reason}";
-                logger.LogDebug("SNMP {Endpoint} sent a malformed datagram: {Reason}", Endpoint, e.Message);
-                continue;
+                return (result, null);
             }
 
-            if (message.Pdu.RequestId != id || message.Version != Version)
-            {
-                problem = $"dropped an answer to request #{message.Pdu.RequestId}";
-                logger.LogDebug("SNMP {Endpoint} answered #{Other} while waiting for #{RequestId}; dropped", Endpoint, message.Pdu.RequestId, id);
-                continue;
-            }
-
-            if (message.Pdu.Type == SnmpPduType.Report)
-            {
-                throw new SnmpClientException($"{Endpoint} answered request #{id} with a Report ({string.Join(", ", message.Pdu.VarBinds)})");
-            }
-
-            if (message.Pdu.Type != SnmpPduType.Response)
-            {
-                problem = $"dropped a {message.Pdu.Type} carrying request #{id}";
-                continue;
-            }
-
-            return (message.Pdu, null);
+            problem = dropped;
+            logger.LogDebug("SNMP {Endpoint}: {Problem}", Endpoint, dropped);
         }
+    }
+
+    /// <summary>A v1/v2c response to request <paramref name="id"/>, or why the datagram was dropped.</summary>
+    private (SnmpPdu? Response, string? Problem) MatchCommunity(ReadOnlySpan<byte> datagram, int id)
+    {
+        SnmpMessage message;
+        try
+        {
+            message = SnmpCodec.Decode(datagram);
+        }
+        catch (SnmpDecodeException e)
+        {
+            return (null, $"dropped a malformed datagram: {e.Reason}");
+        }
+
+        if (message.Pdu.RequestId != id || message.Version != Version)
+        {
+            return (null, $"dropped an answer to request #{message.Pdu.RequestId} while waiting for #{id}");
+        }
+
+        if (message.Pdu.Type == SnmpPduType.Report)
+        {
+            throw new SnmpClientException($"{Endpoint} answered request #{id} with a Report ({string.Join(", ", message.Pdu.VarBinds)})");
+        }
+
+        return message.Pdu.Type == SnmpPduType.Response
+            ? (message.Pdu, null)
+            : (null, $"dropped a {message.Pdu.Type} carrying request #{id}");
     }
 
     private IReadOnlyList<VarBind> Check(SnmpPduType type, ImmutableArray<VarBind> request, SnmpPdu response, bool sameNames)

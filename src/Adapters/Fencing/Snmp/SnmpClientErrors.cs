@@ -33,3 +33,35 @@ public sealed class SnmpErrorResponseException(EndPoint endpoint, SnmpPduType re
     public int Index { get; } = index;
     public Oid? Oid { get; } = oid;
 }
+
+/// <summary>Why an SNMPv3 (USM) exchange failed.</summary>
+public enum UsmError
+{
+    /// <summary>The agent does not know the user (usmStatsUnknownUserNames).</summary>
+    UnknownUserName,
+
+    /// <summary>The agent's digest check failed: wrong auth password or protocol (usmStatsWrongDigests).</summary>
+    WrongDigest,
+
+    /// <summary>The agent could not decrypt the request, or we could not decrypt its answer: wrong priv password or protocol.</summary>
+    DecryptionError,
+
+    /// <summary>The user may not use the requested security level (usmStatsUnsupportedSecLevels).</summary>
+    UnsupportedSecurityLevel,
+
+    /// <summary>The agent still reports a wrong engine id after a rediscovery (usmStatsUnknownEngineIDs).</summary>
+    UnknownEngineId,
+
+    /// <summary>Still outside the agent's time window after one resynchronisation (usmStatsNotInTimeWindows).</summary>
+    NotInTimeWindow,
+
+    /// <summary>The agent answered with a Report this client does not act on.</summary>
+    OtherReport,
+}
+
+/// <summary>An SNMPv3 request failed in the User-based Security Model; never a success. Messages never contain a password.</summary>
+public sealed class SnmpUsmException(EndPoint endpoint, string user, UsmError error, string detail)
+    : SnmpClientException($"SNMPv3 user {user} at {endpoint}: {detail}")
+{
+    public UsmError Error { get; } = error;
+}

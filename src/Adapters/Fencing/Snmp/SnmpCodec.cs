@@ -18,11 +18,27 @@ public static class SnmpCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         var pdu = message.Pdu;
+        if (message.Version is not (SnmpVersion.V1 or SnmpVersion.V2c))
+        {
+            throw new ArgumentException($"{message.Version} messages are encoded by {nameof(SnmpV3Codec)}", nameof(message));
+        }
+
         CheckPduType(message.Version, (byte)pdu.Type, -1, error => new ArgumentException(error, nameof(message)));
         var writer = new BerWriter();
         writer.Begin(SnmpTag.Sequence);
         writer.WriteSigned(SnmpTag.Integer, (int)message.Version);
         writer.WritePrimitive(SnmpTag.OctetString, message.Community);
+        WritePdu(writer, pdu, message.Version);
+        writer.End();
+        var bytes = writer.ToArray();
+        return bytes.Length <= MaxMessageSize
+            ? bytes
+            : throw new ArgumentException($"the encoded message has {bytes.Length} bytes, more than a datagram holds ({MaxMessageSize})", nameof(message));
+    }
+
+    /// <summary>Writes a PDU (tag, request-id, error-status, error-index, bindings); v3 uses the v2c rules.</summary>
+    internal static void WritePdu(BerWriter writer, SnmpPdu pdu, SnmpVersion version)
+    {
         writer.Begin((byte)pdu.Type);
         writer.WriteSigned(SnmpTag.Integer, pdu.RequestId);
         writer.WriteSigned(SnmpTag.Integer, pdu.ErrorStatus);
@@ -30,9 +46,9 @@ public static class SnmpCodec
         writer.Begin(SnmpTag.Sequence);
         foreach (var binding in pdu.VarBinds)
         {
-            if (message.Version == SnmpVersion.V1 && binding.Value is SnmpCounter64 or SnmpException)
+            if (version == SnmpVersion.V1 && binding.Value is SnmpCounter64 or SnmpException)
             {
-                throw new ArgumentException($"{binding.Value} cannot be sent in an SNMPv1 message ({binding.Oid})", nameof(message));
+                throw new ArgumentException($"{binding.Value} cannot be sent in an SNMPv1 message ({binding.Oid})", nameof(pdu));
             }
 
             writer.Begin(SnmpTag.Sequence);
@@ -43,11 +59,6 @@ public static class SnmpCodec
 
         writer.End();
         writer.End();
-        writer.End();
-        var bytes = writer.ToArray();
-        return bytes.Length <= MaxMessageSize
-            ? bytes
-            : throw new ArgumentException($"the encoded message has {bytes.Length} bytes, more than a datagram holds ({MaxMessageSize})", nameof(message));
     }
 
     public static SnmpMessage Decode(ReadOnlySpan<byte> datagram)
@@ -70,10 +81,17 @@ public static class SnmpCodec
 
         var version = (SnmpVersion)versionNumber;
         var community = message.ReadPrimitive(SnmpTag.OctetString, "the community OCTET STRING");
+        var pdu = ReadPdu(ref message, version);
+        message.ExpectEnd("the PDU");
+        return new SnmpMessage(version, community, pdu);
+    }
+
+    /// <summary>Reads one PDU element and checks it strictly; v3 uses the v2c rules.</summary>
+    internal static SnmpPdu ReadPdu(ref BerReader message, SnmpVersion version)
+    {
         var pduElement = message.Read("the PDU");
         CheckPduType(version, pduElement.Tag, pduElement.Offset, error => new SnmpDecodeException(pduElement.Offset, error));
         var pdu = message.Enter(pduElement, "the PDU");
-        message.ExpectEnd("the PDU");
 
         var requestId = ReadInt32(ref pdu, "the request-id");
         var statusAt = pdu.Position;
@@ -125,7 +143,7 @@ public static class SnmpCodec
             throw new SnmpDecodeException(indexAt, $"error-index {errorIndex} points past the {bindings.Count} variable bindings");
         }
 
-        return new SnmpMessage(version, community, new SnmpPdu(type, requestId, errorStatus, errorIndex, bindings.ToImmutable()));
+        return new SnmpPdu(type, requestId, errorStatus, errorIndex, bindings.ToImmutable());
     }
 
     private static void CheckPduType<TException>(SnmpVersion version, byte tag, int offset, Func<string, TException> error)

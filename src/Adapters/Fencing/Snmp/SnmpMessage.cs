@@ -3,11 +3,12 @@ using System.Text;
 
 namespace Haven.Adapters.Fencing.Snmp;
 
-/// <summary>The community-based SNMP versions (the value of the message's version field).</summary>
+/// <summary>The SNMP versions (the value of the message's version field): community-based v1/v2c, and v3 (USM).</summary>
 public enum SnmpVersion
 {
     V1 = 0,
     V2c = 1,
+    V3 = 3,
 }
 
 /// <summary>PDU types (their context-specific constructed tags).</summary>

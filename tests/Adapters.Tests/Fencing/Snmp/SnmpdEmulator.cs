@@ -18,6 +18,19 @@ public sealed class SnmpdEmulator : IDisposable
     public const string ReadWriteCommunity = "s3cret-rw";
     public const string ReadOnlyCommunity = "public-ro";
 
+    /// <summary>SNMPv3 user with SHA authentication and AES privacy, read-write at authPriv.</summary>
+    public const string PrivUser = "haven";
+    public const string PrivUserAuthPassword = "authpass123";
+    public const string PrivUserPrivPassword = "privpass123";
+
+    /// <summary>SNMPv3 user with SHA authentication only, read-write at authNoPriv.</summary>
+    public const string AuthUser = "haven-auth";
+    public const string AuthUserPassword = "authonly123";
+
+    /// <summary>SNMPv3 user with MD5 authentication only.</summary>
+    public const string Md5User = "haven-md5";
+    public const string Md5UserPassword = "md5pass1234";
+
     private static readonly string[] SnmpdPaths = ["/usr/sbin/snmpd", "/usr/bin/snmpd"];
     private const string PythonPath = "/usr/bin/python3";
 
@@ -49,6 +62,12 @@ public sealed class SnmpdEmulator : IDisposable
                 agentAddress udp:127.0.0.1:{Port}
                 rwcommunity {ReadWriteCommunity} 127.0.0.1
                 rocommunity {ReadOnlyCommunity} 127.0.0.1
+                createUser {PrivUser} SHA "{PrivUserAuthPassword}" AES "{PrivUserPrivPassword}"
+                createUser {AuthUser} SHA "{AuthUserPassword}"
+                createUser {Md5User} MD5 "{Md5UserPassword}"
+                rwuser {PrivUser} priv
+                rwuser {AuthUser} auth
+                rwuser {Md5User} auth
                 pass_persist .1.3.6.1.2.1.1 {PythonPath} -u {script} {statePath}
                 pass_persist .1.3.6.1.4.1.2.3.51.2.22.1.6 {PythonPath} -u {script} {statePath}
 
@@ -97,6 +116,16 @@ public sealed class SnmpdEmulator : IDisposable
 
     public SnmpClient Client(SnmpVersion version = SnmpVersion.V2c, string community = ReadWriteCommunity, SnmpClientOptions? options = null) =>
         new(Endpoint, version, community, options ?? new SnmpClientOptions { Timeout = TimeSpan.FromSeconds(1), Retries = 1 });
+
+    /// <summary>An SNMPv3 client for <paramref name="credentials"/> (default: the authPriv user).</summary>
+    public SnmpClient V3Client(SnmpUsmCredentials? credentials = null, SnmpClientOptions? options = null) =>
+        new(Endpoint, credentials ?? PrivCredentials, options ?? new SnmpClientOptions { Timeout = TimeSpan.FromSeconds(1), Retries = 1 });
+
+    public static SnmpUsmCredentials PrivCredentials => new(PrivUser, PrivUserAuthPassword, UsmAuthProtocol.Sha1, PrivUserPrivPassword, UsmPrivProtocol.Aes128);
+
+    public static SnmpUsmCredentials AuthCredentials => new(AuthUser, AuthUserPassword, UsmAuthProtocol.Sha1, null, UsmPrivProtocol.None);
+
+    public static SnmpUsmCredentials Md5Credentials => new(Md5User, Md5UserPassword, UsmAuthProtocol.Md5, null, UsmPrivProtocol.None);
 
     /// <summary>Replaces the emulator's whole state (blades, signature, mode).</summary>
     public void Reset(AmmState state)
