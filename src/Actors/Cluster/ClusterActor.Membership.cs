@@ -272,6 +272,7 @@ public sealed partial class ClusterActor
             Log.LogInformation("Partition {Members} is primary ({Reason})", string.Join(",", _view.Select(m => m.Name)), decided.Reason);
             if (_unreconciled.Count > 0) MarkLocalFactsReconciled();
             if (was != PartitionRole.Primary) ReassertAddresses();
+            _deps.SelfFence?.Primary();
             _caughtUp = true;
             ReportHeuristics();
             ReportHealthState();

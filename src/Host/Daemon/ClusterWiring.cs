@@ -43,7 +43,9 @@ internal static class ClusterWiring
             ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
-        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>()), reachability);
+        state.Watchdog = DaemonWatchdog.Start(settings.Fencing.Watchdog, loggers);
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>()), reachability,
+            SelfFence: state.Watchdog);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }
 

@@ -65,6 +65,8 @@ internal static class DaemonHost
         {
             log.LogInformation("Haven daemon {Node} stopping", node);
             await lifecycle.StopAsync("shutdown");
+            state.Watchdog?.Stopped();
+            state.Watchdog?.Dispose();
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
             TryDelete(socketPath);
