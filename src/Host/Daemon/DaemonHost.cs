@@ -27,8 +27,9 @@ internal static class DaemonHost
         await using var journal = await JournalFactory.OpenAsync(settings.Journal, ct);
         var time = TimeProvider.System;
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
+        await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
-        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory);
+        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
