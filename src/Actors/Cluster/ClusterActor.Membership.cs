@@ -303,6 +303,7 @@ public sealed partial class ClusterActor
             else
             {
                 Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
+                SettingsSkipped(e, reason);
             }
         }
         if (valid.Count == 0)
@@ -335,6 +336,7 @@ public sealed partial class ClusterActor
         if (!sideEffects) return;
         Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
         LocalEffects(before, e);
+        SettingsApplied(e);
     }
 
     private void ResetStream()

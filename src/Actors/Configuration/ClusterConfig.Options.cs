@@ -42,6 +42,7 @@ public static partial class ClusterConfig
             SplitBrain = splitBrain,
             PublicAddresses = [.. settings.Ips.PublicAddresses.Select(a => new PublicAddress(a.Ip, a.Mask, a.Interface))],
             HeuristicsInterval = settings.Heuristics.Interval,
+            HostConfig = settings.Source,
         };
     }
 
