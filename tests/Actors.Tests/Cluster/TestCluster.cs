@@ -17,7 +17,8 @@ internal sealed class TestCluster
     private readonly HavenTestKit _kit;
     private readonly Dictionary<NodeId, Host> _hosts = [];
 
-    public TestCluster(HavenTestKit kit, int nodes, int addressesPerNode = 1, Func<SplitBrainSettings, SplitBrainSettings>? splitBrain = null)
+    public TestCluster(HavenTestKit kit, int nodes, int addressesPerNode = 1, Func<SplitBrainSettings, SplitBrainSettings>? splitBrain = null,
+        Func<ClusterOptions, ClusterOptions>? configure = null)
     {
         _kit = kit;
         Network = SimulatedNetwork.WithNodes(nodes, new Random(kit.Seed));
@@ -34,7 +35,7 @@ internal sealed class TestCluster
                 PublicAddresses = addresses,
                 FenceRetryDelay = TimeSpan.FromSeconds(3),
             };
-            _hosts[member.Id] = new Host(this, member, options);
+            _hosts[member.Id] = new Host(this, member, configure?.Invoke(options) ?? options);
         }
     }
 
@@ -87,13 +88,16 @@ internal sealed class TestCluster
         public SortedSet<string> HeldAddresses { get; } = new(StringComparer.Ordinal);
         public bool Running => _system is not null;
 
+        /// <summary>This host's ClusterActor (the current incarnation's).</summary>
+        public IActorRef? Actor { get; private set; }
+
         public void Start()
         {
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
             var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
                 new Reachability(cluster, Member.Id), v => View = v);
-            _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+            Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
 
         /// <summary>Power off: the node leaves the network, its process and its addresses are gone.</summary>
