@@ -11,7 +11,7 @@ public class ConfigSettingsVerbTests
           journal.sqlite.path = "{{dir.File("journal.db")}}"
           control.socket = "{{dir.File("haven.sock")}}"
           split-brain-resolver.stable-after = 100ms
-          logging.console = off
+          logging { console = off, file.path = "{{dir.File("haven.log")}}" }
           fencing.min-hosts = 1
         }
         """);
@@ -156,6 +156,27 @@ public class ConfigSettingsVerbTests
         Assert.Equal(0, (await CliRunner.RunAsync("ha", "enable", "--socket", socket)).Code);
         var (_, again, _) = await CliRunner.RunAsync("ha", "status", "--json", "--socket", socket);
         Assert.True(JsonDocument.Parse(again).RootElement.GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ClusterWideSettings_ReadFromTheJournalAtTheNextStart()
+    {
+        using var dir = new TempDir();
+        var (daemon, socket) = await StartAsync(dir);
+        await using (daemon)
+        {
+            Assert.Equal(0, (await CliRunner.RunAsync("config", "set", "haven.heuristics.attempts", "4", "--socket", socket)).Code);
+            Assert.Equal(0, (await CliRunner.RunAsync("config", "set", "haven.fencing.min-hosts", "2", "--socket", socket)).Code);
+        }
+
+        var (again, _) = await StartAsync(dir);
+        await using (again)
+        {
+            var (_, json, _) = await CliRunner.RunAsync("config", "get", "haven.heuristics.attempts", "--json", "--socket", socket);
+            Assert.Equal("cluster", Setting(json, "haven.heuristics.attempts").GetProperty("source").GetString());
+        }
+        var log = File.ReadAllText(dir.File("haven.log"));
+        Assert.Contains("Starting with 1 cluster-wide settings: haven.heuristics.attempts = 4", log); // min-hosts: the file wins
     }
 
     [Fact]

@@ -95,7 +95,8 @@ public sealed partial class ClusterActor
     private string? CrossCheck(IEnumerable<KeyValuePair<string, string>> after, string key)
     {
         static HashSet<string> Problems(IEnumerable<KeyValuePair<string, string>> cluster, Config? host) =>
-            HavenConfig.CrossCheck(SettingsResolver.Resolve(cluster, host).Config).Select(p => $"{p.Path}: {p.Message}").ToHashSet();
+            HavenConfig.CrossCheck(SettingsResolver.Resolve(cluster, host).Config)
+                .Select(p => p.Message.StartsWith(p.Path, StringComparison.Ordinal) ? p.Message : $"{p.Path}: {p.Message}").ToHashSet();
         var before = Problems(_state.Settings, _options.HostConfig);
         var added = Problems(after, _options.HostConfig).Where(p => !before.Contains(p)).ToList();
         return added.Count == 0 ? null : $"{key}: the change contradicts other settings: {string.Join("; ", added)}";

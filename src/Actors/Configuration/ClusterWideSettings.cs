@@ -106,14 +106,20 @@ public static class ClusterWideSettings
     /// A value as <c>haven config get</c> shows it and the state stores it: a string that reads back
     /// as itself unquoted is written bare (<c>5s</c>, <c>keep-majority</c>), anything else as HOCON.
     /// </summary>
-    public static string Render(HoconValue value)
+    public static string Render(HoconValue value) => value switch
     {
-        if (value is HoconScalar { ScalarKind: HoconValueKind.String } s && s.Text.Length > 0 && s.Text.Trim() == s.Text
-            && s.Text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':')
-            && TryParseValue(s.Text, out var back, out _) && back is HoconScalar b && b.Text == s.Text)
-            return s.Text;
-        return ConfigRenderer.Render(value);
-    }
+        HoconObject { Count: 0 } => "{}",
+        HoconObject obj => "{ " + string.Join(", ", obj.Keys.Select(k => $"{ConfigPath.Render([k])} {(obj[k] is HoconObject ? "" : "= ")}{Render(obj[k])}")) + " }",
+        HoconList list => "[" + string.Join(", ", list.Items.Select(Render)) + "]",
+        HoconScalar { ScalarKind: HoconValueKind.String } s when ReadsBackBare(s.Text) => s.Text,
+        _ => ConfigRenderer.Render(value),
+    };
+
+    /// <summary>Words (<c>keep-majority</c>) and numbers with a unit (<c>2s</c>, <c>64k</c>); addresses and paths stay quoted.</summary>
+    private static bool ReadsBackBare(string text) =>
+        (System.Text.RegularExpressions.Regex.IsMatch(text, "^[A-Za-z][A-Za-z0-9_-]*$")
+         || System.Text.RegularExpressions.Regex.IsMatch(text, "^[0-9]+(\\.[0-9]+)?[A-Za-z]+$"))
+        && TryParseValue(text, out var back, out _) && back is HoconScalar b && b.Text == text;
 
     /// <summary>The cluster-wide settings as a configuration tree (origin: <see cref="SourceName"/>); unparsable entries are skipped.</summary>
     public static Config Layer(IEnumerable<KeyValuePair<string, string>> settings)
@@ -156,6 +162,6 @@ public static class ClusterWideSettings
         var keys = HavenConfig.Schema.Settings.Values
             .Where(s => !s.IsSection && s.Path.StartsWith(section + ".", StringComparison.Ordinal))
             .Select(s => s.Path).ToList();
-        return keys.Count <= 4 ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(4))}, … ({keys.Count} in all; see haven config get {section})";
+        return keys.Count <= 6 ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(4))}, … ({keys.Count} in all; see haven config get {section})";
     }
 }

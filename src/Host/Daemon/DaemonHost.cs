@@ -28,6 +28,7 @@ internal static class DaemonHost
         var time = TimeProvider.System;
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
+        settings = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });

@@ -125,3 +125,35 @@ public sealed class ClusterStateSettingsTests
         Assert.NotEqual(a, c);
     }
 }
+
+/// <summary>The settings a journal holds, read before the ClusterActor starts.</summary>
+public sealed class ClusterSettingsReplayTests
+{
+    [Fact]
+    public void Replay_AppliesOnlyValidSettingsEventsInOrder()
+    {
+        var settings = ClusterSettingsReplay.Replay([
+            new NodeJoined(new Haven.Actors.Membership.NodeId(1), "n1"),
+            new SettingChanged("haven.heuristics.attempts", "3"),
+            new SettingChanged("haven.journal.provider", "memory"), // host-only: every host skipped it
+            new SettingChanged("haven.fencing.min-hosts", "2"),
+            new SettingReset("haven.heuristics.attempts"),
+            new DemotedLocally("lost"),
+        ]);
+        Assert.Equal(new Dictionary<string, string> { ["haven.fencing.min-hosts"] = "2" }, settings);
+    }
+
+    [Fact]
+    public void Replay_StreamReset_DropsTheRecordsAfterTheDivergence()
+    {
+        var settings = ClusterSettingsReplay.Replay([
+            new SettingChanged("haven.fencing.min-hosts", "2"),
+            new SettingChanged("haven.heuristics.attempts", "3"), // applied alone, not continued by the primary
+            new StreamReset(1),
+            new SettingChanged("haven.heuristics.attempts", "5"),
+        ]);
+        Assert.Equal("2", settings["haven.fencing.min-hosts"]);
+        Assert.Equal("5", settings["haven.heuristics.attempts"]);
+        Assert.Equal(2, settings.Count);
+    }
+}

@@ -112,6 +112,12 @@ public sealed class SettingsResolverTests
         Assert.Equal("\"\"", ClusterWideSettings.Render(empty));
         Assert.True(ClusterWideSettings.TryParseValue("[ \"192.0.2.1\" ,\"192.0.2.2\"]", out var list, out _));
         Assert.Equal("[\"192.0.2.1\", \"192.0.2.2\"]", ClusterWideSettings.Render(list));
+        Assert.True(ClusterWideSettings.TryParseValue("{ p1 { type = pool, plugs { \"n.1\" = 2 } } }", out var map, out _));
+        Assert.Equal("{ p1 { type = pool, plugs { \"n.1\" = 2 } } }", ClusterWideSettings.Render(map));
+        Assert.True(ClusterWideSettings.TryParseValue("500ms", out var duration, out _));
+        Assert.Equal("500ms", ClusterWideSettings.Render(duration));
+        Assert.True(ClusterWideSettings.TryParseValue("/var/lib/x", out var path, out _));
+        Assert.Equal("\"/var/lib/x\"", ClusterWideSettings.Render(path));
     }
 
     [Fact]
