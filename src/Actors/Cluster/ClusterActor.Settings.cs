@@ -17,15 +17,19 @@ public sealed partial class ClusterActor
     private readonly List<PendingSetting> _pendingSettings = [];
     private long _settingCommands;
 
-    /// <summary>This host's effective settings now: reference.conf &lt; the cluster-wide settings &lt; this host's file.</summary>
-    public EffectiveSettings EffectiveSettings() => SettingsResolver.Resolve(_state.Settings, _options.HostConfig);
+    /// <summary>
+    /// This host's effective settings now: reference.conf &lt; the cluster-wide settings &lt; this host's file.
+    /// Other actors ask with <see cref="GetEffectiveSettings"/>; the state's own values (e.g.
+    /// <see cref="ClusterState.HaEnabled"/>) are in every <see cref="ClusterView"/>.
+    /// </summary>
+    private EffectiveSettings ResolvedSettings() => SettingsResolver.Resolve(_state.Settings, _options.HostConfig);
 
     /// <summary>Registers the settings commands' handlers (called from the constructor).</summary>
     private void RegisterSettingsHandlers()
     {
         Receive<SetSetting>(OnSetSetting);
         Receive<ResetSetting>(OnResetSetting);
-        Receive<GetEffectiveSettings>(_ => Sender.Tell(EffectiveSettings(), Self));
+        Receive<GetEffectiveSettings>(_ => Sender.Tell(ResolvedSettings(), Self));
         Receive<SettingNotConfirmed>(OnSettingNotConfirmed);
     }
 
