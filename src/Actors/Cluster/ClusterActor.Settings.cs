@@ -115,19 +115,15 @@ public sealed partial class ClusterActor
         var id = ++_settingCommands;
         _pendingSettings.Add(new PendingSetting(id, e, Sender, message));
         Timers.StartSingleTimer($"setting-{id}", new SettingNotConfirmed(id), SettingConfirmTimeout);
-        Log.LogInformation("Operator: {Change}", message);
+        Log.LogInformation("Operator asks for {Change} on {Node}", message, _options.Self.Name);
         MulticastEvents([e]);
     }
 
-    /// <summary>A settings event this host applied: answers the operator who asked for it here.</summary>
+    /// <summary>A settings event this host applied (logged with every applied event): answers the operator who asked for it here.</summary>
     private void SettingsApplied(IClusterEvent e)
     {
-        if (e is not (SettingChanged or SettingReset)) return;
-        if (e is SettingChanged changed)
-            Log.LogInformation("Setting {Key} = {Value} cluster-wide", changed.Key, changed.Value);
-        else
-            Log.LogInformation("Setting {Key} reset cluster-wide", ((SettingReset)e).Key);
-        if (TakePending(e) is { } pending) pending.ReplyTo.Tell(new OperatorCommandResult(true, pending.Message), Self);
+        if (e is (SettingChanged or SettingReset) && TakePending(e) is { } pending)
+            pending.ReplyTo.Tell(new OperatorCommandResult(true, pending.Message), Self);
     }
 
     /// <summary>A settings event every member skipped (another change came first): the operator learns why.</summary>
