@@ -305,6 +305,7 @@ public sealed partial class ClusterActor
             else
             {
                 Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
+                SettingsSkipped(e, reason);
             }
         }
         if (valid.Count == 0)
@@ -337,6 +338,7 @@ public sealed partial class ClusterActor
         if (!sideEffects) return;
         Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
         LocalEffects(before, e);
+        SettingsApplied(e);
     }
 
     private void ResetStream()

@@ -70,6 +70,9 @@ public sealed record ClusterOptions
 
     /// <summary>How long the DC waits before retrying a failed fence.</summary>
     public TimeSpan FenceRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>This host's own configuration (with its origins): it overrides the cluster-wide settings on this host.</summary>
+    public Haven.Actors.Configuration.Config? HostConfig { get; init; }
 }
 
 /// <summary>One host's view of the cluster: the answer to <see cref="GetClusterView"/> and what observers receive.</summary>

@@ -91,6 +91,9 @@ internal sealed class TestCluster
         public SortedSet<string> HeldAddresses { get; } = new(StringComparer.Ordinal);
         public bool Running => _system is not null;
 
+        /// <summary>This host's ClusterActor (the current incarnation's).</summary>
+        public IActorRef? Actor { get; private set; }
+
         public void Start()
         {
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
@@ -99,8 +102,6 @@ internal sealed class TestCluster
                 new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence));
             Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
-
-        public IActorRef? Actor { get; private set; }
 
         /// <summary>What the ClusterActor told the watchdog keeper, in order (Alive calls counted, not listed).</summary>
         public SelfFenceLog SelfFence { get; } = new();
