@@ -29,7 +29,7 @@ public sealed record ConntrackSettings
     /// <see cref="ConfigException"/> naming the key for a bad address, a relative path, a non-positive timeout,
     /// or an empty group while enabled.
     /// </summary>
-    public static ConntrackSettings From(Config config)
+    public static ConntrackSettings Read(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
         var c = config.WithFallback(HavenConfig.Reference);

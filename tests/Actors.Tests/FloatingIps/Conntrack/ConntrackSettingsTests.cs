@@ -8,9 +8,9 @@ public sealed class ConntrackSettingsTests
     private static Config Parse(string text) => HoconParser.Parse(text, "test.conf");
 
     [Fact]
-    public void From_Reference_GivesTheDocumentedDefaults()
+    public void Read_Reference_GivesTheDocumentedDefaults()
     {
-        var s = ConntrackSettings.From(HavenConfig.Reference);
+        var s = ConntrackSettings.Read(HavenConfig.Reference);
 
         Assert.False(s.Enabled);
         Assert.Equal("/usr/sbin/conntrackd", s.Binary);
@@ -21,9 +21,9 @@ public sealed class ConntrackSettingsTests
     }
 
     [Fact]
-    public void From_GroupAndTimeout_AreRead()
+    public void Read_GroupAndTimeout_AreRead()
     {
-        var s = ConntrackSettings.From(Parse("haven.conntrack { enabled = on, group = [\"192.0.2.10\", \"198.51.100.7\"], timeout = 3s }"));
+        var s = ConntrackSettings.Read(Parse("haven.conntrack { enabled = on, group = [\"192.0.2.10\", \"198.51.100.7\"], timeout = 3s }"));
 
         Assert.True(s.Enabled);
         Assert.Equal(["192.0.2.10", "198.51.100.7"], s.Group.ToArray());
@@ -36,9 +36,9 @@ public sealed class ConntrackSettingsTests
     [InlineData("enabled = on", "haven.conntrack.group")]
     [InlineData("timeout = 0s", "haven.conntrack.timeout")]
     [InlineData("binary = \"conntrackd\"", "haven.conntrack.binary")]
-    public void From_BadValue_NamesTheKey(string body, string path)
+    public void Read_BadValue_NamesTheKey(string body, string path)
     {
-        var e = Assert.Throws<ConfigException>(() => ConntrackSettings.From(Parse($"haven.conntrack {{ {body} }}")));
+        var e = Assert.Throws<ConfigException>(() => ConntrackSettings.Read(Parse($"haven.conntrack {{ {body} }}")));
 
         Assert.Equal(path, e.Path);
     }
