@@ -96,6 +96,7 @@ public sealed class AlertDispatcher : IDisposable
 
     private async Task SendAfter(Task previous, AlertMail mail)
     {
+        await Task.Yield(); // never run the sender under the dispatcher's lock
         await previous.ConfigureAwait(false);
         try
         {

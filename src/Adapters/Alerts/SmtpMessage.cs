@@ -68,10 +68,15 @@ public static class SmtpMessage
 
         foreach (var line in normalized.Split('\n'))
         {
-            for (var i = 0; i < line.Length || i == 0; i += MaxLine)
+            if (line.Length <= MaxLine)
             {
-                yield return line.Length <= MaxLine ? line : line.Substring(i, Math.Min(MaxLine, line.Length - i));
-                if (line.Length <= MaxLine) break;
+                yield return line;
+                continue;
+            }
+
+            for (var i = 0; i < line.Length; i += MaxLine)
+            {
+                yield return line.Substring(i, Math.Min(MaxLine, line.Length - i));
             }
         }
     }

@@ -56,8 +56,26 @@ public sealed class ConntrackdController : IConntrackController
         prefix = commandPrefix?.ToArray() ?? [];
     }
 
-    /// <inheritdoc/>
-    public ConntrackRole RecordedRole => ReadState()?.Role ?? ConntrackRole.Backup;
+    /// <summary>
+    /// The recorded role; <see cref="ConntrackRole.Backup"/> without a state file. An unreadable or malformed file
+    /// counts as <see cref="ConntrackRole.Master"/> (with a warning), so that a host not holding the group demotes —
+    /// the safe direction: never two masters.
+    /// </summary>
+    public ConntrackRole RecordedRole
+    {
+        get
+        {
+            try
+            {
+                return ReadState()?.Role ?? ConntrackRole.Backup;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning("Conntrack state file {StateFile} unusable ({Error}); assuming master so that a host without the group demotes", settings.StateFile, e.Message);
+                return ConntrackRole.Master;
+            }
+        }
+    }
 
     /// <summary>The state file's record; null when there is none. A malformed file is reported, naming the file.</summary>
     public ConntrackStateRecord? ReadState()

@@ -168,4 +168,14 @@ public sealed class ConntrackdControllerTests : IDisposable
         Assert.Contains(StateFile, e.Message, StringComparison.Ordinal);
         Assert.Contains("leader yesterday", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void RecordedRole_MalformedFile_AssumesMasterSoThatTheHostDemotes()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(StateFile)!);
+        File.WriteAllText(StateFile, "garbage");
+
+        Assert.Equal(ConntrackRole.Master, Controller().RecordedRole);
+        Assert.Contains(log.At(LogLevel.Warning), w => w.Contains(StateFile, StringComparison.Ordinal));
+    }
 }

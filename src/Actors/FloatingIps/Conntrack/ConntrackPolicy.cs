@@ -107,18 +107,25 @@ public sealed class ConntrackPolicy
     /// <summary>A peer reported that its conntrackd (re)started: a bulk update when this host is master, else nothing.</summary>
     public ConntrackPlan PeerRestarted(ConntrackRole current, ClusterState state, NodeId peer)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (peer == Self)
+        var plan = Reconcile(current, state);
+        if (!plan.IsEmpty || peer == Self)
         {
-            return Reconcile(current, state);
+            return plan;
         }
 
-        var plan = Reconcile(current, state);
-        if (!plan.IsEmpty) return plan;
         return current == ConntrackRole.Master
             ? BulkUpdate($"conntrackd on node {peer} restarted while this host is master; sending it the connection table")
             : Nothing(current, $"conntrackd on node {peer} restarted; only the master sends a bulk update");
     }
+
+    /// <summary>
+    /// This host demoted on its own (it lost the split-brain decision, or is leaving) and its copy of the replicated
+    /// state may be stale: demote unless already backup, whatever the state says.
+    /// </summary>
+    public static ConntrackPlan DemoteLocally(ConntrackRole current, string reason) =>
+        current == ConntrackRole.Master
+            ? new ConntrackPlan(ConntrackTransition.Demote, ConntrackRole.Backup, ConntrackCommands.Demote, reason)
+            : Nothing(ConntrackRole.Backup, reason);
 
     /// <summary>The periodic check: <c>-s</c> answers only while the daemon runs. The role does not change.</summary>
     public static ConntrackPlan Monitor(ConntrackRole current) =>

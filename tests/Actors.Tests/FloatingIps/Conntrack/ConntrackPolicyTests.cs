@@ -195,6 +195,16 @@ public sealed class ConntrackPolicyTests
     }
 
     [Fact]
+    public void DemoteLocally_WhileMasterWithAStaleState_Demotes()
+    {
+        var plan = ConntrackPolicy.DemoteLocally(ConntrackRole.Master, "lost the split");
+
+        Assert.Equal(ConntrackTransition.Demote, plan.Transition);
+        Assert.Equal(DemoteCommands, plan.Commands);
+        Assert.True(ConntrackPolicy.DemoteLocally(ConntrackRole.Backup, "lost the split").IsEmpty);
+    }
+
+    [Fact]
     public void Monitor_AnyRole_RunsStatisticsAndKeepsTheRole()
     {
         var plan = ConntrackPolicy.Monitor(ConntrackRole.Master);
