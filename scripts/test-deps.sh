@@ -7,9 +7,9 @@ set -euo pipefail
 # libvotequorum.so.8, corosync-quorumtool), iproute2 (ip netns) and util-linux (unshare) for the
 # real-cluster e2e tests in tests/Host.Tests/E2e; iputils-ping for the heuristics; snmpd and
 # fence-agents (fence_dummy) and python3 for the fencing tests (snmpd runs a python pass_persist emulator);
-# iputils-arping (not the package "arping") for floating addresses; conntrackd for the conntrack
-# controller test (run inside a network namespace).
-packages=(postgresql corosync iproute2 util-linux iputils-ping iputils-arping snmpd fence-agents python3 conntrackd)
+# iputils-arping (not the package "arping") for floating addresses; conntrackd and nftables
+# (a rule makes the kernel track connections) for the conntrack tests inside network namespaces.
+packages=(postgresql corosync iproute2 util-linux iputils-ping iputils-arping snmpd fence-agents python3 conntrackd nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -35,6 +35,12 @@ public enum ConntrackCommand
 
     /// <summary><c>-s</c>: statistics; succeeds only while the daemon answers (the monitor).</summary>
     Statistics,
+
+    /// <summary><c>-i</c>: dump the internal cache (this host's connections), for status and diagnosis.</summary>
+    DumpInternalCache,
+
+    /// <summary><c>-e</c>: dump the external cache (the peers' connections), for status and diagnosis.</summary>
+    DumpExternalCache,
 }
 
 /// <summary>Why a plan was made.</summary>
@@ -80,6 +86,8 @@ public static class ConntrackCommands
         ConntrackCommand.ShortenTimers => "-t",
         ConntrackCommand.RequestResync => "-n",
         ConntrackCommand.Statistics => "-s",
+        ConntrackCommand.DumpInternalCache => "-i",
+        ConntrackCommand.DumpExternalCache => "-e",
         _ => throw new ArgumentOutOfRangeException(nameof(command), command, "unknown conntrackd command"),
     };
 
