@@ -25,7 +25,7 @@ public sealed class ConntrackPolicy
     public ConntrackPolicy(IEnumerable<string> groupAddresses, NodeId self)
     {
         ArgumentNullException.ThrowIfNull(groupAddresses);
-        Group = [.. groupAddresses.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        Group = [.. groupAddresses.Select(Canonical).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         if (Group.IsEmpty)
         {
             throw new ArgumentException("conntrack group: at least one address is needed to decide who is master", nameof(groupAddresses));
@@ -139,6 +139,12 @@ public sealed class ConntrackPolicy
             .Select(n => n.Id)
             .Order(),
     ];
+
+    /// <summary>The form <see cref="ClusterState.Ips"/> keys addresses by.</summary>
+    private static string Canonical(string ip) =>
+        System.Net.IPAddress.TryParse(ip, out var address)
+            ? address.ToString()
+            : throw new ArgumentException($"conntrack group: \"{ip}\" is not an IP address", nameof(ip));
 
     private static ConntrackPlan BulkUpdate(string reason) =>
         new(ConntrackTransition.BulkUpdate, ConntrackRole.Master, [ConntrackCommand.BulkSend], reason);

@@ -214,6 +214,13 @@ public sealed class ConntrackPolicyTests
     }
 
     [Fact]
+    public void Constructor_BadAddress_IsRejectedNamingIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ConntrackPolicy(["192.0.2.10", "fw-vip"], N1));
+        Assert.Contains("\"fw-vip\"", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Constructor_EmptyGroup_IsRejected()
     {
         var e = Assert.Throws<ArgumentException>(() => new ConntrackPolicy([], N1));
