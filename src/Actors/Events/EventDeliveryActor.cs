@@ -17,6 +17,9 @@ public sealed record EventDeliveryOptions(NodeId Self, IEventScriptRunner Runner
 
     /// <summary>After this many checkpoints the older ones are deleted from the journal.</summary>
     public int CompactEvery { get; init; } = 256;
+
+    /// <summary>Called on the actor's turn once startup ran (delivery has caught up with the journal).</summary>
+    public Action? Started { get; init; }
 }
 
 /// <summary>
@@ -116,6 +119,7 @@ public sealed class EventDeliveryActor : PersistentActor
             _caughtUp = true;
             await RunAsync(new ScriptEvent.Startup());
             _startupRan = true;
+            _options.Started?.Invoke();
         }
         if (_handled > _checkpoint) Self.Tell(new Delivered(_handled, true), Self);
     }

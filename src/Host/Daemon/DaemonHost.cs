@@ -29,6 +29,7 @@ internal static class DaemonHost
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory);
+        state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -64,6 +65,7 @@ internal static class DaemonHost
         finally
         {
             log.LogInformation("Haven daemon {Node} stopping", node);
+            if (state.Events is { } events) await events.ShutdownAsync();
             await lifecycle.StopAsync("shutdown");
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();

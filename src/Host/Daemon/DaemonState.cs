@@ -16,6 +16,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>The fencing devices, fencer and history (set by ClusterWiring before the control API starts).</summary>
     public DaemonFencing? Fencing { get; set; }
 
+    /// <summary>The event scripts: runner, delivery and monitor (set by EventsWiring before the control API starts).</summary>
+    public DaemonEvents? Events { get; set; }
+
     public async Task<StatusView> StatusAsync(CancellationToken ct) => new(
         Cluster,
         Node,
