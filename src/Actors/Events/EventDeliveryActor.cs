@@ -121,7 +121,7 @@ public sealed class EventDeliveryActor : PersistentActor
             _startupRan = true;
             _options.Started?.Invoke();
         }
-        if (_handled > _checkpoint) Self.Tell(new Delivered(_handled, true), Self);
+        // Records that ran no script leave the checkpoint behind: a restart re-reads the whole stream anyway.
     }
 
     /// <summary>Reads the records after the last one read; folds those up to the checkpoint, queues the later ones' script events.</summary>
