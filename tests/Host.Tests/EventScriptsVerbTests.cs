@@ -30,7 +30,7 @@ public class EventScriptsVerbTests
           journal.sqlite.path = "{{dir.File("journal.db")}}"
           control.socket = "{{Socket(dir)}}"
           split-brain-resolver.stable-after = 100ms
-          logging.console = off
+          logging { console = off, file.path = "{{dir.File("haven.log")}}" }
           events { scripts-dir = "{{scriptsDir}}", script-timeout = 20s }
         }
         """);
@@ -117,6 +117,10 @@ public class EventScriptsVerbTests
 
         Assert.True(code == 0, err);
         Assert.Equal($"{dir.File("no-such-dir")} does not exist: no event scripts run", text.Trim());
+        Assert.Equal(0, await daemon.StopAsync());
+        var warnings = File.ReadAllLines(dir.File("haven.log")).Where(l => l.Contains("does not exist: no event scripts run")).ToList();
+        Assert.Single(warnings);
+        Assert.Contains(dir.File("no-such-dir"), warnings[0]);
     }
 
     [Theory]

@@ -7,6 +7,8 @@ namespace Haven.Actors.Events;
 /// Published on the actor system's EventStream by the ClusterActor after it journaled and applied a
 /// replicated event: the event, its sequence number in the "cluster" stream, and the state before it.
 /// The <see cref="EventDeliveryActor"/> treats it as a wake-up (what it delivers it reads from the journal).
+/// When a diverged stream is rebuilt (<see cref="StreamReset"/>), the kept records are applied again and published
+/// with the reset's sequence number; followers that track sequence numbers ignore them.
 /// </summary>
 public sealed record ClusterEventApplied(long SequenceNr, ClusterState Before, IClusterEvent Event);
 
