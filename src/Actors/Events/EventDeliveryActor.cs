@@ -139,12 +139,24 @@ public sealed class EventDeliveryActor : PersistentActor
             return -1;
         }
         var clusterEvents = entries.Select(e => e.Event as IClusterEvent).ToList();
-        for (var i = 0; i < entries.Count; i++)
+        // A full batch may end inside a run of address events whose release and take make one move:
+        // that run waits for the next read, which sees it whole (unless the batch is nothing else).
+        var limit = entries.Count;
+        if (entries.Count >= _options.ReadBatch)
+        {
+            var start = limit;
+            while (start > 0 && clusterEvents[start - 1] is IpReleased or IpTaken) start--;
+            if (start > 0) limit = start;
+        }
+        for (var i = 0; i < limit; i++)
         {
             var (seq, journaled) = entries[i];
             if (journaled is IClusterEvent applied)
             {
-                var following = clusterEvents.Skip(i + 1).TakeWhile(e => e is not null).Select(e => e!).ToList();
+                // Only a release looks ahead (for a move between interfaces); nothing else pays for the list.
+                IReadOnlyList<IClusterEvent> following = applied is IpReleased
+                    ? clusterEvents.Skip(i + 1).TakeWhile(e => e is IpReleased or IpTaken).Select(e => e!).ToList()
+                    : [];
                 var (mapper, events) = ScriptEventMapper.Map(_mapper, _fold.State, applied, _options.Self, following);
                 _mapper = mapper;
                 if (seq > _checkpoint) _pending.Enqueue((seq, events));

@@ -103,6 +103,19 @@ public sealed class EventDeliveryActorTests : HavenTestKit
     }
 
     [Fact]
+    public void Deliver_MoveBetweenInterfacesAcrossReadBatches_OneUpdateIp()
+    {
+        // With batches of 3 the release (#6) and the take (#7) straddle the batches #4..#6 and #7..#9: the run is read whole.
+        Journal([.. Up, new IpTaken("eth0", "10.0.0.5", 24, Self),
+            new IpReleased("eth0", "10.0.0.5", 24, Self), new IpTaken("eth1", "10.0.0.5", 24, Self), new RecoveryStarted(Other)]);
+        var runner = new RecordingRunner();
+        var actor = Start(runner);
+        WaitFor(() => Status(actor).StartupRan, "startup");
+
+        Assert.Equal(["init", "setup", "takeip eth0 10.0.0.5 24", "updateip eth0 eth1 10.0.0.5 24", "startrecovery", "startup"], runner.Lines);
+    }
+
+    [Fact]
     public void Restart_InTheMiddleOfARun_RedeliversFromTheCheckpointAndSkipsNothing()
     {
         Journal([.. Up, .. Round(1), .. Round(2), .. Round(3)]);
