@@ -10,13 +10,20 @@ public sealed record GetMonitorStatus
     public static readonly GetMonitorStatus Instance = new();
 }
 
+/// <summary>Begin monitoring (sent once startup ran, when the actor was created to wait for it).</summary>
+public sealed record StartMonitoring
+{
+    public static readonly StartMonitoring Instance = new();
+}
+
 /// <summary>The last monitor round (null before the first), good rounds in a row, and what was last reported.</summary>
 public sealed record MonitorStatus(MonitorOutcome? Last, int ConsecutiveGood, bool? ReportedHealthy, long Rounds);
 
 /// <summary>
 /// Every monitor interval runs the monitor event and checks that every interface carrying public addresses has
 /// link; <see cref="HealthTracker"/> turns the rounds into <see cref="ReportHealth"/> messages to the ClusterActor.
-/// The next round is timed from the end of the last one, so a slow monitor never piles rounds up.
+/// The next round is timed from the end of the last one, so a slow monitor never piles rounds up. Created with
+/// <c>waitForStart</c>, it monitors only after <see cref="StartMonitoring"/> (CTDB monitors once startup ran).
 /// </summary>
 public sealed class MonitorActor : Actor
 {
@@ -26,22 +33,31 @@ public sealed class MonitorActor : Actor
     private readonly IActorRef _cluster;
     private HealthTracker _tracker = HealthTracker.Initial;
     private MonitorOutcome? _last;
+    private readonly bool _waitForStart;
     private long _rounds;
 
-    public static Props Props(MonitorOptions options, IEventScriptRunner runner, ILinkState links, IActorRef cluster) =>
-        Runtime.Props.Create(() => new MonitorActor(options, runner, links, cluster));
+    public static Props Props(MonitorOptions options, IEventScriptRunner runner, ILinkState links, IActorRef cluster, bool waitForStart = false) =>
+        Runtime.Props.Create(() => new MonitorActor(options, runner, links, cluster, waitForStart));
 
-    public MonitorActor(MonitorOptions options, IEventScriptRunner runner, ILinkState links, IActorRef cluster)
+    public MonitorActor(MonitorOptions options, IEventScriptRunner runner, ILinkState links, IActorRef cluster, bool waitForStart = false)
     {
+        _waitForStart = waitForStart;
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _runner = runner ?? throw new ArgumentNullException(nameof(runner));
         _links = links ?? throw new ArgumentNullException(nameof(links));
         _cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
         ReceiveAsync<Tick>(_ => MonitorAsync());
         Receive<GetMonitorStatus>(_ => Sender.Tell(new MonitorStatus(_last, _tracker.ConsecutiveGood, _tracker.Reported, _rounds), Self));
+        Receive<StartMonitoring>(_ =>
+        {
+            if (_rounds == 0 && !Timers.IsTimerActive("monitor")) Timers.StartSingleTimer("monitor", Tick.Instance, _options.Interval);
+        });
     }
 
-    protected override void PreStart() => Timers.StartSingleTimer("monitor", Tick.Instance, _options.Interval);
+    protected override void PreStart()
+    {
+        if (!_waitForStart) Timers.StartSingleTimer("monitor", Tick.Instance, _options.Interval);
+    }
 
     private async Task MonitorAsync()
     {

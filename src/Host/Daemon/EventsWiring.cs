@@ -33,11 +33,18 @@ internal static class EventsWiring
             new EventScriptHistory(), TimeProvider.System);
         var persistence = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots,
             new JsonEventSerializer(EventManifests.Register(HavenManifests.CreateRegistry())));
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var delivery = system.ActorOf(EventDeliveryActor.Props(
-            new EventDeliveryOptions(options.Self.Id, runner) { Started = () => started.TrySetResult() }, persistence), "event-delivery");
+        // CTDB monitors only once startup ran: the monitor waits for the delivery's start.
         var monitorOptions = MonitorOptions.Create(events.MonitorInterval, events.HealthyAfter, options.PublicAddresses.Select(a => a.Interface));
-        var monitor = system.ActorOf(MonitorActor.Props(monitorOptions, runner, new SysfsLinkState(), cluster), "monitor");
+        var monitor = system.ActorOf(MonitorActor.Props(monitorOptions, runner, new SysfsLinkState(), cluster, waitForStart: true), "monitor");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivery = system.ActorOf(EventDeliveryActor.Props(new EventDeliveryOptions(options.Self.Id, runner)
+        {
+            Started = () =>
+            {
+                monitor.Tell(StartMonitoring.Instance, ActorRefs.NoSender);
+                started.TrySetResult();
+            },
+        }, persistence), "event-delivery");
         log.LogInformation("Event scripts from {Directory}; monitor every {Interval} (interfaces {Interfaces})",
             events.ScriptsDir, events.MonitorInterval, monitorOptions.Interfaces.IsEmpty ? "none" : string.Join(",", monitorOptions.Interfaces));
         return new DaemonEvents(events, runner, delivery, monitor, started.Task, log);

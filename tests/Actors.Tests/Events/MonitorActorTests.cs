@@ -81,6 +81,24 @@ public sealed class MonitorActorTests : HavenTestKit
     }
 
     [Fact]
+    public void Monitor_WaitingForStart_RunsNothingUntilStartMonitoringThenEveryInterval()
+    {
+        var runner = new RecordingRunner();
+        var monitor = ActorOf(MonitorActor.Props(MonitorOptions.Create(Interval, 2, []), runner, _links, CreateTestProbe("cluster3").Ref, waitForStart: true), "waiting");
+        Advance(Interval * 4);
+        Assert.Empty(runner.Lines);
+
+        monitor.Tell(StartMonitoring.Instance, null);
+        monitor.Tell(StartMonitoring.Instance, null); // a second start changes nothing
+        RunUntilIdle();
+        Advance(Interval);
+
+        Assert.Equal(["monitor"], runner.Lines);
+        Advance(Interval);
+        Assert.Equal(2, runner.Lines.Count);
+    }
+
+    [Fact]
     public void Monitor_SlowRun_NextRoundTimedFromItsEnd()
     {
         var held = new RecordingRunner { Holds = e => e is ScriptEvent.Monitor };
