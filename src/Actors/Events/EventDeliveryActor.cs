@@ -186,6 +186,7 @@ public sealed class EventDeliveryActor : PersistentActor
 
     private void OnDelivered(Delivered delivered)
     {
+        if (_shutDown) return; // nothing is journaled after shutdown; the next start runs that record again
         _handled = Math.Max(_handled, delivered.Seq);
         if (!delivered.RanScripts || _handled <= _checkpoint)
         {
