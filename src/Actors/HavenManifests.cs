@@ -13,6 +13,7 @@ public static class HavenManifests
         DaemonLifecycleActor.RegisterManifests(registry);
         ClusterManifests.Register(registry);
         Fencing.FenceHistoryManifests.Register(registry);
+        Events.EventManifests.Register(registry);
         return registry;
     }
 }

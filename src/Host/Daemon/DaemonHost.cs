@@ -32,6 +32,7 @@ internal static class DaemonHost
         settings = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
+        using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state.ClusterActor, loggerFactory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();

@@ -32,7 +32,7 @@ internal static class EventsWiring
             new EventScriptRunner(events.ScriptsDir, events.ScriptTimeout, TimeProvider.System, loggers.CreateLogger<EventScriptRunner>()),
             new EventScriptHistory(), TimeProvider.System);
         var persistence = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots,
-            new JsonEventSerializer(EventManifests.Register(HavenManifests.CreateRegistry())));
+            new JsonEventSerializer(HavenManifests.CreateRegistry()));
         // CTDB monitors only once startup ran: the monitor waits for the delivery's start.
         var monitorOptions = MonitorOptions.Create(events.MonitorInterval, events.HealthyAfter, options.PublicAddresses.Select(a => a.Interface));
         var monitor = system.ActorOf(MonitorActor.Props(monitorOptions, runner, new SysfsLinkState(), cluster, waitForStart: true), "monitor");

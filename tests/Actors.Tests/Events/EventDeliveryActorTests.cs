@@ -18,7 +18,7 @@ public sealed class EventDeliveryActorTests : HavenTestKit
 
     public EventDeliveryActorTests()
     {
-        var serializer = new JsonEventSerializer(EventManifests.Register(HavenManifests.CreateRegistry()));
+        var serializer = new JsonEventSerializer(HavenManifests.CreateRegistry());
         _persistence = new PersistenceServices(_journal, new InMemorySnapshotStore(), serializer);
     }
 

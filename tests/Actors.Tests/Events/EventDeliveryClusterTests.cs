@@ -29,7 +29,7 @@ public sealed class EventDeliveryClusterTests : HavenTestKit
     public void OneHostCluster_TakesItsAddresses_ScriptsRunStartRecoveryTakeIpsIpReallocatedRecovered()
     {
         var services = new PersistenceServices(new InMemoryJournal(), new InMemorySnapshotStore(),
-            new JsonEventSerializer(EventManifests.Register(HavenManifests.CreateRegistry())));
+            new JsonEventSerializer(HavenManifests.CreateRegistry()));
         var options = new ClusterOptions
         {
             ClusterName = "test",

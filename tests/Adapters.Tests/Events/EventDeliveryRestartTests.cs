@@ -21,7 +21,7 @@ public sealed class EventDeliveryRestartTests : IDisposable
 
     private readonly ScriptDirectory _dir = new();
     private readonly TempSqliteFile _db = new();
-    private readonly JsonEventSerializer _serializer = new(EventManifests.Register(HavenManifests.CreateRegistry()));
+    private readonly JsonEventSerializer _serializer = new(HavenManifests.CreateRegistry());
 
     public void Dispose()
     {
