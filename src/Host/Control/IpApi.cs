@@ -14,8 +14,10 @@ internal static class IpApi
     public static void Map(WebApplication app, DaemonState state)
     {
         app.MapGet("/v1/ips", async () =>
-            Results.Json(IpView.From(await ClusterApi.ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, ClusterApi.AskTimeout), state.PublicAddresses),
-                ControlJson.Options));
+        {
+            var view = await ClusterApi.ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, ClusterApi.AskTimeout);
+            return Results.Json(IpView.From(view, state.PublicAddresses), ControlJson.Options);
+        });
 
         app.MapPost("/v1/ips/move", async (MoveRequest? request) =>
         {
