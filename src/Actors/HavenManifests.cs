@@ -12,6 +12,7 @@ public static class HavenManifests
         var registry = new EventManifestRegistry();
         DaemonLifecycleActor.RegisterManifests(registry);
         ClusterManifests.Register(registry);
+        Fencing.FenceHistoryManifests.Register(registry);
         return registry;
     }
 }

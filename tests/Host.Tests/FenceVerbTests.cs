@@ -145,6 +145,26 @@ public class FenceVerbTests
     }
 
     [Fact]
+    public async Task FenceHistory_SurvivesADaemonRestart()
+    {
+        using var dir = new TempDir();
+        var config = Config(dir, "solo = [[good]]");
+        await using (var daemon = await RunningDaemon.StartAsync(config))
+        {
+            var (code, _, err) = await CliRunner.RunAsync("fence", "solo", "--yes", "--socket", Socket(dir));
+            Assert.True(code == 0, err);
+        }
+
+        await using var again = await RunningDaemon.StartAsync(config);
+        var (_, json, _) = await CliRunner.RunAsync("fence", "history", "--json", "--socket", Socket(dir));
+        var records = JsonDocument.Parse(json).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["requested", "succeeded"], records.Select(r => r.GetProperty("kind").GetString()));
+        Assert.Equal("good", records[1].GetProperty("device").GetString());
+        var (_, events, _) = await CliRunner.RunAsync("events", "--json", "--socket", Socket(dir));
+        Assert.Contains("fence-history.succeeded.v1", events);
+    }
+
+    [Fact]
     public async Task Fence_ActionReboot_AsksTheScriptToReset()
     {
         using var dir = new TempDir();

@@ -358,13 +358,29 @@ public sealed partial class ClusterActor
         var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
         if (maintenance) Log.LogWarning("Node {Node} is in maintenance: it keeps its addresses while demoted", _options.Self.Name);
         var held = maintenance ? [] : _state.IpsOf(Me).ToList();
+        _deps.SelfFence?.Demoting();
         var facts = new List<ILocalFact> { new DemotedLocally(reason) };
         facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
+        var releases = new List<Task>();
+        var last = facts[^1];
+        var self = Self;
         PersistAll(facts, f =>
         {
             _unreconciled.Add(f);
             if (f is ReleasedLocally r)
-                Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None), $"release {r.Ip}");
+            {
+                var release = _deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None);
+                Effect(release, $"release {r.Ip}");
+                releases.Add(release);
+            }
+            if (!ReferenceEquals(f, last) || _deps.SelfFence is not { } selfFence) return;
+            // The watchdog may stop resetting this host only once everything it held is really gone; a
+            // release that fails leaves the demotion unfinished, and the watchdog resets the host.
+            Task.WhenAll(releases).ContinueWith(t =>
+                {
+                    if (t.IsCompletedSuccessfully) selfFence.Demoted();
+                },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         });
     }
 

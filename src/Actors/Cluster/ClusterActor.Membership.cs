@@ -272,6 +272,7 @@ public sealed partial class ClusterActor
             Log.LogInformation("Partition {Members} is primary ({Reason})", string.Join(",", _view.Select(m => m.Name)), decided.Reason);
             if (_unreconciled.Count > 0) MarkLocalFactsReconciled();
             if (was != PartitionRole.Primary) ReassertAddresses();
+            _deps.SelfFence?.Primary();
             _caughtUp = true;
             ReportHeuristics();
             ReportHealthState();
@@ -304,6 +305,7 @@ public sealed partial class ClusterActor
             else
             {
                 Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
+                SettingsSkipped(e, reason);
             }
         }
         if (valid.Count == 0)
@@ -336,6 +338,7 @@ public sealed partial class ClusterActor
         if (!sideEffects) return;
         Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
         LocalEffects(before, e);
+        SettingsApplied(e);
     }
 
     private void ResetStream()

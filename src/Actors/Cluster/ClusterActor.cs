@@ -84,6 +84,7 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<ReportHealth>(OnReportHealth);
         Receive<PublicAddressesChanged>(OnPublicAddressesChanged);
         Receive<RetryTake>(OnRetryTake);
+        Receive<AliveTick>(_ => _deps.SelfFence?.Alive());
         RegisterSettingsHandlers();
         RegisterVmHandlers();
     }
@@ -101,6 +102,11 @@ public sealed partial class ClusterActor : PersistentActor
         Log.LogInformation("Cluster {Cluster}: node {Node} recovered {Events} replicated events (digest {Digest}); joining",
             _options.ClusterName, _options.Self.Name, _stream.Count, Short(_stream.Digest));
         JoinGroup();
+        if (_deps.SelfFence is { } selfFence)
+        {
+            selfFence.Alive();
+            Timers.StartPeriodicTimer("alive", AliveTick.Instance, TimeSpan.FromSeconds(1));
+        }
         if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null)
         {
             Timers.StartPeriodicTimer("heuristics", ProbeHeuristics.Instance, _options.HeuristicsInterval);
@@ -214,6 +220,11 @@ public sealed partial class ClusterActor : PersistentActor
     }
 
     private sealed record HeuristicsProbed(bool Reachable);
+
+    private sealed record AliveTick
+    {
+        public static readonly AliveTick Instance = new();
+    }
 
     private sealed record RetryTake(string Ip, int Attempt, bool Due);
 

@@ -70,6 +70,9 @@ public sealed record ClusterOptions
 
     /// <summary>How long the DC waits before retrying a failed fence.</summary>
     public TimeSpan FenceRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>This host's own configuration (with its origins): it overrides the cluster-wide settings on this host.</summary>
+    public Haven.Actors.Configuration.Config? HostConfig { get; init; }
 }
 
 /// <summary>One host's view of the cluster: the answer to <see cref="GetClusterView"/> and what observers receive.</summary>
@@ -112,7 +115,22 @@ public sealed record ClusterDependencies(
     IFencer Fencer,
     IAddressManager Addresses,
     IReachability? Reachability = null,
-    Action<ClusterView>? Observer = null);
+    Action<ClusterView>? Observer = null,
+    ISelfFence? SelfFence = null);
+
+/// <summary>
+/// Watchdog self-fencing (SBD): what the ClusterActor tells the host's watchdog keeper. <see cref="Alive"/> comes
+/// every second from the actor's own mailbox (a hung actor stops it); <see cref="Demoting"/> when this side lost
+/// the split-brain decision; <see cref="Demoted"/> once everything the host held is released; <see cref="Primary"/>
+/// when it is in the primary partition again. Called from the actor's turn or from task continuations: thread-safe.
+/// </summary>
+public interface ISelfFence
+{
+    void Alive();
+    void Demoting();
+    void Demoted();
+    void Primary();
+}
 
 /// <summary>Builds the Props of a ClusterActor; the simulation and the daemon take one of these.</summary>
 public delegate Haven.Actors.Runtime.Props ClusterActorFactory(ClusterOptions options, ClusterDependencies dependencies);

@@ -43,6 +43,7 @@ public static partial class ClusterConfig
             PublicAddresses = [.. settings.Ips.PublicAddresses.Select(a => new PublicAddress(a.Ip, a.Mask, a.Interface, a.PreferredHost, a.Group))],
             HeuristicsInterval = settings.Heuristics.Interval,
             Fencing = settings.Fencing.Policy,
+            HostConfig = settings.Source,
         };
     }
 

@@ -16,13 +16,36 @@ public enum SettingType
     Object,
 }
 
+/// <summary>Where a setting may be set (<c>@scope</c> in reference.conf).</summary>
+public enum SettingScope
+{
+    /// <summary>A host's file or cluster-wide (the host's file wins for that host).</summary>
+    Any,
+
+    /// <summary>Only a host's configuration file: paths, sockets, identity, logging.</summary>
+    Host,
+
+    /// <summary>Only cluster-wide, so that every host acts on the same value.</summary>
+    Cluster,
+}
+
 /// <summary>One known path of a reference configuration.</summary>
 public sealed record SettingSchema(
     string Path,
     SettingType Type,
     IReadOnlyList<string>? AllowedValues = null,
     bool IsMap = false,
-    SettingType ElementType = SettingType.Any);
+    SettingType ElementType = SettingType.Any)
+{
+    /// <summary>Where it may be set; inherited from the enclosing object unless annotated itself.</summary>
+    public SettingScope Scope { get; init; } = SettingScope.Any;
+
+    /// <summary>The path's keys (a quoted key stays one key).</summary>
+    public IReadOnlyList<string> Segments { get; init; } = [];
+
+    /// <summary>A section: an object whose keys are settings of their own (not a <c>@map</c>).</summary>
+    public bool IsSection => Type == SettingType.Object && !IsMap;
+}
 
 /// <summary>One thing wrong with a configuration.</summary>
 public sealed record ConfigProblem(string Path, string Message, string? Origin)
@@ -32,8 +55,9 @@ public sealed record ConfigProblem(string Path, string Message, string? Origin)
 
 /// <summary>
 /// The settings a reference configuration declares: its defaults give each key and type, and
-/// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c> and
-/// <c>@type T</c> or <c>@type list&lt;T&gt;</c> (see hocon/reference.conf for the rules). The
+/// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c>,
+/// <c>@type T</c> or <c>@type list&lt;T&gt;</c> and <c>@scope any|host|cluster</c> (see
+/// hocon/reference.conf for the rules; a scope applies to everything inside an object). The
 /// entries of a <c>list&lt;object&gt;</c> are checked by the code that reads them (their fields are
 /// not keys of the reference).
 /// </summary>
@@ -68,7 +92,10 @@ public sealed class ConfigSchema
                 ? ReadAnnotations(lines, value.Origin)
                 : [];
             var rendered = ConfigPath.Render(path);
-            settings[rendered] = Build(rendered, value, annotations, sourceName);
+            var parentScope = path.Count > 1 && settings.TryGetValue(ConfigPath.Render(path.Take(path.Count - 1)), out var parent)
+                ? parent.Scope
+                : SettingScope.Any;
+            settings[rendered] = Build(rendered, value, annotations, sourceName, parentScope) with { Segments = [.. path] };
         }
 
         return new ConfigSchema(defaults, settings);
@@ -143,9 +170,15 @@ public sealed class ConfigSchema
         }
 
         var rendered = ConfigPath.Render(path);
-        var nearest = Levenshtein.Nearest(rendered, settings.Keys);
+        problems.Add(new(rendered, UnknownKeyMessage(rendered), value.Origin.ToString()));
+    }
+
+    /// <summary><c>unknown key PATH; did you mean NEAREST?</c>, as the validator reports an unknown key.</summary>
+    public string UnknownKeyMessage(string path)
+    {
+        var nearest = Levenshtein.Nearest(path, settings.Keys);
         var hint = nearest is null ? "" : $"; did you mean {nearest}?";
-        problems.Add(new(rendered, $"unknown key {rendered}{hint}", value.Origin.ToString()));
+        return $"unknown key {path}{hint}";
     }
 
     private static bool Matches(HoconValue value, SettingType type) => type switch
@@ -175,10 +208,14 @@ public sealed class ConfigSchema
         _ => "any value",
     };
 
-    private static SettingSchema Build(string path, HoconValue value, List<(string Name, string Argument, int Line)> annotations, string source)
+    private static SettingSchema Build(string path, HoconValue value, List<(string Name, string Argument, int Line)> annotations, string source,
+        SettingScope parentScope)
     {
         var setting = new SettingSchema(path, Infer(value),
-            ElementType: value is HoconList list ? (list.Items.Count > 0 ? Infer(list.Items[0]) : SettingType.String) : SettingType.Any);
+            ElementType: value is HoconList list ? (list.Items.Count > 0 ? Infer(list.Items[0]) : SettingType.String) : SettingType.Any)
+        {
+            Scope = parentScope,
+        };
         foreach (var (name, argument, line) in annotations)
         {
             setting = name switch
@@ -187,6 +224,7 @@ public sealed class ConfigSchema
                 "map" when value is HoconObject => setting with { IsMap = true },
                 "type" when TryParseListType(argument, out var element) => setting with { Type = SettingType.List, ElementType = element },
                 "type" when IsTypeName(argument, out var type) => setting with { Type = type },
+                "scope" when argument.Length > 0 && argument.All(char.IsAsciiLetter) && Enum.TryParse<SettingScope>(argument, ignoreCase: true, out var scope) => setting with { Scope = scope },
                 _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
             };
         }

@@ -28,7 +28,34 @@ public static class HavenConfig
     public static IReadOnlyList<ConfigProblem> Validate(Config config, string? hostName = null)
     {
         var problems = Schema.Validate(config);
+        if (problems.Count == 0) problems = ClusterOnlyKeys(config.Root, []);
         return problems.Count > 0 ? problems : CrossChecks(config.WithFallback(Reference), hostName);
+    }
+
+    /// <summary>
+    /// Only the rules that span several settings (no key or type checks), for a configuration whose
+    /// keys are known to be valid, e.g. reference.conf &lt; the cluster-wide settings &lt; a host's file.
+    /// </summary>
+    public static IReadOnlyList<ConfigProblem> CrossCheck(Config config) => CrossChecks(config.WithFallback(Reference), null);
+
+    /// <summary>Cluster-only keys (<c>@scope cluster</c>) written in a host's file: every host must act on the same value.</summary>
+    private static List<ConfigProblem> ClusterOnlyKeys(HoconObject obj, List<string> path)
+    {
+        var problems = new List<ConfigProblem>();
+        foreach (var key in obj.Keys)
+        {
+            List<string> childPath = [.. path, key];
+            var value = obj[key];
+            if (value.Origin.Source is ReferenceSourceName or ClusterWideSettings.SourceName) continue;
+            var rendered = ConfigPath.Render(childPath);
+            if (!Schema.Settings.TryGetValue(rendered, out var setting)) continue;
+            if (setting.Scope == SettingScope.Cluster && !setting.IsSection)
+                problems.Add(new ConfigProblem(rendered,
+                    $"is a cluster-wide setting (@scope cluster): set it with `haven config set {rendered} VALUE`, not in a host's file", value.Origin.ToString()));
+            else if (value is HoconObject child && setting.IsSection)
+                problems.AddRange(ClusterOnlyKeys(child, childPath));
+        }
+        return problems;
     }
 
     private static List<ConfigProblem> CrossChecks(Config config, string? hostName)

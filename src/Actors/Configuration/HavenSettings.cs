@@ -120,6 +120,9 @@ public sealed record HavenSettings(
     /// <summary><c>haven.fencing</c>: devices, topology and rules.</summary>
     public Haven.Actors.Fencing.FencingSettings Fencing { get; init; } = new();
 
+    /// <summary>The configuration these settings were read from (this host's file, with its origins), when known.</summary>
+    public Config? Source { get; init; }
+
     /// <summary>
     /// Reads the settings, with <see cref="HavenConfig.Reference"/> under <paramref name="config"/>
     /// for anything it lacks. Throws <see cref="ConfigException"/> (path and origin) on a bad value.
@@ -151,6 +154,7 @@ public sealed record HavenSettings(
         {
             Ips = new IpsSettings(ClusterConfig.ReadPublicAddresses(c)),
             Fencing = FencingConfig.Read(c),
+            Source = config,
         };
     }
 

@@ -18,6 +18,15 @@ public sealed record FenceHistorySucceeded(string Node, string Device, int Level
 public sealed record FenceHistoryFailed(string Node, string Reason, TimeSpan Duration, DateTimeOffset At)
     : FenceHistoryRecord(Node, At);
 
+/// <summary>The history records' journal manifests (persistence id "fence-history").</summary>
+public static class FenceHistoryManifests
+{
+    public static Persistence.EventManifestRegistry Register(Persistence.EventManifestRegistry registry) => registry
+        .Register<FenceHistoryRequested>("fence-history.requested.v1")
+        .Register<FenceHistorySucceeded>("fence-history.succeeded.v1")
+        .Register<FenceHistoryFailed>("fence-history.failed.v1");
+}
+
 /// <summary>The last <see cref="Capacity"/> history records, safe to add to from parallel fences.</summary>
 public sealed class FenceHistoryLog(int capacity = 1000)
 {

@@ -5,12 +5,15 @@ using Haven.Host.Daemon;
 
 namespace Haven.Host.Cli;
 
-/// <summary>`haven config check FILE`: parse and validate a configuration without starting anything.</summary>
+/// <summary>
+/// `haven config check FILE`: parse and validate a configuration without starting anything; and the
+/// cluster-wide settings (`haven config get|set|reset`, ConfigSettingsVerbs.cs).
+/// </summary>
 internal static class ConfigVerb
 {
     public static Command Build(CliContext cli)
     {
-        var cmd = new Command("config", "work with Haven's configuration");
+        var cmd = new Command("config", "check a configuration file; get, set and reset cluster-wide settings");
         var file = new Argument<string>("FILE") { Description = "the configuration file to check" };
         var check = new Command("check", "parse FILE, validate every key and type against reference.conf, and check its permissions") { file };
         check.SetAction(parse =>
@@ -27,6 +30,7 @@ internal static class ConfigVerb
             return ExitCodes.Success;
         });
         cmd.Subcommands.Add(check);
+        foreach (var verb in ConfigSettingsVerbs.Build(cli)) cmd.Subcommands.Add(verb);
         return cmd;
     }
 

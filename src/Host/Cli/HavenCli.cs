@@ -48,6 +48,7 @@ internal static class HavenCli
         root.Subcommands.Add(FenceVerb.Build(cli));
         root.Subcommands.Add(EventsVerb.Build(cli));
         root.Subcommands.Add(ConfigVerb.Build(cli));
+        root.Subcommands.Add(HaVerb.Build(cli));
         root.Subcommands.Add(DemoVerb.Build(cli));
         root.Subcommands.Add(SimulateVerb.Build(cli));
         foreach (var verb in HelpVerb.OperatorVerbs(cli, root)) root.Subcommands.Add(verb);

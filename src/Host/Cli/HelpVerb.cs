@@ -14,7 +14,7 @@ internal static class HelpVerb
     {
         var topic = new Argument<string?>("TOPIC") { Description = $"one of: {string.Join(", ", HelpTopics.Names)}", Arity = ArgumentArity.ZeroOrOne };
         topic.CompletionSources.Add([.. HelpTopics.Names]);
-        var cmd = new Command("help", "explain a concept: split-brain, fencing, journal, heuristics, events") { topic };
+        var cmd = new Command("help", "explain a concept: split-brain, fencing, journal, heuristics, events, config") { topic };
         cmd.SetAction(parse =>
         {
             var name = parse.GetValue(topic);
@@ -196,6 +196,28 @@ internal static class HelpTopics
 
             SEE ALSO
               haven help journal
+            """),
+        ["config"] = ("where a setting's value comes from: default, cluster, host", """
+            CONFIG
+              Every setting, its default and its type are in reference.conf. A value can come from
+              three places; the later wins on a host:
+                default   reference.conf
+                cluster   haven config set KEY VALUE: kept in the replicated state, applied by every
+                          member, removed with haven config reset KEY
+                host      this host's own file (/etc/haven/haven.conf), like HA-Lizard's ha-lizard.conf
+              haven config get [KEY] shows each value with its source (host values with FILE:LINE).
+
+            SCOPE
+              @scope host keys (cluster identity and node list, journal, control socket, logging,
+              metrics, fencing secrets file) are set only in a host's file. @scope cluster keys
+              (haven.ha.enabled, switched with haven ha enable|disable) only cluster-wide.
+
+            WHEN A CHANGE TAKES EFFECT
+              The cluster state holds it at once; HA on/off is read live. Components that read their
+              settings at start (heuristics, split-brain, fencing) take it at the next daemon start.
+
+            SEE ALSO
+              haven config check FILE, haven ha status
             """),
     };
 

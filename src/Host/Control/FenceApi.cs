@@ -49,7 +49,7 @@ internal static class FenceApi
             var fencer = action == fencing.Settings.Action
                 ? fencing.Fencer
                 : new TopologyFencer(fencing.Settings.Topology, fencing.Devices, fencing.Settings.ToFencerOptions() with { Action = action },
-                    TimeProvider.System, loggers.CreateLogger<TopologyFencer>(), fencing.History.Add);
+                    TimeProvider.System, loggers.CreateLogger<TopologyFencer>(), fencing.Record);
             var started = TimeProvider.System.GetTimestamp();
             // Not the request's token: a fence once started runs to its end (each device call bounded by its
             // timeout) even if the CLI goes away, and a cluster fence that joined it is not cut short.

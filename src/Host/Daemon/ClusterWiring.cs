@@ -16,7 +16,7 @@ namespace Haven.Host.Daemon;
 /// <summary>Builds this host's ClusterActor from the settings: transport, fencing, addresses, heuristics.</summary>
 internal static class ClusterWiring
 {
-    public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers)
+    public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers, DurableFenceHistory fenceHistory)
     {
         ClusterOptions options;
         try
@@ -44,16 +44,18 @@ internal static class ClusterWiring
             ? PingReachability.From(settings.Heuristics, loggers.CreateLogger<PingReachability>())
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
-        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>()), reachability);
+        state.Watchdog = DaemonWatchdog.Start(settings.Fencing.Watchdog, loggers);
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>()), reachability,
+            SelfFence: state.Watchdog);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }
 
     /// <summary>The configured fencing topology, or (fencing off) a fencer that always fails, so nothing of a lost host moves.</summary>
-    private static IFencer Fencer(HavenSettings settings, DaemonState state, ILoggerFactory loggers)
+    private static IFencer Fencer(HavenSettings settings, DaemonState state, ILoggerFactory loggers, DurableFenceHistory history)
     {
         if (!settings.Fencing.Enabled)
         {
-            state.Fencing = DaemonFencing.Off(settings.Fencing, new UnconfiguredFencer());
+            state.Fencing = DaemonFencing.Off(settings.Fencing, new UnconfiguredFencer(), history);
             return state.Fencing.Fencer;
         }
         if (settings.Fencing.SecretsFile.Length == 0) throw new CliException("haven.fencing.enabled = on needs haven.fencing.secrets-file (owner-only, with each device's community or password)");
@@ -63,10 +65,9 @@ internal static class ClusterWiring
             var missing = FencingConfig.CheckSecrets(settings.Fencing, secrets);
             if (missing.Count > 0) throw new CliException($"fencing secrets file {settings.Fencing.SecretsFile}: {string.Join("; ", missing)}");
             var devices = FenceDeviceFactory.Create(settings.Fencing, secrets, loggers);
-            var history = new FenceHistoryLog();
             var fencer = new TopologyFencer(settings.Fencing.Topology, devices, settings.Fencing.ToFencerOptions(), TimeProvider.System,
                 loggers.CreateLogger<TopologyFencer>(), history.Add);
-            state.Fencing = new DaemonFencing(settings.Fencing, devices, fencer, history);
+            state.Fencing = new DaemonFencing(settings.Fencing, devices, fencer, history.Log, history.Add);
             return fencer;
         }
         catch (Exception e) when (e is ConfigException or FenceDeviceException or ArgumentException or IOException or UnauthorizedAccessException)

@@ -27,8 +27,10 @@ internal static class DaemonHost
         await using var journal = await JournalFactory.OpenAsync(settings.Journal, ct);
         var time = TimeProvider.System;
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
+        await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
-        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory);
+        settings = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
+        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -65,6 +67,8 @@ internal static class DaemonHost
         {
             log.LogInformation("Haven daemon {Node} stopping", node);
             await lifecycle.StopAsync("shutdown");
+            state.Watchdog?.Stopped();
+            state.Watchdog?.Dispose();
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
             TryDelete(socketPath);

@@ -19,6 +19,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>The fencing devices, fencer and history (set by ClusterWiring before the control API starts).</summary>
     public DaemonFencing? Fencing { get; set; }
 
+    /// <summary>Watchdog self-fencing, when haven.fencing.watchdog.enabled.</summary>
+    public DaemonWatchdog? Watchdog { get; set; }
+
     public async Task<StatusView> StatusAsync(CancellationToken ct) => new(
         Cluster,
         Node,

@@ -109,3 +109,27 @@ public class FencingRulesInClusterTests : HavenTestKit
         Assert.Equal(2, cluster[2].HeldAddresses.Count);
     }
 }
+
+/// <summary>What the ClusterActor reports to the watchdog keeper (SBD-style self-fencing).</summary>
+public class SelfFenceReportsTests : HavenTestKit
+{
+    [Fact]
+    public void LosingSide_ReportsDemotingThenDemotedOnceReleased_WinnersReportPrimary_AllReportAlive()
+    {
+        var cluster = new TestCluster(this, 3);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        Assert.All(cluster.Hosts, h => Assert.Equal(["primary"], h.SelfFence.Calls));
+        var alive = cluster[3].SelfFence.Alive;
+        Assert.InRange(alive, 9, 12); // once a second
+
+        cluster.FenceFailures.Add(new NodeId(3)); // node3 stays up, demoted
+        cluster.Network.Partition([new NodeId(1), new NodeId(2)], [new NodeId(3)]);
+        cluster.Run(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["primary", "demoting", "demoted"], cluster[3].SelfFence.Calls);
+        Assert.Empty(cluster[3].HeldAddresses);
+        Assert.True(cluster[3].SelfFence.Alive > alive);
+        Assert.Equal("primary", cluster[1].SelfFence.Calls[^1]);
+    }
+}

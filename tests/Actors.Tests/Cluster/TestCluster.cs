@@ -91,16 +91,20 @@ internal sealed class TestCluster
         public SortedSet<string> HeldAddresses { get; } = new(StringComparer.Ordinal);
         public bool Running => _system is not null;
 
+        /// <summary>This host's ClusterActor (the current incarnation's).</summary>
+        public IActorRef? Actor { get; private set; }
+
         public void Start()
         {
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
             var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
-                new Reachability(cluster, Member.Id), v => View = v);
+                new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence));
             Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
 
-        public IActorRef? Actor { get; private set; }
+        /// <summary>What the ClusterActor told the watchdog keeper, in order (Alive calls counted, not listed).</summary>
+        public SelfFenceLog SelfFence { get; } = new();
 
         /// <summary>Sends an operator command to this host's ClusterActor and runs the cluster until it answers.</summary>
         public OperatorCommandResult Command(object command)
@@ -185,5 +189,19 @@ internal sealed class TestCluster
             host.HeldAddresses.Remove(address.Ip);
             return Task.CompletedTask;
         }
+    }
+
+    internal sealed class SelfFenceLog
+    {
+        public List<string> Calls { get; } = [];
+        public int Alive { get; set; }
+    }
+
+    private sealed class SelfFenceRecorder(SelfFenceLog log) : ISelfFence
+    {
+        public void Alive() => log.Alive++;
+        public void Demoting() => log.Calls.Add("demoting");
+        public void Demoted() => log.Calls.Add("demoted");
+        public void Primary() => log.Calls.Add("primary");
     }
 }

@@ -111,7 +111,7 @@ public sealed class ClusterConfigValidationTests
     {
         const string text = "haven.cluster.nodes = [{ name = n1, id = 1 }, { name = n2, id = 2 }]";
         Assert.Equal(
-            "reference.conf:27:17: haven.cluster.node-name: is \"\", so this host is named by its host name \"box\", which is not in haven.cluster.nodes (known: n1, n2); set haven.cluster.node-name to one of them",
+            "reference.conf:36:17: haven.cluster.node-name: is \"\", so this host is named by its host name \"box\", which is not in haven.cluster.nodes (known: n1, n2); set haven.cluster.node-name to one of them",
             Only(text, hostName: "box"));
         Assert.Empty(Validate(text, hostName: "n2"));
         Assert.Empty(Validate(text)); // another host's file: its host name is not known here

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using Haven.Actors.Configuration;
+using Haven.Host.Control;
+
+namespace Haven.Host.Cli;
+
+/// <summary>
+/// `haven config get [KEY] [--json]`, `haven config set KEY VALUE`, `haven config reset KEY`: the
+/// cluster-wide settings kept in the replicated state, and each value's source on this host.
+/// </summary>
+internal static class ConfigSettingsVerbs
+{
+    public static IEnumerable<Command> Build(CliContext cli) => [Get(cli), Set(cli), Reset(cli)];
+
+    private static Command Get(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var json = HavenCli.JsonOption();
+        var key = new Argument<string?>("KEY") { Description = "one setting, or a section such as haven.heuristics; all when left out", Arity = ArgumentArity.ZeroOrOne };
+        key.CompletionSources.Add([.. HavenConfig.Schema.Settings.Keys]);
+        var cmd = new Command("get", "effective settings on this host, each with its source: default, cluster (haven config set) or host FILE:LINE")
+        {
+            key, socket, json,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var path = parse.GetValue(key) is { Length: > 0 } k ? $"v1/config?key={Uri.EscapeDataString(k)}" : "v1/config";
+            var answer = await client.GetAsync(path, ct);
+            if (parse.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(answer, ControlJson.Indented));
+                return ExitCodes.Success;
+            }
+            Tables.Rows(cli.Out, ["KEY", "VALUE", "SOURCE"], answer.GetProperty("settings").EnumerateArray().Select(Row));
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Set(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var key = SettableKey("the setting to set cluster-wide");
+        var value = new Argument<string>("VALUE") { Description = "one HOCON value of the setting's type: 5s, on, 3, keep-majority, '\"a b\"', '[\"192.0.2.1\"]'" };
+        var cmd = new Command("set", "set a setting for the whole cluster (replicated; a host's own file still wins on that host)") { key, value, socket };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var answer = await client.PostAsync("v1/config/set", new { key = parse.GetValue(key), value = parse.GetValue(value) }, ct);
+            cli.Out.WriteLine(answer.GetProperty("message").GetString());
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Reset(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var key = SettableKey("the cluster-wide setting to remove");
+        var cmd = new Command("reset", "remove a cluster-wide setting: hosts go back to their own file or the default") { key, socket };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var answer = await client.PostAsync("v1/config/reset", new { key = parse.GetValue(key) }, ct);
+            cli.Out.WriteLine(answer.GetProperty("message").GetString());
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Argument<string> SettableKey(string description)
+    {
+        var key = new Argument<string>("KEY") { Description = description };
+        key.CompletionSources.Add([.. HavenConfig.Schema.Settings.Values.Where(s => !s.IsSection && s.Scope != SettingScope.Host).Select(s => s.Path)]);
+        return key;
+    }
+
+    internal static string[] Row(JsonElement s)
+    {
+        var source = s.GetProperty("source").GetString() ?? "";
+        if (s.GetProperty("origin").GetString() is { } origin) source = $"{source} {origin}";
+        return [s.GetProperty("key").GetString() ?? "", s.GetProperty("value").GetString() ?? "", source];
+    }
+}
