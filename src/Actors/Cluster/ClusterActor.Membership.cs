@@ -335,6 +335,8 @@ public sealed partial class ClusterActor
         var before = _state;
         _state = next;
         if (e is FenceRequested requested) _fenceRequestAt[requested.Target] = _stream.Count;
+        // Journaled (this runs in a Persist continuation): wake the event-script delivery and other followers.
+        if (!IsRecovering) Context.System.EventStream.Publish(new Events.ClusterEventApplied(LastSequenceNr, before, e));
         if (!sideEffects) return;
         Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
         LocalEffects(before, e);

@@ -73,12 +73,19 @@ public sealed record ScriptFile(string Name, UnixFileMode Mode, bool IsRegularFi
 public sealed record PlannedScript(int Order, string Name, string Path);
 
 /// <summary>A directory entry that will not run, and why (not NN.name, editor backup, not executable, not a file).</summary>
-public sealed record SkippedScript(string Name, string Reason);
+public sealed record SkippedScript(string Name, string Reason)
+{
+    /// <summary>Whether the entry is an executable regular file (an ignored backup or a misnamed script may be).</summary>
+    public bool Executable { get; init; }
+}
 
 /// <summary>What a scripts directory runs: the scripts in order, what is skipped, and errors that refuse the whole run.</summary>
 public sealed record ScriptPlan(string Directory, ImmutableArray<PlannedScript> Scripts, ImmutableArray<SkippedScript> Skipped, ImmutableArray<string> Errors)
 {
     public bool IsValid => Errors.IsEmpty;
+
+    /// <summary>Why each refused script (group/other-writable, duplicate NN) refuses the run, by name.</summary>
+    public ImmutableDictionary<string, string> Refusals { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
 
 /// <summary>How one script ran: its exit code (-1 when killed at the timeout), its duration, its stdout and stderr interleaved by line.</summary>

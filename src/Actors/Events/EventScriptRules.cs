@@ -28,30 +28,35 @@ public static class EventScriptRules
         var skipped = ImmutableArray.CreateBuilder<SkippedScript>();
         var errors = ImmutableArray.CreateBuilder<string>();
         var candidates = new List<PlannedScript>();
+        var refusals = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
 
         foreach (var file in listing.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
             var path = Path.Combine(directory, file.Name);
+            var executable = file.IsRegularFile && (file.Mode & AnyExecute) != 0;
             if (file.Name.EndsWith('~'))
             {
-                skipped.Add(new SkippedScript(file.Name, "ignored: names ending in '~' are editor backups"));
+                skipped.Add(new SkippedScript(file.Name, "ignored: names ending in '~' are editor backups") { Executable = executable });
             }
             else if (Order(file.Name) is not { } order)
             {
-                skipped.Add(new SkippedScript(file.Name, "skipped: not named NN.name (two digits, a dot, a name)"));
+                skipped.Add(new SkippedScript(file.Name, "skipped: not named NN.name (two digits, a dot, a name)") { Executable = executable });
             }
             else if (!file.IsRegularFile)
             {
-                skipped.Add(new SkippedScript(file.Name, "skipped: not a regular file"));
+                skipped.Add(new SkippedScript(file.Name, "skipped: not a regular file") { Executable = executable });
             }
             else if ((file.Mode & AnyExecute) == 0)
             {
-                skipped.Add(new SkippedScript(file.Name, "skipped: not executable (chmod +x to enable it)"));
+                skipped.Add(new SkippedScript(file.Name, "skipped: not executable (chmod +x to enable it)") { Executable = executable });
             }
             else
             {
                 if ((file.Mode & GroupOrOtherWrite) != 0)
+                {
                     errors.Add($"event script {path} is writable by group or others ({Octal(file.Mode)}); refusing to run it: chmod go-w {path}");
+                    refusals[file.Name] = $"refused: writable by group or others ({Octal(file.Mode)})";
+                }
                 candidates.Add(new PlannedScript(order, file.Name, path));
             }
         }
@@ -60,9 +65,18 @@ public static class EventScriptRules
         {
             var names = string.Join(" and ", clash.Select(c => c.Path));
             errors.Add($"event scripts {names} share the number {clash.Key:D2}; the order between them is undefined, so none run: renumber or chmod -x one of them");
+            foreach (var c in clash)
+            {
+                var others = string.Join(", ", clash.Where(o => o != c).Select(o => o.Name));
+                var reason = $"refused: shares {clash.Key:D2} with {others}";
+                refusals[c.Name] = refusals.TryGetValue(c.Name, out var earlier) ? $"{earlier}; {reason}" : reason;
+            }
         }
 
-        return new ScriptPlan(directory, [.. candidates.OrderBy(c => c.Order)], skipped.ToImmutable(), errors.ToImmutable());
+        return new ScriptPlan(directory, [.. candidates.OrderBy(c => c.Order)], skipped.ToImmutable(), errors.ToImmutable())
+        {
+            Refusals = refusals.ToImmutable(),
+        };
     }
 
     /// <summary>The NN of a name <c>NN.name</c>, or null when the name does not follow the rule.</summary>

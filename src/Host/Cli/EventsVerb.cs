@@ -9,7 +9,7 @@ namespace Haven.Host.Cli;
 /// <summary>
 /// `haven events [--follow] [--json] [--after N] [--limit N]`: the journaled events, oldest first, one per
 /// line (time, persistence id and sequence number, type, fields). `--json` prints an array, or with
-/// `--follow` one object per line.
+/// `--follow` one object per line. `haven events scripts` lists the event scripts (<see cref="EventScriptsVerb"/>).
 /// </summary>
 internal static class EventsVerb
 {
@@ -24,6 +24,7 @@ internal static class EventsVerb
         after.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError("--after must be 0 or more"); });
         limit.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--limit must be 1 or more"); });
         var cmd = new Command("events", "show the journaled events, oldest first") { socket, json, follow, after, limit, digest };
+        cmd.Subcommands.Add(EventScriptsVerb.Build(cli));
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);

@@ -189,10 +189,19 @@ internal static class HelpTopics
               haven events --follow      and new ones as they are written
               haven events --after N     only those after ordering N (--limit to bound)
               haven events --digest      stream length and digest, to compare hosts
+              haven events scripts       the event scripts, their order, verdicts and last results
 
             EVENT SCRIPTS
-              /etc/haven/events.d holds operator scripts run on events (see events.d/README in the
-              packaged layout).
+              haven.events.scripts-dir (default /etc/haven/events.d) holds scripts named NN.name,
+              run in NN order as SCRIPT EVENT ARGS with CTDB's events: init, setup and startup when
+              the daemon starts; shutdown when it stops; monitor every monitor-interval (a failure,
+              or an interface carrying public addresses without link, marks the host UNHEALTHY and
+              its addresses fail over; healthy-after good rounds end that); startrecovery,
+              releaseip IFACE IP MASK, takeip IFACE IP MASK, updateip OLD-IFACE NEW-IFACE IP MASK,
+              ipreallocated and recovered as the replicated stream gives them to this host.
+              Only executable scripts run; names ending in ~ are ignored; a duplicate NN or a
+              script writable by group or others refuses every run. Events are journaled first and
+              delivered at least once: after a crash, what had not finished runs again.
 
             SEE ALSO
               haven help journal

@@ -31,6 +31,7 @@ internal static class DaemonHost
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
         settings = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory);
+        state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -66,6 +67,7 @@ internal static class DaemonHost
         finally
         {
             log.LogInformation("Haven daemon {Node} stopping", node);
+            if (state.Events is { } events) await events.ShutdownAsync();
             await lifecycle.StopAsync("shutdown");
             state.Watchdog?.Stopped();
             state.Watchdog?.Dispose();

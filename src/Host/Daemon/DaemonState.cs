@@ -22,6 +22,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>Watchdog self-fencing, when haven.fencing.watchdog.enabled.</summary>
     public DaemonWatchdog? Watchdog { get; set; }
 
+    /// <summary>The event scripts: runner, delivery and monitor (set by EventsWiring before the control API starts).</summary>
+    public DaemonEvents? Events { get; set; }
+
     public async Task<StatusView> StatusAsync(CancellationToken ct) => new(
         Cluster,
         Node,

@@ -1,0 +1,52 @@
+using Haven.Actors;
+using Haven.Actors.Configuration;
+using Haven.Actors.Events;
+using Haven.Actors.Persistence;
+using Haven.Actors.Runtime;
+using Haven.Adapters.Configuration;
+using Haven.Adapters.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Host.Daemon;
+
+/// <summary>Builds this host's event scripts from haven.events: the runner, the delivery actor and the monitor.</summary>
+internal static class EventsWiring
+{
+    public static DaemonEvents Start(ActorSystem system, HavenSettings settings, string configPath, DaemonState state, IActorRef cluster, ILoggerFactory loggers)
+    {
+        EventsSettings events;
+        Actors.Cluster.ClusterOptions options;
+        try
+        {
+            events = EventsSettings.From(ConfigFiles.Load(configPath));
+            options = ClusterConfig.ToClusterOptions(settings, Environment.MachineName);
+        }
+        catch (Exception e) when (e is ConfigException or HoconException)
+        {
+            throw new CliException(e.Message);
+        }
+        var log = loggers.CreateLogger("Haven.Events");
+        if (!Directory.Exists(events.ScriptsDir))
+            log.LogWarning("Event scripts directory {Directory} does not exist: no event scripts run", events.ScriptsDir);
+        var runner = new SerializedEventScriptRunner(
+            new EventScriptRunner(events.ScriptsDir, events.ScriptTimeout, TimeProvider.System, loggers.CreateLogger<EventScriptRunner>()),
+            new EventScriptHistory(), TimeProvider.System);
+        var persistence = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots,
+            new JsonEventSerializer(EventManifests.Register(HavenManifests.CreateRegistry())));
+        // CTDB monitors only once startup ran: the monitor waits for the delivery's start.
+        var monitorOptions = MonitorOptions.Create(events.MonitorInterval, events.HealthyAfter, options.PublicAddresses.Select(a => a.Interface));
+        var monitor = system.ActorOf(MonitorActor.Props(monitorOptions, runner, new SysfsLinkState(), cluster, waitForStart: true), "monitor");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var delivery = system.ActorOf(EventDeliveryActor.Props(new EventDeliveryOptions(options.Self.Id, runner)
+        {
+            Started = () =>
+            {
+                monitor.Tell(StartMonitoring.Instance, ActorRefs.NoSender);
+                started.TrySetResult();
+            },
+        }, persistence), "event-delivery");
+        log.LogInformation("Event scripts from {Directory}; monitor every {Interval} (interfaces {Interfaces})",
+            events.ScriptsDir, events.MonitorInterval, monitorOptions.Interfaces.IsEmpty ? "none" : string.Join(",", monitorOptions.Interfaces));
+        return new DaemonEvents(events, runner, delivery, monitor, started.Task, log);
+    }
+}
