@@ -13,7 +13,7 @@ public static partial class ClusterConfig
     /// What one host's ClusterActor needs, from validated settings: the node list (or this host alone
     /// with id <see cref="SingleHostNodeId"/> when it is empty), this host by its effective node name,
     /// the split-brain settings with the keep-referee node mapped from its name to its id, the
-    /// heuristics and the public addresses. Throws <see cref="ConfigException"/> when this host or the
+    /// heuristics and the public addresses (with their preferred host and group). Throws <see cref="ConfigException"/> when this host or the
     /// referee is not in the node list.
     /// </summary>
     public static ClusterOptions ToClusterOptions(HavenSettings settings, string hostName)
@@ -40,7 +40,7 @@ public static partial class ClusterConfig
             Self = members.Single(m => m.Name == selfName),
             Nodes = members,
             SplitBrain = splitBrain,
-            PublicAddresses = [.. settings.Ips.PublicAddresses.Select(a => new PublicAddress(a.Ip, a.Mask, a.Interface))],
+            PublicAddresses = [.. settings.Ips.PublicAddresses.Select(a => new PublicAddress(a.Ip, a.Mask, a.Interface, a.PreferredHost, a.Group))],
             HeuristicsInterval = settings.Heuristics.Interval,
             Fencing = settings.Fencing.Policy,
             HostConfig = settings.Source,

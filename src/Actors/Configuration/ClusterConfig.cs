@@ -26,6 +26,7 @@ public static partial class ClusterConfig
 
     private static readonly string[] NodeFields = ["name", "id"];
     private static readonly string[] AddressFields = ["address", "interface"];
+    private static readonly string[] AddressOptionalFields = ["preferred-host", "group"];
 
     /// <summary>Whether <paramref name="name"/> is a valid node name: one or more of <c>[A-Za-z0-9._-]</c>.</summary>
     public static bool IsValidNodeName(string name) =>
@@ -119,7 +120,7 @@ public static partial class ClusterConfig
         var nodes = ImmutableArray.CreateBuilder<NodeSettings>();
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var ids = new Dictionary<uint, string>();
-        foreach (var (at, entry) in Entries(config, NodesPath, NodeFields, report))
+        foreach (var (at, entry) in Entries(config, NodesPath, NodeFields, [], report))
         {
             var name = Field(entry, at, "name", report) is { } nameValue ? NodeName(nameValue, at, report) : null;
             var id = Field(entry, at, "id", report) is { } idValue ? NodeIdValue(idValue, at, report) : null;
@@ -144,12 +145,19 @@ public static partial class ClusterConfig
         return nodes.ToImmutable();
     }
 
-    /// <summary>Every valid public address; each bad entry or duplicate address is reported.</summary>
+    /// <summary>
+    /// Every valid public address; each bad entry or duplicate address is reported. The optional
+    /// <c>preferred-host</c> must name a node of <c>haven.cluster.nodes</c> when that list is not empty
+    /// (when the list itself has problems, those are reported there and the name is not checked).
+    /// </summary>
     internal static ImmutableArray<PublicAddressSettings> ParsePublicAddresses(Config config, ReportProblem report)
     {
+        var nodeProblems = 0;
+        var nodes = ParseNodes(config, (_, _, _) => nodeProblems++);
+        var known = nodeProblems == 0 && !nodes.IsEmpty ? nodes : (ImmutableArray<NodeSettings>?)null;
         var addresses = ImmutableArray.CreateBuilder<PublicAddressSettings>();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (at, entry) in Entries(config, PublicAddressesPath, AddressFields, report))
+        foreach (var (at, entry) in Entries(config, PublicAddressesPath, AddressFields, AddressOptionalFields, report))
         {
             string? ip = null;
             var mask = 0;
@@ -182,13 +190,68 @@ public static partial class ClusterConfig
                 }
             }
 
-            if (ip is not null && device is not null)
+            var optionalOk = OptionalAddressFields(entry, at, known, report, out var preferred, out var group);
+            if (ip is not null && device is not null && optionalOk)
             {
-                addresses.Add(new PublicAddressSettings(ip, mask, device));
+                addresses.Add(new PublicAddressSettings(ip, mask, device) { PreferredHost = preferred, Group = group });
             }
         }
 
         return addresses.ToImmutable();
+    }
+
+    /// <summary>
+    /// <c>preferred-host</c> (a node name, in <paramref name="known"/> when that is given) and <c>group</c>
+    /// (a non-empty name without whitespace) of one address entry; false when either is bad.
+    /// </summary>
+    private static bool OptionalAddressFields(HoconObject entry, string at, ImmutableArray<NodeSettings>? known, ReportProblem report,
+        out string? preferred, out string? group)
+    {
+        preferred = null;
+        group = null;
+        var ok = true;
+        if (entry.TryGetValue("preferred-host", out var hostValue))
+        {
+            var path = $"{at}.preferred-host";
+            if (Text(hostValue, path, report) is not { } host)
+            {
+                ok = false;
+            }
+            else if (!IsValidNodeName(host))
+            {
+                report(path, $"invalid node name \"{host}\"; use one or more letters, digits, '.', '_' or '-'", hostValue.Origin);
+                ok = false;
+            }
+            else if (known is { } nodes && !nodes.Any(n => n.Name == host))
+            {
+                report(path, $"node \"{host}\" is not in {NodesPath} (known: {KnownNames(nodes)})", hostValue.Origin);
+                ok = false;
+            }
+            else
+            {
+                preferred = host;
+            }
+        }
+
+        if (entry.TryGetValue("group", out var groupValue))
+        {
+            var path = $"{at}.group";
+            if (Text(groupValue, path, report) is not { } name)
+            {
+                ok = false;
+            }
+            else if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                report(path, $"invalid group name \"{name}\"; use one or more characters without whitespace", groupValue.Origin);
+                ok = false;
+            }
+            else
+            {
+                group = name;
+            }
+        }
+
+        return ok;
     }
 
     private static ImmutableArray<T> ReadOrThrow<T>(Config config, Func<Config, ReportProblem, ImmutableArray<T>> parse)
@@ -198,8 +261,11 @@ public static partial class ClusterConfig
         return first is null ? result : throw first;
     }
 
-    /// <summary>The object entries of the list at <paramref name="path"/>, with unknown fields reported.</summary>
-    private static IEnumerable<(string At, HoconObject Entry)> Entries(Config config, string path, string[] fields, ReportProblem report)
+    /// <summary>
+    /// The object entries of the list at <paramref name="path"/>, with fields that are neither in
+    /// <paramref name="fields"/> (required) nor in <paramref name="optional"/> reported.
+    /// </summary>
+    private static IEnumerable<(string At, HoconObject Entry)> Entries(Config config, string path, string[] fields, string[] optional, ReportProblem report)
     {
         if (!config.TryGetValue(path, out var value))
         {
@@ -221,10 +287,11 @@ public static partial class ClusterConfig
                 continue;
             }
 
-            foreach (var key in entry.Keys.Where(k => !fields.Contains(k, StringComparer.Ordinal)))
+            string[] all = [.. fields, .. optional];
+            foreach (var key in entry.Keys.Where(k => !all.Contains(k, StringComparer.Ordinal)))
             {
-                var nearest = Levenshtein.Nearest(key, fields);
-                var hint = nearest is null ? $"; known fields: {string.Join(", ", fields)}" : $"; did you mean {nearest}?";
+                var nearest = Levenshtein.Nearest(key, all);
+                var hint = nearest is null ? $"; known fields: {string.Join(", ", all)}" : $"; did you mean {nearest}?";
                 report($"{at}.{ConfigPath.Render([key])}", $"unknown field {key}{hint}", entry[key].Origin);
             }
 

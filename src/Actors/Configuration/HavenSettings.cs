@@ -57,10 +57,20 @@ public sealed record ClusterSettings(string Name, string NodeName, ClusterTransp
     public string EffectiveNodeName(string hostName) => NodeName.Length > 0 ? NodeName : hostName;
 }
 
-/// <summary>One entry of <c>haven.ips.public-addresses</c>: <c>Ip/Mask</c> on <c>Interface</c>.</summary>
+/// <summary>
+/// One entry of <c>haven.ips.public-addresses</c>: <c>Ip/Mask</c> on <c>Interface</c>, optionally with the node
+/// that should hold it (<c>preferred-host</c>) and the group its addresses are spread by (<c>group</c>).
+/// </summary>
 public sealed record PublicAddressSettings(string Ip, int Mask, string Interface)
 {
-    public override string ToString() => $"{Ip}/{Mask} on {Interface}";
+    /// <summary>The node name that gets the address whenever it is eligible; null: none.</summary>
+    public string? PreferredHost { get; init; }
+
+    /// <summary>Addresses of one group are spread over as many hosts as possible; null: the subnet.</summary>
+    public string? Group { get; init; }
+
+    public override string ToString() =>
+        $"{Ip}/{Mask} on {Interface}{(PreferredHost is null ? "" : $", preferred host {PreferredHost}")}{(Group is null ? "" : $", group {Group}")}";
 }
 
 /// <summary><c>haven.ips</c>.</summary>

@@ -42,6 +42,9 @@ internal static class HavenCli
         root.Subcommands.Add(DaemonVerb.Build(cli));
         root.Subcommands.Add(StatusVerb.Build(cli));
         root.Subcommands.Add(ClusterVerb.Build(cli));
+        root.Subcommands.Add(NodeVerb.Build(cli));
+        root.Subcommands.Add(MaintenanceVerb.Build(cli));
+        root.Subcommands.Add(IpVerb.Build(cli));
         root.Subcommands.Add(FenceVerb.Build(cli));
         root.Subcommands.Add(EventsVerb.Build(cli));
         root.Subcommands.Add(ConfigVerb.Build(cli));

@@ -6,10 +6,14 @@ using Microsoft.AspNetCore.Http;
 
 namespace Haven.Host.Control;
 
-/// <summary>/v1/cluster: this host's view of the cluster, and the operator's down and leave.</summary>
+/// <summary>
+/// /v1/cluster: this host's view of the cluster, and the operator's down and leave; /v1/nodes: standby;
+/// /v1/maintenance: maintenance of one node or all; /v1/ips (IpApi): the floating addresses.
+/// Every command answers the ClusterActor's <see cref="OperatorCommandResult"/>: {"message"}, or 400 {"error"} when refused.
+/// </summary>
 internal static class ClusterApi
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     public static void Map(WebApplication app, DaemonState state)
     {
@@ -18,18 +22,38 @@ internal static class ClusterApi
         app.MapPost("/v1/cluster/down", async (NodeRequest? request) =>
         {
             if (request?.Node is not { Length: > 0 } node)
-                return Results.Json(new { error = "the request needs a node name: {\"node\": \"NAME\"}" }, ControlJson.Options, statusCode: 400);
+                return Error("the request needs a node name: {\"node\": \"NAME\"}");
             return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new DownNode(node), AskTimeout));
         });
 
         app.MapPost("/v1/cluster/leave", async () => Answer(await ClusterOf(state).Ask<OperatorCommandResult>(LeaveCluster.Instance, AskTimeout)));
+
+        app.MapPost("/v1/nodes/standby", (NodeRequest? request) => SetMode(state, request, NodeMode.Standby, nodeRequired: true));
+        app.MapPost("/v1/nodes/unstandby", (NodeRequest? request) => SetMode(state, request, NodeMode.Unstandby, nodeRequired: true));
+        app.MapPost("/v1/maintenance/on", (NodeRequest? request) => SetMode(state, request, NodeMode.MaintenanceOn, nodeRequired: false));
+        app.MapPost("/v1/maintenance/off", (NodeRequest? request) => SetMode(state, request, NodeMode.MaintenanceOff, nodeRequired: false));
+
+        IpApi.Map(app, state);
     }
 
-    private static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
+    /// <summary>A node's mode; without a node (maintenance only) every node's.</summary>
+    private static async Task<IResult> SetMode(DaemonState state, NodeRequest? request, NodeMode mode, bool nodeRequired)
+    {
+        var node = request?.Node;
+        if (node is { Length: 0 } || (nodeRequired && node is null))
+            return Error(nodeRequired
+                ? "the request needs a node name: {\"node\": \"NAME\"}"
+                : "the node name is empty: send {\"node\": \"NAME\"} for one node, or {} for every node");
+        return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new SetNodeMode(node, mode), AskTimeout));
+    }
 
-    private static IResult Answer(OperatorCommandResult result) => result.Accepted
+    internal static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
+
+    internal static IResult Answer(OperatorCommandResult result) => result.Accepted
         ? Results.Json(new { message = result.Message }, ControlJson.Options)
-        : Results.Json(new { error = result.Message }, ControlJson.Options, statusCode: 400);
+        : Error(result.Message);
+
+    internal static IResult Error(string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: 400);
 
     internal sealed record NodeRequest(string? Node);
 }

@@ -27,6 +27,7 @@ internal static class ClusterWiring
         {
             throw new CliException(e.Message);
         }
+        state.PublicAddresses = options.PublicAddresses;
         IClusterTransport transport = settings.Cluster.Transport switch
         {
             ClusterTransportKind.Simulated when options.Nodes.Length > 1 => throw new CliException(

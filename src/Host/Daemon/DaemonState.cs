@@ -10,6 +10,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     public ObservableJournal Journal { get; } = journal.Journal;
     public JournalHandle JournalHandle { get; } = journal;
 
+    /// <summary>The configured floating addresses (set by ClusterWiring from the cluster options); `haven ip list` shows each.</summary>
+    public System.Collections.Immutable.ImmutableArray<Haven.Actors.Cluster.PublicAddress> PublicAddresses { get; set; } = [];
+
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 
