@@ -8,7 +8,7 @@ a JSON summary to --summary (and stdout):
 
   probes, answered (intervals with at least one reply), gap_ms (longest time between two consecutive
   replies), gap_from_ms / gap_to_ms (its ends, ms since start), macs (runs of the same answering
-  MAC in order: mac, first_ms, last_ms, replies), conflicts (intervals in which two different MACs
+  MAC in order: mac, first_ms, last_ms, replies; the first 20, mac_runs counts all), conflicts (intervals in which two different MACs
   answered; must be 0 once fencing works), conflict_macs.
 
 --log FILE gets one line per reply as it arrives ("T_MS MAC"), flushed, so a test can watch progress.
@@ -25,6 +25,7 @@ import sys
 import time
 
 ETH_P_ARP = 0x0806
+MAX_RUNS = 20  # runs listed in the summary; mac_runs counts them all (thousands when two MACs alternate)
 
 
 def mac_text(raw):
@@ -138,7 +139,8 @@ def main():
         "gap_ms": round(gap[0], 1),
         "gap_from_ms": None if gap[1] is None else round(gap[1], 1),
         "gap_to_ms": None if gap[2] is None else round(gap[2], 1),
-        "macs": [{"mac": m, "first_ms": round(f, 1), "last_ms": round(l, 1), "replies": n} for m, f, l, n in runs],
+        "macs": [{"mac": m, "first_ms": round(f, 1), "last_ms": round(l, 1), "replies": n} for m, f, l, n in runs[:MAX_RUNS]],
+        "mac_runs": len(runs),
         "conflicts": conflicts,
         "conflict_macs": sorted(conflict_macs),
     }

@@ -9,7 +9,7 @@
 #                             client namespace on the same bridge (10.213.1.250); --fence: a script
 #                             fence device that powers a host "off" (both links down, its daemon and
 #                             corosync killed); --bare: network only (no corosync, no daemons)
-#   cluster.sh crash I              host I dies: kill -9 its daemon, take both its links down
+#   cluster.sh crash I              host I dies: both its links down, then kill -9 its daemon
 #   cluster.sh client CMD...        run a command inside the client namespace (needs --public)
 #   cluster.sh holder A.B.C.D       print the hosts whose eth1 holds the address (one per line)
 #   cluster.sh mac I                print the MAC address of host I's eth1
@@ -291,8 +291,9 @@ case $cmd in
   mend) link "${1:?host}" c up ;;
   uplink-cut) link "${1:?host}" u down ;;
   uplink-mend) link "${1:?host}" u up ;;
-  crash) need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"
-    kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid"; link "$1" c down; link "$1" u down ;;
+  crash) # links first: a crashed host sends nothing, not even corosync's PROCDOWN for its daemon
+    need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"
+    link "$1" c down; link "$1" u down; kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid" ;;
   client) [ -d "$state" ] || die "run '$run' is not up"; ip netns list | grep -q "^hv-$run-cl\b" || die "no client namespace (up with --public)"; exec ip netns exec "hv-$run-cl" "$@" ;;
   holder) [[ ${1:-} =~ ^[0-9.]+$ ]] || die "usage: holder A.B.C.D"; for d in "$state"/n[1-9]; do i=${d##*/n}; ip -n "$(ns "$i")" -o -4 addr show dev eth1 | grep -q " inet $1/" && echo "$i"; done; true ;;
   mac) need_host "${1:?host}"; ip -n "$(ns "$1")" -o link show eth1 | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/' ;;

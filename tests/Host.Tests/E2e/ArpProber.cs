@@ -7,8 +7,12 @@ namespace Haven.Host.Tests.E2e;
 internal sealed record MacRun(string Mac, double FirstMs, double LastMs, int Replies);
 
 /// <summary>What tests/e2e/arp-prober.py saw: the longest silence, the answering MACs in order, and how many probe intervals two MACs answered in.</summary>
-internal sealed record ProbeSummary(int Probes, int Answered, double GapMs, IReadOnlyList<MacRun> Macs, int Conflicts)
+internal sealed record ProbeSummary(int Probes, int Answered, double GapMs, IReadOnlyList<MacRun> Macs, int MacRuns, int Conflicts)
 {
+    public override string ToString() =>
+        $"{Probes} probes, {Answered} answered, longest gap {GapMs:0} ms, {Conflicts} conflicts, MACs: {string.Join(" then ", Macs.Select(m => $"{m.Mac} ({m.Replies} replies, {m.FirstMs:0}-{m.LastMs:0} ms)"))}"
+        + (MacRuns > Macs.Count ? $" and {MacRuns - Macs.Count} more runs" : "");
+
     public static ProbeSummary Parse(string json)
     {
         var root = JsonDocument.Parse(json).RootElement;
@@ -16,7 +20,7 @@ internal sealed record ProbeSummary(int Probes, int Answered, double GapMs, IRea
             .Select(m => new MacRun(m.GetProperty("mac").GetString()!, m.GetProperty("first_ms").GetDouble(), m.GetProperty("last_ms").GetDouble(), m.GetProperty("replies").GetInt32()))
             .ToList();
         return new ProbeSummary(root.GetProperty("probes").GetInt32(), root.GetProperty("answered").GetInt32(), root.GetProperty("gap_ms").GetDouble(),
-            macs, root.GetProperty("conflicts").GetInt32());
+            macs, root.GetProperty("mac_runs").GetInt32(), root.GetProperty("conflicts").GetInt32());
     }
 }
 

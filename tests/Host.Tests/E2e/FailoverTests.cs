@@ -55,11 +55,12 @@ public class FailoverTests(ITestOutputHelper output)
         var newMac = await cluster.MacAsync(now);
         await prober.WaitForReplyFromAsync(newMac, Move);
         var probe = await prober.StopAsync();
-        output.WriteLine($"n{old} ({oldMac}) -> n{now} ({newMac}); prober: {probe}; MACs {string.Join(" then ", probe.Macs)}");
+        output.WriteLine($"n{old} ({oldMac}) -> n{now} ({newMac}); prober: {probe}");
 
         Assert.NotEqual(old, now);
         Assert.NotEqual(oldMac, newMac);
         Assert.Equal(0, probe.Conflicts);
+        Assert.Equal(2, probe.MacRuns);
         Assert.Equal([oldMac, newMac], probe.Macs.Select(m => m.Mac)); // one MAC before, the other after, never back
         return (old, now, probe);
     }
