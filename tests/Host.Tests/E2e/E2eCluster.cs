@@ -172,6 +172,17 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>Runs cluster.sh with this run's id; fails the test when it exits non-zero; returns its output.</summary>
     public async Task<string> HarnessOutputAsync(params string[] args)
     {
+        var (code, stdout, stderr) = await RunHarnessAsync(args);
+        Assert.True(code == 0, $"cluster.sh {string.Join(' ', args)} exited {code}: {stderr}{stdout}");
+        return stdout;
+    }
+
+    /// <summary>Does the client namespace get an ARP answer from <paramref name="address"/> (two requests, 2 s)?</summary>
+    public async Task<bool> ClientArpingAsync(string address) =>
+        (await RunHarnessAsync(["client", "arping", "-c", "2", "-w", "2", "-I", "eth0", address])).Code == 0;
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunHarnessAsync(string[] args)
+    {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Script);
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -181,8 +192,7 @@ internal sealed class E2eCluster : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        Assert.True(process.ExitCode == 0, $"cluster.sh {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
-        return await stdout;
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     private static string Script => E2eFile("cluster.sh");

@@ -22,24 +22,7 @@ public class FailoverTests(ITestOutputHelper output)
         .Single(x => x != old);
 
     /// <summary>Can the client reach host <paramref name="host"/>'s own public address (10.213.1.I) by ARP?</summary>
-    private static async Task<bool> ClientReachesAsync(E2eCluster cluster, int host)
-    {
-        var (code, _, _) = await Cli("client", "arping", "-c", "2", "-w", "2", "-I", "eth0", $"10.213.1.{host}");
-        return code == 0;
-
-        async Task<(int, string, string)> Cli(params string[] args)
-        {
-            var psi = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            psi.ArgumentList.Add(E2eCluster.E2eFile("cluster.sh"));
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            psi.Environment["HAVEN_E2E_RUN"] = cluster.Run;
-            using var p = System.Diagnostics.Process.Start(psi)!;
-            var o = p.StandardOutput.ReadToEndAsync();
-            var e = p.StandardError.ReadToEndAsync();
-            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            return (p.ExitCode, await o, await e);
-        }
-    }
+    private static Task<bool> ClientReachesAsync(E2eCluster cluster, int host) => cluster.ClientArpingAsync($"10.213.1.{host}");
 
     private async Task<(int Old, int New, ProbeSummary Probe)> FailOverAsync(E2eCluster cluster, Func<int, Task> kill)
     {
