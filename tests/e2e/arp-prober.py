@@ -6,7 +6,7 @@ whose sender is TARGET, with a monotonic timestamp and the MAC that answered. Re
 to the probe interval in which they arrive. Stops on SIGTERM/SIGINT (or after --duration) and writes
 a JSON summary to --summary (and stdout):
 
-  probes, answered (intervals with at least one reply), gap_ms (longest time between two consecutive
+  start_epoch (wall clock at start, to line up with other logs), probes, answered (intervals with at least one reply), gap_ms (longest time between two consecutive
   replies), gap_from_ms / gap_to_ms (its ends, ms since start), macs (runs of the same answering
   MAC in order: mac, first_ms, last_ms, replies; the first 20, mac_runs counts all), conflicts (intervals in which two different MACs
   answered; must be 0 once fencing works), conflict_macs.
@@ -70,6 +70,7 @@ def main():
     log = open(a.log, "a", buffering=1) if a.log else None
 
     start = time.monotonic()
+    start_epoch = time.time()
     probes = 0
     answered = 0
     conflicts = 0
@@ -133,6 +134,7 @@ def main():
     summary = {
         "target": a.target,
         "interval_ms": a.interval * 1000,
+        "start_epoch": round(start_epoch, 4),
         "duration_ms": round((time.monotonic() - start) * 1000, 1),
         "probes": probes,
         "answered": answered,

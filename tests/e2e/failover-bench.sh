@@ -106,7 +106,7 @@ keepalived_crash() { # I: host I dies: both links down, every keepalived process
 }
 
 one_run() { # SCENARIO RUN
-  local scenario=$1 n=$2 old new oldmac newmac ppid summary dir="$out/$1-$2"
+  local scenario=$1 n=$2 crashed old new oldmac newmac ppid summary dir="$out/$1-$2"
   rm -rf "$dir"; mkdir -p "$dir"
   "$cluster" down >/dev/null 2>&1 || true
   case $scenario in
@@ -127,6 +127,7 @@ one_run() { # SCENARIO RUN
   ppid=$!
   wait_until 10 "a reply from the holder" replied "$oldmac" "$state/probe.log"
   sleep 1
+  crashed=$(date +%s.%N)
   case $scenario in
     haven-default|haven-fast) "$cluster" crash "$old" ;;
     haven-daemon) "$cluster" kill "$old" ;;
@@ -141,11 +142,14 @@ one_run() { # SCENARIO RUN
   [ -d "$state/fence" ] && cp -r "$state/fence" "$dir/"
   "$cluster" down >/dev/null 2>&1
   summary=$(tail -1 "$dir/probe.json")
-  python3 - "$scenario" "$n" "$oldmac" "$newmac" "$summary" <<'PY' | tee -a "$results"
+  python3 - "$scenario" "$n" "$oldmac" "$newmac" "$summary" "$crashed" <<'PY' | tee -a "$results"
 import json, sys
-scenario, n, old, new, s = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
+scenario, n, old, new, s, crashed = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), float(sys.argv[6])
 order = [m["mac"] for m in s["macs"]]
-print(f"{scenario} run {n}: gap {s['gap_ms']:.0f} ms, conflicts {s['conflicts']}, macs {'old,new' if order == [old, new] else order}")
+first_new = next((m["first_ms"] for m in s["macs"] if m["mac"] == new), None)
+to_new = first_new - (crashed - s["start_epoch"]) * 1000 if first_new is not None else -1
+print(f"{scenario} run {n}: gap {s['gap_ms']:.0f} ms, crash to new MAC {to_new:.0f} ms, conflicts {s['conflicts']}, "
+      f"macs {'old,new' if order == [old, new] and s['mac_runs'] == 2 else order}")
 PY
 }
 
@@ -158,11 +162,12 @@ python3 - "$results" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\S+) run \d+: gap (\d+) ms, conflicts (\d+), macs (.*)", line)
+    m = re.match(r"(\S+) run \d+: gap (\d+) ms, crash to new MAC (-?\d+) ms, conflicts (\d+), macs (.*)", line)
     if m:
-        rows.setdefault(m[1], []).append((int(m[2]), int(m[3]), m[4].strip() == "old,new"))
-print(f"{'scenario':<15} {'runs':>4} {'median gap':>11} {'max gap':>8} {'conflicts':>9} {'old->new':>8}")
+        rows.setdefault(m[1], []).append((int(m[2]), int(m[3]), int(m[4]), m[5].strip() == "old,new"))
+print(f"{'scenario':<15} {'runs':>4} {'median gap':>11} {'max gap':>8} {'median crash->new':>18} {'conflicts':>9} {'old->new':>8}")
 for k, v in rows.items():
-    gaps = [g for g, _, _ in v]
-    print(f"{k:<15} {len(v):>4} {statistics.median(gaps):>8.0f} ms {max(gaps):>5} ms {sum(c for _, c, _ in v):>9} {sum(o for _, _, o in v):>5}/{len(v)}")
+    gaps = [g for g, _, _, _ in v]
+    print(f"{k:<15} {len(v):>4} {statistics.median(gaps):>8.0f} ms {max(gaps):>5} ms {statistics.median(t for _, t, _, _ in v):>15.0f} ms"
+          f" {sum(c for _, _, c, _ in v):>9} {sum(o for _, _, _, o in v):>5}/{len(v)}")
 PY
