@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=${2:?}; [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "--runs wants a positive number" >&2; exit 2; }; shift 2 ;;
     haven-default|haven-fast|haven-daemon|keepalived) scenarios+=("$1"); shift ;;
-    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
   esac
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(haven-default haven-fast haven-daemon keepalived)
