@@ -304,5 +304,5 @@ case $cmd in
   haven) need_host "${1:?host}"; i=$1; shift; exec dotnet "$dll" "$@" --socket "$(host_dir "$i")/haven.sock" ;;
   exec) need_host "${1:?host}"; i=$1; shift; exec ip netns exec "$(ns "$i")" "$@" ;;
   info) echo "run $run"; echo "state $state"; [ -f "$state/hosts" ] && echo "hosts $(cat "$state/hosts")"; true ;;
-  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,30p' "$0" >&2; exit 2 ;;
 esac
