@@ -2,8 +2,17 @@
 # A real Haven cluster on one machine: N network namespaces, one corosync and one `haven daemon` each.
 # Root only. Everything it makes is recorded under the state dir and `down` removes exactly that.
 #
-#   cluster.sh up N [--token MS] [--stable-after DUR] [--heuristics] [--extra FILE]
-#                             create namespaces, links, corosync and daemons for hosts 1..N
+#   cluster.sh up N [--token MS] [--token-coefficient MS] [--stable-after DUR] [--heuristics]
+#                   [--extra FILE] [--public A.B.C.D/NN] [--fence] [--bare]
+#                             create namespaces, links, corosync and daemons for hosts 1..N;
+#                             --public: a floating address on every host's eth1 (the uplink) and a
+#                             client namespace on the same bridge (10.213.1.250); --fence: a script
+#                             fence device that powers a host "off" (both links down, its daemon and
+#                             corosync killed); --bare: network only (no corosync, no daemons)
+#   cluster.sh crash I              host I dies: both its links down, then kill -9 its daemon
+#   cluster.sh client CMD...        run a command inside the client namespace (needs --public)
+#   cluster.sh holder A.B.C.D       print the hosts whose eth1 holds the address (one per line)
+#   cluster.sh mac I                print the MAC address of host I's eth1
 #   cluster.sh cut I | mend I       take host I's cluster link down / up (a partition of I)
 #   cluster.sh uplink-cut I | uplink-mend I
 #                             take host I's uplink down / up (the heuristic gateway 10.213.1.254)
@@ -61,15 +70,15 @@ stop_pid() { # FILE: signal the recorded pid, wait up to 5 s, then SIGKILL
   rm -f "$file"
 }
 
-corosync_conf() { # N TOKEN
-  local n=$1 token=$2 i
+corosync_conf() { # N TOKEN COEFFICIENT
+  local n=$1 token=$2 coefficient=$3 i
   cat <<CONF
 totem {
 version: 2
 cluster_name: haven-$run
 transport: knet
 token: $token
-token_coefficient: 0
+token_coefficient: $coefficient
 crypto_cipher: none
 crypto_hash: none
 }
@@ -103,6 +112,14 @@ haven_conf() { # I N STABLE HEURISTICS
   echo "  control.socket = \"$d/haven.sock\""
   echo "  logging { console = off, level = debug, file.path = \"$d/haven.log\" }"
   echo "  split-brain-resolver { stable-after = $stable }"
+  if [ -n "$public" ]; then
+    echo "  ips.public-addresses = [ { address = \"$public\", interface = eth1 } ]"
+  fi
+  if [ "$fence" = on ]; then
+    echo "  fencing { enabled = on, device-timeout = 15s, secrets-file = \"$state/fence/secrets.conf\"" 
+    echo "    devices { e2e { type = script, directory = \"$state/fence\", script = e2e, timeout = 10s } }"
+    echo "    topology { \"*\" = [[e2e]] } }"
+  fi
   if [ "$heur" = on ]; then
     echo "  heuristics { enabled = on, addresses = [\"10.213.1.254\"], interval = 500ms, timeout = 300ms, attempts = 1 }"
   fi
@@ -142,15 +159,19 @@ corosync_sees() { # I N
 
 cmd_up() {
   local n=${1:-}; shift || true
-  [[ $n =~ ^[1-9]$ ]] || die "usage: up N (1..9) [--token MS] [--stable-after DUR] [--heuristics] [--extra FILE]"
-  local token=1000 stable=2s heur=off
-  extra=""
+  [[ $n =~ ^[1-9]$ ]] || die "usage: up N (1..9) [--token MS] [--token-coefficient MS] [--stable-after DUR] [--heuristics] [--extra FILE] [--public A/NN] [--fence] [--bare]"
+  local token=1000 coefficient=0 stable=2s heur=off bare=off
+  extra="" public="" fence=off
   while [ $# -gt 0 ]; do
     case $1 in
       --token) token=${2:?}; [[ $token =~ ^[0-9]+$ ]] || die "--token wants milliseconds"; shift 2 ;;
+      --token-coefficient) coefficient=${2:?}; [[ $coefficient =~ ^[0-9]+$ ]] || die "--token-coefficient wants milliseconds"; shift 2 ;;
       --stable-after) stable=${2:?}; [[ $stable =~ ^[0-9]+(ms|s)$ ]] || die "--stable-after wants e.g. 2s or 500ms"; shift 2 ;;
       --heuristics) heur=on; shift ;;
       --extra) extra=$(realpath "${2:?}"); shift 2 ;;
+      --public) public=${2:?}; [[ $public =~ ^10\.213\.1\.[0-9]{1,3}/[0-9]{1,2}$ ]] || die "--public wants an address of the uplink 10.213.1.0/24, e.g. 10.213.1.100/24"; shift 2 ;;
+      --fence) fence=on; shift ;;
+      --bare) bare=on; shift ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -180,15 +201,63 @@ cmd_up() {
     ip -n "$(ns "$i")" addr add "10.213.1.$i/24" dev eth1
     ip -n "$(ns "$i")" link set eth0 up
     ip -n "$(ns "$i")" link set eth1 up
-    corosync_conf "$n" "$token" >"$d/corosync.conf"
+    corosync_conf "$n" "$token" "$coefficient" >"$d/corosync.conf"
     haven_conf "$i" "$n" "$stable" "$heur" >"$d/haven.conf"
     chmod 600 "$d/corosync.conf" "$d/haven.conf"
-    start_corosync "$i"
+    [ "$bare" = on ] || start_corosync "$i"
   done
+  [ -n "$public" ] && make_client
+  [ "$fence" = on ] && make_fence_script "$n"
+  [ "$bare" = on ] && { echo "up: $n bare hosts (network only), run $run, state $state"; return 0; }
   for i in $(seq "$n"); do wait_for 30 "corosync on host $i to see $n votes" corosync_sees "$i" "$n"; done
   for i in $(seq "$n"); do start_daemon "$i"; done
   for i in $(seq "$n"); do wait_for 60 "host $i's control socket" test -S "$(host_dir "$i")/haven.sock"; done
   echo "up: $n hosts, run $run, state $state"
+}
+
+# The client: namespace hv-RUN-cl, eth0 = 10.213.1.250/24 on br1 (the hosts' eth1 network).
+make_client() {
+  local c="hv-$run-cl"
+  ip netns add "$c" && echo "$c" >>"$state/namespaces"
+  ip -n "$c" link set lo up
+  ip -n "$c" link add eth0 type veth peer name cl netns "$net"
+  ip -n "$net" link set cl master br1 up
+  ip -n "$c" addr add 10.213.1.250/24 dev eth0
+  ip -n "$c" link set eth0 up
+}
+
+# A script fence device (HA-Lizard's interface: NAME.sh HOST start|stop|reset, NAME.hosts host:address)
+# standing in for a power switch: "stop" takes both links of the host down at the bridge and kills
+# its daemon and corosync, then verifies the links read down; "start" brings the links up.
+make_fence_script() { # N
+  local dir="$state/fence/e2e" i
+  mkdir -p -m 700 "$dir"
+  for i in $(seq "$1"); do echo "n$i:$i"; done >"$dir/e2e.hosts"
+  cat >"$dir/e2e.sh" <<SCRIPT
+#!/usr/bin/env bash
+# Generated by cluster.sh for run $run: fences host HAVEN_FENCE_ADDRESS of this run.
+set -u
+i=\$HAVEN_FENCE_ADDRESS; verb=\$2
+[[ \$i =~ ^[1-9]\$ ]] || { echo "bad host address '\$i'"; exit 1; }
+echo "\$(date +%s.%N) \$1 \$verb" >>"$state/fence/calls"
+down() { ! ip -n "$net" -o link show "\$1\$i" | grep -q '[<,]UP[,>]'; }
+case \$verb in
+  stop|reset)
+    ip -n "$net" link set "c\$i" down && ip -n "$net" link set "u\$i" down || exit 1
+    for f in "$state/n\$i/daemon.pid" "$state/n\$i/corosync.pid"; do
+      p=\$(cat "\$f" 2>/dev/null) || continue
+      tr '\\0' ' ' <"/proc/\$p/cmdline" 2>/dev/null | grep -qF "$state/" && kill -KILL "\$p" 2>/dev/null
+    done
+    down c && down u || { echo "links of host \$i still up"; exit 1; }
+    [ "\$verb" = stop ] && exit 0
+    ip -n "$net" link set "c\$i" up && ip -n "$net" link set "u\$i" up ;;
+  start) ip -n "$net" link set "c\$i" up && ip -n "$net" link set "u\$i" up ;;
+  *) echo "unknown action '\$verb'"; exit 1 ;;
+esac
+SCRIPT
+  chmod 700 "$dir/e2e.sh"
+  echo "# the e2e script device needs no password" >"$state/fence/secrets.conf"
+  chmod 600 "$state/fence/secrets.conf"
 }
 
 cmd_down() {
@@ -222,6 +291,12 @@ case $cmd in
   mend) link "${1:?host}" c up ;;
   uplink-cut) link "${1:?host}" u down ;;
   uplink-mend) link "${1:?host}" u up ;;
+  crash) # links first: a crashed host sends nothing, not even corosync's PROCDOWN for its daemon
+    need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"
+    link "$1" c down; link "$1" u down; kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid" ;;
+  client) [ -d "$state" ] || die "run '$run' is not up"; ip netns list | grep -q "^hv-$run-cl\b" || die "no client namespace (up with --public)"; exec ip netns exec "hv-$run-cl" "$@" ;;
+  holder) [[ ${1:-} =~ ^[0-9.]+$ ]] || die "usage: holder A.B.C.D"; for d in "$state"/n[1-9]; do i=${d##*/n}; ip -n "$(ns "$i")" -o -4 addr show dev eth1 | grep -q " inet $1/" && echo "$i"; done; true ;;
+  mac) need_host "${1:?host}"; ip -n "$(ns "$1")" -o link show eth1 | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/' ;;
   kill) need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"; kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid" ;;
   corosync-stop) need_host "${1:?host}"; stop_pid "$(host_dir "$1")/corosync.pid" ;;
   corosync-start) need_host "${1:?host}"; start_corosync "$1" ;;
@@ -229,5 +304,5 @@ case $cmd in
   haven) need_host "${1:?host}"; i=$1; shift; exec dotnet "$dll" "$@" --socket "$(host_dir "$i")/haven.sock" ;;
   exec) need_host "${1:?host}"; i=$1; shift; exec ip netns exec "$(ns "$i")" "$@" ;;
   info) echo "run $run"; echo "state $state"; [ -f "$state/hosts" ] && echo "hosts $(cat "$state/hosts")"; true ;;
-  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,30p' "$0" >&2; exit 2 ;;
 esac

@@ -63,6 +63,26 @@ internal sealed class E2eCluster : IAsyncDisposable
     public Task MendAsync(int host) => HarnessAsync("mend", Host(host));
     public Task UplinkCutAsync(int host) => HarnessAsync("uplink-cut", Host(host));
     public Task KillAsync(int host) => HarnessAsync("kill", Host(host));
+    public Task CrashAsync(int host) => HarnessAsync("crash", Host(host));
+
+    /// <summary>The hosts whose eth1 holds <paramref name="address"/> now (a fenced host keeps it on its dead link).</summary>
+    public async Task<int[]> HoldersAsync(string address) =>
+        (await HarnessOutputAsync("holder", address)).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => int.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>The MAC address of host <paramref name="host"/>'s eth1 (the public interface).</summary>
+    public async Task<string> MacAsync(int host) => (await HarnessOutputAsync("mac", Host(host))).Trim();
+
+    /// <summary>A file of tests/e2e (the harness and its helpers), found above the test binaries.</summary>
+    public static string E2eFile(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "e2e", name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new InvalidOperationException($"tests/e2e/{name} not found above {AppContext.BaseDirectory}");
+    }
 
     public async Task<HostStatus> StatusAsync(int host)
     {
@@ -147,7 +167,21 @@ internal sealed class E2eCluster : IAsyncDisposable
         _ => value?.ToString() ?? "null",
     };
 
-    public async Task HarnessAsync(params string[] args)
+    public async Task HarnessAsync(params string[] args) => await HarnessOutputAsync(args);
+
+    /// <summary>Runs cluster.sh with this run's id; fails the test when it exits non-zero; returns its output.</summary>
+    public async Task<string> HarnessOutputAsync(params string[] args)
+    {
+        var (code, stdout, stderr) = await RunHarnessAsync(args);
+        Assert.True(code == 0, $"cluster.sh {string.Join(' ', args)} exited {code}: {stderr}{stdout}");
+        return stdout;
+    }
+
+    /// <summary>Does the client namespace get an ARP answer from <paramref name="address"/> (two requests, 2 s)?</summary>
+    public async Task<bool> ClientArpingAsync(string address) =>
+        (await RunHarnessAsync(["client", "arping", "-c", "2", "-w", "2", "-I", "eth0", address])).Code == 0;
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunHarnessAsync(string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Script);
@@ -158,21 +192,10 @@ internal sealed class E2eCluster : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        Assert.True(process.ExitCode == 0, $"cluster.sh {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
+        return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static string Script
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "tests", "e2e", "cluster.sh");
-                if (File.Exists(candidate)) return candidate;
-            }
-            throw new InvalidOperationException($"tests/e2e/cluster.sh not found above {AppContext.BaseDirectory}");
-        }
-    }
+    private static string Script => E2eFile("cluster.sh");
 
     /// <summary>Fails (never skips) with what this machine lacks for a real cluster.</summary>
     private static void RequireMachine()
