@@ -3,8 +3,7 @@
 # quick when everything is already there; ./test.sh runs it first.
 set -euo pipefail
 
-# Debian packages the tests start or call for real: PostgreSQL; keepalived (the failover bench,
-# tests/e2e/failover-bench.sh, compares against it); corosync (libcpg.so.4,
+# Debian packages the tests start or call for real: PostgreSQL; corosync (libcpg.so.4,
 # libvotequorum.so.8, corosync-quorumtool), iproute2 (ip netns) and util-linux (unshare) for the
 # real-cluster e2e tests in tests/Host.Tests/E2e; iputils-ping for the heuristics; snmpd and
 # fence-agents (fence_dummy) and python3 for the fencing tests (snmpd runs a python pass_persist emulator);
@@ -29,5 +28,5 @@ fi
 
 # The packaged corosync service is not wanted: the e2e harness starts one per network namespace.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet corosync 2>/dev/null; then systemctl stop corosync || true; fi
-# Nor is the packaged keepalived service: the failover bench starts one per network namespace.
+# Nor is a packaged keepalived service (installed by hand for tests/e2e/failover-bench.sh, not by CI).
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet keepalived 2>/dev/null; then systemctl stop keepalived || true; fi
