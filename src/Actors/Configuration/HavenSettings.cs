@@ -74,7 +74,11 @@ public sealed record PublicAddressSettings(string Ip, int Mask, string Interface
 }
 
 /// <summary><c>haven.ips</c>.</summary>
-public sealed record IpsSettings(ImmutableArray<PublicAddressSettings> PublicAddresses);
+public sealed record IpsSettings(ImmutableArray<PublicAddressSettings> PublicAddresses)
+{
+    /// <summary>haven.ips.duplicate-probes: ARP duplicate-address probes before a take (0: none).</summary>
+    public int DuplicateProbes { get; init; } = 1;
+}
 
 /// <summary><c>haven.journal</c>.</summary>
 public sealed record JournalSettings(JournalProviderKind Provider, string SqlitePath, string PostgreSqlConnectionString);
@@ -152,7 +156,7 @@ public sealed record HavenSettings(
             ReadSplitBrainResolver(c),
             ReadHeuristics(c))
         {
-            Ips = new IpsSettings(ClusterConfig.ReadPublicAddresses(c)),
+            Ips = new IpsSettings(ClusterConfig.ReadPublicAddresses(c)) { DuplicateProbes = ReadDuplicateProbes(c) },
             Fencing = FencingConfig.Read(c),
             Source = config,
         };
@@ -184,6 +188,13 @@ public sealed record HavenSettings(
         {
             Attempts = c.GetInt("haven.heuristics.attempts"),
         };
+
+    private static int ReadDuplicateProbes(Config c)
+    {
+        const string path = "haven.ips.duplicate-probes";
+        var probes = c.GetInt(path);
+        return probes is >= 0 and <= 5 ? probes : throw new ConfigException(path, c.Origin(path), $"{probes} is out of range (0..5)");
+    }
 
     /// <summary>Kebab-case words map onto enum members: keep-majority → KeepMajority, postgresql → PostgreSql.</summary>
     private static T Enum<T>(Config config, string path)

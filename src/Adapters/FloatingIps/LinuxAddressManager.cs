@@ -29,7 +29,7 @@ namespace Haven.Adapters.FloatingIps;
 /// </summary>
 public sealed class LinuxAddressManager : IAddressManager
 {
-    /// <summary>Long enough for the ARP probe (<c>-w 3</c>) plus start-up; anything slower is hung.</summary>
+    /// <summary>Long enough for the ARP probes (<c>-w</c> up to 5 s) plus start-up; anything slower is hung.</summary>
     public static readonly TimeSpan DefaultCommandTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ILogger logger;
@@ -41,8 +41,14 @@ public sealed class LinuxAddressManager : IAddressManager
         ILogger<LinuxAddressManager> logger,
         TimeProvider? time = null,
         IReadOnlyList<string>? commandPrefix = null,
-        TimeSpan? commandTimeout = null)
+        TimeSpan? commandTimeout = null,
+        int duplicateProbes = 1)
     {
+        if (duplicateProbes is < 0 or > 5)
+        {
+            throw new ArgumentOutOfRangeException(nameof(duplicateProbes), duplicateProbes, "duplicate-address probes: 0..5");
+        }
+
         ArgumentNullException.ThrowIfNull(logger);
         if (commandPrefix is not null && commandPrefix.Any(string.IsNullOrEmpty))
         {
@@ -58,7 +64,10 @@ public sealed class LinuxAddressManager : IAddressManager
         this.time = time ?? TimeProvider.System;
         prefix = commandPrefix?.ToArray() ?? [];
         timeout = commandTimeout ?? DefaultCommandTimeout;
+        probes = duplicateProbes;
     }
+
+    private readonly int probes;
 
     public async Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
     {
@@ -70,18 +79,7 @@ public sealed class LinuxAddressManager : IAddressManager
             return;
         }
 
-        var probe = await RunAsync(["arping", "-D", "-c", "2", "-w", "3", "-I", address.Interface, address.Ip], cancellationToken).ConfigureAwait(false);
-        switch (probe.Result.ExitCode)
-        {
-            case 0:
-                break;
-            case 1:
-                var answer = FirstLine(probe.Result.Output, "reply from") ?? "an ARP reply";
-                logger.LogWarning("Floating address {Address} is in use on {Interface}: {Answer}; not taking it", address.Ip, address.Interface, answer);
-                throw new AddressInUseException(address, answer);
-            default:
-                throw Failure(probe);
-        }
+        if (probes > 0) await ProbeAsync(address, cancellationToken).ConfigureAwait(false);
 
         var cidr = $"{address.Ip}/{address.Mask.ToString(CultureInfo.InvariantCulture)}";
         await RunCheckedAsync(["ip", "addr", "add", cidr, "dev", address.Interface], cancellationToken).ConfigureAwait(false);
@@ -99,6 +97,25 @@ public sealed class LinuxAddressManager : IAddressManager
         {
             logger.LogWarning("Gratuitous ARP for {Address} on {Interface} failed: {Error}", address.Ip, address.Interface, e.Message);
         }
+    }
+
+    /// <summary>Duplicate-address detection: <c>arping -D -c N -w N</c>; exit 1 means another machine answered.</summary>
+    private async Task ProbeAsync(PublicAddress address, CancellationToken cancellationToken)
+    {
+        var n = probes.ToString(CultureInfo.InvariantCulture);
+        var probe = await RunAsync(["arping", "-D", "-c", n, "-w", n, "-I", address.Interface, address.Ip], cancellationToken).ConfigureAwait(false);
+        switch (probe.Result.ExitCode)
+        {
+            case 0:
+                break;
+            case 1:
+                var answer = FirstLine(probe.Result.Output, "reply from") ?? "an ARP reply";
+                logger.LogWarning("Floating address {Address} is in use on {Interface}: {Answer}; not taking it", address.Ip, address.Interface, answer);
+                throw new AddressInUseException(address, answer);
+            default:
+                throw Failure(probe);
+        }
+
     }
 
     public async Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken)

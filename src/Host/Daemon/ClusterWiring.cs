@@ -45,7 +45,7 @@ internal static class ClusterWiring
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
         state.Watchdog = DaemonWatchdog.Start(settings.Fencing.Watchdog, loggers);
-        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>()), reachability,
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>(), duplicateProbes: settings.Ips.DuplicateProbes), reachability,
             SelfFence: state.Watchdog);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }

@@ -87,6 +87,17 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
     }
 
     [Fact]
+    public async Task TakeAsync_NoDuplicateProbe_TakesWithoutAskingTheNetwork()
+    {
+        NamespacePair.Run("ip", "-n", net.Peer, "addr", "add", "10.214.0.61/24", "dev", NamespacePair.PeerInterface);
+        var unprobed = new LinuxAddressManager(log, commandPrefix: net.HostPrefix, duplicateProbes: 0);
+
+        await unprobed.TakeAsync(Floating("10.214.0.61"), CancellationToken.None).WaitAsync(Bound); // haven.ips.duplicate-probes = 0: the operator's choice
+
+        Assert.Contains("10.214.0.61", await HeldIpsAsync());
+    }
+
+    [Fact]
     public async Task ReleaseAsync_HeldAddress_RemovesItAndIsIdempotent()
     {
         await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
