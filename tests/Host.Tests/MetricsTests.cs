@@ -78,6 +78,36 @@ public class MetricsTests
         Assert.Equal(0, m["haven_fence_attempts_total"]);
         Assert.Equal(0, m["haven_fence_failures_total"]);
         Assert.Equal(0, m["haven_addresses_held"]);
+        Assert.Equal(0, m["haven_addresses{node=\"solo\"}"]);
+        Assert.Equal(0, m["haven_members{state=\"maintenance\"}"]);
+        Assert.Equal(0, m["haven_fences_succeeded_total"]);
+        Assert.Equal(0, m["haven_event_script_runs_total"]);
+        Assert.Equal(0, m["haven_event_script_failures_total"]);
+        Assert.True(m.ContainsKey("haven_recoveries_total"));
+    }
+
+    [Fact]
+    public async Task Scrape_FailingEventScript_CountsRunsAndFailures()
+    {
+        using var dir = new TempDir();
+        var scripts = dir.File("events.d");
+        Directory.CreateDirectory(scripts);
+        var script = Path.Combine(scripts, "10.fails");
+        File.WriteAllText(script, "#!/bin/sh\nexit 3\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var port = FreeLoopbackPort();
+        var config = Config(dir, $"enabled = on, listen = \"127.0.0.1:{port}\"");
+        File.AppendAllText(config, $"\nhaven.events.scripts-dir = \"{scripts}\"\n");
+        await using var daemon = await RunningDaemon.StartAsync(config);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Dictionary<string, double> m = [];
+        Assert.True(SpinWait.SpinUntil(() =>
+        {
+            m = Parse(http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult());
+            return m["haven_event_script_runs_total"] >= 3; // init, setup, startup
+        }, TimeSpan.FromSeconds(30)), "the scripts did not run");
+        Assert.Equal(m["haven_event_script_runs_total"], m["haven_event_script_failures_total"]);
     }
 
     [Fact]

@@ -13,11 +13,25 @@ public sealed class EventScriptHistory
 {
     private ImmutableDictionary<string, ScriptRunRecord> _last = ImmutableDictionary<string, ScriptRunRecord>.Empty.WithComparers(StringComparer.Ordinal);
 
+    private long _runs;
+    private long _failures;
+
     public ImmutableDictionary<string, ScriptRunRecord> Last => Volatile.Read(ref _last);
+
+    /// <summary>Script runs since the daemon started (one per script per event).</summary>
+    public long Runs => Interlocked.Read(ref _runs);
+
+    /// <summary>Script runs that exited non-zero or were killed at the timeout.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
 
     public void Record(EventRunResult result, DateTimeOffset finishedAt)
     {
         ArgumentNullException.ThrowIfNull(result);
+        foreach (var s in result.Scripts)
+        {
+            Interlocked.Increment(ref _runs);
+            if (s.ExitCode != 0 || s.TimedOut) Interlocked.Increment(ref _failures);
+        }
         ImmutableInterlocked.Update(ref _last, last =>
         {
             foreach (var s in result.Scripts)

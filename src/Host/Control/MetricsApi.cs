@@ -33,6 +33,14 @@ internal static class MetricsApi
             view.StreamIndex,
             history.Count(r => r is FenceHistoryRequested),
             history.Count(r => r is FenceHistoryFailed),
-            view.State.Ips.Values.Count(ip => ip.Node == view.Self.Id));
+            view.State.Ips.Values.Count(ip => ip.Node == view.Self.Id))
+        {
+            AddressesByNode = view.State.Nodes.Values.ToDictionary(n => n.Name, n => view.State.Ips.Values.Count(ip => ip.Node == n.Id)),
+            Recoveries = view.State.RecoveryGeneration,
+            FencesSucceeded = history.Count(r => r is FenceHistorySucceeded),
+            FenceSecondsSum = history.OfType<FenceHistorySucceeded>().Sum(r => r.Duration.TotalSeconds),
+            ScriptRuns = state.Events?.Runner.History.Runs ?? 0,
+            ScriptFailures = state.Events?.Runner.History.Failures ?? 0,
+        };
     }
 }

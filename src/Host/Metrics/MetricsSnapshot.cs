@@ -15,8 +15,25 @@ internal sealed record MetricsSnapshot(
     long FenceFailures,
     int AddressesHeld)
 {
+    /// <summary>Floating addresses by holder name (every member, 0 for those holding none).</summary>
+    public IReadOnlyDictionary<string, int> AddressesByNode { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Recoveries (CTDB recovery generations: failovers and reallocations) the replicated state has seen.</summary>
+    public long Recoveries { get; init; }
+
+    /// <summary>Confirmed fences of this daemon and their total duration (from the fence history).</summary>
+    public long FencesSucceeded { get; init; }
+    public double FenceSecondsSum { get; init; }
+
+    public long ScriptRuns { get; init; }
+    public long ScriptFailures { get; init; }
+
+    /// <summary>Managed VMs by state (running, stopped, failed, …).</summary>
+    public IReadOnlyDictionary<string, int> VmsByState { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Every member state and partition role, so a series exists (at 0) before anything is in it.</summary>
-    public static readonly IReadOnlyList<string> MemberStates = ["joining", "up", "unreachable", "down", "fenced", "leaving", "left"];
+    public static readonly IReadOnlyList<string> MemberStates =
+        ["joining", "up", "unreachable", "down", "fenced", "leaving", "left", "standby", "maintenance", "unhealthy"];
     public static readonly IReadOnlyList<string> PartitionRoles = ["joining", "primary", "minority"];
 
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -38,6 +55,18 @@ internal sealed record MetricsSnapshot(
         Single(sb, "haven_fence_attempts_total", "counter", "Fence requests this daemon made (from its fence history).", FenceAttempts);
         Single(sb, "haven_fence_failures_total", "counter", "Fences of this daemon that failed on every device (from its fence history).", FenceFailures);
         Single(sb, "haven_addresses_held", "gauge", "Floating addresses this host holds.", AddressesHeld);
+        Header(sb, "haven_addresses", "gauge", "Floating addresses by the node holding them.");
+        foreach (var (node, count) in AddressesByNode.OrderBy(n => n.Key, StringComparer.Ordinal))
+            Sample(sb, "haven_addresses", count, ("node", node));
+        Single(sb, "haven_recoveries_total", "counter", "Recoveries (failovers and address reallocations) in the replicated state.", Recoveries);
+        Single(sb, "haven_fences_succeeded_total", "counter", "Fences of this daemon confirmed off (from its fence history).", FencesSucceeded);
+        Header(sb, "haven_fence_duration_seconds_sum", "counter", "Total time the confirmed fences of this daemon took.");
+        sb.Append("haven_fence_duration_seconds_sum ").Append(FenceSecondsSum.ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
+        Single(sb, "haven_event_script_runs_total", "counter", "Event script runs of this host since the daemon started.", ScriptRuns);
+        Single(sb, "haven_event_script_failures_total", "counter", "Event script runs that failed or timed out.", ScriptFailures);
+        Header(sb, "haven_vms", "gauge", "Managed VMs by state.");
+        foreach (var (state, count) in VmsByState.OrderBy(n => n.Key, StringComparer.Ordinal))
+            Sample(sb, "haven_vms", count, ("state", state));
         return sb.ToString();
     }
 
