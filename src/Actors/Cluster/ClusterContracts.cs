@@ -100,6 +100,7 @@ public sealed record OperatorCommandResult(bool Accepted, string Message);
 /// The outside world of one host's ClusterActor. Transport events are handed to the actor as messages,
 /// so under the deterministic dispatcher a whole cluster runs on one thread. <see cref="Observer"/> is
 /// called on the actor's turn after every change of its view (the simulation checks invariants there).
+/// <see cref="Vms"/>: this host's hypervisors and VM policy; without it the host runs no VMs (its DC still places them).
 /// </summary>
 public sealed record ClusterDependencies(
     IClusterTransport Transport,
@@ -107,7 +108,8 @@ public sealed record ClusterDependencies(
     IFencer Fencer,
     IAddressManager Addresses,
     IReachability? Reachability = null,
-    Action<ClusterView>? Observer = null);
+    Action<ClusterView>? Observer = null,
+    Haven.Actors.Vms.VmServices? Vms = null);
 
 /// <summary>Builds the Props of a ClusterActor; the simulation and the daemon take one of these.</summary>
 public delegate Haven.Actors.Runtime.Props ClusterActorFactory(ClusterOptions options, ClusterDependencies dependencies);

@@ -1,0 +1,443 @@
+using System.Globalization;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Vms;
+
+/// <summary>
+/// One managed VM on this host: a child of the host's ClusterActor, which hands it every change of the
+/// VM's replicated state as a <see cref="VmAssignment"/>. It carries out this host's <see cref="VmLocalRole"/>
+/// through <see cref="IHypervisor"/> and reports outcomes as <see cref="VmReport"/>s, which the ClusterActor
+/// multicasts (re-sent every poll until the state changes; duplicates are rejected by the state).
+/// <list type="bullet">
+/// <item>Run: start (unless already running), poll until Running within start-timeout, report VmRunning, then
+/// monitor every monitor-interval. A VM that stopped or crashed is restarted (kill, start); more than
+/// max-restarts within restart-window and the host gives up: forced off, then VmFailed (the DC moves it).
+/// A VM paused on I/O errors is degraded, not failed, for io-pause-grace.</item>
+/// <item>Stop: graceful shutdown, poll until Stopped within stop-timeout, else forced off; then VmStopped.</item>
+/// <item>MigrateOut: live-migrate within migrate-timeout; VmMigrated, or VmMigrationFailed (it keeps running here).</item>
+/// <item>Absent: make sure it is off here (an orphan, or what is left after a move), then <see cref="VmActorIdle"/>.</item>
+/// </list>
+/// Every hypervisor call has a timeout; a hung call is a failure, never a success. One call at a time.
+/// </summary>
+public sealed class VmActor : Actor
+{
+    private enum Phase { Idle, Starting, Up, GivingUp, Stopping, Killing, Done }
+
+    private readonly NodeId _me;
+    private readonly IHypervisor? _hypervisor;
+    private readonly VmPolicy _policy;
+    private readonly Queue<DateTimeOffset> _restarts = new();
+    private VmAssignment? _assignment;
+    private VmSpec? _spec;
+    private Phase _phase;
+    private bool _busy;
+    private long _call;
+    private Action<VmStatus?, string?>? _then;
+    private DateTimeOffset _deadline;
+    private DateTimeOffset? _pausedSince;
+    private IClusterEvent? _pending;
+    private string _giveUpReason = "";
+
+    public static Props Props(NodeId me, IHypervisor? hypervisor, VmPolicy policy) =>
+        Runtime.Props.Create(() => new VmActor(me, hypervisor, policy));
+
+    public VmActor(NodeId me, IHypervisor? hypervisor, VmPolicy policy)
+    {
+        _me = me;
+        _hypervisor = hypervisor;
+        _policy = policy;
+        Receive<VmAssignment>(OnAssignment);
+        Receive<Tick>(_ => OnTick());
+        Receive<CallDone>(OnCallDone);
+    }
+
+    private string Name => _spec?.Name ?? "?";
+    private VmLocalRole Role => _assignment?.Role ?? VmLocalRole.Absent;
+    private DateTimeOffset Now => Context.System.TimeProvider.GetUtcNow();
+
+    private void OnAssignment(VmAssignment a)
+    {
+        var previous = _assignment;
+        _assignment = a;
+        if (a.Vm is not null) _spec = a.Vm.Spec;
+        if (!Equals(previous?.Vm, a.Vm)) _pending = null; // the state moved on: what was reported arrived (or is moot)
+        if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName)
+        {
+            _phase = Phase.Idle;
+            Timers.Cancel("step");
+            Step();
+        }
+        else if (_phase is Phase.Idle or Phase.Done) Step();
+    }
+
+    private void OnTick()
+    {
+        if (_pending is { } report) Context.Parent.Tell(new VmReport(report), Self);
+        Step();
+    }
+
+    private void Step()
+    {
+        if (_busy || _spec is null) return;
+        switch (Role)
+        {
+            case VmLocalRole.Run: RunStep(); break;
+            case VmLocalRole.Stop: StopStep(); break;
+            case VmLocalRole.MigrateOut: MigrateStep(); break;
+            case VmLocalRole.MigrateIn: break; // the source reports; nothing to do here until then
+            default: AbsentStep(); break;
+        }
+    }
+
+    // ---- run: start, wait, monitor, restart -------------------------------------------------------
+
+    private void RunStep()
+    {
+        switch (_phase)
+        {
+            case Phase.Idle:
+                Status((s, error) =>
+                {
+                    if (error is not null) Fail($"status failed: {error}");
+                    else if (s!.State is VmPowerState.Running or VmPowerState.Paused) Monitor(s, announce: true);
+                    else if (_assignment?.Vm?.State == VmRunState.Running) Fail($"it is {Describe(s)} though the cluster has it running here");
+                    else StartVm();
+                });
+                break;
+            case Phase.Starting:
+                Status((s, error) =>
+                {
+                    if (s?.State == VmPowerState.Running) Monitor(s, announce: true);
+                    else if (Now >= _deadline) Fail($"not running {Seconds(_policy.StartTimeout)} after its start ({(error ?? Describe(s!))})");
+                    else Schedule(_policy.PollInterval);
+                });
+                break;
+            case Phase.Up:
+                Status((s, error) =>
+                {
+                    if (error is not null) Fail($"monitor failed: {error}");
+                    else Monitor(s!, announce: false);
+                });
+                break;
+            case Phase.GivingUp:
+                GiveUp(_giveUpReason);
+                break;
+            case Phase.Done:
+                Schedule(_policy.PollInterval);
+                break;
+        }
+    }
+
+    private void StartVm()
+    {
+        if (_hypervisor is null)
+        {
+            Report(new VmFailed(Name, _me, $"this host has no {_spec!.Hypervisor} hypervisor"));
+            _phase = Phase.Done;
+            Schedule(_policy.PollInterval);
+            return;
+        }
+        _phase = Phase.Starting;
+        _deadline = Now + _policy.StartTimeout;
+        Log.LogInformation("Starting VM {Vm} on {Node} via {Hypervisor}", Name, _me, _hypervisor.Kind);
+        var definition = _spec!.Definition;
+        Call(_policy.StartTimeout, async ct => { await _hypervisor.StartAsync(definition, ct).ConfigureAwait(false); return null; },
+            (_, error) =>
+            {
+                if (error is not null) Fail($"start failed: {error}");
+                else RunStep();
+            });
+    }
+
+    private void Monitor(VmStatus status, bool announce)
+    {
+        _phase = Phase.Up;
+        if (status.State == VmPowerState.Running)
+        {
+            if (_pausedSince is not null) Log.LogInformation("VM {Vm} resumed on {Node}", Name, _me);
+            _pausedSince = null;
+        }
+        else if (status.State == VmPowerState.Paused)
+        {
+            _pausedSince ??= Now;
+            var paused = Now - _pausedSince.Value;
+            if (paused >= _policy.IoPauseGrace)
+            {
+                Fail($"paused for {Seconds(paused)} ({status.Detail}), longer than the {Seconds(_policy.IoPauseGrace)} grace");
+                return;
+            }
+            Log.LogWarning("VM {Vm} on {Node} is paused ({Detail}): degraded, not failed, for up to {Grace}", Name, _me, status.Detail, _policy.IoPauseGrace);
+        }
+        else
+        {
+            Fail($"it is {Describe(status)}");
+            return;
+        }
+        if (announce && _assignment?.Vm?.State == VmRunState.Starting)
+        {
+            Log.LogInformation("VM {Vm} is running on {Node}", Name, _me);
+            Report(new VmRunning(Name, _me));
+        }
+        Schedule(_pausedSince is null ? _policy.MonitorInterval : Min(_policy.PollInterval, _policy.MonitorInterval));
+    }
+
+    /// <summary>A failed start or monitor: restart unless the restart limit is reached within the window.</summary>
+    private void Fail(string reason)
+    {
+        var now = Now;
+        while (_restarts.Count > 0 && now - _restarts.Peek() > _policy.RestartWindow) _restarts.Dequeue();
+        _pausedSince = null;
+        if (_restarts.Count >= _policy.MaxRestarts)
+        {
+            GiveUp($"{reason}; {_restarts.Count} restarts within {Seconds(_policy.RestartWindow)}");
+            return;
+        }
+        _restarts.Enqueue(now);
+        Log.LogWarning("VM {Vm} failed on {Node}: {Reason}; restart {Count} of {Max}", Name, _me, reason, _restarts.Count, _policy.MaxRestarts);
+        Kill((_, error) =>
+        {
+            if (error is null) StartVm();
+            else
+            {
+                _phase = Phase.Idle;
+                Schedule(_policy.PollInterval);
+            }
+        });
+    }
+
+    /// <summary>The host gives up: the VM is forced off here, then VmFailed so the DC places it elsewhere.</summary>
+    private void GiveUp(string reason)
+    {
+        _phase = Phase.GivingUp;
+        _giveUpReason = reason;
+        Kill((_, error) =>
+        {
+            if (error is not null)
+            {
+                Log.LogError("VM {Vm} cannot be forced off on {Node}: {Reason}; retrying before it is reported failed", Name, _me, error);
+                Schedule(_policy.PollInterval);
+                return;
+            }
+            Log.LogError("VM {Vm} failed on {Node}: {Reason}; giving it up so that it runs elsewhere", Name, _me, reason);
+            Report(new VmFailed(Name, _me, reason));
+            _phase = Phase.Done;
+            Schedule(_policy.PollInterval);
+        });
+    }
+
+    // ---- stop, migrate, absent ------------------------------------------------------------------------
+
+    private void StopStep()
+    {
+        switch (_phase)
+        {
+            case Phase.Idle:
+                Status((s, _) =>
+                {
+                    if (s?.State == VmPowerState.Stopped)
+                    {
+                        Stopped("it was not running");
+                        return;
+                    }
+                    Log.LogInformation("Stopping VM {Vm} on {Node}", Name, _me);
+                    _phase = Phase.Stopping;
+                    _deadline = Now + _policy.StopTimeout;
+                    var definition = _spec!.Definition;
+                    Call(_policy.CallTimeout, async ct => { await _hypervisor!.ShutdownAsync(definition, ct).ConfigureAwait(false); return null; },
+                        (_, error) =>
+                        {
+                            if (error is not null) ForceOff($"shutdown request failed: {error}");
+                            else Schedule(_policy.PollInterval);
+                        });
+                });
+                break;
+            case Phase.Stopping:
+                Status((s, _) =>
+                {
+                    if (s?.State == VmPowerState.Stopped) Stopped("shut down");
+                    else if (Now >= _deadline) ForceOff($"still {(s is null ? "unknown" : Describe(s))} {Seconds(_policy.StopTimeout)} after the shutdown request");
+                    else Schedule(_policy.PollInterval);
+                });
+                break;
+            case Phase.Killing:
+                ForceOff("retrying the forced stop");
+                break;
+            case Phase.Done:
+                Schedule(_policy.PollInterval);
+                break;
+        }
+    }
+
+    private void ForceOff(string why)
+    {
+        _phase = Phase.Killing;
+        Log.LogWarning("Forcing VM {Vm} off on {Node}: {Reason}", Name, _me, why);
+        Kill((_, error) =>
+        {
+            if (error is null) Stopped($"forced off: {why}");
+            else Schedule(_policy.PollInterval);
+        });
+    }
+
+    private void Stopped(string how)
+    {
+        Log.LogInformation("VM {Vm} stopped on {Node} ({How})", Name, _me, how);
+        Report(new VmStopped(Name, _me, how));
+        _phase = Phase.Done;
+        Schedule(_policy.PollInterval);
+    }
+
+    private void MigrateStep()
+    {
+        if (_phase == Phase.Done)
+        {
+            Schedule(_policy.PollInterval);
+            return;
+        }
+        var target = _assignment!.TargetName;
+        var to = _assignment.Vm!.Target!.Value;
+        _phase = Phase.Done;
+        if (_hypervisor is not { SupportsLiveMigration: true })
+        {
+            Report(new VmMigrationFailed(Name, _me, to, _hypervisor is null
+                ? $"this host has no {_spec!.Hypervisor} hypervisor"
+                : $"the {_hypervisor.Kind} hypervisor cannot live-migrate"));
+            Schedule(_policy.PollInterval);
+            return;
+        }
+        Log.LogInformation("Migrating VM {Vm} from {Node} to {Target}", Name, _me, target);
+        var definition = _spec!.Definition;
+        Call(_policy.MigrateTimeout, async ct => { await _hypervisor.MigrateAsync(definition, target, ct).ConfigureAwait(false); return null; },
+            (_, error) =>
+            {
+                if (error is null)
+                {
+                    Log.LogInformation("VM {Vm} migrated from {Node} to {Target}", Name, _me, target);
+                    Report(new VmMigrated(Name, _me, to));
+                }
+                else
+                {
+                    Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} failed: {Reason}; it keeps running here", Name, _me, target, error);
+                    Report(new VmMigrationFailed(Name, _me, to, error));
+                }
+                Schedule(_policy.PollInterval);
+            });
+    }
+
+    private void AbsentStep()
+    {
+        if (_phase == Phase.Done) return;
+        if (_hypervisor is null)
+        {
+            Idle();
+            return;
+        }
+        Status((s, error) =>
+        {
+            if (error is not null) Schedule(_policy.PollInterval);
+            else if (s!.State == VmPowerState.Stopped) Idle();
+            else
+            {
+                Log.LogWarning("VM {Vm} is {State} on {Node} but the cluster does not place it here; forcing it off", Name, Describe(s), _me);
+                Kill((_, killError) =>
+                {
+                    if (killError is null) Idle();
+                    else Schedule(_policy.PollInterval);
+                });
+            }
+        });
+    }
+
+    private void Idle()
+    {
+        _phase = Phase.Done;
+        Context.Parent.Tell(new VmActorIdle(Name, _assignment?.Seq ?? 0), Self);
+    }
+
+    // ---- hypervisor calls ----------------------------------------------------------------------------
+
+    private void Report(IClusterEvent e)
+    {
+        _pending = e;
+        Context.Parent.Tell(new VmReport(e), Self);
+    }
+
+    private void Status(Action<VmStatus?, string?> then)
+    {
+        if (_hypervisor is null)
+        {
+            then(new VmStatus(VmPowerState.Stopped, "no hypervisor"), null);
+            return;
+        }
+        var definition = _spec!.Definition;
+        Call(_policy.CallTimeout, async ct => await _hypervisor.StatusAsync(definition, ct).ConfigureAwait(false), then);
+    }
+
+    private void Kill(Action<VmStatus?, string?> then)
+    {
+        if (_hypervisor is null)
+        {
+            then(null, null);
+            return;
+        }
+        var definition = _spec!.Definition;
+        Call(_policy.CallTimeout, async ct => { await _hypervisor.KillAsync(definition, ct).ConfigureAwait(false); return null; }, then);
+    }
+
+    private void Call(TimeSpan timeout, Func<CancellationToken, Task<VmStatus?>> operation, Action<VmStatus?, string?> then)
+    {
+        _busy = true;
+        _then = then;
+        var id = ++_call;
+        var self = Self;
+        var time = Context.System.TimeProvider;
+        var cts = new CancellationTokenSource(timeout, time);
+        Task<VmStatus?> task;
+        try
+        {
+            task = operation(cts.Token).WaitAsync(timeout, time);
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException<VmStatus?>(e);
+        }
+        task.ContinueWith(t =>
+            {
+                cts.Dispose();
+                self.Tell(t.IsCompletedSuccessfully
+                    ? new CallDone(id, t.Result, null)
+                    : new CallDone(id, null, t.IsCanceled || t.Exception?.GetBaseException() is TimeoutException
+                        ? $"no answer within {Seconds(timeout)}"
+                        : t.Exception?.GetBaseException().Message ?? "failed"), self);
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnCallDone(CallDone done)
+    {
+        if (done.Id != _call || !_busy) return;
+        _busy = false;
+        var then = _then;
+        _then = null;
+        then?.Invoke(done.Status, done.Error);
+    }
+
+    private void Schedule(TimeSpan delay) => Timers.StartSingleTimer("step", Tick.Instance, delay);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
+
+    private static string Describe(VmStatus s) =>
+        s.Detail.Length == 0 ? s.State.ToString().ToLowerInvariant() : $"{s.State.ToString().ToLowerInvariant()} ({s.Detail})";
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed record CallDone(long Id, VmStatus? Status, string? Error);
+}
