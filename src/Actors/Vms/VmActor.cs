@@ -35,6 +35,8 @@ public sealed class VmActor : Actor
     private Phase _phase;
     private bool _busy;
     private long _call;
+    private long _epoch; // incremented on every role change: a call's continuation from an earlier role is dropped
+    private long _callEpoch;
     private Action<VmStatus?, string?>? _then;
     private DateTimeOffset _deadline;
     private DateTimeOffset? _pausedSince;
@@ -67,6 +69,7 @@ public sealed class VmActor : Actor
         if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName)
         {
             _phase = Phase.Idle;
+            _epoch++;
             Timers.Cancel("step");
             Step();
         }
@@ -391,6 +394,7 @@ public sealed class VmActor : Actor
     {
         _busy = true;
         _then = then;
+        _callEpoch = _epoch;
         var id = ++_call;
         var self = Self;
         var time = Context.System.TimeProvider;
@@ -422,6 +426,11 @@ public sealed class VmActor : Actor
         _busy = false;
         var then = _then;
         _then = null;
+        if (_callEpoch != _epoch)
+        {
+            Step(); // the role changed while the call ran: start over for the new one
+            return;
+        }
         then?.Invoke(done.Status, done.Error);
     }
 
