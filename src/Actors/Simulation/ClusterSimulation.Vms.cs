@@ -159,10 +159,11 @@ public sealed partial class ClusterSimulation
         return true;
     }
 
-    /// <summary>An operator command to a random running host's ClusterActor (refused ones change nothing).</summary>
+    /// <summary>An operator command to a random primary host's ClusterActor, else any running one (refused ones change nothing).</summary>
     private void Operator(string label, object command)
     {
-        var running = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
+        var running = _hosts.Where(h => h.Running && h.Cluster is not null && h.LastView?.Role == PartitionRole.Primary).ToList();
+        if (running.Count == 0) running = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
         if (running.Count == 0) return;
         var host = running[VmRandom.Next(running.Count)];
         Record($"{label} (on n{host.Id})", () => host.Cluster!.Tell(command, null));
