@@ -49,8 +49,7 @@ public sealed partial class ClusterActor
             if (!_state.Vms.ContainsKey(name)) Reply(false, $"VM '{name}' is not managed");
             else Sender.Tell(new VmExplanation(name, VmRecovery.Explain(_state, _viewIds, VmServices, name)), Self);
         });
-        if (_deps.Vms is { } services)
-            Timers.StartPeriodicTimer("vm-sync", VmSyncTick.Instance, services.Policy.SyncInterval); // stashed until recovery completes
+        Timers.StartPeriodicTimer("vm-sync", VmSyncTick.Instance, VmServices.Policy.SyncInterval); // stashed until recovery completes
     }
 
     /// <summary>The DC's VM decisions for this round, appended to the plan after the address recovery.</summary>
@@ -63,28 +62,27 @@ public sealed partial class ClusterActor
     /// <summary>This host's side effects of an applied VM event (never during replay).</summary>
     private void VmLocalEffects(ClusterState before, IClusterEvent e)
     {
-        if (VmEvents.NameOf(e) is { } name)
-        {
-            SyncVm(name);
-            return;
-        }
         if (e is NodeLeft left && left.Node == Me)
+        {
             foreach (var (vm, local) in _localVms)
                 Assign(vm, local, null, VmLocalRole.Absent, ""); // this host left: nothing runs here any more
+            return;
+        }
+        if (!_left && VmEvents.NameOf(e) is { } name) SyncVm(name);
     }
 
     // ---- local VM actors ----------------------------------------------------------------------------
 
     private void SyncLocalVms()
     {
-        if (_role != PartitionRole.Primary || !_viewSynced || _left || _deps.Vms is null) return;
+        if (_role != PartitionRole.Primary || !_viewSynced || _left) return;
         foreach (var name in _state.Vms.Keys) SyncVm(name);
         foreach (var name in _localVms.Keys.Where(n => !_state.Vms.ContainsKey(n)).ToList()) SyncVm(name);
     }
 
     private void SyncVm(string name)
     {
-        if (_deps.Vms is not { } services) return;
+        var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
         _state.Vms.TryGetValue(name, out var vm);
         var role = VmLocalRoles.For(vm, Me);
         var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";

@@ -43,6 +43,7 @@ internal static class HavenCli
         root.Subcommands.Add(StatusVerb.Build(cli));
         root.Subcommands.Add(ClusterVerb.Build(cli));
         root.Subcommands.Add(FenceVerb.Build(cli));
+        root.Subcommands.Add(VmVerb.Build(cli));
         root.Subcommands.Add(EventsVerb.Build(cli));
         root.Subcommands.Add(ConfigVerb.Build(cli));
         root.Subcommands.Add(DemoVerb.Build(cli));

@@ -13,6 +13,7 @@ internal static class ControlApi
     {
         ClusterApi.Map(app, state);
         FenceApi.Map(app, state);
+        VmApi.Map(app, state);
         app.MapGet("/v1/status", async (CancellationToken ct) => Results.Json(await state.StatusAsync(ct), ControlJson.Options));
 
         app.MapGet("/v1/events", async (HttpRequest request, CancellationToken ct) =>
