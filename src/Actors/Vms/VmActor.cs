@@ -293,6 +293,12 @@ public sealed class VmActor : Actor
         Schedule(_policy.PollInterval);
     }
 
+    /// <summary>
+    /// Live-migrates the VM to the target. Only a VM seen running here is migrated; one that is no longer here
+    /// (a migration that completed before this host restarted, or a report that was lost) belongs to the
+    /// target: VmMigrated, and the target runs it or restarts it. A failed call is VmMigrationFailed only
+    /// while the VM still runs here.
+    /// </summary>
     private void MigrateStep()
     {
         if (_phase == Phase.Done)
@@ -302,32 +308,58 @@ public sealed class VmActor : Actor
         }
         var target = _assignment!.TargetName;
         var to = _assignment.Vm!.Target!.Value;
-        _phase = Phase.Done;
-        if (_hypervisor is not { SupportsLiveMigration: true })
+        Status((before, statusError) =>
         {
-            Report(new VmMigrationFailed(Name, _me, to, _hypervisor is null
-                ? $"this host has no {_spec!.Hypervisor} hypervisor"
-                : $"the {_hypervisor.Kind} hypervisor cannot live-migrate"));
-            Schedule(_policy.PollInterval);
-            return;
-        }
-        Log.LogInformation("Migrating VM {Vm} from {Node} to {Target}", Name, _me, target);
-        var definition = _spec!.Definition;
-        Call(_policy.MigrateTimeout, async ct => { await _hypervisor.MigrateAsync(definition, target, ct).ConfigureAwait(false); return null; },
-            (_, error) =>
+            if (statusError is not null)
             {
-                if (error is null)
-                {
-                    Log.LogInformation("VM {Vm} migrated from {Node} to {Target}", Name, _me, target);
-                    Report(new VmMigrated(Name, _me, to));
-                }
-                else
-                {
-                    Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} failed: {Reason}; it keeps running here", Name, _me, target, error);
-                    Report(new VmMigrationFailed(Name, _me, to, error));
-                }
+                Schedule(_policy.PollInterval); // ask again: no answer is no evidence either way
+                return;
+            }
+            _phase = Phase.Done;
+            if (before!.State is not (VmPowerState.Running or VmPowerState.Paused))
+            {
+                Log.LogWarning("VM {Vm} is {State} on {Node}, not running: it is the migration target {Target}'s now", Name, Describe(before), _me, target);
+                Report(new VmMigrated(Name, _me, to));
                 Schedule(_policy.PollInterval);
-            });
+                return;
+            }
+            if (_hypervisor is not { SupportsLiveMigration: true })
+            {
+                Report(new VmMigrationFailed(Name, _me, to, _hypervisor is null
+                    ? $"this host has no {_spec!.Hypervisor} hypervisor"
+                    : $"the {_hypervisor.Kind} hypervisor cannot live-migrate"));
+                Schedule(_policy.PollInterval);
+                return;
+            }
+            Log.LogInformation("Migrating VM {Vm} from {Node} to {Target}", Name, _me, target);
+            var definition = _spec!.Definition;
+            Call(_policy.MigrateTimeout, async ct => { await _hypervisor.MigrateAsync(definition, target, ct).ConfigureAwait(false); return null; },
+                (_, error) =>
+                {
+                    if (error is null)
+                    {
+                        Log.LogInformation("VM {Vm} migrated from {Node} to {Target}", Name, _me, target);
+                        Report(new VmMigrated(Name, _me, to));
+                        Schedule(_policy.PollInterval);
+                        return;
+                    }
+                    Status((after, _) =>
+                    {
+                        if (after?.State is VmPowerState.Running or VmPowerState.Paused)
+                        {
+                            Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} failed: {Reason}; it keeps running here", Name, _me, target, error);
+                            Report(new VmMigrationFailed(Name, _me, to, error));
+                        }
+                        else
+                        {
+                            Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} reported {Reason}, but it no longer runs here: it is the target's now",
+                                Name, _me, target, error);
+                            Report(new VmMigrated(Name, _me, to));
+                        }
+                        Schedule(_policy.PollInterval);
+                    });
+                });
+        });
     }
 
     private void AbsentStep()

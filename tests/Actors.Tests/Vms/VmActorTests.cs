@@ -252,6 +252,19 @@ public sealed class VmActorTests : HavenTestKit
     }
 
     [Fact]
+    public void MigrateOut_VmNoLongerHere_IsTheTargets()
+    {
+        StartRunning();
+        _hv.Domains.Remove("WEB-01"); // it reached the target before this host restarted; the report was lost
+
+        Assign(Info(VmRunState.Migrating, target: Other), VmLocalRole.MigrateOut, "n2");
+
+        Assert.Equal(new VmMigrated("WEB-01", Me, Other), Expect<VmMigrated>());
+        Assert.Equal(0, Count("migrate n2"));
+        Assert.Equal(1, Count("start"));
+    }
+
+    [Fact]
     public void Absent_OrphanRunningHere_IsForcedOffThenIdle()
     {
         _hv.Domains["WEB-01"] = new VmStatus(VmPowerState.Running);
