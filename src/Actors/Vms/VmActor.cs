@@ -65,7 +65,8 @@ public sealed class VmActor : Actor
         var previous = _assignment;
         _assignment = a;
         if (a.Vm is not null) _spec = a.Vm.Spec;
-        if (!Equals(previous?.Vm, a.Vm)) _pending = null; // the state moved on: what was reported arrived (or is moot)
+        // Where the VM is changed: what was reported arrived (or is moot). Other changes (desired, HA) do not answer it.
+        if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target) _pending = null;
         if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName)
         {
             _phase = Phase.Idle;

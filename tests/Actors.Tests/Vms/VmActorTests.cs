@@ -85,6 +85,17 @@ public sealed class VmActorTests : HavenTestKit
     }
 
     [Fact]
+    public void Run_UnrelatedChangeOfTheVm_DoesNotDropTheReport()
+    {
+        Assign(Info(VmRunState.Starting), VmLocalRole.Run);
+        Expect<VmRunning>();
+
+        Assign(Info(VmRunState.Starting) with { Spec = Spec with { Ha = false } }, VmLocalRole.Run);
+
+        Expect<VmRunning>(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public void Run_Crashed_IsRestartedHere()
     {
         StartRunning();
