@@ -20,6 +20,7 @@ public sealed partial class ClusterActor
     private readonly HashSet<string> _vmSwept = new(StringComparer.Ordinal);
     private long _vmSequence;
     private long _vmChildren;
+    private object[]? _idleVmRound;
 
     private VmServices VmServices => _deps.Vms ?? NoVmServices;
 
@@ -56,7 +57,15 @@ public sealed partial class ClusterActor
     private void RecoverVms(Plan plan)
     {
         if (plan.State.Vms.IsEmpty && VmServices.Configured.IsEmpty) return;
-        foreach (var e in VmRecovery.Decide(plan.State, _viewIds, VmServices)) plan.Add(e);
+        // Decide is a pure function of these (immutable collections: a change gives a new instance, and they
+        // compare by reference); a round that found
+        // nothing to do is not repeated until one of them changes (the DC runs a round after every event).
+        var inputs = new object[] { plan.State.Vms, plan.State.Nodes, plan.State.Demoted, plan.State.PendingFences, _viewIds, plan.State.VmHaEnabled() };
+        if (_idleVmRound is { } idle && idle.Length == inputs.Length && idle.Zip(inputs).All(p => Equals(p.First, p.Second)))
+            return;
+        var events = VmRecovery.Decide(plan.State, _viewIds, VmServices);
+        _idleVmRound = events.IsEmpty ? inputs : null;
+        foreach (var e in events) plan.Add(e);
     }
 
     /// <summary>This host's side effects of an applied VM event (never during replay).</summary>
