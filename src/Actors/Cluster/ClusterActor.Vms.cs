@@ -1,20 +1,188 @@
+using Haven.Actors.Runtime;
+using Haven.Actors.Vms;
+using Microsoft.Extensions.Logging;
+
 namespace Haven.Actors.Cluster;
 
-/// <summary>What the DC decides about VMs and what a host does when a VM event names it (issue "VMs").</summary>
+/// <summary>
+/// What the DC decides about VMs (<see cref="VmRecovery"/>) and what a host does when the state puts a VM
+/// on it: one <see cref="VmActor"/> child per VM this host runs, starts, stops or migrates (named
+/// <c>vm-NAME-N</c>). The children's reports are multicast from here. After every applied VM event the
+/// VM's child gets its new assignment; every sync-interval the whole state is compared with the children
+/// (after a sync replaced history, or on becoming primary). On a host's first comparison each VM the
+/// state does not put here gets a child too, which makes sure it does not run here (orphans left by a
+/// restart of the daemon), then stops.
+/// </summary>
 public sealed partial class ClusterActor
 {
+    private static readonly VmServices NoVmServices = new(new Dictionary<string, IHypervisor>());
+    private readonly Dictionary<string, LocalVm> _localVms = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _vmSwept = new(StringComparer.Ordinal);
+    private long _vmSequence;
+    private long _vmChildren;
+    private object[]? _idleVmRound;
+
+    private VmServices VmServices => _deps.Vms ?? NoVmServices;
+
     /// <summary>Registers the VM commands' handlers (called from the constructor).</summary>
     private void RegisterVmHandlers()
     {
+        Receive<VmReport>(OnVmReport);
+        Receive<VmActorIdle>(OnVmIdle);
+        Receive<VmSyncTick>(_ => SyncLocalVms());
+        Receive<AddVm>(c =>
+        {
+            var spec = c.Vm with { Name = VmSpecRules.Canonical(c.Vm.Name) };
+            var unknown = spec.Preferences.Select(p => p.Node).FirstOrDefault(n => _options.Nodes.All(m => m.Name != n));
+            if (unknown is not null)
+                Reply(false, $"VM {spec.Name} prefers unknown node '{unknown}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})");
+            else VmCommand(new VmAdded(spec, c.Desired), $"VM {spec.Name} is managed now");
+        });
+        Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name)), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"));
+        Receive<SetVmDesired>(c => VmCommand(new VmDesired(VmSpecRules.Canonical(c.Name), c.Desired),
+            $"VM {VmSpecRules.Canonical(c.Name)} is {c.Desired.ToString().ToLowerInvariant()} now"));
+        Receive<SetVmHa>(c => VmCommand(new VmHa(VmSpecRules.Canonical(c.Name), c.Enabled),
+            $"HA of VM {VmSpecRules.Canonical(c.Name)} is {(c.Enabled ? "on" : "off")}"));
+        Receive<MigrateVm>(OnMigrateVm);
+        Receive<ExplainVm>(c =>
+        {
+            var name = VmSpecRules.Canonical(c.Name);
+            if (!_state.Vms.ContainsKey(name)) Reply(false, $"VM '{name}' is not managed");
+            else Sender.Tell(new VmExplanation(name, VmRecovery.Explain(_state, _viewIds, VmServices, name)), Self);
+        });
+        Timers.StartPeriodicTimer("vm-sync", VmSyncTick.Instance, VmServices.Policy.SyncInterval); // stashed until recovery completes
     }
 
     /// <summary>The DC's VM decisions for this round, appended to the plan after the address recovery.</summary>
     private void RecoverVms(Plan plan)
     {
+        if (plan.State.Vms.IsEmpty && VmServices.Configured.IsEmpty) return;
+        // Decide is a pure function of these (immutable collections: a change gives a new instance, and they
+        // compare by reference); a round that found
+        // nothing to do is not repeated until one of them changes (the DC runs a round after every event).
+        var inputs = new object[] { plan.State.Vms, plan.State.Nodes, plan.State.Demoted, plan.State.PendingFences, _viewIds, plan.State.VmHaEnabled() };
+        if (_idleVmRound is { } idle && idle.Length == inputs.Length && idle.Zip(inputs).All(p => Equals(p.First, p.Second)))
+            return;
+        var events = VmRecovery.Decide(plan.State, _viewIds, VmServices);
+        _idleVmRound = events.IsEmpty ? inputs : null;
+        foreach (var e in events) plan.Add(e);
     }
 
     /// <summary>This host's side effects of an applied VM event (never during replay).</summary>
     private void VmLocalEffects(ClusterState before, IClusterEvent e)
     {
+        if (e is NodeLeft left && left.Node == Me)
+        {
+            foreach (var (vm, local) in _localVms)
+                Assign(vm, local, null, VmLocalRole.Absent, ""); // this host left: nothing runs here any more
+            return;
+        }
+        if (!_left && VmEvents.NameOf(e) is { } name) SyncVm(name);
+    }
+
+    // ---- local VM actors ----------------------------------------------------------------------------
+
+    private void SyncLocalVms()
+    {
+        if (_role != PartitionRole.Primary || !_viewSynced || _left) return;
+        foreach (var name in _state.Vms.Keys) SyncVm(name);
+        foreach (var name in _localVms.Keys.Where(n => !_state.Vms.ContainsKey(n)).ToList()) SyncVm(name);
+    }
+
+    private void SyncVm(string name)
+    {
+        var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
+        _state.Vms.TryGetValue(name, out var vm);
+        var role = VmLocalRoles.For(vm, Me);
+        var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";
+        if (!_localVms.TryGetValue(name, out var local))
+        {
+            // Once per incarnation, a VM the state puts elsewhere is checked here too (an orphan is forced off).
+            if (vm is null || (role == VmLocalRole.Absent && _vmSwept.Contains(name))) return;
+            var hypervisor = services.Hypervisors.GetValueOrDefault(vm.Spec.Hypervisor);
+            local = new LocalVm(Context.ActorOf(VmActor.Props(Me, hypervisor, services.Policy), $"vm-{name}-{++_vmChildren}"));
+            _localVms[name] = local;
+        }
+        _vmSwept.Add(name);
+        if (local.Last is { } last && last.Role == role && Equals(last.Vm, vm) && last.TargetName == target) return;
+        Assign(name, local, vm, role, target);
+    }
+
+    private void Assign(string name, LocalVm local, VmInfo? vm, VmLocalRole role, string target)
+    {
+        local.Last = new VmAssignment(++_vmSequence, vm, role, target);
+        Log.LogDebug("VM {Vm} on {Node}: {Role}", name, _options.Self.Name, role);
+        local.Actor.Tell(local.Last, Self);
+    }
+
+    private void OnVmIdle(VmActorIdle idle)
+    {
+        if (!_localVms.TryGetValue(idle.Vm, out var local) || !ReferenceEquals(local.Actor, Sender) && local.Actor.Path != Sender.Path) return;
+        if (local.Last is not { Role: VmLocalRole.Absent } last || last.Seq != idle.Seq) return; // a newer assignment is on its way
+        _localVms.Remove(idle.Vm);
+        Context.Stop(local.Actor);
+    }
+
+    /// <summary>A child's outcome goes into the replicated state (only a synced primary member can put it there).</summary>
+    private void OnVmReport(VmReport report)
+    {
+        if (_role != PartitionRole.Primary || !_viewSynced || _left) return; // the child re-sends it
+        if (_state.Validate(report.Event) is { } reason)
+        {
+            Log.LogDebug("Not reporting {Event}: {Reason}", report.Event, reason);
+            return;
+        }
+        Multicast(report.Event);
+    }
+
+    // ---- operator commands --------------------------------------------------------------------------
+
+    private void OnMigrateVm(MigrateVm command)
+    {
+        var name = VmSpecRules.Canonical(command.Name);
+        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+        if (target is null)
+        {
+            Reply(false, $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})");
+            return;
+        }
+        if (!_state.Vms.TryGetValue(name, out var vm))
+        {
+            Reply(false, $"VM '{name}' is not managed");
+            return;
+        }
+        if (vm.State != VmRunState.Running || vm.Node is not { } from)
+        {
+            Reply(false, $"VM {name} is {vm.State.ToString().ToLowerInvariant()}; only a running VM can be migrated");
+            return;
+        }
+        VmCommand(new VmMigrating(name, from, target.Id), $"VM {name} is migrating from {NameOf(from)} to {target.Name}");
+    }
+
+    private void VmCommand(IClusterEvent e, string accepted)
+    {
+        if (_role != PartitionRole.Primary)
+        {
+            Reply(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}); ask a primary member");
+            return;
+        }
+        if (_state.Validate(e) is { } reason)
+        {
+            Reply(false, reason);
+            return;
+        }
+        Multicast(e);
+        Reply(true, accepted);
+    }
+
+    private sealed class LocalVm(IActorRef actor)
+    {
+        public IActorRef Actor { get; } = actor;
+        public VmAssignment? Last { get; set; }
+    }
+
+    private sealed record VmSyncTick
+    {
+        public static readonly VmSyncTick Instance = new();
     }
 }

@@ -108,6 +108,7 @@ public sealed record OperatorCommandResult(bool Accepted, string Message);
 /// The outside world of one host's ClusterActor. Transport events are handed to the actor as messages,
 /// so under the deterministic dispatcher a whole cluster runs on one thread. <see cref="Observer"/> is
 /// called on the actor's turn after every change of its view (the simulation checks invariants there).
+/// <see cref="Vms"/>: this host's hypervisors and VM policy; without it the host runs no VMs (its DC still places them).
 /// </summary>
 public sealed record ClusterDependencies(
     IClusterTransport Transport,
@@ -116,7 +117,8 @@ public sealed record ClusterDependencies(
     IAddressManager Addresses,
     IReachability? Reachability = null,
     Action<ClusterView>? Observer = null,
-    ISelfFence? SelfFence = null);
+    ISelfFence? SelfFence = null,
+    Haven.Actors.Vms.VmServices? Vms = null);
 
 /// <summary>
 /// Watchdog self-fencing (SBD): what the ClusterActor tells the host's watchdog keeper. <see cref="Alive"/> comes

@@ -1,13 +1,146 @@
+using System.Collections.Immutable;
+using Haven.Actors.Membership;
+using Haven.Actors.Vms;
+
 namespace Haven.Actors.Cluster;
 
-/// <summary>Managed VMs kept in the replicated state (issue "VMs").</summary>
+/// <summary>
+/// Managed VMs kept in the replicated state (issue "VMs"). VM transitions (event: from → to):
+/// <list type="bullet">
+/// <item>VmAdded: unknown → Stopped (valid definition, <see cref="VmSpecRules"/>); VmRemoved: a VM that runs nowhere</item>
+/// <item>VmPlaced(node): Stopped, Failed → Starting on an Up, undemoted node, only when Started is desired</item>
+/// <item>VmRunning: Starting → Running (same node); VmStopping: Starting, Running → Stopping (same node)</item>
+/// <item>VmStopped, VmFailed: Starting, Running, Stopping → Stopped / Failed (runs nowhere). Never for a node
+/// that is Down, Unreachable or has a fence request open: a lost host's VMs are released only once it is
+/// fenced or has left, so nothing is started elsewhere before that</item>
+/// <item>VmMigrating(from, to): Running on from → Migrating, when the VM allows migration and to is Up and
+/// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from</item>
+/// </list>
+/// </summary>
 public sealed partial record ClusterState
 {
+    /// <summary>Managed VMs by (upper-case) name.</summary>
+    public ImmutableSortedDictionary<string, VmInfo> Vms { get; private init; } =
+        ImmutableSortedDictionary.Create<string, VmInfo>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The global HA switch (HA-Lizard's GLOBAL_VM_HA): when false the DC recovers and places nothing.
+    /// Enabled unless a cluster setting says otherwise (the settings feature reads it here).
+    /// </summary>
+    public bool VmHaEnabled() => HaEnabled;
+
+    /// <summary>The VMs the state puts on <paramref name="node"/> (running, starting, stopping or migrating from it).</summary>
+    public IEnumerable<VmInfo> VmsOn(NodeId node) => Vms.Values.Where(v => v.Node == node);
+
     /// <summary>The transition for a VM event, or null when the event is not one.</summary>
     private (ClusterState? State, string? Reason)? VmTransition(IClusterEvent clusterEvent) => clusterEvent switch
     {
+        VmAdded e => AddVm(e),
+        VmRemoved e => WithVm(e.Name, vm => vm.Placed
+            ? (null, $"VM {vm.Name} is {vm.State} on node {vm.Node}; stop it before removing it")
+            : (this with { Vms = Vms.Remove(vm.Name), Version = Version + 1 }, null)),
+        VmDesired e => WithVm(e.Name, vm => ChangeDesired(vm, e.Desired)),
+        VmHa e => WithVm(e.Name, vm => vm.Spec.Ha == e.Enabled
+            ? (null, $"HA of VM {vm.Name} is already {(e.Enabled ? "on" : "off")}")
+            : Put(vm with { Spec = vm.Spec with { Ha = e.Enabled } })),
+        VmPlaced e => WithVm(e.Name, vm => Place(vm, e.Node)),
+        VmRunning e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting], "run")
+            ?? Put(vm with { State = VmRunState.Running, Reason = "" })),
+        VmStopping e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running], "stop")
+            ?? Put(vm with { State = VmRunState.Stopping, Reason = e.Reason })),
+        VmStopped e => WithVm(e.Name, vm => Release(vm, e.Node, "stop")
+            ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason })),
+        VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail")
+            ?? Put(vm with { State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason })),
+        VmMigrating e => WithVm(e.Name, vm => StartMigration(vm, e.From, e.To)),
+        VmMigrated e => WithVm(e.Name, vm => Migration(vm, e.From, e.To)
+            ?? Put(vm with { State = VmRunState.Running, Node = e.To, Target = null, Reason = "" })),
+        VmMigrationFailed e => WithVm(e.Name, vm => Migration(vm, e.From, e.To)
+            ?? Put(vm with { State = VmRunState.Running, Target = null, Reason = e.Reason })),
         _ => null,
     };
 
-    private bool VmsEqual(ClusterState other) => true;
+    private (ClusterState?, string?) AddVm(VmAdded e)
+    {
+        if (VmSpecRules.Check(e.Vm) is { } bad) return (null, bad);
+        if (!Enum.IsDefined(e.Desired)) return (null, $"VM {e.Vm.Name}: desired state {e.Desired} is not valid");
+        if (Vms.ContainsKey(e.Vm.Name)) return (null, $"VM {e.Vm.Name} is already managed");
+        return Put(new VmInfo(e.Vm, e.Desired, VmRunState.Stopped, null, null, ImmutableSortedSet<NodeId>.Empty, ""));
+    }
+
+    private (ClusterState?, string?) ChangeDesired(VmInfo vm, VmDesiredState desired)
+    {
+        if (!Enum.IsDefined(desired)) return (null, $"VM {vm.Name}: desired state {desired} is not valid");
+        var cleanup = desired == VmDesiredState.Started && (vm.State == VmRunState.Failed || !vm.FailedOn.IsEmpty);
+        if (vm.Desired == desired && !cleanup) return (null, $"VM {vm.Name} is already {desired.ToString().ToLowerInvariant()}");
+        return Put(vm with
+        {
+            Desired = desired,
+            FailedOn = desired == VmDesiredState.Started ? ImmutableSortedSet<NodeId>.Empty : vm.FailedOn,
+            State = cleanup && vm.State == VmRunState.Failed ? VmRunState.Stopped : vm.State,
+        });
+    }
+
+    private (ClusterState?, string?) Place(VmInfo vm, NodeId node)
+    {
+        if (vm.Desired != VmDesiredState.Started) return (null, $"VM {vm.Name} is {vm.Desired.ToString().ToLowerInvariant()}; only a started VM is placed");
+        if (vm.Placed)
+            return (null, $"VM {vm.Name} is {vm.State} on node {vm.Node}; it is placed only once it runs nowhere");
+        if (CanRunVms(node) is { } why) return (null, $"VM {vm.Name} cannot be placed on node {node}: {why}");
+        return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "" });
+    }
+
+    private (ClusterState?, string?) StartMigration(VmInfo vm, NodeId from, NodeId to)
+    {
+        if (OnNode(vm, from, [VmRunState.Running], "migrate") is { } bad) return bad;
+        if (!vm.Spec.AllowMigrate) return (null, $"VM {vm.Name} does not allow live migration");
+        if (from == to) return (null, $"VM {vm.Name} already runs on node {to}");
+        if (CanRunVms(to) is { } why) return (null, $"VM {vm.Name} cannot migrate to node {to}: {why}");
+        return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "" });
+    }
+
+    private (ClusterState?, string?)? Migration(VmInfo vm, NodeId from, NodeId to) =>
+        vm.State != VmRunState.Migrating || vm.Node != from || vm.Target != to
+            ? (null, $"VM {vm.Name} is not migrating from node {from} to node {to} (it is {vm.State}{(vm.Node is { } n ? $" on node {n}" : "")})")
+            : null;
+
+    /// <summary>Null when the VM is in one of <paramref name="states"/> on <paramref name="node"/>, else the rejection.</summary>
+    private static (ClusterState?, string?)? OnNode(VmInfo vm, NodeId node, VmRunState[] states, string verb)
+    {
+        if (vm.Node != node) return (null, $"VM {vm.Name} is not on node {node} (it is {vm.State}{(vm.Node is { } n ? $" on node {n}" : "")}); cannot {verb} it there");
+        if (Array.IndexOf(states, vm.State) < 0) return (null, $"VM {vm.Name} is {vm.State} on node {node}; cannot {verb} it (allowed from {string.Join(", ", states)})");
+        return null;
+    }
+
+    /// <summary>A VM leaves a node only while the node is clean: a lost host's VMs wait for its fencing.</summary>
+    private (ClusterState?, string?)? Release(VmInfo vm, NodeId node, string verb)
+    {
+        if (OnNode(vm, node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], verb) is { } bad) return bad;
+        if (StateOf(node) is NodeState.Down or NodeState.Unreachable || PendingFences.ContainsKey(node))
+            return (null, $"node {node} is {StateOf(node)}{(PendingFences.ContainsKey(node) ? " with a fence request open" : "")}; "
+                          + $"VM {vm.Name} stays on it until it is fenced or has left");
+        return null;
+    }
+
+    private string? CanRunVms(NodeId node)
+    {
+        if (!Nodes.TryGetValue(node, out var info)) return "it is not known";
+        if (info.State != NodeState.Up) return $"it is {info.State}, not Up";
+        if (Demoted.Contains(node)) return "it is demoted";
+        return null;
+    }
+
+    private (ClusterState?, string?) WithVm(string name, Func<VmInfo, (ClusterState?, string?)> transition) =>
+        name is not null && Vms.TryGetValue(name, out var vm) ? transition(vm) : (null, $"VM '{name}' is not managed");
+
+    private (ClusterState?, string?) Put(VmInfo vm) => (this with { Vms = Vms.SetItem(vm.Name, vm), Version = Version + 1 }, null);
+
+    private bool VmsEqual(ClusterState other)
+    {
+        if (ReferenceEquals(Vms, other.Vms)) return true;
+        if (Vms.Count != other.Vms.Count) return false;
+        foreach (var (name, vm) in Vms)
+            if (!other.Vms.TryGetValue(name, out var theirs) || !vm.Equals(theirs)) return false;
+        return true;
+    }
 }

@@ -80,7 +80,7 @@ public sealed class WireFormatException(string message) : Exception(message);
 /// <summary>Every type Haven's cluster journals or multicasts, under its stable manifest.</summary>
 public static class ClusterManifests
 {
-    public static EventManifestRegistry Register(EventManifestRegistry registry) => registry
+    public static EventManifestRegistry Register(EventManifestRegistry registry) => Haven.Actors.Vms.VmManifests.Register(registry)
         .Register<NodeJoined>("cluster.node-joined.v1")
         .Register<NodeUp>("cluster.node-up.v1")
         .Register<NodeUnreachable>("cluster.node-unreachable.v1")

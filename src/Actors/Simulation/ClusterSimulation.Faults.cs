@@ -12,6 +12,7 @@ public sealed partial class ClusterSimulation
             Record(scripted.Label, scripted.Act);
             return;
         }
+        if (VmChaos()) return;
         var roll = _random.Next(100);
         if (roll < 55) DeliverOrWait();
         else if (roll < 85) Wait();
@@ -199,6 +200,7 @@ public sealed partial class ClusterSimulation
                 host.FenceFails = false;
                 host.Reachable = true;
             }
+            ResumePausedVms();
             foreach (var host in _hosts.Where(h => !h.Running)) Boot(host);
         });
         var deadline = _clock.GetUtcNow() + _options.ConvergenceTime;

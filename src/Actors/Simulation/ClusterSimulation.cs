@@ -167,7 +167,7 @@ public sealed partial class ClusterSimulation
         };
         var serializer = new JsonEventSerializer(_options.Registry());
         host.Reader ??= new JsonEventSerializer(_options.Registry());
-        var (system, dependencies) = host.Start(this, settings, serializer);
+        var (system, dependencies) = host.Start(this, settings, serializer, VmServicesFor);
         var options = new ClusterOptions
         {
             ClusterName = "sim",
@@ -176,7 +176,7 @@ public sealed partial class ClusterSimulation
             SplitBrain = _options.SplitBrain(),
             PublicAddresses = _addresses,
         };
-        system.ActorOf(_options.Factory(options, dependencies), "cluster");
+        host.Cluster = system.ActorOf(_options.Factory(options, dependencies), "cluster");
         _notes.Add($"n{host.Id} starts (incarnation {host.Incarnation})");
     }
 
@@ -258,6 +258,7 @@ public sealed partial class ClusterSimulation
         host.Powered = false;
         host.Stop();
         RecordAddress(new HostPoweredOff(host.Id, fenced));
+        VmPowerOff(host, fenced);
     }
 
     private void Boot(SimulatedHost host)
@@ -267,6 +268,7 @@ public sealed partial class ClusterSimulation
             _network.Restart(host.Id);
             host.Powered = true;
             RecordAddress(new HostBooted(host.Id));
+            VmBoot(host);
         }
         StartHost(host);
     }
@@ -350,8 +352,13 @@ public sealed partial class ClusterSimulation
         _violations.AddRange(Invariants.JournalPrefix(_step, hosts, quiescent: _network.PendingCount == 0));
     }
 
-    private List<InvariantViolation> CheckConvergence() =>
-        Invariants.Convergence(_step, Observe(), [.. _addresses.Select(a => a.Ip)], _ledger).ToList();
+    private List<InvariantViolation> CheckConvergence()
+    {
+        var hosts = Observe();
+        var problems = Invariants.Convergence(_step, hosts, [.. _addresses.Select(a => a.Ip)], _ledger).ToList();
+        if (problems.Count == 0) problems.AddRange(Invariants.VmsConverged(_step, hosts[0].View!.State, _vmLedger, _hosts.Length));
+        return problems;
+    }
 
     private static string Format(IEnumerable<NodeId> nodes) => "[" + string.Join(",", nodes) + "]";
 

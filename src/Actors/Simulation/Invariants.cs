@@ -154,6 +154,29 @@ public static class Invariants
         }
     }
 
+    /// <summary>
+    /// The VMs after convergence: every started HA VM runs exactly once, on the host the state names, and
+    /// the state has it Running (unless every host gave up on it: then it runs nowhere); every other VM the
+    /// state has nowhere runs nowhere.
+    /// </summary>
+    public static IEnumerable<InvariantViolation> VmsConverged(int step, ClusterState state, VmLedger ledger, int nodes)
+    {
+        foreach (var vm in state.Vms.Values)
+        {
+            var holders = ledger.HoldersOf(vm.Name);
+            var wanted = vm.Desired == Vms.VmDesiredState.Started && vm.Spec.Ha && vm.FailedOn.Count < nodes;
+            if (wanted && (vm.State != Vms.VmRunState.Running || vm.Node is not { } node || holders.Count != 1 || holders[0] != node))
+                yield return new InvariantViolation(InvariantNames.Convergence, step, [.. holders],
+                    $"VM {vm.Name} should run: the state has it {vm.State}{(vm.Node is { } n ? $" on n{n}" : "")}, "
+                    + $"it runs on [{string.Join(",", holders.Select(h => "n" + h))}]");
+            else if (!wanted && (vm.Node is not null || !holders.IsEmpty))
+                yield return new InvariantViolation(InvariantNames.Convergence, step, [.. holders],
+                    $"VM {vm.Name} is {vm.State} ({vm.Desired}) in the state but runs on [{string.Join(",", holders.Select(h => "n" + h))}]");
+        }
+        foreach (var (vm, holders) in ledger.Holders.Where(h => !state.Vms.ContainsKey(h.Key)))
+            yield return new InvariantViolation(InvariantNames.Convergence, step, [.. holders], $"unmanaged VM {vm} runs");
+    }
+
     private static string Describe(HostObservation h) =>
         !h.Powered ? $"n{h.Node} is off" : !h.Running ? $"n{h.Node} has no process" : $"n{h.Node} is {h.View?.Role.ToString() ?? "silent"}";
 

@@ -2,6 +2,7 @@ using Haven.Actors.Cluster;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
+using Haven.Actors.Vms;
 
 namespace Haven.Actors.Simulation;
 
@@ -31,6 +32,12 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
     public GatedTransport? Transport { get; private set; }
     public ClusterView? LastView { get; set; }
 
+    /// <summary>The domains its hypervisor runs: kept when the Haven process dies, lost with power.</summary>
+    public Dictionary<string, Haven.Actors.Vms.VmStatus> Domains { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The current incarnation's ClusterActor (operator commands are sent here).</summary>
+    public IActorRef? Cluster { get; set; }
+
     /// <summary>The journaled stream as read so far, and the audit state after it.</summary>
     public StreamObservation Stream { get; } = new();
     public ClusterState AuditState { get; set; } = ClusterState.Empty;
@@ -41,7 +48,7 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
 
     /// <summary>Starts a fresh incarnation: a new actor system over the same disk.</summary>
     public (ActorSystem System, ClusterDependencies Dependencies) Start(ClusterSimulation simulation, ActorSystemSettings settings,
-        JsonEventSerializer serializer)
+        JsonEventSerializer serializer, Func<IHypervisor, Haven.Actors.Vms.VmServices?> vms)
     {
         if (Running) throw new InvalidOperationException($"n{Id} is already running");
         Incarnation++;
@@ -61,7 +68,8 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
             view =>
             {
                 if (IsCurrent(incarnation)) simulation.Observe(this, view);
-            });
+            },
+            Vms: vms(new SimulatedHypervisor(simulation, this, incarnation)));
         return (System, dependencies);
     }
 
@@ -73,6 +81,7 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
         Transport?.Close();
         System?.Terminate();
         LastView = null;
+        Cluster = null;
     }
 
     private void CheckPowered(int incarnation)

@@ -27,6 +27,9 @@ public sealed record SimulationOptions
     /// <summary>Floating addresses per node (10.0.0.x/24 on eth0, simulated: no traffic is ever sent).</summary>
     public int AddressesPerNode { get; init; } = 2;
 
+    /// <summary>Managed HA VMs per node (VM-01 upwards, each preferring one node; every other one allows live migration).</summary>
+    public int VmsPerNode { get; init; } = 2;
+
     /// <summary>Virtual time the convergence phase may take after every fault is cleared.</summary>
     public TimeSpan ConvergenceTime { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -50,6 +53,7 @@ public sealed record SimulationOptions
         if (Nodes is < MinNodes or > MaxNodes) return $"nodes must be between {MinNodes} and {MaxNodes}, got {Nodes}";
         if (Steps < 1) return $"steps must be at least 1, got {Steps}";
         if (AddressesPerNode is < 0 or > 30) return $"addresses per node must be between 0 and 30, got {AddressesPerNode}";
+        if (VmsPerNode is < 0 or > 30) return $"VMs per node must be between 0 and 30, got {VmsPerNode}";
         if (ConvergenceTime <= TimeSpan.Zero) return $"convergence time must be positive, got {ConvergenceTime}";
         if (StableAfter <= TimeSpan.Zero) return $"stable-after must be positive, got {StableAfter}";
         return null;
@@ -107,6 +111,9 @@ public static class InvariantNames
 
     /// <summary>The streams of a partition's Primary members are prefixes of one another; equal digests at quiescence.</summary>
     public const string JournalPrefix = "journal-prefix";
+
+    /// <summary>A VM never runs on two hosts at once, and never starts elsewhere before its lost host is fenced.</summary>
+    public const string VmExclusive = "vm-exclusive";
 
     /// <summary>After the faults stop: one primary of every host, one digest, every address held exactly once.</summary>
     public const string Convergence = "convergence";

@@ -46,6 +46,7 @@ internal static class HavenCli
         root.Subcommands.Add(MaintenanceVerb.Build(cli));
         root.Subcommands.Add(IpVerb.Build(cli));
         root.Subcommands.Add(FenceVerb.Build(cli));
+        root.Subcommands.Add(VmVerb.Build(cli));
         root.Subcommands.Add(EventsVerb.Build(cli));
         root.Subcommands.Add(ConfigVerb.Build(cli));
         root.Subcommands.Add(HaVerb.Build(cli));

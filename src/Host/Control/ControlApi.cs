@@ -15,6 +15,7 @@ internal static class ControlApi
         FenceApi.Map(app, state);
         SettingsApi.Map(app, state);
         EventsApi.Map(app, state);
+        VmApi.Map(app, state);
         app.MapGet("/v1/status", async (CancellationToken ct) => Results.Json(await state.StatusAsync(ct), ControlJson.Options));
 
         app.MapGet("/v1/events", async (HttpRequest request, CancellationToken ct) =>

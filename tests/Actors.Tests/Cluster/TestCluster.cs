@@ -16,11 +16,13 @@ internal sealed class TestCluster
 {
     private readonly HavenTestKit _kit;
     private readonly Dictionary<NodeId, Host> _hosts = [];
+    private readonly Func<Member, Haven.Actors.Vms.VmServices?>? _vms;
 
     public TestCluster(HavenTestKit kit, int nodes, int addressesPerNode = 1, Func<SplitBrainSettings, SplitBrainSettings>? splitBrain = null,
-        Func<ClusterOptions, ClusterOptions>? configure = null)
+        Func<ClusterOptions, ClusterOptions>? configure = null, Func<Member, Haven.Actors.Vms.VmServices?>? vms = null)
     {
         _kit = kit;
+        _vms = vms;
         Network = SimulatedNetwork.WithNodes(nodes, new Random(kit.Seed));
         var sbr = new SplitBrainSettings { Nodes = [.. Network.Nodes.Select(n => n.Id)], StableAfter = TimeSpan.FromSeconds(2) };
         var addresses = Enumerable.Range(1, nodes * addressesPerNode).Select(i => new PublicAddress($"10.0.0.{i}", 24, "eth0")).ToImmutableArray();
@@ -91,15 +93,18 @@ internal sealed class TestCluster
         public SortedSet<string> HeldAddresses { get; } = new(StringComparer.Ordinal);
         public bool Running => _system is not null;
 
-        /// <summary>This host's ClusterActor (the current incarnation's).</summary>
+        /// <summary>The running incarnation's ClusterActor (operator commands go here).</summary>
         public IActorRef? Actor { get; private set; }
+
+        /// <summary>Raised when the host loses power (its VMs are gone).</summary>
+        public event Action? PoweredOff;
 
         public void Start()
         {
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
             var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
-                new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence));
+                new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence), cluster._vms?.Invoke(Member));
             Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
 
@@ -122,7 +127,9 @@ internal sealed class TestCluster
             _system?.Terminate();
             _system = null;
             View = null;
+            Actor = null;
             HeldAddresses.Clear();
+            PoweredOff?.Invoke();
         }
 
         public void PowerOn()

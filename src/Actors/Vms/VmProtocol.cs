@@ -1,0 +1,147 @@
+using System.Collections.Immutable;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Persistence;
+using Haven.Actors.Placement;
+
+namespace Haven.Actors.Vms;
+
+/// <summary>What the operator wants of a VM: running, stopped, or stopped and left alone (no HA, no starts).</summary>
+public enum VmDesiredState
+{
+    Started,
+    Stopped,
+    Disabled,
+}
+
+/// <summary>
+/// Where a managed VM is in its life as the replicated state knows it. <see cref="Starting"/>,
+/// <see cref="Running"/>, <see cref="Stopping"/> and <see cref="Migrating"/> name a node (the host that
+/// runs it); <see cref="Stopped"/> and <see cref="Failed"/> run nowhere.
+/// </summary>
+public enum VmRunState
+{
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+    Migrating,
+
+    /// <summary>Its host gave up after the restart limit (Pacemaker's migration-threshold); the DC places it elsewhere.</summary>
+    Failed,
+}
+
+/// <summary>
+/// A managed VM's definition. <see cref="Name"/> is upper case, <c>[-.A-Z0-9]{3,}</c> (seed 003);
+/// <see cref="Hypervisor"/> is libvirt, xen, openvz or process; <see cref="Config"/> is what that
+/// hypervisor knows the VM by (<see cref="VmDefinition"/>); <see cref="Cpu"/> (cores) and
+/// <see cref="Memory"/> (MiB) are its utilization; <see cref="Preferences"/> score nodes by name
+/// (<see cref="PlacementScores.Banned"/> forbids one); <see cref="Ha"/> is HA-Lizard's per-VM HA flag.
+/// </summary>
+public sealed record VmSpec(
+    string Name,
+    string Hypervisor,
+    string Config,
+    long Cpu = 0,
+    long Memory = 0,
+    ImmutableArray<NodePreference> Preferences = default,
+    bool AllowMigrate = false,
+    int Priority = 0,
+    bool Ha = true,
+    ImmutableSortedDictionary<string, string>? Options = null)
+{
+    public ImmutableArray<NodePreference> Preferences { get; init; } = Preferences.IsDefault ? [] : Preferences;
+
+    /// <summary>What the hypervisor adapter needs to act on this VM.</summary>
+    public VmDefinition Definition => new(Name, Hypervisor, Config, Options);
+
+    public bool Equals(VmSpec? other) =>
+        other is not null && Name == other.Name && Hypervisor == other.Hypervisor && Config == other.Config
+        && Cpu == other.Cpu && Memory == other.Memory && AllowMigrate == other.AllowMigrate && Priority == other.Priority
+        && Ha == other.Ha && Preferences.SequenceEqual(other.Preferences)
+        && (Options ?? ImmutableSortedDictionary<string, string>.Empty).SequenceEqual(other.Options ?? ImmutableSortedDictionary<string, string>.Empty);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Hypervisor, Config, Cpu, Memory);
+}
+
+/// <summary>
+/// A managed VM in the replicated state: its definition, what the operator wants, where it is.
+/// <see cref="Node"/> is the host that runs it (the source during a migration, <see cref="Target"/> the
+/// destination); <see cref="FailedOn"/> are hosts that gave up on it (banned until an operator starts it again).
+/// </summary>
+public sealed record VmInfo(
+    VmSpec Spec,
+    VmDesiredState Desired,
+    VmRunState State,
+    NodeId? Node,
+    NodeId? Target,
+    ImmutableSortedSet<NodeId> FailedOn,
+    string Reason)
+{
+    public string Name => Spec.Name;
+
+    /// <summary>Whether the VM may be running on some host (the state names one).</summary>
+    public bool Placed => Node is not null;
+
+    public bool Equals(VmInfo? other) =>
+        other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
+        && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn);
+
+    public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
+}
+
+// ---- replicated events -----------------------------------------------------------------------------
+
+/// <summary>The VM is managed by the cluster from now on (runs nowhere yet).</summary>
+public sealed record VmAdded(VmSpec Vm, VmDesiredState Desired = VmDesiredState.Started) : IClusterEvent;
+
+/// <summary>The VM is no longer managed; only a VM that runs nowhere can be removed.</summary>
+public sealed record VmRemoved(string Name) : IClusterEvent;
+
+/// <summary>The operator's wish changed (start, stop, enable, disable). Started also clears the hosts that gave up on it.</summary>
+public sealed record VmDesired(string Name, VmDesiredState Desired) : IClusterEvent;
+
+/// <summary>The VM's HA flag changed: an HA VM is started, recovered and moved by the DC; others are left alone.</summary>
+public sealed record VmHa(string Name, bool Enabled) : IClusterEvent;
+
+/// <summary>The DC placed the VM on the node: that host starts it (state Starting).</summary>
+public sealed record VmPlaced(string Name, NodeId Node) : IClusterEvent;
+
+/// <summary>The host reports the VM running (its start passed the monitor).</summary>
+public sealed record VmRunning(string Name, NodeId Node) : IClusterEvent;
+
+/// <summary>The DC asks the host to stop the VM (graceful, then forced after the stop timeout).</summary>
+public sealed record VmStopping(string Name, NodeId Node, string Reason) : IClusterEvent;
+
+/// <summary>The VM no longer runs on the node: the host stopped it, or the DC records it for a fenced or departed host.</summary>
+public sealed record VmStopped(string Name, NodeId Node, string Reason) : IClusterEvent;
+
+/// <summary>The host gave up on the VM (restart limit reached, start failed, no hypervisor) and made sure it is off there.</summary>
+public sealed record VmFailed(string Name, NodeId Node, string Reason) : IClusterEvent;
+
+/// <summary>The DC (or an operator) asks the source host to live-migrate the VM to the target.</summary>
+public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
+
+/// <summary>The source host reports the migration done: the VM runs on the target only.</summary>
+public sealed record VmMigrated(string Name, NodeId From, NodeId To) : IClusterEvent;
+
+/// <summary>The migration failed: the VM keeps running on the source.</summary>
+public sealed record VmMigrationFailed(string Name, NodeId From, NodeId To, string Reason) : IClusterEvent;
+
+/// <summary>The VM events under their stable manifests.</summary>
+public static class VmManifests
+{
+    public static EventManifestRegistry Register(EventManifestRegistry registry) => registry
+        .Register<VmAdded>("cluster.vm-added.v1")
+        .Register<VmRemoved>("cluster.vm-removed.v1")
+        .Register<VmDesired>("cluster.vm-desired.v1")
+        .Register<VmHa>("cluster.vm-ha.v1")
+        .Register<VmPlaced>("cluster.vm-placed.v1")
+        .Register<VmRunning>("cluster.vm-running.v1")
+        .Register<VmStopping>("cluster.vm-stopping.v1")
+        .Register<VmStopped>("cluster.vm-stopped.v1")
+        .Register<VmFailed>("cluster.vm-failed.v1")
+        .Register<VmMigrating>("cluster.vm-migrating.v1")
+        .Register<VmMigrated>("cluster.vm-migrated.v1")
+        .Register<VmMigrationFailed>("cluster.vm-migration-failed.v1");
+}

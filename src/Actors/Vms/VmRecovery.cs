@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Placement;
+
+namespace Haven.Actors.Vms;
+
+/// <summary>
+/// What the DC decides about VMs in one round, as events checked in order against a scratch state.
+/// Pure: the state, the view (members of the primary) and the options in, events out.
+/// <list type="number">
+/// <item>VMs declared in configuration that the state lacks are added.</item>
+/// <item>A fenced, departed or unknown host's VMs are released (VmStopped on its behalf); a migration whose
+/// source is gone passes to the target (VmMigrated: the target then has it or restarts it), one whose target
+/// is gone fails back to the source. A host that is Down or Unreachable keeps its VMs until it is fenced.</item>
+/// <item>A VM that should not run (desired stopped or disabled) is stopped where it runs.</item>
+/// <item>Unless the global HA switch is off: the <see cref="PlacementEngine"/> places HA VMs that run nowhere
+/// (never while any host is Down or Unreachable: it may run VMs this state does not know of), moves VMs off
+/// standby, unhealthy and leaving hosts (live migration when the VM allows it, else stop and place), and
+/// follows better scores — within batch-limit (actions in flight count) and migration-limit.</item>
+/// </list>
+/// VMs without the HA flag are never placed, moved or recovered; an operator starts, stops and migrates them.
+/// </summary>
+public static class VmRecovery
+{
+    public static ImmutableArray<IClusterEvent> Decide(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(services);
+        var plan = new Scratch(state);
+        foreach (var added in services.Configured)
+            if (!plan.State.Vms.ContainsKey(added.Vm.Name)) plan.Add(added);
+        foreach (var vm in plan.State.Vms.Values.ToList()) ReleaseFromGoneHost(plan, vm);
+        foreach (var vm in plan.State.Vms.Values.ToList())
+            if (vm.Desired != VmDesiredState.Started && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
+                plan.Add(new VmStopping(vm.Name, vm.Node.Value, $"desired {vm.Desired.ToString().ToLowerInvariant()}"));
+        if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) Place(plan, view, services);
+        return [.. plan.Events];
+    }
+
+    /// <summary>The scores and rules the placement engine applies to <paramref name="vm"/>, one line each.</summary>
+    public static IReadOnlyList<string> Explain(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services, string vm)
+    {
+        if (!state.Vms.TryGetValue(vm, out var info)) throw new ArgumentException($"VM '{vm}' is not managed", nameof(vm));
+        var lines = new List<string>
+        {
+            $"{vm}: {info.State.ToString().ToLowerInvariant()}{(info.Node is { } n ? $" on {NodeName(state, n)}" : "")}"
+            + $"{(info.Target is { } t ? $" → {NodeName(state, t)}" : "")}, desired {info.Desired.ToString().ToLowerInvariant()}, "
+            + $"HA {(info.Spec.Ha ? "on" : "off")}{(state.VmHaEnabled() ? "" : " (global HA is off: nothing is recovered)")}"
+            + $"{(info.FailedOn.IsEmpty ? "" : $", gave up on {string.Join(", ", info.FailedOn.Select(f => NodeName(state, f)))} (banned until it is started again)")}",
+        };
+        if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
+        var plan = PlacementEngine.Plan(Input(state, view, services));
+        lines.AddRange(plan.Explain(vm));
+        return lines;
+    }
+
+    private static void ReleaseFromGoneHost(Scratch plan, VmInfo vm)
+    {
+        if (vm.Node is not { } node) return;
+        var state = plan.State;
+        var gone = Gone(state, node);
+        if (vm.State == VmRunState.Migrating && vm.Target is { } target)
+        {
+            var targetGone = Gone(state, target);
+            if (gone && targetGone)
+            {
+                plan.Add(new VmMigrationFailed(vm.Name, node, target, "both hosts of the migration were fenced or left"));
+                plan.Add(new VmStopped(vm.Name, node, $"its host {NodeName(state, node)} was {state.StateOf(node)?.ToString().ToLowerInvariant() ?? "removed"}"));
+            }
+            else if (gone && Alive(state, target))
+                plan.Add(new VmMigrated(vm.Name, node, target)); // the target owns it now: it runs there, or the target restarts it
+            else if (targetGone && Alive(state, node))
+                plan.Add(new VmMigrationFailed(vm.Name, node, target, $"the target {NodeName(state, target)} was {state.StateOf(target)?.ToString().ToLowerInvariant() ?? "removed"}"));
+            return;
+        }
+        if (gone) plan.Add(new VmStopped(vm.Name, node, $"its host {NodeName(state, node)} was {state.StateOf(node)?.ToString().ToLowerInvariant() ?? "removed"}"));
+    }
+
+    private static void Place(Scratch plan, IReadOnlyCollection<NodeId> view, VmServices services)
+    {
+        var state = plan.State;
+        PlacementPlan placement;
+        try
+        {
+            placement = PlacementEngine.Plan(Input(state, view, services));
+        }
+        catch (ArgumentException)
+        {
+            return; // inputs are filtered to known nodes; a bad capacity in configuration is reported by its validation
+        }
+        var options = services.Placement;
+        var inFlight = state.Vms.Values.Count(v => InFlight(v.State));
+        var migrating = state.Vms.Values.Count(v => v.State == VmRunState.Migrating);
+        var budget = options.BatchLimit > 0 ? options.BatchLimit - inFlight : int.MaxValue;
+        var migrations = options.MigrationLimit < 0 ? int.MaxValue : Math.Max(1, options.MigrationLimit) - migrating;
+        // A host that is down or unreachable and not yet fenced may run VMs this state does not know of.
+        var unclean = state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable);
+        var byName = state.Nodes.Values.ToDictionary(n => n.Name, n => n.Id, StringComparer.Ordinal);
+        foreach (var action in placement.Actions)
+        {
+            if (budget <= 0) break;
+            if (!plan.State.Vms.TryGetValue(action.Vm, out var vm) || !Managed(vm) || InFlight(vm.State)) continue;
+            var to = action.To is { } t ? byName[t] : (NodeId?)null;
+            IClusterEvent? decision = action.Action switch
+            {
+                PlacementActionKind.Start when vm.Node is null => unclean ? null : new VmPlaced(vm.Name, to!.Value),
+                PlacementActionKind.Start or PlacementActionKind.Migrate or PlacementActionKind.Move when vm.Node is { } from && Acts(plan.State, view, from) =>
+                    vm.Spec.AllowMigrate && action.Action != PlacementActionKind.Move && migrations > 0
+                        ? new VmMigrating(vm.Name, from, to!.Value)
+                        : action.Action == PlacementActionKind.Migrate ? null
+                        : new VmStopping(vm.Name, from, $"moving to {action.To} ({plan.State.StateOf(from)?.ToString().ToLowerInvariant()} host)"),
+                PlacementActionKind.Stop when vm.Node is { } from && Acts(plan.State, view, from) =>
+                    new VmStopping(vm.Name, from, "it fits on no node"),
+                _ => null,
+            };
+            if (decision is null || !plan.Add(decision)) continue;
+            budget--;
+            if (decision is VmMigrating) migrations--;
+        }
+    }
+
+    /// <summary>The engine's input: every known node (online: an Up, undemoted member of the view), every VM.</summary>
+    internal static PlacementInput Input(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services)
+    {
+        var nodes = state.Nodes.Values.Select(n => new PlacementNode(n.Name,
+                view.Contains(n.Id) && n.State == NodeState.Up && !state.Demoted.Contains(n.Id) ? NodeHealth.Online : NodeHealth.Lost,
+                services.Capacities.TryGetValue(n.Name, out var capacity) ? capacity : Capacity.Unlimited))
+            .ToImmutableArray();
+        var known = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var vms = state.Vms.Values.Select(vm =>
+        {
+            var at = vm.State == VmRunState.Migrating ? vm.Target : vm.Node;
+            var current = at is { } id && state.Nodes.TryGetValue(id, out var info) ? info.Name : null;
+            var pinned = InFlight(vm.State) || !Managed(vm);
+            var preferences = vm.Spec.Preferences.Where(p => known.Contains(p.Node) && !vm.FailedOn.Any(f => NodeName(state, f) == p.Node))
+                .Concat(vm.FailedOn.Where(f => state.Nodes.ContainsKey(f)).Select(f => new NodePreference(NodeName(state, f), PlacementScores.Banned)))
+                .ToImmutableArray();
+            return new PlacementVm(vm.Name, new Capacity(vm.Spec.Cpu, vm.Spec.Memory), current, current is not null,
+                vm.Spec.Priority, vm.Spec.AllowMigrate, preferences,
+                Wanted: Managed(vm) || current is not null,
+                Stickiness: pinned ? PlacementScores.Infinity : null);
+        }).ToImmutableArray();
+        return new PlacementInput(nodes, vms, services.Placement);
+    }
+
+    private static bool Managed(VmInfo vm) => vm.Spec.Ha && vm.Desired == VmDesiredState.Started;
+
+    private static bool InFlight(VmRunState state) => state is VmRunState.Starting or VmRunState.Stopping or VmRunState.Migrating;
+
+    private static bool Gone(ClusterState state, NodeId node) => state.StateOf(node) is NodeState.Fenced or NodeState.Left or null;
+
+    /// <summary>A member that can act on its VMs: in the view, not Down, not demoted, no fence request open.</summary>
+    private static bool Alive(ClusterState state, NodeId node) =>
+        state.StateOf(node) is NodeState.Up or NodeState.Standby or NodeState.Maintenance or NodeState.Unhealthy or NodeState.Leaving or NodeState.Joining
+        && !state.PendingFences.ContainsKey(node);
+
+    /// <summary>Whether the DC may ask the host to stop or move its VMs: a live member of the view, not in maintenance.</summary>
+    private static bool Acts(ClusterState state, IReadOnlyCollection<NodeId> view, NodeId node) =>
+        view.Contains(node) && Alive(state, node) && state.StateOf(node) != NodeState.Maintenance && !state.Demoted.Contains(node);
+
+    private static string NodeName(ClusterState state, NodeId node) => state.Nodes.TryGetValue(node, out var info) ? info.Name : $"node-{node}";
+
+    /// <summary>A batch of events, each checked against the state the ones before it produce.</summary>
+    private sealed class Scratch(ClusterState state)
+    {
+        public ClusterState State { get; private set; } = state;
+        public List<IClusterEvent> Events { get; } = [];
+
+        public bool Add(IClusterEvent e)
+        {
+            if (!State.TryApply(e, out var next, out _)) return false;
+            State = next;
+            Events.Add(e);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using Haven.Actors.Placement;
+
+namespace Haven.Actors.Vms;
+
+/// <summary>What makes a VM definition acceptable; the state, the operator commands and the CLI share these rules.</summary>
+public static class VmSpecRules
+{
+    /// <summary>The hypervisor kinds Haven has adapters for.</summary>
+    public static readonly IReadOnlyList<string> Hypervisors = ["libvirt", "xen", "openvz", "process"];
+
+    /// <summary>Upper bound of a VM's cpu utilization (cores).</summary>
+    public const long MaxCpu = 1024;
+
+    /// <summary>Upper bound of a VM's memory utilization (MiB): 16 TiB.</summary>
+    public const long MaxMemory = 16L * 1024 * 1024;
+
+    /// <summary>The canonical (upper-case) form of a VM name as an operator may type it.</summary>
+    public static string Canonical(string name) => (name ?? "").Trim().ToUpperInvariant();
+
+    /// <summary>Null when <paramref name="name"/> (already canonical) is a valid VM name: <c>[-.A-Z0-9]{3,}</c>.</summary>
+    public static string? CheckName(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return "the VM name is empty";
+        if (name.Length < 3) return $"VM name '{name}' is too short (at least 3 characters of -.A-Z0-9)";
+        if (name.Length > 64) return $"VM name '{name}' is too long (at most 64 characters)";
+        foreach (var c in name)
+            if (c is not ('-' or '.' or (>= 'A' and <= 'Z') or (>= '0' and <= '9')))
+                return $"VM name '{name}' has '{c}'; only -, ., A-Z and 0-9 are allowed (names are upper-cased)";
+        return null;
+    }
+
+    /// <summary>Null when the definition is valid, else what is wrong (naming the VM and the field).</summary>
+    public static string? Check(VmSpec? spec)
+    {
+        if (spec is null) return "the VM definition is missing";
+        if (CheckName(spec.Name) is { } bad) return bad;
+        var vm = spec.Name;
+        if (string.IsNullOrWhiteSpace(spec.Hypervisor) || !Hypervisors.Contains(spec.Hypervisor, StringComparer.Ordinal))
+            return $"VM {vm}: hypervisor '{spec.Hypervisor}' is not one of {string.Join(", ", Hypervisors)}";
+        if (string.IsNullOrWhiteSpace(spec.Config)) return $"VM {vm}: the {spec.Hypervisor} config is empty";
+        if (spec.Config.Length > 4096) return $"VM {vm}: the config is longer than 4096 characters";
+        if (spec.Cpu < 0 || spec.Cpu > MaxCpu)
+            return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: cpu utilization {spec.Cpu} is out of range (0..{MaxCpu} cores)");
+        if (spec.Memory < 0 || spec.Memory > MaxMemory)
+            return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: memory utilization {spec.Memory} is out of range (0..{MaxMemory} MiB)");
+        if (spec.Priority is < -PlacementScores.Infinity or > PlacementScores.Infinity)
+            return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: priority {spec.Priority} is out of range (±{PlacementScores.Infinity})");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in spec.Preferences)
+        {
+            if (string.IsNullOrWhiteSpace(p.Node)) return $"VM {vm}: a preference names no node";
+            if (!seen.Add(p.Node)) return $"VM {vm}: node '{p.Node}' is preferred twice";
+            if (p.Score is < PlacementScores.Banned or > PlacementScores.Infinity)
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"VM {vm}: score {p.Score} for node '{p.Node}' is out of range ({PlacementScores.Banned}..{PlacementScores.Infinity})");
+        }
+        return null;
+    }
+}

@@ -1,0 +1,185 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Haven.Actors.Placement;
+using Haven.Actors.Vms;
+using Haven.Host.Control;
+
+namespace Haven.Host.Cli;
+
+/// <summary>
+/// `haven vm list|locate|explain|start|stop|enable|disable|migrate|ha|add|remove`: the managed VMs as the
+/// local daemon's replicated state has them, and the operator's VM commands (carried out by the cluster).
+/// </summary>
+internal static class VmVerb
+{
+    public static Command Build(CliContext cli)
+    {
+        var cmd = new Command("vm", "managed VMs: list, locate, explain placement, start, stop, enable, disable, migrate, HA, add, remove");
+        cmd.Subcommands.Add(List(cli));
+        cmd.Subcommands.Add(Locate(cli));
+        cmd.Subcommands.Add(Explain(cli));
+        foreach (var (verb, what) in new[]
+                 {
+                     ("start", "start the VM (also forgets hosts that gave up on it)"), ("stop", "stop the VM: graceful, then forced"),
+                     ("enable", "let the cluster run the VM again"), ("disable", "stop the VM and keep it stopped"),
+                     ("remove", "stop managing a VM that runs nowhere"),
+                 })
+            cmd.Subcommands.Add(Simple(cli, verb, what));
+        cmd.Subcommands.Add(Migrate(cli));
+        cmd.Subcommands.Add(Ha(cli));
+        cmd.Subcommands.Add(Add(cli));
+        return cmd;
+    }
+
+    private static Argument<string> NameArgument() => new("NAME") { Description = "the VM ([-.A-Z0-9]{3,}, case-insensitive)" };
+
+    private static Command List(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var json = HavenCli.JsonOption();
+        var cmd = new Command("list", "every managed VM: where it runs, its state, what is wanted, HA") { socket, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var vms = await client.GetAsync("v1/vms", ct);
+            if (parse.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(vms, ControlJson.Indented));
+                return ExitCodes.Success;
+            }
+            Tables.Rows(cli.Out, ["VM", "NODE", "STATE", "DESIRED", "HA"], vms.EnumerateArray().Select(v => new[]
+            {
+                v.GetProperty("name").GetString() ?? "", v.GetProperty("node").GetString() ?? "-", v.GetProperty("state").GetString() ?? "",
+                v.GetProperty("desired").GetString() ?? "", v.GetProperty("ha").GetBoolean() ? "on" : "off",
+            }));
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Locate(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var json = HavenCli.JsonOption();
+        var name = NameArgument();
+        var cmd = new Command("locate", "where the VM runs (or why it runs nowhere)") { name, socket, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var vm = await client.GetAsync($"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}", ct);
+            if (parse.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(vm, ControlJson.Indented));
+                return ExitCodes.Success;
+            }
+            var node = vm.GetProperty("node").GetString();
+            var target = vm.GetProperty("target").GetString();
+            var reason = vm.GetProperty("reason").GetString();
+            cli.Out.WriteLine($"{vm.GetProperty("name").GetString()}: {vm.GetProperty("state").GetString()}"
+                              + (node is null ? " (runs nowhere)" : $" on {node}") + (target is null ? "" : $" → {target}")
+                              + (string.IsNullOrEmpty(reason) ? "" : $": {reason}"));
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Explain(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var cmd = new Command("explain", "the placement scores and rules that put the VM where it is") { name, socket };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var answer = await client.GetAsync($"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/explain", ct);
+            foreach (var line in answer.GetProperty("lines").EnumerateArray()) cli.Out.WriteLine(line.GetString());
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    private static Command Simple(CliContext cli, string verb, string description)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var cmd = new Command(verb, description) { name, socket };
+        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/{verb}", new { }, ct));
+        return cmd;
+    }
+
+    private static Command Migrate(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var node = new Argument<string>("NODE") { Description = "the node to live-migrate the VM to" };
+        var cmd = new Command("migrate", "live-migrate a running VM to another node") { name, node, socket };
+        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/migrate",
+            new { node = parse.GetValue(node) }, ct));
+        return cmd;
+    }
+
+    private static Command Ha(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var onOff = new Argument<string>("on|off") { Description = "whether the cluster keeps the VM running (recovers and moves it)" };
+        onOff.AcceptOnlyFromAmong("on", "off");
+        var cmd = new Command("ha", "the VM's HA flag") { name, onOff, socket };
+        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/ha",
+            new { enabled = parse.GetValue(onOff) == "on" }, ct));
+        return cmd;
+    }
+
+    private static Command Add(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var hypervisor = new Option<string>("--hypervisor") { Description = "libvirt, xen, openvz or process", HelpName = "KIND", Required = true };
+        hypervisor.AcceptOnlyFromAmong([.. VmSpecRules.Hypervisors]);
+        var config = new Option<string>("--config")
+        {
+            Description = "libvirt: the domain XML file; xen: uuid or name-label; openvz: CTID; process: the command line", HelpName = "CONFIG", Required = true,
+        };
+        var cpu = new Option<long>("--cpu") { Description = "cpu utilization (cores)", HelpName = "N" };
+        var memory = new Option<long>("--memory") { Description = "memory utilization (MiB)", HelpName = "MIB" };
+        var prefer = new Option<string[]>("--prefer") { Description = "a node preference, repeatable (-1000000 bans the node)", HelpName = "NODE=SCORE", AllowMultipleArgumentsPerToken = false };
+        var migrate = new Option<bool>("--allow-migrate") { Description = "the VM may be live-migrated" };
+        var priority = new Option<int>("--priority") { Description = "placement priority (higher first when capacity is short)", HelpName = "N" };
+        var noHa = new Option<bool>("--no-ha") { Description = "the cluster never starts, moves or recovers it" };
+        var stopped = new Option<bool>("--stopped") { Description = "register it stopped" };
+        var cmd = new Command("add", "register a VM with the cluster") { name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, socket };
+        cmd.SetAction((parse, ct) =>
+        {
+            var preferences = (parse.GetValue(prefer) ?? []).Select(ParsePreference).ToList();
+            var spec = new VmSpec(VmSpecRules.Canonical(parse.GetValue(name)!), parse.GetValue(hypervisor)!, parse.GetValue(config)!,
+                parse.GetValue(cpu), parse.GetValue(memory), [.. preferences], parse.GetValue(migrate), parse.GetValue(priority), !parse.GetValue(noHa));
+            if (VmSpecRules.Check(spec) is { } bad) throw new CliException(bad, ExitCodes.Usage);
+            if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
+                throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
+            return Post(cli, parse.GetValue(socket)!, "v1/vms", new
+            {
+                name = spec.Name, hypervisor = spec.Hypervisor, config = spec.Config, cpu = spec.Cpu, memory = spec.Memory,
+                preferences = preferences.Select(p => new { node = p.Node, score = p.Score }), allowMigrate = spec.AllowMigrate,
+                priority = spec.Priority, ha = spec.Ha, stopped = parse.GetValue(stopped),
+            }, ct);
+        });
+        return cmd;
+    }
+
+    private static NodePreference ParsePreference(string text)
+    {
+        var eq = text.LastIndexOf('=');
+        if (eq <= 0 || !int.TryParse(text[(eq + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var score))
+            throw new CliException($"--prefer '{text}' is not NODE=SCORE (e.g. --prefer node2=100)", ExitCodes.Usage);
+        return new NodePreference(text[..eq], score);
+    }
+
+    private static async Task<int> Post(CliContext cli, string socket, string path, object body, CancellationToken ct)
+    {
+        using var client = new ControlClient(socket);
+        var answer = await client.PostAsync(path, body, ct);
+        cli.Out.WriteLine(answer.GetProperty("message").GetString());
+        return ExitCodes.Success;
+    }
+}

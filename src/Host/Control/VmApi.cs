@@ -1,0 +1,112 @@
+using System.Collections.Immutable;
+using Haven.Actors.Cluster;
+using Haven.Actors.Placement;
+using Haven.Actors.Runtime;
+using Haven.Actors.Vms;
+using Haven.Host.Daemon;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Haven.Host.Control;
+
+/// <summary>/v1/vms: the managed VMs as this host's state has them, and the operator's VM commands.</summary>
+internal static class VmApi
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    public static void Map(WebApplication app, DaemonState state)
+    {
+        app.MapGet("/v1/vms", async () =>
+        {
+            var view = await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
+            return Results.Json(view.State.Vms.Values.Select(v => VmView.From(view.State, v)).ToList(), ControlJson.Options);
+        });
+
+        app.MapGet("/v1/vms/{name}", async (string name) =>
+        {
+            var view = await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
+            return view.State.Vms.TryGetValue(VmSpecRules.Canonical(name), out var vm)
+                ? Results.Json(VmDetailView.From(view.State, vm), ControlJson.Options)
+                : Error($"VM '{VmSpecRules.Canonical(name)}' is not managed", 404);
+        });
+
+        app.MapGet("/v1/vms/{name}/explain", async (string name) =>
+        {
+            var answer = await ClusterOf(state).Ask<object>(new ExplainVm(name), AskTimeout);
+            return answer is VmExplanation e
+                ? Results.Json(new { vm = e.Vm, lines = e.Lines }, ControlJson.Options)
+                : Answer((OperatorCommandResult)answer);
+        });
+
+        app.MapPost("/v1/vms", async (AddVmRequest? request) =>
+        {
+            if (request?.Name is not { Length: > 0 } || request.Hypervisor is null || request.Config is null)
+                return Error("the request needs name, hypervisor and config: {\"name\": …, \"hypervisor\": …, \"config\": …}", 400);
+            var spec = new VmSpec(request.Name, request.Hypervisor, request.Config, request.Cpu, request.Memory,
+                [.. (request.Preferences ?? []).Select(p => new NodePreference(p.Node ?? "", p.Score))],
+                request.AllowMigrate, request.Priority, request.Ha ?? true);
+            return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
+        });
+
+        foreach (var (verb, desired) in new[]
+                 {
+                     ("start", VmDesiredState.Started), ("enable", VmDesiredState.Started),
+                     ("stop", VmDesiredState.Stopped), ("disable", VmDesiredState.Disabled),
+                 })
+            app.MapPost($"/v1/vms/{{name}}/{verb}", async (string name) => await Ask(state, new SetVmDesired(name, desired)));
+
+        app.MapPost("/v1/vms/{name}/remove", async (string name) => await Ask(state, new RemoveVm(name)));
+
+        app.MapPost("/v1/vms/{name}/migrate", async (string name, NodeRequest? request) =>
+            request?.Node is { Length: > 0 } node
+                ? await Ask(state, new MigrateVm(name, node))
+                : Error("the request needs a node name: {\"node\": \"NAME\"}", 400));
+
+        app.MapPost("/v1/vms/{name}/ha", async (string name, HaRequest? request) =>
+            request?.Enabled is { } enabled
+                ? await Ask(state, new SetVmHa(name, enabled))
+                : Error("the request needs {\"enabled\": true|false}", 400));
+    }
+
+    private static async Task<IResult> Ask(DaemonState state, object command) =>
+        Answer(await ClusterOf(state).Ask<OperatorCommandResult>(command, AskTimeout));
+
+    private static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
+
+    private static IResult Answer(OperatorCommandResult result) => result.Accepted
+        ? Results.Json(new { message = result.Message }, ControlJson.Options)
+        : Error(result.Message, 400);
+
+    private static IResult Error(string message, int status) => Results.Json(new { error = message }, ControlJson.Options, statusCode: status);
+
+    internal sealed record NodeRequest(string? Node);
+
+    internal sealed record HaRequest(bool? Enabled);
+
+    internal sealed record PreferenceRequest(string? Node, int Score);
+
+    internal sealed record AddVmRequest(string? Name, string? Hypervisor, string? Config, long Cpu, long Memory,
+        IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped);
+}
+
+/// <summary>One row of `haven vm list --json`.</summary>
+internal sealed record VmView(string Name, string? Node, string State, string Desired, bool Ha)
+{
+    public static VmView From(ClusterState state, VmInfo vm) =>
+        new(vm.Name, NodeName(state, vm.Node), Lower(vm.State), Lower(vm.Desired), vm.Spec.Ha);
+
+    internal static string? NodeName(ClusterState state, Haven.Actors.Membership.NodeId? node) =>
+        node is { } id ? state.Nodes.TryGetValue(id, out var info) ? info.Name : $"node-{id}" : null;
+
+    internal static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+}
+
+/// <summary>`haven vm locate NAME --json`: where the VM is and why.</summary>
+internal sealed record VmDetailView(string Name, string? Node, string? Target, string State, string Desired, bool Ha,
+    string Hypervisor, string Config, long Cpu, long Memory, bool AllowMigrate, int Priority, ImmutableArray<string> FailedOn, string Reason)
+{
+    public static VmDetailView From(ClusterState state, VmInfo vm) =>
+        new(vm.Name, VmView.NodeName(state, vm.Node), VmView.NodeName(state, vm.Target), VmView.Lower(vm.State), VmView.Lower(vm.Desired),
+            vm.Spec.Ha, vm.Spec.Hypervisor, vm.Spec.Config, vm.Spec.Cpu, vm.Spec.Memory, vm.Spec.AllowMigrate, vm.Spec.Priority,
+            [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason);
+}

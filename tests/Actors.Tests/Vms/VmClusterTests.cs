@@ -1,0 +1,157 @@
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Placement;
+using Haven.Actors.Tests.Cluster;
+using Haven.Actors.Vms;
+using Haven.TestKit;
+
+namespace Haven.Actors.Tests.Vms;
+
+/// <summary>Whole clusters with VMs: ClusterActors on the simulated network, one scripted hypervisor per host.</summary>
+public sealed class VmClusterTests : HavenTestKit
+{
+    private readonly Dictionary<NodeId, FakeHypervisor> _hypervisors = [];
+
+    private TestCluster Cluster(int nodes, params VmSpec[] vms)
+    {
+        var policy = new VmPolicy
+        {
+            MonitorInterval = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(500), SyncInterval = TimeSpan.FromSeconds(2),
+            StartTimeout = TimeSpan.FromSeconds(5), StopTimeout = TimeSpan.FromSeconds(3), CallTimeout = TimeSpan.FromSeconds(2),
+        };
+        var cluster = new TestCluster(this, nodes, vms: member =>
+        {
+            var hv = _hypervisors[member.Id] = _hypervisors.GetValueOrDefault(member.Id) ?? new FakeHypervisor();
+            return new VmServices(new Dictionary<string, IHypervisor> { ["process"] = hv })
+            {
+                Policy = policy,
+                Configured = [.. vms.Select(v => new VmAdded(v))],
+            };
+        });
+        foreach (var host in cluster.Hosts)
+        {
+            var id = host.Member.Id;
+            host.PoweredOff += () => _hypervisors.GetValueOrDefault(id)?.Domains.Clear();
+        }
+        return cluster;
+    }
+
+    private static VmSpec Vm(string name, string prefers, bool migrate = false) =>
+        new(name, "process", name.ToLowerInvariant(), 1, 256, [new NodePreference(prefers, 100)], migrate);
+
+    private IEnumerable<NodeId> RunningOn(string vm) =>
+        _hypervisors.Where(h => h.Value.Domains.TryGetValue(vm, out var s) && s.State == VmPowerState.Running).Select(h => h.Key);
+
+    private T Ask<T>(TestCluster cluster, uint host, object command)
+    {
+        var probe = CreateTestProbe();
+        cluster[host].Actor!.Tell(command, probe.Ref);
+        cluster.Run(TimeSpan.FromSeconds(1));
+        return probe.ExpectMsg<T>();
+    }
+
+    [Fact]
+    public void ConfiguredVms_RunOnTheirPreferredHosts_Once()
+    {
+        var cluster = Cluster(3, Vm("WEB-01", "node2"), Vm("DB-01", "node3"));
+        cluster.StartAll();
+
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        Assert.Equal([new NodeId(2)], RunningOn("WEB-01"));
+        Assert.Equal([new NodeId(3)], RunningOn("DB-01"));
+        Assert.All(cluster.Hosts, h => Assert.Equal(VmRunState.Running, h.View!.State.Vms["WEB-01"].State));
+    }
+
+    [Fact]
+    public void HostLost_VmRestartsOnASurvivor_OnlyAfterTheHostIsFenced()
+    {
+        var cluster = Cluster(3, Vm("WEB-01", "node2"));
+        cluster.FenceFailures.Add(new NodeId(2));
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        cluster.Network.Partition([new NodeId(1), new NodeId(3)], [new NodeId(2)]);
+        cluster.Run(TimeSpan.FromSeconds(20));
+
+        Assert.Equal([new NodeId(2)], RunningOn("WEB-01")); // fencing fails: nothing starts elsewhere
+        Assert.Equal(new NodeId(2), cluster[1].View!.State.Vms["WEB-01"].Node);
+
+        cluster.FenceFailures.Clear();
+        cluster.Run(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("node2", cluster.Fenced);
+        var now = Assert.Single(RunningOn("WEB-01"));
+        Assert.NotEqual(new NodeId(2), now);
+        Assert.Equal(now, cluster[1].View!.State.Vms["WEB-01"].Node);
+    }
+
+    [Fact]
+    public void OperatorStopAndStart_StopsThenStartsTheVm()
+    {
+        var cluster = Cluster(2, Vm("WEB-01", "node1"));
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        Assert.True(Ask<OperatorCommandResult>(cluster, 2, new SetVmDesired("web-01", VmDesiredState.Stopped)).Accepted);
+        cluster.Run(TimeSpan.FromSeconds(10));
+        Assert.Empty(RunningOn("WEB-01"));
+        Assert.Equal(VmRunState.Stopped, cluster[1].View!.State.Vms["WEB-01"].State);
+
+        Assert.True(Ask<OperatorCommandResult>(cluster, 1, new SetVmDesired("WEB-01", VmDesiredState.Started)).Accepted);
+        cluster.Run(TimeSpan.FromSeconds(10));
+        Assert.Equal([new NodeId(1)], RunningOn("WEB-01"));
+    }
+
+    [Fact]
+    public void OperatorMigrate_MovesTheRunningVm()
+    {
+        // No preference: with one, the DC would follow the better score back (Pacemaker without a move constraint).
+        var cluster = Cluster(2, Vm("WEB-01", "node1", migrate: true) with { Preferences = [] });
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(15));
+        Assert.Equal([new NodeId(1)], RunningOn("WEB-01"));
+        _hypervisors[new NodeId(1)].Calls.Clear();
+
+        var result = Ask<OperatorCommandResult>(cluster, 1, new MigrateVm("WEB-01", "node2"));
+        cluster.Run(TimeSpan.FromSeconds(5));
+
+        Assert.True(result.Accepted, result.Message);
+        Assert.Contains("migrate node2 WEB-01", _hypervisors[new NodeId(1)].Calls);
+        Assert.Equal(new NodeId(2), cluster[1].View!.State.Vms["WEB-01"].Node);
+        Assert.Equal([new NodeId(2)], RunningOn("WEB-01"));
+    }
+
+    [Fact]
+    public void OperatorCommands_BadInput_RefusedWithTheReason()
+    {
+        var cluster = Cluster(2);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+
+        var badName = Ask<OperatorCommandResult>(cluster, 1, new AddVm(new VmSpec("x", "process", "cmd")));
+        var unknownNode = Ask<OperatorCommandResult>(cluster, 1, new AddVm(Vm("WEB-01", "node9")));
+        var unknownVm = Ask<OperatorCommandResult>(cluster, 1, new MigrateVm("NOPE-1", "node2"));
+
+        Assert.False(badName.Accepted);
+        Assert.Contains("too short", badName.Message);
+        Assert.Contains("unknown node 'node9'", unknownNode.Message);
+        Assert.Contains("not managed", unknownVm.Message);
+        Assert.Empty(cluster[1].View!.State.Vms);
+    }
+
+    [Fact]
+    public void RestartedDaemon_KillsAnOrphanTheClusterPutElsewhere()
+    {
+        var cluster = Cluster(2, Vm("WEB-01", "node1"));
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        cluster[2].PowerOff();
+        _hypervisors[new NodeId(2)].Domains["WEB-01"] = new VmStatus(VmPowerState.Running); // a domain the host comes back with
+        cluster[2].PowerOn();
+        cluster.Run(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([new NodeId(1)], RunningOn("WEB-01"));
+    }
+}

@@ -1,0 +1,204 @@
+using Haven.Actors.Cluster;
+using Haven.Actors.Persistence;
+using Haven.Actors.Placement;
+using Haven.Actors.Vms;
+using static Haven.Actors.Tests.Cluster.ClusterTestEvents;
+
+namespace Haven.Actors.Tests.Vms;
+
+public sealed class VmStateTests
+{
+    internal static VmSpec Web(string name = "WEB-01", bool migrate = false, bool ha = true, params NodePreference[] preferences) =>
+        new(name, "libvirt", "/etc/libvirt/qemu/web.xml", 2, 2048, [.. preferences], migrate, 0, ha);
+
+    private static ClusterState WithWeb(bool migrate = false) => ThreeUp().Apply(new VmAdded(Web(migrate: migrate)));
+
+    private static string Rejected(ClusterState state, IClusterEvent e) => state.Validate(e) ?? throw new Xunit.Sdk.XunitException($"{e} was accepted");
+
+    [Theory]
+    [InlineData("web-01", "'w'")]
+    [InlineData("AB", "too short")]
+    [InlineData("WEB_01", "'_'")]
+    [InlineData("", "empty")]
+    public void VmAdded_BadName_RejectedNamingTheProblem(string name, string expected)
+    {
+        Assert.Contains(expected, Rejected(ThreeUp(), new VmAdded(Web(name))));
+    }
+
+    [Fact]
+    public void VmAdded_Valid_IsStoppedAndRunsNowhere()
+    {
+        var vm = WithWeb().Vms["WEB-01"];
+
+        Assert.Equal(VmRunState.Stopped, vm.State);
+        Assert.Equal(VmDesiredState.Started, vm.Desired);
+        Assert.Null(vm.Node);
+    }
+
+    [Theory]
+    [InlineData("xen", -1, 10, "cpu utilization -1")]
+    [InlineData("xen", 1, 17L * 1024 * 1024, "memory utilization")]
+    [InlineData("vmware", 1, 10, "hypervisor 'vmware'")]
+    public void VmAdded_BadDefinition_RejectedNamingTheField(string hypervisor, long cpu, long memory, string expected)
+    {
+        var spec = Web() with { Hypervisor = hypervisor, Cpu = cpu, Memory = memory };
+
+        var reason = Rejected(ThreeUp(), new VmAdded(spec));
+
+        Assert.Contains(expected, reason);
+        Assert.Contains("WEB-01", reason);
+    }
+
+    [Fact]
+    public void VmAdded_PreferenceTwice_Rejected()
+    {
+        var spec = Web(preferences: [new NodePreference("node1", 10), new NodePreference("node1", 20)]);
+
+        Assert.Contains("preferred twice", Rejected(ThreeUp(), new VmAdded(spec)));
+    }
+
+    [Fact]
+    public void VmAdded_SameNameTwice_Rejected()
+    {
+        Assert.Contains("already managed", Rejected(WithWeb(), new VmAdded(Web())));
+    }
+
+    [Fact]
+    public void VmPlaced_OnUpNode_StartsThere_AndRunningFollows()
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new VmRunning("WEB-01", N(2)));
+
+        Assert.Equal((VmRunState.Running, N(2)), (state.Vms["WEB-01"].State, state.Vms["WEB-01"].Node!.Value));
+    }
+
+    [Theory]
+    [InlineData(NodeState.Standby)]
+    [InlineData(NodeState.Down)]
+    [InlineData(NodeState.Joining)]
+    public void VmPlaced_OnNodeNotUp_Rejected(NodeState nodeState)
+    {
+        var state = ClusterState.Empty.ApplyAll(PathTo(1, NodeState.Up)).ApplyAll(PathTo(2, nodeState)).Apply(new VmAdded(Web()));
+
+        Assert.Contains($"it is {nodeState}", Rejected(state, new VmPlaced("WEB-01", N(2))));
+    }
+
+    [Fact]
+    public void VmPlaced_WhenPlacedAlready_Rejected()
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(1)));
+
+        Assert.Contains("placed only once it runs nowhere", Rejected(state, new VmPlaced("WEB-01", N(2))));
+    }
+
+    [Fact]
+    public void VmPlaced_StoppedVm_Rejected()
+    {
+        var state = WithWeb().Apply(new VmDesired("WEB-01", VmDesiredState.Stopped));
+
+        Assert.Contains("only a started VM is placed", Rejected(state, new VmPlaced("WEB-01", N(1))));
+    }
+
+    [Theory]
+    [InlineData(NodeState.Down)]
+    [InlineData(NodeState.Unreachable)]
+    public void VmStopped_HostLostButNotFenced_RejectedUntilFenced(NodeState lost)
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new VmRunning("WEB-01", N(2)))
+            .Apply(lost == NodeState.Down ? new NodeDown(N(2), "lost") : new NodeUnreachable(N(2)));
+
+        Assert.Contains("until it is fenced", Rejected(state, new VmStopped("WEB-01", N(2), "host lost")));
+        Assert.Contains("until it is fenced", Rejected(state, new VmFailed("WEB-01", N(2), "host lost")));
+
+        var fenced = state.Apply(new NodeFenced(N(2), "pdu")).Apply(new VmStopped("WEB-01", N(2), "fenced"));
+        Assert.Null(fenced.Vms["WEB-01"].Node);
+    }
+
+    [Fact]
+    public void VmStopped_FenceRequestOpen_Rejected()
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new FenceRequested(N(2), N(1), "unhealthy"));
+
+        Assert.Contains("fence request open", Rejected(state, new VmStopped("WEB-01", N(2), "x")));
+    }
+
+    [Fact]
+    public void VmStopped_OtherNode_Rejected()
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2)));
+
+        Assert.Contains("is not on node 3", Rejected(state, new VmStopped("WEB-01", N(3), "x")));
+    }
+
+    [Fact]
+    public void VmFailed_BansTheNode_AndAnOperatorStartClearsIt()
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new VmFailed("WEB-01", N(2), "crashed 4 times"));
+
+        Assert.Equal(VmRunState.Failed, state.Vms["WEB-01"].State);
+        Assert.Equal([N(2)], state.Vms["WEB-01"].FailedOn);
+
+        var cleaned = state.Apply(new VmDesired("WEB-01", VmDesiredState.Started));
+        Assert.Empty(cleaned.Vms["WEB-01"].FailedOn);
+        Assert.Equal(VmRunState.Stopped, cleaned.Vms["WEB-01"].State);
+    }
+
+    [Fact]
+    public void VmDesired_Unchanged_Rejected()
+    {
+        Assert.Contains("already started", Rejected(WithWeb(), new VmDesired("WEB-01", VmDesiredState.Started)));
+    }
+
+    [Fact]
+    public void VmMigrating_VmWithoutAllowMigrate_Rejected()
+    {
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(1))).Apply(new VmRunning("WEB-01", N(1)));
+
+        Assert.Contains("does not allow live migration", Rejected(state, new VmMigrating("WEB-01", N(1), N(2))));
+    }
+
+    [Fact]
+    public void Migration_DoneOrFailed_EndsRunningOnTargetOrSource()
+    {
+        var migrating = WithWeb(migrate: true).Apply(new VmPlaced("WEB-01", N(1))).Apply(new VmRunning("WEB-01", N(1)))
+            .Apply(new VmMigrating("WEB-01", N(1), N(2)));
+
+        var done = migrating.Apply(new VmMigrated("WEB-01", N(1), N(2))).Vms["WEB-01"];
+        var failed = migrating.Apply(new VmMigrationFailed("WEB-01", N(1), N(2), "refused")).Vms["WEB-01"];
+
+        Assert.Equal((VmRunState.Running, N(2), (Haven.Actors.Membership.NodeId?)null), (done.State, done.Node!.Value, done.Target));
+        Assert.Equal((VmRunState.Running, N(1), (Haven.Actors.Membership.NodeId?)null), (failed.State, failed.Node!.Value, failed.Target));
+        Assert.Contains("not migrating from node 2", Rejected(migrating, new VmMigrated("WEB-01", N(2), N(1))));
+    }
+
+    [Fact]
+    public void VmRemoved_WhileItRuns_Rejected_AndRemovedOnceStopped()
+    {
+        var running = WithWeb().Apply(new VmPlaced("WEB-01", N(1)));
+
+        Assert.Contains("stop it before removing it", Rejected(running, new VmRemoved("WEB-01")));
+        Assert.Empty(running.Apply(new VmStopped("WEB-01", N(1), "stopped")).Apply(new VmRemoved("WEB-01")).Vms);
+    }
+
+    [Fact]
+    public void VmEvents_ThroughJson_GiveEqualStates()
+    {
+        IClusterEvent[] events =
+        [
+            new VmAdded(Web(migrate: true, preferences: [new NodePreference("node2", 100)])),
+            new VmPlaced("WEB-01", N(2)), new VmRunning("WEB-01", N(2)), new VmMigrating("WEB-01", N(2), N(3)),
+            new VmMigrated("WEB-01", N(2), N(3)), new VmFailed("WEB-01", N(3), "gave up"), new VmHa("WEB-01", false),
+        ];
+        var serializer = new JsonEventSerializer(HavenManifests.CreateRegistry());
+        var copies = events.Select(e =>
+        {
+            var (manifest, payload) = serializer.Serialize(e);
+            return (IClusterEvent)serializer.Deserialize(new JournalEntry("cluster", 1, manifest, payload, default, []));
+        });
+
+        var direct = ThreeUp().ApplyAll(events);
+        var viaJson = ThreeUp().ApplyAll(copies);
+
+        Assert.Equal(direct, viaJson);
+        Assert.NotEqual(direct, direct.Apply(new VmHa("WEB-01", true)));
+    }
+}

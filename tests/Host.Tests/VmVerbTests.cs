@@ -1,0 +1,126 @@
+using System.Text.Json;
+
+namespace Haven.Host.Tests;
+
+/// <summary>`haven vm …`: input checks before the daemon is asked, and the commands against a one-host daemon.</summary>
+public class VmVerbTests
+{
+    private static string Config(TempDir dir) => dir.WriteConfig("haven.conf", $$"""
+        haven {
+          cluster { name = lab, node-name = solo, transport = simulated }
+          journal.sqlite.path = "{{dir.File("journal.db")}}"
+          control.socket = "{{dir.File("haven.sock")}}"
+          split-brain-resolver.stable-after = 100ms
+          logging.console = off
+        }
+        """);
+
+    private static Task<(int Code, string Out, string Err)> Add(TempDir dir, params string[] args) =>
+        CliRunner.RunAsync(["vm", "add", .. args, "--socket", dir.File("haven.sock")]);
+
+    [Theory]
+    [InlineData("ab", "process", "too short")]
+    [InlineData("web_01", "process", "'_'")]
+    public async Task VmAdd_BadName_RefusedWithoutTheDaemon(string name, string hypervisor, string expected)
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, name, "--hypervisor", hypervisor, "--config", "sleep 100");
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+    }
+
+    [Fact]
+    public async Task VmAdd_NegativeMemoryOrBadPreference_Refused()
+    {
+        using var dir = new TempDir();
+
+        var (memoryCode, _, memoryErr) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", "--memory", "-5");
+        var (preferCode, _, preferErr) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", "--prefer", "node2");
+
+        Assert.Equal((2, 2), (memoryCode, preferCode));
+        Assert.Contains("memory utilization -5", memoryErr);
+        Assert.Contains("NODE=SCORE", preferErr);
+    }
+
+    [Fact]
+    public async Task VmAdd_LibvirtConfigMissing_Refused()
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "libvirt", "--config", dir.File("nope.xml"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", err);
+    }
+
+    [Fact]
+    public async Task VmAdd_LibvirtConfigThroughSymlink_Refused()
+    {
+        using var dir = new TempDir();
+        var real = dir.WriteConfig("web.xml", "<domain><devices/></domain>");
+        File.CreateSymbolicLink(dir.File("link.xml"), real);
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "libvirt", "--config", dir.File("link.xml"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("symlink", err);
+    }
+
+    [Fact]
+    public async Task VmAdd_DiskImageThroughSymlink_Refused()
+    {
+        using var dir = new TempDir();
+        var image = dir.WriteConfig("disk.img", "");
+        File.CreateSymbolicLink(dir.File("disk-link.img"), image);
+        var xml = dir.WriteConfig("web.xml", $"<domain><devices><disk type='file'><source file='{dir.File("disk-link.img")}'/></disk></devices></domain>");
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "libvirt", "--config", xml);
+
+        Assert.Equal(2, code);
+        Assert.Contains("disk image", err);
+        Assert.Contains("symlink", err);
+    }
+
+    [Fact]
+    public async Task VmCommands_AgainstADaemon_AddListLocateExplainHaAndRefusals()
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(Config(dir));
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
+        var socket = dir.File("haven.sock");
+
+        var (addCode, added, addErr) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "sleep 1000", "--cpu", "1", "--memory", "256",
+            "--prefer", "solo=100", "--no-ha", "--stopped");
+        Assert.True(addCode == 0, addErr);
+        Assert.Contains("WEB-01", added);
+
+        var (listCode, list, _) = await CliRunner.RunAsync("vm", "list", "--json", "--socket", socket);
+        Assert.Equal(0, listCode);
+        var vm = Assert.Single(JsonDocument.Parse(list).RootElement.EnumerateArray());
+        Assert.Equal(["name", "node", "state", "desired", "ha"], vm.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(("WEB-01", "stopped", "stopped", false),
+            (vm.GetProperty("name").GetString(), vm.GetProperty("state").GetString(), vm.GetProperty("desired").GetString(), vm.GetProperty("ha").GetBoolean()));
+        Assert.Equal(JsonValueKind.Null, vm.GetProperty("node").ValueKind);
+
+        var (haCode, _, haErr) = await CliRunner.RunAsync("vm", "ha", "WEB-01", "on", "--socket", socket);
+        Assert.True(haCode == 0, haErr);
+        var (_, locate, _) = await CliRunner.RunAsync("vm", "locate", "web-01", "--json", "--socket", socket);
+        Assert.True(JsonDocument.Parse(locate).RootElement.GetProperty("ha").GetBoolean());
+
+        var (explainCode, explain, _) = await CliRunner.RunAsync("vm", "explain", "WEB-01", "--socket", socket);
+        Assert.Equal(0, explainCode);
+        Assert.Contains("WEB-01: target role is Stopped", explain);
+
+        var (againCode, _, againErr) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "sleep 1000");
+        Assert.NotEqual(0, againCode);
+        Assert.Contains("already managed", againErr);
+        var (migrateCode, _, migrateErr) = await CliRunner.RunAsync("vm", "migrate", "WEB-01", "elsewhere", "--socket", socket);
+        Assert.NotEqual(0, migrateCode);
+        Assert.Contains("unknown node 'elsewhere'", migrateErr);
+        var (unknownCode, _, unknownErr) = await CliRunner.RunAsync("vm", "locate", "nope-1", "--socket", socket);
+        Assert.NotEqual(0, unknownCode);
+        Assert.Contains("not managed", unknownErr);
+    }
+}
