@@ -25,7 +25,7 @@ public sealed partial record ClusterState
 
     /// <summary>
     /// The global HA switch (HA-Lizard's GLOBAL_VM_HA): when false the DC recovers and places nothing.
-    /// Enabled unless a cluster setting says otherwise (the settings feature reads it here).
+    /// It is the cluster-wide setting haven.ha.enabled (<see cref="HaEnabled"/>; default on).
     /// </summary>
     public bool VmHaEnabled() => HaEnabled;
 

@@ -16,7 +16,8 @@ namespace Haven.Host.Daemon;
 /// <summary>Builds this host's ClusterActor from the settings: transport, fencing, addresses, heuristics.</summary>
 internal static class ClusterWiring
 {
-    public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers, DurableFenceHistory fenceHistory)
+    public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers, DurableFenceHistory fenceHistory,
+        Haven.Actors.Vms.VmServices? vms = null)
     {
         ClusterOptions options;
         try
@@ -46,7 +47,7 @@ internal static class ClusterWiring
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
         state.Watchdog = DaemonWatchdog.Start(settings.Fencing.Watchdog, loggers);
         var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>(), duplicateProbes: settings.Ips.DuplicateProbes), reachability,
-            SelfFence: state.Watchdog);
+            SelfFence: state.Watchdog, Vms: vms);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }
 

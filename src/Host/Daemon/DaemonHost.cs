@@ -30,7 +30,9 @@ internal static class DaemonHost
         await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
         settings = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
-        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory);
+        var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
+        using var hypervisorsOwner = hypervisors;
+        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
         using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state.ClusterActor, loggerFactory);
 
