@@ -157,15 +157,12 @@ public sealed partial class ClusterActor
             configured.Where(a => !pinned.Contains(a.Ip)).Select(a => new FloatingAddress(a.Ip, a.Mask, a.Interface, NodeIdOf(a.PreferredHost), a.Group)),
             state.Ips.Values.Where(a => !Pinned(a) && configuredIps.Contains(a.Ip)).ToDictionary(a => a.Ip, a => a.Node),
             eligible);
-        // Addresses move from fenced or departed holders and from live holders that may hold nothing
-        // (standby, unhealthy) — the latter only when another host takes them. A live holder that is
-        // merely not eligible for a moment (joining, demoted) keeps what it has.
+        // Addresses move from fenced or departed holders (bookkeeping: they cannot be asked). A live holder that
+        // may hold nothing (standby, unhealthy) releases its addresses itself and only then reports it
+        // (HandOverAddresses), so the next holder never takes an address that is still on another interface.
         var freed = gone.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
-        var takes = allocation.Moves.Where(m => m.TakeOn is not null && (m.ReleaseFrom is null || freed.Contains(m.Ip)
-            || state.StateOf(m.ReleaseFrom.Value) is NodeState.Standby or NodeState.Unhealthy)).ToList();
-        var handedOver = takes.Where(m => m.ReleaseFrom is { } from && !freed.Contains(m.Ip))
-            .Select(m => state.Ips[m.Ip]).ToList();
-        var releases = gone.Concat(unconfigured).Concat(handedOver).OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
+        var takes = allocation.Moves.Where(m => m.TakeOn is not null && (m.ReleaseFrom is null || freed.Contains(m.Ip))).ToList();
+        var releases = gone.Concat(unconfigured).OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
         if (unclean) takes.Clear();
         var work = releases.Count > 0 || takes.Count > 0;
         if (work && !state.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
@@ -324,6 +321,7 @@ public sealed partial class ClusterActor
                 break;
             case NodeHealthy h when h.Node == Me:
                 _healthReportPending = false;
+                ReassertAddresses();
                 break;
             case FenceSucceeded f:
                 _fenceConfirmed.Remove(f.Target);
@@ -393,7 +391,8 @@ public sealed partial class ClusterActor
     {
         // Only an Up host holds addresses; a fenced or downed one waits: the DC releases what it held,
         // or its NodeUp brings it back here.
-        if (_state.StateOf(Me) != NodeState.Up) return;
+        // Standby and unhealthy hosts too: they keep what nobody else could take (HandOverAddresses gives it away).
+        if (_state.StateOf(Me) is not (NodeState.Up or NodeState.Standby or NodeState.Unhealthy)) return;
         foreach (var a in _state.IpsOf(Me)) Take(new PublicAddress(a.Ip, a.Mask, a.Interface), 0);
     }
 

@@ -65,6 +65,9 @@ public sealed partial class ClusterActor
             case PartitionDecided decided:
                 OnPartitionDecided(decided);
                 break;
+            case MoveAddressRequest move:
+                OnMoveAddressRequest(move);
+                break;
             case IClusterEvent e:
                 if (sender == Me) OwnProposalDelivered();
                 if (_awaitingSync) _buffered.Add((sender, envelope));
@@ -276,6 +279,7 @@ public sealed partial class ClusterActor
             _caughtUp = true;
             ReportHeuristics();
             ReportHealthState();
+            HandOverAddresses();
             Self.Tell(ReconcileTick.Instance, Self);
         }
         else
@@ -353,6 +357,7 @@ public sealed partial class ClusterActor
     {
         ReportHeuristics();
         ReportHealthState();
+        HandOverAddresses();
         Notify();
         Self.Tell(ReconcileTick.Instance, Self);
     }

@@ -81,6 +81,8 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<LeaveCluster>(_ => OnLeave());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);
+        Receive<AddressesReleasedLocally>(OnAddressesReleasedLocally);
+        Receive<AddressReleaseFailed>(OnAddressReleaseFailed);
         Receive<ReportHealth>(OnReportHealth);
         Receive<PublicAddressesChanged>(OnPublicAddressesChanged);
         Receive<RetryTake>(OnRetryTake);

@@ -12,6 +12,12 @@ namespace Haven.Actors.Cluster;
 /// belong to: one sent in an earlier configuration is ignored even when it arrives later.
 /// <see cref="Fresh"/>: the first Hello since this host's cluster actor started (a restart).
 /// </summary>
+/// <summary>
+/// An operator's address move, for the host that holds the address: it releases the address on its interface
+/// first and only then multicasts the release and the take, so the new holder never takes it too early.
+/// </summary>
+public sealed record MoveAddressRequest(string Ip, NodeId Target);
+
 public sealed record Hello(long ViewId, ImmutableArray<NodeId> View, PartitionRole Role, long Epoch, long Index, string Digest, bool Fresh);
 
 /// <summary>The sync source hands the members that are behind the records they lack (from index 0 when one diverged).</summary>
@@ -113,5 +119,6 @@ public static class ClusterManifests
         .Register<Hello>("wire.hello.v1")
         .Register<SyncOffer>("wire.sync-offer.v1")
         .Register<PartitionDecided>("wire.partition-decided.v1")
-        .Register<ReplicateBatch>("wire.replicate-batch.v1");
+        .Register<ReplicateBatch>("wire.replicate-batch.v1")
+        .Register<MoveAddressRequest>("wire.move-address.v1");
 }

@@ -13,6 +13,7 @@ public sealed partial class ClusterSimulation
             return;
         }
         if (VmChaos()) return;
+        if (NodeChaos()) return;
         var roll = _random.Next(100);
         if (roll < 55) DeliverOrWait();
         else if (roll < 85) Wait();
@@ -219,6 +220,7 @@ public sealed partial class ClusterSimulation
                 continue;
             }
             if (_network.PendingCount == 0 && CheckConvergence().Count == 0) return true;
+            if (_network.PendingCount == 0) ClearOperatorFaults();
             var now = _clock.GetUtcNow();
             if (now >= deadline) break;
             var next = _clock.NextDue;

@@ -1,0 +1,83 @@
+using Haven.Actors.Cluster;
+
+namespace Haven.Actors.Simulation;
+
+/// <summary>
+/// Operator and monitor faults: a host's monitor fails or passes again (<see cref="ReportHealth"/>), an operator
+/// puts a node into or out of standby or maintenance. They come from their own seeded Random, so the cluster
+/// faults keep their order; the convergence phase clears them the way an operator would.
+/// </summary>
+public sealed partial class ClusterSimulation
+{
+    private Random? _nodeRandom;
+
+    private Random NodeRandom => _nodeRandom ??= new Random(unchecked(_options.Seed * 4_256_249 + 17));
+
+    /// <summary>One step in twenty-five is an operator or monitor fault. True when it took the step.</summary>
+    private bool NodeChaos()
+    {
+        if (NodeRandom.Next(25) != 0) return false;
+        var running = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
+        if (running.Count == 0) return false;
+        var host = running[NodeRandom.Next(running.Count)];
+        var node = _members[NodeRandom.Next(_members.Length)].Name;
+        switch (NodeRandom.Next(6))
+        {
+            case 0:
+                Record($"n{host.Id}'s monitor fails", () => host.Cluster!.Tell(new ReportHealth(false, "simulated monitor failure"), null));
+                break;
+            case 1:
+                Record($"n{host.Id}'s monitor passes", () => host.Cluster!.Tell(new ReportHealth(true, ""), null));
+                break;
+            case 2:
+                NodeOperator($"operator: node standby {node}", new SetNodeMode(node, NodeMode.Standby));
+                break;
+            case 3:
+                NodeOperator($"operator: node unstandby {node}", new SetNodeMode(node, NodeMode.Unstandby));
+                break;
+            case 4:
+                NodeOperator($"operator: maintenance on --node {node}", new SetNodeMode(node, NodeMode.MaintenanceOn));
+                break;
+            default:
+                NodeOperator($"operator: maintenance off --node {node}", new SetNodeMode(node, NodeMode.MaintenanceOff));
+                break;
+        }
+        return true;
+    }
+
+    private void NodeOperator(string label, object command)
+    {
+        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && h.LastView?.Role == PartitionRole.Primary).ToList();
+        if (primary.Count == 0) primary = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
+        if (primary.Count == 0) return;
+        var host = primary[NodeRandom.Next(primary.Count)];
+        Record($"{label} (on n{host.Id})", () => host.Cluster!.Tell(command, null));
+    }
+
+    /// <summary>
+    /// Convergence: every monitor passes, and the operator takes every node out of standby and maintenance —
+    /// sent again each round while the state still shows one (a host restarted since has forgotten its report).
+    /// </summary>
+    private void ClearOperatorFaults()
+    {
+        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && h.LastView?.Role == PartitionRole.Primary).ToList();
+        if (primary.Count == 0) return;
+        var state = primary[0].LastView!.State;
+        var pending = state.Nodes.Values.Where(n => n.State is NodeState.Standby or NodeState.Maintenance or NodeState.Unhealthy).ToList();
+        if (pending.Count == 0) return;
+        Record("converge: monitors pass, no standby, no maintenance", () =>
+        {
+            foreach (var host in _hosts.Where(h => h.Running && h.Cluster is not null)) host.Cluster!.Tell(new ReportHealth(true, ""), null);
+            foreach (var node in pending)
+            {
+                var mode = node.State switch
+                {
+                    NodeState.Standby => NodeMode.Unstandby,
+                    NodeState.Maintenance => NodeMode.MaintenanceOff,
+                    _ => (NodeMode?)null,
+                };
+                if (mode is { } m) primary[0].Cluster!.Tell(new SetNodeMode(node.Name, m), null);
+            }
+        });
+    }
+}
