@@ -4,7 +4,9 @@ using Haven.Actors.Cluster;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
+using Haven.Actors.Placement;
 using Haven.Actors.SplitBrain;
+using Haven.Actors.Vms;
 using Haven.Adapters.Persistence.Sqlite;
 
 namespace Haven.Host.Demo;
@@ -12,7 +14,8 @@ namespace Haven.Host.Demo;
 /// <summary>
 /// A narrated three-host cluster in one process: real ClusterActors with SQLite journals, over the
 /// simulated network, on one deterministic dispatcher and virtual clock (so it runs in a second and
-/// tells the same story every time). The "fence device" powers a host off in the simulation.
+/// tells the same story every time). The "fence device" powers a host off in the simulation. Each host
+/// runs the demo's HA VMs on its own <see cref="DemoHypervisor"/>.
 /// </summary>
 internal sealed class ClusterDemo : IAsyncDisposable
 {
@@ -54,6 +57,29 @@ internal sealed class ClusterDemo : IAsyncDisposable
         }
         return demo;
     }
+
+    /// <summary>What each host's VM side is given: the demo VMs, placed with some stickiness (no failback).</summary>
+    public static VmServices VmServicesFor(IHypervisor hypervisor) => new(new Dictionary<string, IHypervisor> { [hypervisor.Kind] = hypervisor })
+    {
+        Configured = DemoHypervisor.Vms,
+        Placement = PlacementOptions.Default with { ResourceStickiness = 100 },
+        Policy = new VmPolicy { MonitorInterval = TimeSpan.FromSeconds(2) },
+    };
+
+    /// <summary>Every start any hypervisor made, in order: (VM, host).</summary>
+    public List<(string Vm, string Host)> Starts { get; } = [];
+
+    /// <summary>Safety violations seen by the hypervisors (a VM started while it ran elsewhere).</summary>
+    public List<string> Violations { get; } = [];
+
+    public void Violation(string what)
+    {
+        Violations.Add(what);
+        Say($"VIOLATION: {what}");
+    }
+
+    /// <summary>The hosts (powered on or not) whose hypervisors run <paramref name="vm"/>.</summary>
+    public IEnumerable<string> RunningOn(string vm) => _hosts.Values.Where(h => h.Domains.Contains(vm)).Select(h => h.Member.Name);
 
     public DemoHost this[int id] => _hosts[new NodeId((uint)id)];
 
@@ -108,13 +134,21 @@ internal sealed class ClusterDemo : IAsyncDisposable
         public string JournalPath { get; } = path;
         public ClusterView? View { get; private set; }
         public SortedSet<string> Addresses { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The VMs this host's hypervisor runs; they vanish when it is powered off.</summary>
+        public SortedSet<string> Domains { get; } = new(StringComparer.Ordinal);
+
+        public VmServices? Vms { get; private set; }
         public bool Running => _system is not null;
+
+        public bool IsIncarnation(int incarnation) => _system is not null && incarnation == _incarnation;
 
         public void Start()
         {
             _system = ActorSystem.Create($"{Member.Name}-{++_incarnation}", ActorSystemSettings.Deterministic(demo._dispatcher, demo._clock, 7 + (int)Member.Id.Value));
             var services = new PersistenceServices(new BlockingJournal(journal), new BlockingSnapshots(snapshots), new JsonEventSerializer(HavenManifests.CreateRegistry()));
-            var deps = new ClusterDependencies(demo._network.Transport(Member.Id), services, new DemoFencer(demo), new DemoAddresses(this), Observer: Observe);
+            Vms = VmServicesFor(new DemoHypervisor(demo, this, _incarnation));
+            var deps = new ClusterDependencies(demo._network.Transport(Member.Id), services, new DemoFencer(demo), new DemoAddresses(this), Observer: Observe, Vms: Vms);
             _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
 
@@ -142,6 +176,7 @@ internal sealed class ClusterDemo : IAsyncDisposable
             _lastRole = null;
             View = null;
             Addresses.Clear();
+            Domains.Clear();
         }
 
         public void PowerOn()
@@ -167,9 +202,16 @@ internal sealed class ClusterDemo : IAsyncDisposable
         public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken)
         {
             var host = demo._hosts[target.Node];
+            var vms = host.Domains.ToList();
+            if (vms.Count > 0)
+            {
+                var twice = vms.Where(v => demo.RunningOn(v).Count() > 1).ToList();
+                if (twice.Count == 0) demo.Say($"before the fence: {string.Join(", ", vms)} still run only on {target.Name}; nothing of it was started elsewhere");
+                else demo.Violation($"before the fence, {string.Join(", ", twice)} already run elsewhere too");
+            }
             demo.Say($"fence device: powering {target.Name} off ({target.Reason})");
             host.PowerOff();
-            demo.Say($"fence device: {target.Name} reads back as OFF");
+            demo.Say($"fence device: {target.Name} reads back as OFF{(vms.Count > 0 ? $"; its VMs {string.Join(", ", vms)} went down with it" : "")}");
             return Task.FromResult(new FenceResult(true, "demo-pdu", "off"));
         }
     }
