@@ -8,7 +8,7 @@
 # Scenarios (default: all, in this order):
 #   haven-default   Haven's defaults (stable-after 2s), corosync token 1000 with the default
 #                   token_coefficient 650; the holder crashes (daemon kill -9, both links down)
-#   haven-fast      hocon/examples/fast-failover.conf, corosync token 400, token_coefficient 0; crash
+#   haven-fast      hocon/profiles/fast-failover.conf, corosync token 400, token_coefficient 0; crash
 #   haven-daemon    the fast profile; only the holder's daemon is killed -9 (links stay up: the old
 #                   host keeps answering until the fence takes it off)
 #   keepalived      Debian's keepalived, VRRP advert_int 1, unicast peers, priorities 150/100/50, no
@@ -24,7 +24,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cluster="$here/cluster.sh"
 prober="$here/arp-prober.py"
-profile="$repo/hocon/examples/fast-failover.conf"
+profile="$repo/hocon/profiles/fast-failover.conf"
 address=10.213.1.100
 out=${OUT:-/tmp/haven-failover-bench}
 runs=5

@@ -180,7 +180,9 @@ public sealed partial class VmActor : Actor
             Fail($"it is {Describe(status)}");
             return;
         }
-        if (announce && _assignment?.Vm?.State == VmRunState.Starting)
+        // Also when already up: a stream reset (this host's history diverged) can bring "Starting" back for a VM
+        // it reported running long ago; the report is made again until the state says Running.
+        if (_assignment?.Vm?.State == VmRunState.Starting && (announce || _pending is null))
         {
             Log.LogInformation("VM {Vm} is running on {Node}", Name, _me);
             Report(new VmRunning(Name, _me));
