@@ -8,7 +8,7 @@
 #                             --public: a floating address on every host's eth1 (the uplink) and a
 #                             client namespace on the same bridge (10.213.1.250); --fence: a script
 #                             fence device that powers a host "off" (both links down, its daemon and
-#                             corosync killed); --bare: network only (no corosync, no daemons)
+#                             corosync and its process VMs killed); --bare: network only (no corosync, no daemons)
 #   cluster.sh crash I              host I dies: both its links down, then kill -9 its daemon
 #   cluster.sh client CMD...        run a command inside the client namespace (needs --public)
 #   cluster.sh holder A.B.C.D       print the hosts whose eth1 holds the address (one per line)
@@ -57,6 +57,17 @@ require() {
 
 # Is PID still the process we started (its command line names our state dir)?
 ours() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF "$state/"; }
+
+kill_vms() { # HOST_DIR: SIGKILL the process groups of the host's process VMs (pid and start time as recorded)
+  local f p t s
+  for f in "$1"/vms/*.json; do
+    [ -f "$f" ] || continue
+    p=$(sed -n 's/.*"Pid":\([0-9]*\).*/\1/p' "$f"); t=$(sed -n 's/.*"StartTime":\([0-9]*\).*/\1/p' "$f")
+    [ -n "$p" ] && s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    s=${s##*) }; set -- $s
+    [ "${20:-}" = "$t" ] && kill -KILL -- "-$p" 2>/dev/null || true
+  done
+}
 
 stop_pid() { # FILE: signal the recorded pid, wait up to 5 s, then SIGKILL
   local file=$1 pid
@@ -112,6 +123,7 @@ haven_conf() { # I N STABLE HEURISTICS
   echo "  control.socket = \"$d/haven.sock\""
   echo "  logging { console = off, level = debug, file.path = \"$d/haven.log\" }"
   echo "  split-brain-resolver { stable-after = $stable }"
+  echo "  vms.hypervisors.process.state-dir = \"$d/vms\""
   if [ -n "$public" ]; then
     echo "  ips.public-addresses = [ { address = \"$public\", interface = eth1 } ]"
   fi
@@ -248,6 +260,14 @@ case \$verb in
       p=\$(cat "\$f" 2>/dev/null) || continue
       tr '\\0' ' ' <"/proc/\$p/cmdline" 2>/dev/null | grep -qF "$state/" && kill -KILL "\$p" 2>/dev/null
     done
+    # Powered off, its VMs die with it: the process VMs of its state dir (pid and start time as recorded).
+    for f in "$state/n\$i/vms/"*.json; do
+      [ -f "\$f" ] || continue
+      p=\$(sed -n 's/.*"Pid":\([0-9]*\).*/\1/p' "\$f"); t=\$(sed -n 's/.*"StartTime":\([0-9]*\).*/\1/p' "\$f")
+      [ -n "\$p" ] && [ -r "/proc/\$p/stat" ] || continue
+      s=\$(cat "/proc/\$p/stat" 2>/dev/null) || continue; s=\${s##*) }; set -- \$s
+      [ "\${20:-}" = "\$t" ] && kill -KILL -- "-\$p" 2>/dev/null
+    done
     down c && down u || { echo "links of host \$i still up"; exit 1; }
     [ "\$verb" = stop ] && exit 0
     ip -n "$net" link set "c\$i" up && ip -n "$net" link set "u\$i" up ;;
@@ -267,6 +287,7 @@ cmd_down() {
     [ -d "$d" ] || continue
     stop_pid "$d/daemon.pid"
     stop_pid "$d/corosync.pid"
+    kill_vms "$d"
   done
   if [ -f "$state/namespaces" ]; then
     tac "$state/namespaces" | while read -r name; do
