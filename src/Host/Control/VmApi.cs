@@ -44,7 +44,14 @@ internal static class VmApi
                 return Error("the request needs name, hypervisor and config: {\"name\": …, \"hypervisor\": …, \"config\": …}", 400);
             var spec = new VmSpec(request.Name, request.Hypervisor, request.Config, request.Cpu, request.Memory,
                 [.. (request.Preferences ?? []).Select(p => new NodePreference(p.Node ?? "", p.Score))],
-                request.AllowMigrate, request.Priority, request.Ha ?? true);
+                request.AllowMigrate, request.Priority, request.Ha ?? true)
+            {
+                With = [.. (request.With ?? []).Select(c => new VmConstraint(VmSpecRules.Canonical(c.Vm ?? ""), c.Score ?? PlacementScores.Infinity))],
+                Apart = [.. (request.Apart ?? []).Select(c => new VmConstraint(VmSpecRules.Canonical(c.Vm ?? ""), c.Score ?? PlacementScores.Infinity))],
+                Group = request.Group is { Length: > 0 } g ? VmSpecRules.Canonical(g) : null,
+                Order = request.Order,
+                StartDelay = TimeSpan.FromSeconds(Math.Clamp(request.StartDelaySeconds, -1, 86_401)),
+            };
             return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
         });
 
@@ -85,8 +92,12 @@ internal static class VmApi
 
     internal sealed record PreferenceRequest(string? Node, int Score);
 
+    internal sealed record ConstraintRequest(string? Vm, int? Score);
+
     internal sealed record AddVmRequest(string? Name, string? Hypervisor, string? Config, long Cpu, long Memory,
-        IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped);
+        IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped,
+        IReadOnlyList<ConstraintRequest>? With = null, IReadOnlyList<ConstraintRequest>? Apart = null,
+        string? Group = null, int Order = 0, double StartDelaySeconds = 0);
 }
 
 /// <summary>One row of `haven vm list --json`.</summary>
