@@ -115,3 +115,40 @@ public sealed class VmRecoveryConstraintTests
         Assert.Contains("needs a group", VmSpecRules.Check(Web("WEB-01") with { Order = 2 }));
     }
 }
+
+public sealed class VmSpecJournalTests
+{
+    private static readonly Haven.Actors.Persistence.JsonEventSerializer Serializer = new(HavenManifests.CreateRegistry());
+
+    private static object Read(string manifest, byte[] payload) =>
+        Serializer.Deserialize(new Haven.Actors.Persistence.JournalEntry("cluster", 1, manifest, payload, DateTimeOffset.UnixEpoch, []));
+
+    [Fact]
+    public void VmAdded_OldJournalWithoutConstraints_DeserializesWithDefaults()
+    {
+        var (manifest, payload) = Serializer.Serialize(new VmAdded(Web("WEB-01")));
+        var old = System.Text.Encoding.UTF8.GetString(payload);
+        foreach (var field in new[] { "With", "Apart", "Group", "Order", "StartDelay" })
+            old = System.Text.RegularExpressions.Regex.Replace(old, $",\"{field}\":(\\[\\]|null|0|\"00:00:00\")", "", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        Assert.DoesNotContain("apart", old, StringComparison.OrdinalIgnoreCase);
+
+        var added = Assert.IsType<VmAdded>(Read(manifest, System.Text.Encoding.UTF8.GetBytes(old)));
+
+        Assert.Empty(added.Vm.With);
+        Assert.Empty(added.Vm.Apart);
+        Assert.Null(added.Vm.Group);
+        Assert.Equal(new VmAdded(Web("WEB-01")), added);
+    }
+
+    [Fact]
+    public void VmAdded_WithConstraintsAndGroup_RoundTrips()
+    {
+        var spec = Web("WEB-01") with
+        {
+            With = [new VmConstraint("DB-01")], Apart = [new VmConstraint("WEB-02", 300)], Group = "SHOP", Order = 2, StartDelay = TimeSpan.FromSeconds(10),
+        };
+        var (manifest, payload) = Serializer.Serialize(new VmAdded(spec));
+
+        Assert.Equal(new VmAdded(spec), Read(manifest, payload));
+    }
+}
