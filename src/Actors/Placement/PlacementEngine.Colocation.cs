@@ -71,18 +71,27 @@ public static partial class PlacementEngine
     private static int[] PartnersFirst(int[] order, Colocations co)
     {
         var result = new int[order.Length];
-        var mark = new byte[order.Length]; // 0 unseen, 1 on the path, 2 emitted
+        var seen = new bool[order.Length];
         var n = 0;
-        void Visit(int v)
+        var stack = new Stack<(int Vm, int Next)>(); // depth-first without recursion: chains may be long
+        foreach (var root in order)
         {
-            if (mark[v] != 0) return;
-            mark[v] = 1;
-            if (co.With[v] is { } with)
-                foreach (var (p, _) in with) Visit(p);
-            mark[v] = 2;
-            result[n++] = v;
+            if (seen[root]) continue;
+            seen[root] = true;
+            stack.Push((root, 0));
+            while (stack.TryPop(out var top))
+            {
+                var with = co.With[top.Vm];
+                if (with is not null && top.Next < with.Length)
+                {
+                    stack.Push((top.Vm, top.Next + 1));
+                    var p = with[top.Next].Partner;
+                    if (!seen[p]) { seen[p] = true; stack.Push((p, 0)); }
+                    continue;
+                }
+                result[n++] = top.Vm;
+            }
         }
-        foreach (var v in order) Visit(v);
         return result;
     }
 

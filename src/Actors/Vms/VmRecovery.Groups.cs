@@ -11,19 +11,23 @@ public sealed record VmGroupClock(DateTimeOffset Now, IReadOnlyDictionary<string
 /// <summary>HA-Lizard appliance groups: a group's VMs start in order, each order after the lower ones run (plus a delay).</summary>
 public static partial class VmRecovery
 {
+    /// <summary>The VMs of each appliance group, from the round's state (a VM placed this round is Starting, not Running: no change).</summary>
+    internal static ILookup<string, VmInfo> Groups(ClusterState state) =>
+        state.Vms.Values.Where(v => v.Spec.Group is not null).ToLookup(v => v.Spec.Group!, StringComparer.Ordinal);
+
     /// <summary>
     /// Why <paramref name="vm"/> may not start yet, or null. It waits while a VM of its group with a lower order that
     /// should run (desired started, HA) is not running; then, with a start delay, until that long after the last of them
     /// was seen running (<paramref name="clock"/>; without a clock delays are not checked), and moves
     /// <paramref name="wakeAt"/> to that time when it is earlier.
     /// </summary>
-    internal static string? GroupHolds(ClusterState state, VmInfo vm, VmGroupClock? clock, ref DateTimeOffset? wakeAt)
+    internal static string? GroupHolds(ILookup<string, VmInfo> groups, VmInfo vm, VmGroupClock? clock, ref DateTimeOffset? wakeAt)
     {
         if (vm.Spec.Group is not { } group) return null;
         DateTimeOffset? last = null;
-        foreach (var other in state.Vms.Values)
+        foreach (var other in groups[group])
         {
-            if (other.Spec.Group != group || other.Spec.Order >= vm.Spec.Order || !Managed(other)) continue;
+            if (other.Spec.Order >= vm.Spec.Order || !Managed(other)) continue;
             if (other.State != VmRunState.Running)
                 return $"waits for {other.Name} (order {other.Spec.Order}) of group {group} to run";
             if (clock is null) continue;

@@ -64,7 +64,7 @@ public static partial class VmRecovery
         {
             DateTimeOffset? unused = null;
             lines.Add($"{vm}: group {group}, order {info.Spec.Order}, start delay {info.Spec.StartDelay.TotalSeconds}s"
-                      + (GroupHolds(state, info, null, ref unused) is { } held ? $": held, {held}" : ""));
+                      + (GroupHolds(Groups(state), info, null, ref unused) is { } held ? $": held, {held}" : ""));
         }
         var plan = PlacementEngine.Plan(Input(state, view, services));
         lines.AddRange(plan.Explain(vm));
@@ -97,6 +97,7 @@ public static partial class VmRecovery
     {
         DateTimeOffset? wakeAt = null;
         var state = plan.State;
+        var groups = Groups(state);
         PlacementPlan placement;
         try
         {
@@ -118,7 +119,7 @@ public static partial class VmRecovery
         {
             if (budget <= 0) break;
             if (!plan.State.Vms.TryGetValue(action.Vm, out var vm) || !Managed(vm) || InFlight(vm.State)) continue;
-            if (vm.Node is null && action.Action == PlacementActionKind.Start && GroupHolds(plan.State, vm, clock, ref wakeAt) is not null) continue;
+            if (vm.Node is null && action.Action == PlacementActionKind.Start && GroupHolds(groups, vm, clock, ref wakeAt) is not null) continue;
             var to = action.To is { } t ? byName[t] : (NodeId?)null;
             IClusterEvent? decision = action.Action switch
             {

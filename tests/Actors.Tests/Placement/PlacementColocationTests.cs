@@ -116,4 +116,18 @@ public sealed class PlacementColocationTests
 
         Assert.Contains(expected, ex.Message);
     }
+
+    [Fact]
+    public void Plan_LongWithChain_AllFollowTheFirst()
+    {
+        // v0000 ← v0001 ← … each runs with the one before; the later ones have higher priority but must wait
+        var vms = Enumerable.Range(0, 5000).Select(i =>
+            new PlacementVm($"v{i:D4}", new Capacity(0, 0), Priority: i, Preferences: i == 0 ? [new NodePreference("b", 10)] : [],
+                With: i == 0 ? [] : [new VmConstraint($"v{i - 1:D4}")]));
+
+        var plan = Plan([Node("a"), Node("b"), Node("c")], vms);
+
+        Assert.Equal(5000, plan.Actions.Length);
+        Assert.All(plan.Actions, a => Assert.Equal("b", a.To));
+    }
 }
