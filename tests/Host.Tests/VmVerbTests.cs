@@ -131,6 +131,10 @@ public class VmVerbTests
         Assert.True(withCode == 0, withErr);
         var (_, dbExplain, _) = await CliRunner.RunAsync("vm", "explain", "DB-01", "--socket", socket);
         Assert.Contains("group SHOP, order 1, start delay 10s", dbExplain);
+        var (_, dbLocate, _) = await CliRunner.RunAsync("vm", "locate", "db-01", "--json", "--socket", socket);
+        var db = JsonDocument.Parse(dbLocate).RootElement;
+        Assert.Equal(("WEB-01", 200), (db.GetProperty("with")[0].GetProperty("vm").GetString(), db.GetProperty("with")[0].GetProperty("score").GetInt32()));
+        Assert.Equal(("SHOP", 1, 10.0), (db.GetProperty("group").GetString(), db.GetProperty("order").GetInt32(), db.GetProperty("startDelaySeconds").GetDouble()));
     }
 
     [Theory]

@@ -55,9 +55,11 @@ public readonly record struct NodePreference(string Node, int Score);
 public readonly record struct VmConstraint(string Vm, int Score = PlacementScores.Infinity)
 {
     /// <summary>Whether the constraint is never violated (score INFINITY).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Hard => Score >= PlacementScores.Infinity;
 
     /// <summary>The score as Pacemaker prints it: INFINITY or the number.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string ScoreText => Hard ? "INFINITY" : Score.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 

@@ -116,8 +116,23 @@ internal sealed record VmView(string Name, string? Node, string State, string De
 internal sealed record VmDetailView(string Name, string? Node, string? Target, string State, string Desired, bool Ha,
     string Hypervisor, string Config, long Cpu, long Memory, bool AllowMigrate, int Priority, ImmutableArray<string> FailedOn, string Reason)
 {
+    /// <summary>VMs it runs with and never shares a node with (score 1000000 = INFINITY).</summary>
+    public ImmutableArray<VmConstraint> With { get; init; } = [];
+
+    public ImmutableArray<VmConstraint> Apart { get; init; } = [];
+
+    /// <summary>Appliance group, start order and start delay (seconds); null group: in none.</summary>
+    public string? Group { get; init; }
+
+    public int Order { get; init; }
+
+    public double StartDelaySeconds { get; init; }
+
     public static VmDetailView From(ClusterState state, VmInfo vm) =>
         new(vm.Name, VmView.NodeName(state, vm.Node), VmView.NodeName(state, vm.Target), VmView.Lower(vm.State), VmView.Lower(vm.Desired),
             vm.Spec.Ha, vm.Spec.Hypervisor, vm.Spec.Config, vm.Spec.Cpu, vm.Spec.Memory, vm.Spec.AllowMigrate, vm.Spec.Priority,
-            [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason);
+            [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason)
+        {
+            With = vm.Spec.With, Apart = vm.Spec.Apart, Group = vm.Spec.Group, Order = vm.Spec.Order, StartDelaySeconds = vm.Spec.StartDelay.TotalSeconds,
+        };
 }

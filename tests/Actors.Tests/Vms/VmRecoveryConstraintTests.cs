@@ -149,6 +149,7 @@ public sealed class VmSpecJournalTests
         };
         var (manifest, payload) = Serializer.Serialize(new VmAdded(spec));
 
+        Assert.DoesNotContain("ScoreText", System.Text.Encoding.UTF8.GetString(payload), StringComparison.OrdinalIgnoreCase); // derived, not journaled
         Assert.Equal(new VmAdded(spec), Read(manifest, payload));
     }
 }
