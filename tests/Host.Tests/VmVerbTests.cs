@@ -122,5 +122,46 @@ public class VmVerbTests
         var (unknownCode, _, unknownErr) = await CliRunner.RunAsync("vm", "locate", "nope-1", "--socket", socket);
         Assert.NotEqual(0, unknownCode);
         Assert.Contains("not managed", unknownErr);
+
+        var (partnerCode, _, partnerErr) = await Add(dir, "db-01", "--hypervisor", "process", "--config", "sleep 1000", "--no-ha", "--apart", "ghost-1");
+        Assert.NotEqual(0, partnerCode);
+        Assert.Contains("unknown VM 'GHOST-1'", partnerErr);
+        var (withCode, _, withErr) = await Add(dir, "db-01", "--hypervisor", "process", "--config", "sleep 1000", "--no-ha", "--stopped",
+            "--with", "web-01=200", "--group", "shop", "--order", "1", "--start-delay", "10s");
+        Assert.True(withCode == 0, withErr);
+        var (_, dbExplain, _) = await CliRunner.RunAsync("vm", "explain", "DB-01", "--socket", socket);
+        Assert.Contains("group SHOP, order 1, start delay 10s", dbExplain);
+        var (_, dbLocate, _) = await CliRunner.RunAsync("vm", "locate", "db-01", "--json", "--socket", socket);
+        var db = JsonDocument.Parse(dbLocate).RootElement;
+        Assert.Equal(("WEB-01", 200), (db.GetProperty("with")[0].GetProperty("vm").GetString(), db.GetProperty("with")[0].GetProperty("score").GetInt32()));
+        Assert.Equal(("SHOP", 1, 10.0), (db.GetProperty("group").GetString(), db.GetProperty("order").GetInt32(), db.GetProperty("startDelaySeconds").GetDouble()));
+    }
+
+    [Theory]
+    [InlineData("--with", "web-01", "names the VM itself")]
+    [InlineData("--apart", "db-01=abc", "is not VM or VM=SCORE")]
+    [InlineData("--apart", "db-01=0", "score 0 is out of range")]
+    [InlineData("--with", "x=5", "too short")]
+    public async Task VmAdd_BadConstraint_RefusedWithoutTheDaemon(string option, string value, string expected)
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", option, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+    }
+
+    [Theory]
+    [InlineData("--order", "2", "needs a group")]
+    [InlineData("--start-delay", "soon", "not a duration")]
+    public async Task VmAdd_BadGroupInput_Refused(string option, string value, string expected)
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", option, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
     }
 }

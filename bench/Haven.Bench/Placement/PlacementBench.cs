@@ -21,13 +21,27 @@ public sealed class PlacementBench : IBench
     {
         // gen_cib.py gives every host 64 cpus: at 10,000 VMs (312 per host) most cannot run under placement-strategy
         // balanced, as in Pacemaker. The "room" case gives hosts 640 cpus so that only the lost host's VMs move.
-        foreach (var (vms, room) in new[] { (2_000, false), (10_000, false), (10_000, true) })
+        // the last case adds colocation: of every 4 VMs the second is apart from the first, the third runs with the first
+        foreach (var (vms, room, colocated) in new[] { (2_000, false, false), (10_000, false, false), (10_000, true, false), (10_000, true, true) })
         {
             var xml = Generate(32, vms, 7);
             if (room) xml = xml.Replace("name=\"cpu\" value=\"64\"", "name=\"cpu\" value=\"640\"", StringComparison.Ordinal);
             var parse = Stopwatch.StartNew();
             var input = CibReader.Read(new StringReader(xml), $"gen_cib 32 {vms} 7");
             parse.Stop();
+            if (colocated)
+            {
+                var byName = input.Vms.OrderBy(v => v.Name, StringComparer.Ordinal).ToArray();
+                input = input with
+                {
+                    Vms = [.. byName.Select((v, i) => (i % 4) switch
+                    {
+                        1 => v with { Apart = [new VmConstraint(byName[i - 1].Name)] },
+                        2 => v with { With = [new VmConstraint(byName[i - 2].Name)] },
+                        _ => v,
+                    })],
+                };
+            }
 
             PlacementPlan plan = PlacementEngine.Plan(input);
             for (var i = 0; i < 5; i++) plan = PlacementEngine.Plan(input); // warm-up
@@ -42,7 +56,7 @@ public sealed class PlacementBench : IBench
             Array.Sort(times);
             var median = times[rounds / 2];
             var kinds = string.Join(", ", plan.Actions.GroupBy(a => a.ActionName).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
-            output.WriteLine($"placement 32 × {vms:N0}{(room ? " (640 cpus per host)" : "")}, node7 lost: plan median {median:N2} ms, min {times[0]:N2}, max {times[^1]:N2} "
+            output.WriteLine($"placement 32 × {vms:N0}{(room ? " (640 cpus per host)" : "")}{(colocated ? " with colocation" : "")}, node7 lost: plan median {median:N2} ms, min {times[0]:N2}, max {times[^1]:N2} "
                 + $"({kinds}; {plan.Unplaced.Length} unplaced, fence {string.Join(",", plan.Fence)}; "
                 + $"CIB {xml.Length / 1024.0 / 1024.0:N1} MB parsed in {parse.Elapsed.TotalMilliseconds:N0} ms; "
                 + $"goal < {Goal.TotalMilliseconds:N0} ms: {(median < Goal.TotalMilliseconds ? "met" : "NOT met")})");

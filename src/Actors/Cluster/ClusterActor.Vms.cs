@@ -22,6 +22,9 @@ public sealed partial class ClusterActor
     private long _vmChildren;
     private object[]? _idleVmRound;
 
+    /// <summary>When this host, as DC, first saw each VM running (appliance-group start delays); not replicated.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _vmRunningSince = new(StringComparer.Ordinal);
+
     private VmServices VmServices => _deps.Vms ?? NoVmServices;
 
     /// <summary>Registers the VM commands' handlers (called from the constructor).</summary>
@@ -34,8 +37,11 @@ public sealed partial class ClusterActor
         {
             var spec = c.Vm with { Name = VmSpecRules.Canonical(c.Vm.Name) };
             var unknown = spec.Preferences.Select(p => p.Node).FirstOrDefault(n => _options.Nodes.All(m => m.Name != n));
+            var partner = spec.With.Concat(spec.Apart).Select(c => c.Vm).FirstOrDefault(p => !_state.Vms.ContainsKey(p) && p != spec.Name);
             if (unknown is not null)
                 Reply(false, $"VM {spec.Name} prefers unknown node '{unknown}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})");
+            else if (partner is not null)
+                Reply(false, $"VM {spec.Name} is constrained with unknown VM '{partner}' (add that VM first)");
             else VmCommand(new VmAdded(spec, c.Desired), $"VM {spec.Name} is managed now");
         });
         Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name)), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"));
@@ -63,8 +69,15 @@ public sealed partial class ClusterActor
         var inputs = new object[] { plan.State.Vms, plan.State.Nodes, plan.State.Demoted, plan.State.PendingFences, _viewIds, plan.State.VmHaEnabled() };
         if (_idleVmRound is { } idle && idle.Length == inputs.Length && idle.Zip(inputs).All(p => Equals(p.First, p.Second)))
             return;
-        var events = VmRecovery.Decide(plan.State, _viewIds, VmServices);
-        _idleVmRound = events.IsEmpty ? inputs : null;
+        var now = Context.System.TimeProvider.GetUtcNow();
+        foreach (var gone in _vmRunningSince.Keys.Where(n => plan.State.Vms.GetValueOrDefault(n)?.State != VmRunState.Running).ToList())
+            _vmRunningSince.Remove(gone);
+        foreach (var vm in plan.State.Vms.Values)
+            if (vm.State == VmRunState.Running) _vmRunningSince.TryAdd(vm.Name, now);
+        var events = VmRecovery.Decide(plan.State, _viewIds, VmServices, new VmGroupClock(now, _vmRunningSince), out var wakeAt);
+        // a VM held by a group start delay is due later with the same inputs: no idle cache, a round at that time
+        _idleVmRound = events.IsEmpty && wakeAt is null ? inputs : null;
+        if (wakeAt is { } at) Timers.StartSingleTimer("vm-group-delay", ReconcileTick.Instance, at > now ? at - now : TimeSpan.Zero);
         foreach (var e in events) plan.Add(e);
     }
 

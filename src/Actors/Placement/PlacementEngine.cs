@@ -13,10 +13,12 @@ namespace Haven.Actors.Placement;
 /// <item>Every other VM that should run is placed in priority order (higher first), then name order: highest
 /// score among online nodes with room and not banned; ties by strategy (<see cref="PlacementStrategy"/>).</item>
 /// <item>Capacity (cpu, memory) is never exceeded; what fits nowhere is unplaced (and stopped if it ran).</item>
+/// <item>Colocation: a VM comes after the VMs it runs with and follows them; anti-affinity bans (or, soft, lowers)
+/// the partner's node (see PlacementEngine.Colocation.cs).</item>
 /// <item>Actions come in waves of at most batch-limit actions and migration-limit live migrations.</item>
 /// </list>
 /// </summary>
-public static class PlacementEngine
+public static partial class PlacementEngine
 {
     /// <summary>Plans recovery and placement for <paramref name="input"/>.</summary>
     /// <exception cref="ArgumentException">Duplicate names, unknown nodes, negative utilization or capacity.</exception>
@@ -74,6 +76,11 @@ public static class PlacementEngine
         var negPriority = new long[vms.Length];
         for (var v = 0; v < vms.Length; v++) { order[v] = v; negPriority[v] = -(long)vms[v].Priority * vms.Length + v; }
         Array.Sort(negPriority, order);
+        var co = Colocations.Build(vms, vmNames);
+        if (co is not null) order = PartnersFirst(order, co);
+        var at = new int[vms.Length];
+        Array.Fill(at, Pending);
+        var scratch = new int[nodes.Length];
 
         var decisions = new Decision[vms.Length];
         var fence = new SortedSet<string>(StringComparer.Ordinal);
@@ -92,6 +99,7 @@ public static class PlacementEngine
             if (!vm.Wanted)
             {
                 d.Kind = cur >= 0 && !online[cur] ? DecisionKind.LeftOnLostNode : DecisionKind.NotWanted;
+                at[v] = Nowhere;
                 continue;
             }
             if (cur < 0) { d.Reason = PlaceReason.NotRunning; toPlace.Add(v); continue; }
@@ -102,11 +110,26 @@ public static class PlacementEngine
             d.Stickiness = stickiness;
             d.Score = Clamp((long)pref + stickiness);
             if (pref <= PlacementScores.Banned) { d.Reason = PlaceReason.CurrentBanned; toPlace.Add(v); continue; }
-            if (BestOther(vm, nodeNames[cur], nodeIndex, online) > d.Score) { d.Reason = PlaceReason.BetterScore; toPlace.Add(v); continue; }
+            if (co is not null && co.Constrained(v))
+            {
+                PreferenceScores(vm, nodeIndex, scratch);
+                var notes = new List<string>();
+                var waits = ApplyColocations(v, co, at, scratch, vmNames, nodeNames, notes);
+                d.Notes = notes;
+                if (waits) { d.Reason = PlaceReason.FollowsPartner; toPlace.Add(v); continue; }
+                if (scratch[cur] <= PlacementScores.Banned) { d.Reason = PlaceReason.Colocation; toPlace.Add(v); continue; }
+                d.Score = Clamp((long)scratch[cur] + stickiness);
+                var bestOther = int.MinValue;
+                for (var n = 0; n < nodes.Length; n++)
+                    if (n != cur && online[n] && scratch[n] > PlacementScores.Banned) bestOther = Math.Max(bestOther, scratch[n]);
+                if (bestOther > d.Score) { d.Reason = PlaceReason.BetterScore; toPlace.Add(v); continue; }
+            }
+            else if (BestOther(vm, nodeNames[cur], nodeIndex, online) > d.Score) { d.Reason = PlaceReason.BetterScore; toPlace.Add(v); continue; }
             if (!Fits(cur, vm.Utilization, freeCpu, freeMem)) { d.Reason = PlaceReason.CurrentFull; toPlace.Add(v); continue; }
             Take(cur, vm.Utilization, freeCpu, freeMem, count);
             d.Kind = DecisionKind.Stayed;
             d.To = cur;
+            at[v] = cur;
         }
 
         // pass 2: place, priority order
@@ -122,6 +145,12 @@ public static class PlacementEngine
                 foreach (var p in vm.Preferences) scores[nodeIndex[p.Node]] = Clamp(p.Score);
             var cur = current[v];
             if (cur >= 0 && online[cur] && scores[cur] > PlacementScores.Banned) scores[cur] = Clamp((long)scores[cur] + d.Stickiness);
+            if (co is not null && co.Constrained(v))
+            {
+                var notes = new List<string>();
+                ApplyColocations(v, co, at, scores, vmNames, nodeNames, notes);
+                d.Notes = notes;
+            }
 
             var candidates = new Candidate[nodes.Length];
             var best = -1;
@@ -136,6 +165,7 @@ public static class PlacementEngine
             if (best < 0)
             {
                 d.Kind = DecisionKind.Unplaced;
+                at[v] = Nowhere;
                 unplaced.Add(vm.Name);
                 if (cur >= 0 && online[cur]) actions.Add(new PlacementAction(vm.Name, PlacementActionKind.Stop, nodeNames[cur], null));
                 continue;
@@ -143,6 +173,7 @@ public static class PlacementEngine
             Take(best, vm.Utilization, freeCpu, freeMem, count);
             d.Kind = DecisionKind.Placed;
             d.To = best;
+            at[v] = best;
             if (best == cur) continue; // the better score was its own node after all
             var kind = cur < 0 || !online[cur] ? PlacementActionKind.Start
                 : vm.AllowMigrate ? PlacementActionKind.Migrate : PlacementActionKind.Move;

@@ -56,7 +56,10 @@ public sealed class PlacementPlan
                 lines.Add($"{vm}: target role is Stopped; it was on lost node {Node(d.From)}, fencing stops it");
                 return lines;
             case DecisionKind.Stayed:
-                lines.Add(string.Create(inv, $"{vm}: stays on {Node(d.To)}: score {d.Score} = preference {d.Score - d.Stickiness} + stickiness {d.Stickiness}, no node scores higher, and it fits"));
+                lines.Add(d.Notes is null
+                    ? string.Create(inv, $"{vm}: stays on {Node(d.To)}: score {d.Score} = preference {d.Score - d.Stickiness} + stickiness {d.Stickiness}, no node scores higher, and it fits")
+                    : string.Create(inv, $"{vm}: stays on {Node(d.To)}: score {d.Score} = preference and colocation + stickiness {d.Stickiness}, no node scores higher, and it fits"));
+                lines.AddRange((d.Notes ?? []).Select(n => "  " + n));
                 return lines;
         }
 
@@ -65,9 +68,16 @@ public sealed class PlacementPlan
             PlaceReason.FromLostNode => $"{vm}: was running on lost node {Node(d.From)}: fence it, then start elsewhere",
             PlaceReason.NotRunning => $"{vm}: not running: start it",
             PlaceReason.CurrentBanned => $"{vm}: banned (-INFINITY) from its node {Node(d.From)}: must leave",
+            PlaceReason.FollowsPartner => $"{vm}: runs with a VM that is placed anew: follows it",
+            PlaceReason.Colocation => $"{vm}: a colocation bans its node {Node(d.From)}: must leave",
             PlaceReason.CurrentFull => $"{vm}: no longer fits on {Node(d.From)} (higher priority VMs took the room)",
             _ => $"{vm}: a node scores higher than {Node(d.From)} with stickiness",
         });
+        if (d.Notes is not null)
+        {
+            lines.Add("colocation:");
+            lines.AddRange(d.Notes.Select(n => "  " + n));
+        }
         lines.Add($"placement-strategy {strategy.ToString().ToLowerInvariant()}, priority {d.Priority}; candidates:");
         foreach (var c in d.Candidates ?? [])
         {
@@ -94,7 +104,7 @@ public sealed class PlacementPlan
 
 internal enum DecisionKind : byte { Stayed, Placed, Unplaced, NotWanted, LeftOnLostNode }
 
-internal enum PlaceReason : byte { None, FromLostNode, NotRunning, CurrentBanned, CurrentFull, BetterScore }
+internal enum PlaceReason : byte { None, FromLostNode, NotRunning, CurrentBanned, CurrentFull, BetterScore, FollowsPartner, Colocation }
 
 internal readonly record struct Candidate(int Node, int Score, bool Online, bool Fits, long FreeCpu, long FreeMemory, int Vms);
 
@@ -108,4 +118,5 @@ internal struct Decision
     public int Stickiness;
     public int Priority;
     public Candidate[]? Candidates;
+    public List<string>? Notes; // colocation, one line per constraint (only for constrained VMs)
 }

@@ -47,6 +47,22 @@ public readonly record struct Capacity(long Cpu, long Memory)
 /// <summary>A score for running a VM on a node; <see cref="PlacementScores.Banned"/> or lower forbids it.</summary>
 public readonly record struct NodePreference(string Node, int Score);
 
+/// <summary>
+/// A colocation with another VM (Pacemaker's rsc_colocation): with <see cref="PlacementScores.Infinity"/> (the default) it
+/// is hard — never violated, a VM that cannot keep it is not placed — else <paramref name="Score"/> is added to (affinity)
+/// or taken from (anti-affinity) the score of the node the other VM runs on. <paramref name="Score"/> is a magnitude (1..INFINITY).
+/// </summary>
+public readonly record struct VmConstraint(string Vm, int Score = PlacementScores.Infinity)
+{
+    /// <summary>Whether the constraint is never violated (score INFINITY).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Hard => Score >= PlacementScores.Infinity;
+
+    /// <summary>The score as Pacemaker prints it: INFINITY or the number.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string ScoreText => Hard ? "INFINITY" : Score.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>Pacemaker's score bounds.</summary>
 public static class PlacementScores
 {
@@ -63,7 +79,9 @@ public sealed record PlacementNode(string Name, NodeHealth Health, Capacity Capa
 /// <summary>
 /// A VM to place. <paramref name="CurrentNode"/> is where it runs when <paramref name="Running"/>;
 /// <paramref name="Wanted"/> false means it should not run (target-role Stopped);
-/// <paramref name="Stickiness"/> overrides the cluster's resource-stickiness.
+/// <paramref name="Stickiness"/> overrides the cluster's resource-stickiness;
+/// <paramref name="With"/> names VMs it runs with (placed after them, on their node), <paramref name="Apart"/> VMs it never
+/// shares a node with (anti-affinity works both ways).
 /// </summary>
 public sealed record PlacementVm(
     string Name,
@@ -74,7 +92,9 @@ public sealed record PlacementVm(
     bool AllowMigrate = false,
     ImmutableArray<NodePreference> Preferences = default,
     bool Wanted = true,
-    int? Stickiness = null);
+    int? Stickiness = null,
+    ImmutableArray<VmConstraint> With = default,
+    ImmutableArray<VmConstraint> Apart = default);
 
 /// <summary>Cluster-wide placement options (Pacemaker's crm_config and rsc_defaults).</summary>
 /// <param name="BatchLimit">actions per wave; 0 = unlimited.</param>

@@ -52,6 +52,21 @@ public sealed record VmSpec(
 {
     public ImmutableArray<NodePreference> Preferences { get; init; } = Preferences.IsDefault ? [] : Preferences;
 
+    /// <summary>VMs this one runs with (same node; placed after them), hard at INFINITY, else a score for their node.</summary>
+    public ImmutableArray<VmConstraint> With { get; init => field = value.IsDefault ? [] : value; } = [];
+
+    /// <summary>VMs this one never shares a node with (hard at INFINITY), else a score taken from their node.</summary>
+    public ImmutableArray<VmConstraint> Apart { get; init => field = value.IsDefault ? [] : value; } = [];
+
+    /// <summary>HA-Lizard appliance group: its VMs start in <see cref="Order"/> (lower first). Null: in no group.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>Start order within <see cref="Group"/>: started once every VM of the group with a lower order runs.</summary>
+    public int Order { get; init; }
+
+    /// <summary>How long after the group's lower-order VMs are all running this one may start.</summary>
+    public TimeSpan StartDelay { get; init; }
+
     /// <summary>What the hypervisor adapter needs to act on this VM.</summary>
     public VmDefinition Definition => new(Name, Hypervisor, Config, Options);
 
@@ -59,6 +74,8 @@ public sealed record VmSpec(
         other is not null && Name == other.Name && Hypervisor == other.Hypervisor && Config == other.Config
         && Cpu == other.Cpu && Memory == other.Memory && AllowMigrate == other.AllowMigrate && Priority == other.Priority
         && Ha == other.Ha && Preferences.SequenceEqual(other.Preferences)
+        && With.SequenceEqual(other.With) && Apart.SequenceEqual(other.Apart)
+        && Group == other.Group && Order == other.Order && StartDelay == other.StartDelay
         && (Options ?? ImmutableSortedDictionary<string, string>.Empty).SequenceEqual(other.Options ?? ImmutableSortedDictionary<string, string>.Empty);
 
     public override int GetHashCode() => HashCode.Combine(Name, Hypervisor, Config, Cpu, Memory);

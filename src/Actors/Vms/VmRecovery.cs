@@ -19,12 +19,22 @@ namespace Haven.Actors.Vms;
 /// standby, unhealthy and leaving hosts (live migration when the VM allows it, else stop and place), and
 /// follows better scores — within batch-limit (actions in flight count) and migration-limit.</item>
 /// </list>
-/// VMs without the HA flag are never placed, moved or recovered; an operator starts, stops and migrates them.
+/// A VM of an appliance group is placed only once the group's lower orders run (and its start delay passed, see
+/// VmRecovery.Groups.cs). VMs without the HA flag are never placed, moved or recovered; an operator starts, stops and migrates them.
 /// </summary>
-public static class VmRecovery
+public static partial class VmRecovery
 {
-    public static ImmutableArray<IClusterEvent> Decide(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services)
+    public static ImmutableArray<IClusterEvent> Decide(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services) =>
+        Decide(state, view, services, null, out _);
+
+    /// <summary>
+    /// As <see cref="Decide(ClusterState, IReadOnlyCollection{NodeId}, VmServices)"/>, with the DC's clock for group start
+    /// delays; <paramref name="wakeAt"/> is when a VM held by a start delay may start (the DC runs a round then).
+    /// </summary>
+    public static ImmutableArray<IClusterEvent> Decide(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services,
+        VmGroupClock? clock, out DateTimeOffset? wakeAt)
     {
+        wakeAt = null;
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(services);
         var plan = new Scratch(state);
@@ -34,7 +44,7 @@ public static class VmRecovery
         foreach (var vm in plan.State.Vms.Values.ToList())
             if (vm.Desired != VmDesiredState.Started && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
                 plan.Add(new VmStopping(vm.Name, vm.Node.Value, $"desired {vm.Desired.ToString().ToLowerInvariant()}"));
-        if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) Place(plan, view, services);
+        if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) wakeAt = Place(plan, view, services, clock);
         return [.. plan.Events];
     }
 
@@ -50,6 +60,12 @@ public static class VmRecovery
             + $"{(info.FailedOn.IsEmpty ? "" : $", gave up on {string.Join(", ", info.FailedOn.Select(f => NodeName(state, f)))} (banned until it is started again)")}",
         };
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
+        if (info.Spec.Group is { } group)
+        {
+            DateTimeOffset? unused = null;
+            lines.Add($"{vm}: group {group}, order {info.Spec.Order}, start delay {info.Spec.StartDelay.TotalSeconds}s"
+                      + (GroupHolds(Groups(state), info, null, ref unused) is { } held ? $": held, {held}" : ""));
+        }
         var plan = PlacementEngine.Plan(Input(state, view, services));
         lines.AddRange(plan.Explain(vm));
         return lines;
@@ -77,9 +93,11 @@ public static class VmRecovery
         if (gone) plan.Add(new VmStopped(vm.Name, node, $"its host {NodeName(state, node)} was {state.StateOf(node)?.ToString().ToLowerInvariant() ?? "removed"}"));
     }
 
-    private static void Place(Scratch plan, IReadOnlyCollection<NodeId> view, VmServices services)
+    private static DateTimeOffset? Place(Scratch plan, IReadOnlyCollection<NodeId> view, VmServices services, VmGroupClock? clock)
     {
+        DateTimeOffset? wakeAt = null;
         var state = plan.State;
+        var groups = Groups(state);
         PlacementPlan placement;
         try
         {
@@ -87,7 +105,7 @@ public static class VmRecovery
         }
         catch (ArgumentException)
         {
-            return; // inputs are filtered to known nodes; a bad capacity in configuration is reported by its validation
+            return null; // inputs are filtered to known nodes; a bad capacity in configuration is reported by its validation
         }
         var options = services.Placement;
         var inFlight = state.Vms.Values.Count(v => InFlight(v.State));
@@ -101,6 +119,7 @@ public static class VmRecovery
         {
             if (budget <= 0) break;
             if (!plan.State.Vms.TryGetValue(action.Vm, out var vm) || !Managed(vm) || InFlight(vm.State)) continue;
+            if (vm.Node is null && action.Action == PlacementActionKind.Start && GroupHolds(groups, vm, clock, ref wakeAt) is not null) continue;
             var to = action.To is { } t ? byName[t] : (NodeId?)null;
             IClusterEvent? decision = action.Action switch
             {
@@ -118,6 +137,7 @@ public static class VmRecovery
             budget--;
             if (decision is VmMigrating) migrations--;
         }
+        return wakeAt;
     }
 
     /// <summary>The engine's input: every known node (online: an Up, undemoted member of the view), every VM.</summary>
@@ -139,10 +159,16 @@ public static class VmRecovery
             return new PlacementVm(vm.Name, new Capacity(vm.Spec.Cpu, vm.Spec.Memory), current, current is not null,
                 vm.Spec.Priority, vm.Spec.AllowMigrate, preferences,
                 Wanted: Managed(vm) || current is not null,
-                Stickiness: pinned ? PlacementScores.Infinity : null);
+                Stickiness: pinned ? PlacementScores.Infinity : null,
+                With: Known(state, vm, vm.Spec.With), Apart: Known(state, vm, vm.Spec.Apart));
         }).ToImmutableArray();
         return new PlacementInput(nodes, vms, services.Placement);
     }
+
+    /// <summary>Colocations with VMs the state still has (a removed partner no longer constrains).</summary>
+    private static ImmutableArray<VmConstraint> Known(ClusterState state, VmInfo vm, ImmutableArray<VmConstraint> constraints) =>
+        constraints.IsDefaultOrEmpty || constraints.All(c => c.Vm != vm.Name && state.Vms.ContainsKey(c.Vm)) ? constraints
+            : [.. constraints.Where(c => c.Vm != vm.Name && state.Vms.ContainsKey(c.Vm))];
 
     private static bool Managed(VmInfo vm) => vm.Spec.Ha && vm.Desired == VmDesiredState.Started;
 

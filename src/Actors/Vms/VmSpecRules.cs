@@ -46,6 +46,15 @@ public static class VmSpecRules
             return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: memory utilization {spec.Memory} is out of range (0..{MaxMemory} MiB)");
         if (spec.Priority is < -PlacementScores.Infinity or > PlacementScores.Infinity)
             return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: priority {spec.Priority} is out of range (±{PlacementScores.Infinity})");
+        if (CheckColocations(spec) is { } colocation) return colocation;
+        if (spec.Group is not null)
+        {
+            if (CheckName(spec.Group) is not null) return $"VM {vm}: group name '{spec.Group}' is not valid (at least 3 characters of -.A-Z0-9)";
+            if (spec.Order is < 0 or > 1000) return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: group order {spec.Order} is out of range (0..1000)");
+        }
+        else if (spec.Order != 0 || spec.StartDelay != TimeSpan.Zero) return $"VM {vm}: an order or start delay needs a group";
+        if (spec.StartDelay < TimeSpan.Zero || spec.StartDelay > TimeSpan.FromDays(1))
+            return $"VM {vm}: start delay {spec.StartDelay} is out of range (0 to 1 day)";
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in spec.Preferences)
         {
@@ -55,6 +64,22 @@ public static class VmSpecRules
                 return string.Create(CultureInfo.InvariantCulture,
                     $"VM {vm}: score {p.Score} for node '{p.Node}' is out of range ({PlacementScores.Banned}..{PlacementScores.Infinity})");
         }
+        return null;
+    }
+
+    private static string? CheckColocations(VmSpec spec)
+    {
+        var vm = spec.Name;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (kind, list) in new[] { ("with", spec.With), ("apart", spec.Apart) })
+            foreach (var c in list)
+            {
+                if (CheckName(c.Vm) is { } bad) return $"VM {vm}: --{kind}: {bad}";
+                if (c.Vm == vm) return $"VM {vm}: --{kind} names the VM itself";
+                if (!seen.Add(c.Vm)) return $"VM {vm}: VM '{c.Vm}' is named twice in --with/--apart";
+                if (c.Score is < 1 or > PlacementScores.Infinity)
+                    return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: --{kind} {c.Vm} score {c.Score} is out of range (1..{PlacementScores.Infinity}, INFINITY by default)");
+            }
         return null;
     }
 }

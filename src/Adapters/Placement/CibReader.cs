@@ -12,7 +12,8 @@ public sealed class CibFormatException(string message, Exception? inner = null) 
 /// <summary>
 /// Reads a Pacemaker CIB (cib.xml, or `cibadmin -Q` output) into a <see cref="PlacementInput"/>: nodes with
 /// utilization (cpu, memory), primitives with utilization and meta attributes (allow-migrate, priority,
-/// target-role, resource-stickiness), rsc_location node preferences, resource-stickiness from rsc_defaults,
+/// target-role, resource-stickiness), rsc_location node preferences, rsc_colocation (rsc with with-rsc: a positive
+/// score is affinity, a negative one anti-affinity), resource-stickiness from rsc_defaults,
 /// placement-strategy / batch-limit / migration-limit from crm_config, node_state online or lost, and where
 /// each primitive runs from its lrm_rsc_op history. Stonith primitives are not VMs and are skipped.
 /// </summary>
@@ -105,6 +106,23 @@ public static class CibReader
                 list.Add(new NodePreference(node, score));
             }
 
+            // colocation: a positive score puts rsc with with-rsc, a negative one apart from it (0 does nothing)
+            var with = new Dictionary<string, List<VmConstraint>>(StringComparer.Ordinal);
+            var apart = new Dictionary<string, List<VmConstraint>>(StringComparer.Ordinal);
+            var colocations = (configuration.Element("constraints")?.Elements("rsc_colocation") ?? []).ToList();
+            foreach (var col in colocations)
+            {
+                var rsc = (string?)col.Attribute("rsc")
+                    ?? throw Error(col, $"rsc_colocation '{(string?)col.Attribute("id")}' has no rsc attribute (resource sets are not supported)");
+                var partner = Attr(col, "with-rsc");
+                if (rsc == partner) throw Error(col, $"rsc_colocation '{(string?)col.Attribute("id")}' colocates '{rsc}' with itself");
+                var score = Score(col, Attr(col, "score"));
+                if (score == 0) continue;
+                var into = score > 0 ? with : apart;
+                if (!into.TryGetValue(rsc, out var list)) into[rsc] = list = [];
+                list.Add(new VmConstraint(partner, Math.Abs(score)));
+            }
+
             // primitives (also inside groups and clones), stonith excluded
             var vms = ImmutableArray.CreateBuilder<PlacementVm>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -125,7 +143,9 @@ public static class CibReader
                     meta.TryGetValue("allow-migrate", out var am) && Flag(am.Value),
                     preferences.TryGetValue(id, out var prefs) ? [.. prefs] : [],
                     !(meta.TryGetValue("target-role", out var role) && string.Equals(role.Value, "Stopped", StringComparison.OrdinalIgnoreCase)),
-                    meta.TryGetValue("resource-stickiness", out var st) ? Score(st.Element, st.Value) : null));
+                    meta.TryGetValue("resource-stickiness", out var st) ? Score(st.Element, st.Value) : null,
+                    with.TryGetValue(id, out var w) ? [.. w] : [],
+                    apart.TryGetValue(id, out var a) ? [.. a] : []));
             }
             foreach (var rsc in preferences.Keys)
                 if (!seen.Contains(rsc))
@@ -133,6 +153,10 @@ public static class CibReader
                     var loc = configuration.Element("constraints")!.Elements("rsc_location").First(l => (string?)l.Attribute("rsc") == rsc);
                     throw Error(loc, $"rsc_location names unknown resource '{rsc}'");
                 }
+
+            foreach (var col in colocations)
+                foreach (var rsc in new[] { (string?)col.Attribute("rsc"), (string?)col.Attribute("with-rsc") })
+                    if (!seen.Contains(rsc!)) throw Error(col, $"rsc_colocation '{(string?)col.Attribute("id")}' names unknown resource '{rsc}'");
 
             var nodes = names.Select(n => new PlacementNode(n, health[n], capacity[n])).ToImmutableArray();
             return new PlacementInput(nodes, vms.ToImmutable(), options);

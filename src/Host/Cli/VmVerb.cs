@@ -148,12 +148,27 @@ internal static class VmVerb
         var priority = new Option<int>("--priority") { Description = "placement priority (higher first when capacity is short)", HelpName = "N" };
         var noHa = new Option<bool>("--no-ha") { Description = "the cluster never starts, moves or recovers it" };
         var stopped = new Option<bool>("--stopped") { Description = "register it stopped" };
-        var cmd = new Command("add", "register a VM with the cluster") { name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, socket };
+        var with = new Option<string[]>("--with") { Description = "a VM to run with on the same node, repeatable (score INFINITY unless given)", HelpName = "VM[=SCORE]", AllowMultipleArgumentsPerToken = false };
+        var apart = new Option<string[]>("--apart") { Description = "a VM never to share a node with, repeatable (score INFINITY unless given)", HelpName = "VM[=SCORE]", AllowMultipleArgumentsPerToken = false };
+        var group = new Option<string>("--group") { Description = "appliance group: its VMs start in order", HelpName = "NAME" };
+        var order = new Option<int>("--order") { Description = "start order in the group (lower first)", HelpName = "N" };
+        var delay = new Option<string>("--start-delay") { Description = "wait this long after the group's lower orders run (e.g. 10s, 2m)", HelpName = "DURATION" };
+        var cmd = new Command("add", "register a VM with the cluster")
+        {
+            name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, with, apart, group, order, delay, socket,
+        };
         cmd.SetAction((parse, ct) =>
         {
             var preferences = (parse.GetValue(prefer) ?? []).Select(ParsePreference).ToList();
             var spec = new VmSpec(VmSpecRules.Canonical(parse.GetValue(name)!), parse.GetValue(hypervisor)!, parse.GetValue(config)!,
-                parse.GetValue(cpu), parse.GetValue(memory), [.. preferences], parse.GetValue(migrate), parse.GetValue(priority), !parse.GetValue(noHa));
+                parse.GetValue(cpu), parse.GetValue(memory), [.. preferences], parse.GetValue(migrate), parse.GetValue(priority), !parse.GetValue(noHa))
+            {
+                With = [.. (parse.GetValue(with) ?? []).Select(t => ParseConstraint("--with", t))],
+                Apart = [.. (parse.GetValue(apart) ?? []).Select(t => ParseConstraint("--apart", t))],
+                Group = parse.GetValue(group) is { } g ? VmSpecRules.Canonical(g) : null,
+                Order = parse.GetValue(order),
+                StartDelay = parse.GetValue(delay) is { } d ? ParseDelay(d) : TimeSpan.Zero,
+            };
             if (VmSpecRules.Check(spec) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
@@ -162,6 +177,8 @@ internal static class VmVerb
                 name = spec.Name, hypervisor = spec.Hypervisor, config = spec.Config, cpu = spec.Cpu, memory = spec.Memory,
                 preferences = preferences.Select(p => new { node = p.Node, score = p.Score }), allowMigrate = spec.AllowMigrate,
                 priority = spec.Priority, ha = spec.Ha, stopped = parse.GetValue(stopped),
+                with = spec.With.Select(c => new { vm = c.Vm, score = c.Score }), apart = spec.Apart.Select(c => new { vm = c.Vm, score = c.Score }),
+                group = spec.Group, order = spec.Order, startDelaySeconds = spec.StartDelay.TotalSeconds,
             }, ct);
         });
         return cmd;
@@ -173,6 +190,30 @@ internal static class VmVerb
         if (eq <= 0 || !int.TryParse(text[(eq + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var score))
             throw new CliException($"--prefer '{text}' is not NODE=SCORE (e.g. --prefer node2=100)", ExitCodes.Usage);
         return new NodePreference(text[..eq], score);
+    }
+
+    /// <summary>VM or VM=SCORE (1..1000000, or INFINITY).</summary>
+    private static VmConstraint ParseConstraint(string option, string text)
+    {
+        var eq = text.LastIndexOf('=');
+        if (eq < 0) return new VmConstraint(VmSpecRules.Canonical(text));
+        var value = text[(eq + 1)..].Trim();
+        if (eq == 0 || !(value.Equals("INFINITY", StringComparison.OrdinalIgnoreCase) || value.Equals("+INFINITY", StringComparison.OrdinalIgnoreCase)
+                         || int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
+            throw new CliException($"{option} '{text}' is not VM or VM=SCORE (e.g. {option} db-01 or {option} db-01=200)", ExitCodes.Usage);
+        var score = int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s) ? s : PlacementScores.Infinity;
+        return new VmConstraint(VmSpecRules.Canonical(text[..eq]), score);
+    }
+
+    /// <summary>A duration: 10s, 2m, 1h, 500ms or plain seconds.</summary>
+    private static TimeSpan ParseDelay(string text)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        var (number, unit) = t.EndsWith("ms", StringComparison.Ordinal) ? (t[..^2], 0.001)
+            : t.EndsWith('s') ? (t[..^1], 1.0) : t.EndsWith('m') ? (t[..^1], 60.0) : t.EndsWith('h') ? (t[..^1], 3600.0) : (t, 1.0);
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+            throw new CliException($"--start-delay '{text}' is not a duration (e.g. 10s, 2m, 500ms)", ExitCodes.Usage);
+        return TimeSpan.FromSeconds(value * unit);
     }
 
     private static async Task<int> Post(CliContext cli, string socket, string path, object body, CancellationToken ct)

@@ -44,7 +44,14 @@ internal static class VmApi
                 return Error("the request needs name, hypervisor and config: {\"name\": …, \"hypervisor\": …, \"config\": …}", 400);
             var spec = new VmSpec(request.Name, request.Hypervisor, request.Config, request.Cpu, request.Memory,
                 [.. (request.Preferences ?? []).Select(p => new NodePreference(p.Node ?? "", p.Score))],
-                request.AllowMigrate, request.Priority, request.Ha ?? true);
+                request.AllowMigrate, request.Priority, request.Ha ?? true)
+            {
+                With = [.. (request.With ?? []).Select(c => new VmConstraint(VmSpecRules.Canonical(c.Vm ?? ""), c.Score ?? PlacementScores.Infinity))],
+                Apart = [.. (request.Apart ?? []).Select(c => new VmConstraint(VmSpecRules.Canonical(c.Vm ?? ""), c.Score ?? PlacementScores.Infinity))],
+                Group = request.Group is { Length: > 0 } g ? VmSpecRules.Canonical(g) : null,
+                Order = request.Order,
+                StartDelay = TimeSpan.FromSeconds(Math.Clamp(request.StartDelaySeconds, -1, 86_401)),
+            };
             return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
         });
 
@@ -85,8 +92,12 @@ internal static class VmApi
 
     internal sealed record PreferenceRequest(string? Node, int Score);
 
+    internal sealed record ConstraintRequest(string? Vm, int? Score);
+
     internal sealed record AddVmRequest(string? Name, string? Hypervisor, string? Config, long Cpu, long Memory,
-        IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped);
+        IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped,
+        IReadOnlyList<ConstraintRequest>? With = null, IReadOnlyList<ConstraintRequest>? Apart = null,
+        string? Group = null, int Order = 0, double StartDelaySeconds = 0);
 }
 
 /// <summary>One row of `haven vm list --json`.</summary>
@@ -105,8 +116,23 @@ internal sealed record VmView(string Name, string? Node, string State, string De
 internal sealed record VmDetailView(string Name, string? Node, string? Target, string State, string Desired, bool Ha,
     string Hypervisor, string Config, long Cpu, long Memory, bool AllowMigrate, int Priority, ImmutableArray<string> FailedOn, string Reason)
 {
+    /// <summary>VMs it runs with and never shares a node with (score 1000000 = INFINITY).</summary>
+    public ImmutableArray<VmConstraint> With { get; init; } = [];
+
+    public ImmutableArray<VmConstraint> Apart { get; init; } = [];
+
+    /// <summary>Appliance group, start order and start delay (seconds); null group: in none.</summary>
+    public string? Group { get; init; }
+
+    public int Order { get; init; }
+
+    public double StartDelaySeconds { get; init; }
+
     public static VmDetailView From(ClusterState state, VmInfo vm) =>
         new(vm.Name, VmView.NodeName(state, vm.Node), VmView.NodeName(state, vm.Target), VmView.Lower(vm.State), VmView.Lower(vm.Desired),
             vm.Spec.Ha, vm.Spec.Hypervisor, vm.Spec.Config, vm.Spec.Cpu, vm.Spec.Memory, vm.Spec.AllowMigrate, vm.Spec.Priority,
-            [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason);
+            [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason)
+        {
+            With = vm.Spec.With, Apart = vm.Spec.Apart, Group = vm.Spec.Group, Order = vm.Spec.Order, StartDelaySeconds = vm.Spec.StartDelay.TotalSeconds,
+        };
 }

@@ -154,4 +154,27 @@ public sealed class VmClusterTests : HavenTestKit
 
         Assert.Equal([new NodeId(1)], RunningOn("WEB-01"));
     }
+
+    [Fact]
+    public void ApplianceGroup_StartsInOrder_WithTheDelayAfterTheLowerOrderRuns()
+    {
+        var db = Vm("DB-01", "node1") with { Group = "SHOP", Order = 0 };
+        var web = Vm("WEB-01", "node2") with { Group = "SHOP", Order = 1, StartDelay = TimeSpan.FromSeconds(20) };
+        var cluster = Cluster(2, web, db, Vm("MAIL-01", "node2"));
+        cluster.StartAll();
+
+        var firstRunning = new Dictionary<string, int>();
+        for (var second = 1; second <= 60; second++)
+        {
+            cluster.Run(TimeSpan.FromSeconds(1));
+            foreach (var vm in new[] { "DB-01", "WEB-01", "MAIL-01" })
+                if (RunningOn(vm).Any()) firstRunning.TryAdd(vm, second);
+        }
+
+        Assert.True(firstRunning.ContainsKey("WEB-01"), "WEB-01 never started: the delay's timer was missed");
+        var gap = firstRunning["WEB-01"] - firstRunning["DB-01"];
+        Assert.InRange(gap, 20, 24); // not before the delay, and not much later (a timer, not the next unrelated event)
+        Assert.True(firstRunning["MAIL-01"] < firstRunning["WEB-01"] - 10, "a VM outside the group must not wait");
+        Assert.Equal([new NodeId(2)], RunningOn("WEB-01"));
+    }
 }

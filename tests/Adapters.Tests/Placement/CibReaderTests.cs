@@ -97,7 +97,34 @@ public sealed class CibReaderTests
         Assert.Equal(Capacity.Unlimited, input.Nodes[0].Capacity); // default strategy: no utilization means no limit
     }
 
+    [Fact]
+    public void Read_RscColocation_BecomesAffinityAndAntiAffinity()
+    {
+        const string xml = """
+            <cib><configuration><crm_config/>
+            <nodes><node id="1" uname="a"/><node id="2" uname="b"/></nodes>
+            <resources><primitive id="db" class="ocf"/><primitive id="web" class="ocf"/><primitive id="db2" class="ocf"/></resources>
+            <constraints><rsc_colocation id="c1" rsc="web" with-rsc="db" score="INFINITY"/>
+            <rsc_colocation id="c2" rsc="db2" with-rsc="db" score="-200"/><rsc_colocation id="c3" rsc="db2" with-rsc="web" score="0"/></constraints></configuration>
+            <status><node_state id="1" uname="a" in_ccm="true" crmd="online"/><node_state id="2" uname="b" in_ccm="true" crmd="online"/></status></cib>
+            """;
+        var input = Read(xml);
+
+        var web = input.Vms.Single(v => v.Name == "web");
+        var db2 = input.Vms.Single(v => v.Name == "db2");
+        Assert.Equal<VmConstraint>([new VmConstraint("db", PlacementScores.Infinity)], web.With);
+        Assert.Equal<VmConstraint>([new VmConstraint("db", 200)], db2.Apart);
+        Assert.Empty(db2.With);
+        var plan = PlacementEngine.Plan(input);
+        Assert.Equal(plan.Actions.Single(a => a.Vm == "db").To, plan.Actions.Single(a => a.Vm == "web").To);
+        Assert.NotEqual(plan.Actions.Single(a => a.Vm == "db").To, plan.Actions.Single(a => a.Vm == "db2").To);
+    }
+
     [Theory]
+    [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"v\" class=\"ocf\"/></resources>\n<constraints><rsc_colocation id=\"c\" rsc=\"v\" with-rsc=\"w\" score=\"5\"/></constraints></configuration></cib>",
+        "test.xml:2: rsc_colocation 'c' names unknown resource 'w'")]
+    [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"v\" class=\"ocf\"/></resources>\n<constraints><rsc_colocation id=\"c\" rsc=\"v\" with-rsc=\"v\" score=\"5\"/></constraints></configuration></cib>",
+        "test.xml:2: rsc_colocation 'c' colocates 'v' with itself")]
     [InlineData("<cib><configuration>", "test.xml:1: not well-formed XML")]
     [InlineData("<foo/>", "test.xml:1: the root element is <foo>, expected <cib>")]
     [InlineData("<cib>\n<status/></cib>", "test.xml:1: <cib> has no <configuration>")]
