@@ -12,18 +12,7 @@ public sealed class VmActorTests : HavenTestKit
     private static readonly NodeId Me = new(1);
     private static readonly NodeId Other = new(2);
     private static readonly VmSpec Spec = new("WEB-01", "process", "web", 1, 512, AllowMigrate: true);
-    private static readonly VmPolicy Policy = new()
-    {
-        MonitorInterval = TimeSpan.FromSeconds(1),
-        PollInterval = TimeSpan.FromMilliseconds(500),
-        StartTimeout = TimeSpan.FromSeconds(5),
-        StopTimeout = TimeSpan.FromSeconds(3),
-        MigrateTimeout = TimeSpan.FromSeconds(5),
-        CallTimeout = TimeSpan.FromSeconds(2),
-        MaxRestarts = 2,
-        RestartWindow = TimeSpan.FromSeconds(60),
-        IoPauseGrace = TimeSpan.FromSeconds(3),
-    };
+    private static readonly VmPolicy Policy = Haven.Actors.Simulation.ClusterSimulation.SimulationVmPolicy with { MaxRestarts = 2 };
 
     private readonly FakeHypervisor _hv = new();
     private readonly TestProbe _probe;

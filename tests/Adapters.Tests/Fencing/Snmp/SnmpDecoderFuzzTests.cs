@@ -78,7 +78,8 @@ public sealed class SnmpDecoderFuzzTests
         return bytes;
     }
 
-    private static byte[] Mutate(Random random, byte[] original)
+    /// <summary>One to three random edits: a byte replaced or bit-flipped, the tail cut, a byte inserted or removed, a length byte made odd.</summary>
+    internal static byte[] Mutate(Random random, byte[] original)
     {
         var bytes = original.ToList();
         var edits = random.Next(1, 4);

@@ -20,7 +20,7 @@ public sealed class SnmpV3DecoderFuzzTests
             SnmpV3Codec.Encode(SnmpV3CodecTests.Plain(SnmpPduType.Report, SnmpV3Flags.None)), UsmSession.DiscoveryRequest(5, 6)];
         var (accepted, rejected) = await Run(seed: 3, random =>
         {
-            var input = Mutate(random, seeds[random.Next(seeds.Length)]);
+            var input = SnmpDecoderFuzzTests.Mutate(random, seeds[random.Next(seeds.Length)]);
             SnmpV3Message decoded;
             try
             {
@@ -61,7 +61,7 @@ public sealed class SnmpV3DecoderFuzzTests
 
         var (dropped, _) = await Run(seed: priv ? 4 : 5, random =>
         {
-            var input = Mutate(random, original);
+            var input = SnmpDecoderFuzzTests.Mutate(random, original);
             if (input.AsSpan().SequenceEqual(original))
             {
                 return false;
@@ -95,26 +95,5 @@ public sealed class SnmpV3DecoderFuzzTests
 
             return counts;
         }).WaitAsync(Budget + TimeSpan.FromSeconds(30));
-    }
-
-    private static byte[] Mutate(Random random, byte[] original)
-    {
-        var bytes = original.ToList();
-        var edits = random.Next(1, 4);
-        for (var e = 0; e < edits && bytes.Count > 0; e++)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(6))
-            {
-                case 0: bytes[at] = (byte)random.Next(256); break;
-                case 1: bytes[at] ^= (byte)(1 << random.Next(8)); break;
-                case 2: bytes.RemoveRange(at, bytes.Count - at); break;
-                case 3: bytes.Insert(at, (byte)random.Next(256)); break;
-                case 4: bytes.RemoveAt(at); break;
-                default: bytes[at] = random.Next(4) switch { 0 => 0x80, 1 => 0x84, 2 => 0xff, _ => 0x00 }; break;
-            }
-        }
-
-        return [.. bytes];
     }
 }
