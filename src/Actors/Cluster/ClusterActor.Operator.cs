@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
 using Haven.Actors.Membership;
-using Haven.Actors.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Actors.Cluster;
@@ -249,75 +248,6 @@ public sealed partial class ClusterActor
         if (_role != PartitionRole.Primary || !_viewSynced) return;
         if (_state.Ips.TryGetValue(request.Ip, out var held) && held.Node == Me) ReleaseThenMove(held, request.Target);
     }
-
-    private void ReleaseThenMove(IpAssignment held, NodeId target)
-    {
-        var self = Self;
-        ReleaseLocally([held], self, released => new AddressesReleasedLocally(_viewId, released, target));
-    }
-
-    // ---- standby and unhealthy hosts hand their addresses over ----------------------------------------
-
-    private bool _handingOver;
-
-    /// <summary>
-    /// A standby or unhealthy host gives its addresses away once another host can take them: it releases them on
-    /// its interfaces first and then multicasts the releases, so the DC gives them to another host only when they
-    /// are really gone from this one (CTDB releases everywhere before anyone takes).
-    /// </summary>
-    private void HandOverAddresses()
-    {
-        if (_handingOver || _role != PartitionRole.Primary || !_viewSynced) return;
-        if (_state.StateOf(Me) is not (NodeState.Standby or NodeState.Unhealthy)) return;
-        var held = _state.IpsOf(Me).ToList();
-        if (held.Count == 0) return;
-        if (_state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable)) return; // nothing moves while a node is unclean
-        var taker = _view.Any(m => m.Id != Me && _state.StateOf(m.Id) == NodeState.Up && !_state.Demoted.Contains(m.Id));
-        if (!taker) return; // keep serving them: nobody else could
-        _handingOver = true;
-        ReleaseLocally(held, Self, released => new AddressesReleasedLocally(_viewId, released, null));
-    }
-
-    private void ReleaseLocally(List<IpAssignment> held, IActorRef self, Func<IReadOnlyList<IpAssignment>, AddressesReleasedLocally> done)
-    {
-        var releases = held.Select(a => _deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None)).ToArray();
-        Task.WhenAll(releases).ContinueWith(t =>
-            {
-                if (t.IsCompletedSuccessfully) self.Tell(done(held), self);
-                else self.Tell(new AddressReleaseFailed(t.Exception?.GetBaseException().Message ?? "cancelled"), self);
-            },
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private void OnAddressesReleasedLocally(AddressesReleasedLocally done)
-    {
-        if (done.MoveTo is null) _handingOver = false;
-        if (done.ViewId != _viewId || _role != PartitionRole.Primary || !_viewSynced)
-        {
-            // The view changed meanwhile: if the state still gives them to this host and it is Up again, put them back.
-            ReassertAddresses();
-            return;
-        }
-        var events = new List<IClusterEvent>();
-        foreach (var a in done.Released.Where(a => _state.Ips.TryGetValue(a.Ip, out var h) && h.Node == Me))
-        {
-            events.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
-            if (done.MoveTo is { } target) events.Add(new IpTaken(a.Interface, a.Ip, a.Mask, target));
-        }
-        if (events.Count > 0) MulticastEvents(events);
-        else ReassertAddresses();
-    }
-
-    private void OnAddressReleaseFailed(AddressReleaseFailed failed)
-    {
-        _handingOver = false;
-        Log.LogError("Could not release this host's addresses to hand them over: {Reason}; they stay here", failed.Reason);
-        ReassertAddresses();
-    }
-
-    private sealed record AddressesReleasedLocally(long ViewId, IReadOnlyList<IpAssignment> Released, NodeId? MoveTo);
-
-    private sealed record AddressReleaseFailed(string Reason);
 
     private void OnPublicAddressesChanged(PublicAddressesChanged change)
     {

@@ -1,0 +1,152 @@
+using Haven.Actors.Fencing;
+using Haven.Actors.Membership;
+using Haven.Actors.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>The DC's fencing: requests, the fencing rules, the two-host priority delay, outcomes and retries.</summary>
+public sealed partial class ClusterActor
+{
+    private readonly SortedSet<NodeId> _fencing = [];
+    private readonly SortedDictionary<NodeId, DateTimeOffset> _fenceRetryAt = new();
+
+    // Fences this DC saw succeed whose FenceSucceeded may have been lost to a membership change (the
+    // fenced node's own departure often is one): proposed again without powering the node off twice.
+    // Keyed by the fence request (the stream position of its FenceRequested): a confirmation never
+    // answers a later request for the same node.
+    private readonly SortedDictionary<NodeId, (long RequestAt, string Device, double? Seconds)> _fenceConfirmed = new();
+    private readonly SortedDictionary<NodeId, long> _fenceRequestAt = new();
+    private readonly SortedDictionary<NodeId, DateTimeOffset> _fenceStartedAt = new();
+    private readonly SortedDictionary<NodeId, (long RequestAt, DateTimeOffset At)> _fenceNotBefore = new();
+
+    /// <summary>The device a <see cref="NodeFenced"/> names when recover-on-failure recovered a host that was never confirmed off.</summary>
+    public const string UnconfirmedDevice = "none: NOT confirmed off (recover-on-failure)";
+
+    private void RequestFence(Plan plan, NodeId id, DateTimeOffset now, string reason)
+    {
+        if (plan.State.PendingFences.ContainsKey(id)) return;
+        if (_fenceRetryAt.TryGetValue(id, out var at) && at > now)
+        {
+            Timers.StartSingleTimer($"fence-retry-{id.Value}", ReconcileTick.Instance, at - now);
+            return;
+        }
+        plan.Add(new FenceRequested(id, Me, reason));
+    }
+
+    private void StartFencing()
+    {
+        var now = Context.System.TimeProvider.GetUtcNow();
+        // The DC carries out every open request, also those a previous DC made before it was lost.
+        foreach (var request in _state.PendingFences.Values.OrderBy(r => r.Target))
+        {
+            if (request.Target == Me) continue; // the DC is never unclean (DcOfView); a stale request waits for the next DC
+            if (_fencing.Contains(request.Target)) continue;
+            var requestAt = _fenceRequestAt.GetValueOrDefault(request.Target);
+            if (_fenceConfirmed.TryGetValue(request.Target, out var confirmed) && confirmed.RequestAt == requestAt)
+            {
+                _fencing.Add(request.Target);
+                Propose([new FenceSucceeded(request.Target, confirmed.Device, confirmed.Seconds)]);
+                continue;
+            }
+            if (WaitForPriorityDelay(request.Target, requestAt, now)) continue;
+            _fencing.Add(request.Target);
+            var target = new FenceTarget(request.Target, NameOf(request.Target), request.Reason);
+            _fenceStartedAt[request.Target] = now;
+            var self = Self;
+            var decision = FencingRules.Decide(_options.Fencing, new FencingContext(_viewIds.Length, _configured.Count, QuorateForFencing));
+            if (decision.Verdict != FenceVerdict.Proceed)
+            {
+                var why = decision.Verdict == FenceVerdict.RebootSelf
+                    ? $"{decision.Reason} (a self-reboot is left to the watchdog; {target.Name} is not fenced)"
+                    : $"refused by the fencing rules: {decision.Reason}";
+                self.Tell(new FenceOutcome(request.Target, requestAt, new FenceResult(false, "", why)), self);
+                continue;
+            }
+            Log.LogInformation("Fencing {Node} ({Reason})", target.Name, target.Reason);
+            Task<FenceResult> fence;
+            try
+            {
+                fence = _deps.Fencer.FenceAsync(target, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                fence = Task.FromException<FenceResult>(e);
+            }
+            fence.ContinueWith(t => self.Tell(new FenceOutcome(request.Target, requestAt, t.IsCompletedSuccessfully
+                    ? t.Result
+                    : new FenceResult(false, "", t.Exception?.GetBaseException().Message ?? "fencing was cancelled")), self),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Two-host fence races: the DC holding less than its peer waits priority-delay before fencing it, so
+    /// that the busier host wins (HA-Lizard, Pacemaker's priority-fencing-delay). True while it waits.
+    /// </summary>
+    private bool WaitForPriorityDelay(NodeId target, long requestAt, DateTimeOffset now)
+    {
+        var delay = FencingRules.PriorityDelay(_options.Fencing, _configured.Count, Weight(Me), Weight(target), Me < target);
+        if (delay <= TimeSpan.Zero) return false;
+        if (!_fenceNotBefore.TryGetValue(target, out var wait) || wait.RequestAt != requestAt)
+        {
+            wait = (requestAt, now + delay);
+            _fenceNotBefore[target] = wait;
+            Log.LogInformation("Waiting {Delay} before fencing {Node}: it held more than this host (priority-delay)", delay, NameOf(target));
+        }
+        if (now >= wait.At) return false;
+        Timers.StartSingleTimer($"fence-delay-{target.Value}", ReconcileTick.Instance, wait.At - now);
+        return true;
+    }
+
+    /// <summary>
+    /// Quorum as quorum-required means it: Corosync's votequorum, except in a two-host cluster, where (as in
+    /// HA-Lizard) the split-brain resolver's decision — the heuristics — stands in for the missing majority.
+    /// Without a quorum provider (a one-host transport) the primary partition counts as quorate.
+    /// </summary>
+    private bool QuorateForFencing => _configured.Count == 2 ? _role == PartitionRole.Primary : _quorum?.Quorate ?? true;
+
+    /// <summary>What a host holds, for the priority delay: its addresses.</summary>
+    private long Weight(NodeId node) => _state.IpsOf(node).Count();
+
+    /// <summary>FenceRetryDelay, doubling with each consecutive failure up to 5 minutes (a dead fence device must not flood the journal).</summary>
+    private TimeSpan FenceRetryDelay(int failuresBefore)
+    {
+        var max = TimeSpan.FromMinutes(5);
+        var delay = _options.FenceRetryDelay;
+        for (var i = 0; i < failuresBefore && delay < max; i++) delay *= 2;
+        return delay < max ? delay : max;
+    }
+
+    private void OnFenceOutcome(FenceOutcome outcome)
+    {
+        _fencing.Remove(outcome.Node);
+        if (!IsDc || !_state.PendingFences.ContainsKey(outcome.Node) || _fenceRequestAt.GetValueOrDefault(outcome.Node) != outcome.RequestAt) return;
+        var now = Context.System.TimeProvider.GetUtcNow();
+        double? seconds = _fenceStartedAt.Remove(outcome.Node, out var started) ? Math.Round((now - started).TotalSeconds, 3) : null;
+        _fenceNotBefore.Remove(outcome.Node);
+        if (outcome.Result.Success)
+        {
+            Log.LogInformation("Fenced {Node} via {Device} in {Seconds} s", NameOf(outcome.Node), outcome.Result.Device, seconds);
+            _fenceRetryAt.Remove(outcome.Node);
+            _fenceConfirmed[outcome.Node] = (outcome.RequestAt, outcome.Result.Device, seconds);
+            Propose([new FenceSucceeded(outcome.Node, outcome.Result.Device, seconds)]);
+        }
+        else if (FencingRules.AfterFailure(_options.Fencing) == FailedFenceRecovery.RecoverAnyway)
+        {
+            // HA-Lizard's FENCE_HA_ONFAIL: unsafe by choice of the operator, and said so in the journal.
+            Log.LogError("Fencing {Node} failed: {Reason}; recover-on-failure is on, so its resources are recovered WITHOUT confirmation that it is off",
+                NameOf(outcome.Node), outcome.Result.Detail);
+            Propose([new FenceFailed(outcome.Node, outcome.Result.Detail, seconds), new NodeFenced(outcome.Node, UnconfirmedDevice)]);
+        }
+        else
+        {
+            var failures = _state.Nodes.GetValueOrDefault(outcome.Node)?.FenceFailures ?? 0; // before this one
+            var delay = FenceRetryDelay(failures);
+            Log.LogError("Fencing {Node} failed: {Reason}; its resources stay where they are until it is fenced; next attempt in {Delay}",
+                NameOf(outcome.Node), outcome.Result.Detail, delay);
+            _fenceRetryAt[outcome.Node] = now + delay;
+            Propose([new FenceFailed(outcome.Node, outcome.Result.Detail, seconds)]);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Vms;
+
+/// <summary>The VmActor's stop, live migration and absent roles.</summary>
+public sealed partial class VmActor
+{
+    // ---- stop, migrate, absent ------------------------------------------------------------------------
+
+    private void StopStep()
+    {
+        switch (_phase)
+        {
+            case Phase.Idle:
+                Status((s, _) =>
+                {
+                    if (s?.State == VmPowerState.Stopped)
+                    {
+                        Stopped("it was not running");
+                        return;
+                    }
+                    Log.LogInformation("Stopping VM {Vm} on {Node}", Name, _me);
+                    _phase = Phase.Stopping;
+                    _deadline = Now + _policy.StopTimeout;
+                    var definition = _spec!.Definition;
+                    Call(_policy.CallTimeout, async ct => { await _hypervisor!.ShutdownAsync(definition, ct).ConfigureAwait(false); return null; },
+                        (_, error) =>
+                        {
+                            if (error is not null) ForceOff($"shutdown request failed: {error}");
+                            else Schedule(_policy.PollInterval);
+                        });
+                });
+                break;
+            case Phase.Stopping:
+                Status((s, _) =>
+                {
+                    if (s?.State == VmPowerState.Stopped) Stopped("shut down");
+                    else if (Now >= _deadline) ForceOff($"still {(s is null ? "unknown" : Describe(s))} {Seconds(_policy.StopTimeout)} after the shutdown request");
+                    else Schedule(_policy.PollInterval);
+                });
+                break;
+            case Phase.Killing:
+                ForceOff("retrying the forced stop");
+                break;
+            case Phase.Done:
+                Schedule(_policy.PollInterval);
+                break;
+        }
+    }
+
+    private void ForceOff(string why)
+    {
+        _phase = Phase.Killing;
+        Log.LogWarning("Forcing VM {Vm} off on {Node}: {Reason}", Name, _me, why);
+        Kill((_, error) =>
+        {
+            if (error is null) Stopped($"forced off: {why}");
+            else Schedule(_policy.PollInterval);
+        });
+    }
+
+    private void Stopped(string how)
+    {
+        Log.LogInformation("VM {Vm} stopped on {Node} ({How})", Name, _me, how);
+        Report(new VmStopped(Name, _me, how));
+        _phase = Phase.Done;
+        Schedule(_policy.PollInterval);
+    }
+
+    /// <summary>
+    /// Live-migrates the VM to the target. Only a VM seen running here is migrated; one that is no longer here
+    /// (a migration that completed before this host restarted, or a report that was lost) belongs to the
+    /// target: VmMigrated, and the target runs it or restarts it. A failed call is VmMigrationFailed only
+    /// while the VM still runs here.
+    /// </summary>
+    private void MigrateStep()
+    {
+        if (_phase == Phase.Done)
+        {
+            Schedule(_policy.PollInterval);
+            return;
+        }
+        var target = _assignment!.TargetName;
+        var to = _assignment.Vm!.Target!.Value;
+        Status((before, statusError) =>
+        {
+            if (statusError is not null)
+            {
+                Schedule(_policy.PollInterval); // ask again: no answer is no evidence either way
+                return;
+            }
+            _phase = Phase.Done;
+            if (before!.State is not (VmPowerState.Running or VmPowerState.Paused))
+            {
+                Log.LogWarning("VM {Vm} is {State} on {Node}, not running: it is the migration target {Target}'s now", Name, Describe(before), _me, target);
+                Report(new VmMigrated(Name, _me, to));
+                Schedule(_policy.PollInterval);
+                return;
+            }
+            if (_hypervisor is not { SupportsLiveMigration: true })
+            {
+                Report(new VmMigrationFailed(Name, _me, to, _hypervisor is null
+                    ? $"this host has no {_spec!.Hypervisor} hypervisor"
+                    : $"the {_hypervisor.Kind} hypervisor cannot live-migrate"));
+                Schedule(_policy.PollInterval);
+                return;
+            }
+            Log.LogInformation("Migrating VM {Vm} from {Node} to {Target}", Name, _me, target);
+            var definition = _spec!.Definition;
+            Call(_policy.MigrateTimeout, async ct => { await _hypervisor.MigrateAsync(definition, target, ct).ConfigureAwait(false); return null; },
+                (_, error) =>
+                {
+                    if (error is null)
+                    {
+                        Log.LogInformation("VM {Vm} migrated from {Node} to {Target}", Name, _me, target);
+                        Report(new VmMigrated(Name, _me, to));
+                        Schedule(_policy.PollInterval);
+                        return;
+                    }
+                    Status((after, _) =>
+                    {
+                        if (after?.State is VmPowerState.Running or VmPowerState.Paused)
+                        {
+                            Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} failed: {Reason}; it keeps running here", Name, _me, target, error);
+                            Report(new VmMigrationFailed(Name, _me, to, error));
+                        }
+                        else
+                        {
+                            Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} reported {Reason}, but it no longer runs here: it is the target's now",
+                                Name, _me, target, error);
+                            Report(new VmMigrated(Name, _me, to));
+                        }
+                        Schedule(_policy.PollInterval);
+                    });
+                });
+        });
+    }
+
+    private void AbsentStep()
+    {
+        if (_phase == Phase.Done) return;
+        if (_hypervisor is null)
+        {
+            Idle();
+            return;
+        }
+        Status((s, error) =>
+        {
+            if (error is not null) Schedule(_policy.PollInterval);
+            else if (s!.State == VmPowerState.Stopped) Idle();
+            else
+            {
+                Log.LogWarning("VM {Vm} is {State} on {Node} but the cluster does not place it here; forcing it off", Name, Describe(s), _me);
+                Kill((_, killError) =>
+                {
+                    if (killError is null) Idle();
+                    else Schedule(_policy.PollInterval);
+                });
+            }
+        });
+    }
+
+    private void Idle()
+    {
+        _phase = Phase.Done;
+        Context.Parent.Tell(new VmActorIdle(Name, _assignment?.Seq ?? 0), Self);
+    }
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+}
