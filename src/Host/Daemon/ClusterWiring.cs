@@ -28,6 +28,7 @@ internal static class ClusterWiring
         {
             throw new CliException(e.Message);
         }
+        state.ClusterOptions = options;
         state.PublicAddresses = options.PublicAddresses;
         IClusterTransport transport = settings.Cluster.Transport switch
         {

@@ -34,7 +34,7 @@ internal static class DaemonHost
         using var hypervisorsOwner = hypervisors;
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
-        using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state.ClusterActor, loggerFactory);
+        using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();

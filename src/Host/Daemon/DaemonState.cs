@@ -10,6 +10,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     public ObservableJournal Journal { get; } = journal.Journal;
     public JournalHandle JournalHandle { get; } = journal;
 
+    /// <summary>This host's cluster options (set by ClusterWiring; the other wirings read them instead of deriving them again).</summary>
+    public Haven.Actors.Cluster.ClusterOptions? ClusterOptions { get; set; }
+
     /// <summary>The configured floating addresses (set by ClusterWiring from the cluster options); `haven ip list` shows each.</summary>
     public System.Collections.Immutable.ImmutableArray<Haven.Actors.Cluster.PublicAddress> PublicAddresses { get; set; } = [];
 

@@ -15,11 +15,10 @@ internal static class EventsWiring
     public static DaemonEvents Start(ActorSystem system, HavenSettings settings, string configPath, DaemonState state, IActorRef cluster, ILoggerFactory loggers)
     {
         EventsSettings events;
-        Actors.Cluster.ClusterOptions options;
+        var options = state.ClusterOptions ?? throw new InvalidOperationException("the cluster is wired first");
         try
         {
-            events = EventsSettings.From(ConfigFiles.Load(configPath));
-            options = ClusterConfig.ToClusterOptions(settings, Environment.MachineName);
+            events = EventsSettings.From(settings.Source ?? ConfigFiles.Load(configPath));
         }
         catch (Exception e) when (e is ConfigException or HoconException)
         {

@@ -18,19 +18,18 @@ namespace Haven.Host.Daemon;
 /// </summary>
 internal static class ReactionsWiring
 {
-    public static IDisposable Start(ActorSystem system, HavenSettings settings, string configPath, IActorRef cluster, ILoggerFactory loggers)
+    public static IDisposable Start(ActorSystem system, HavenSettings settings, string configPath, DaemonState state, IActorRef cluster, ILoggerFactory loggers)
     {
         AlertSettings alertSettings;
         ConntrackSettings conntrack;
         ExtraAddressSettings extra;
-        ClusterOptions options;
+        var options = state.ClusterOptions ?? throw new InvalidOperationException("the cluster is wired first");
         try
         {
             var config = settings.Source ?? ConfigFiles.Load(configPath);
             alertSettings = AlertSettings.Read(config) with { ClusterName = settings.Cluster.Name };
             conntrack = ConntrackSettings.Read(config);
             extra = ExtraAddressSettings.Read(config);
-            options = ClusterConfig.ToClusterOptions(settings, Environment.MachineName);
         }
         catch (Exception e) when (e is ConfigException or HoconException)
         {
