@@ -34,11 +34,11 @@ public sealed class SnmpClientTests : IDisposable
     public async Task Get_FirstRequestLost_RetriesWithTheSameRequestId()
     {
         agent.Respond = (request, attempt) => attempt == 1 ? [] : [Response(request, request.Pdu.RequestId, new SnmpInteger(5))];
-        using var client = Client(retries: 2);
+        using var client = Client(retries: 2, timeout: TimeSpan.FromSeconds(1));
         var answer = await client.GetAsync(Name, CancellationToken.None);
         Assert.Equal(new SnmpInteger(5), answer.Value);
-        Assert.Equal(2, agent.Requests.Count);
-        Assert.Equal(agent.Requests[0].Pdu.RequestId, agent.Requests[1].Pdu.RequestId);
+        Assert.InRange(agent.Requests.Count, 2, 3); // a third only when the answer took longer than the timeout
+        Assert.Single(agent.Requests.Select(r => r.Pdu.RequestId).Distinct());
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class SnmpClientTests : IDisposable
     {
         agent.Respond = (_, _) => [];
         var logger = new RecordingLogger<SnmpClient>();
-        using var client = Client(retries: 2, logger: logger);
+        using var client = Client(retries: 2, timeout: TimeSpan.FromMilliseconds(200), logger: logger);
         var error = await Assert.ThrowsAsync<SnmpTimeoutException>(() => client.GetAsync(Name, CancellationToken.None));
         Assert.Equal(3, error.Attempts);
         Assert.Equal(3, agent.Requests.Count);
@@ -62,8 +62,11 @@ public sealed class SnmpClientTests : IDisposable
         agent.Respond = (request, _) => [Response(request, request.Pdu.RequestId, new SnmpInteger(1))];
         using var client = Client();
         await client.GetAsync(Name, CancellationToken.None);
+        var first = agent.Requests.Count;
         await client.GetAsync(Name, CancellationToken.None);
-        Assert.NotEqual(agent.Requests[0].Pdu.RequestId, agent.Requests[1].Pdu.RequestId);
+        var firstIds = agent.Requests.Take(first).Select(r => r.Pdu.RequestId).ToHashSet();
+        Assert.Single(firstIds);
+        Assert.DoesNotContain(agent.Requests[first].Pdu.RequestId, firstIds);
     }
 
     [Fact]
@@ -106,7 +109,7 @@ public sealed class SnmpClientTests : IDisposable
 
     private SnmpClient Client(int retries = 1, TimeSpan? timeout = null, ILogger? logger = null) =>
         new(agent.Endpoint, SnmpVersion.V2c, Community,
-            new SnmpClientOptions { Timeout = timeout ?? TimeSpan.FromMilliseconds(200), Retries = retries }, logger);
+            new SnmpClientOptions { Timeout = timeout ?? TimeSpan.FromSeconds(5), Retries = retries }, logger);
 
     private static byte[] Response(SnmpMessage request, int requestId, SnmpValue value, Oid? oid = null) =>
         SnmpCodec.Encode(new SnmpMessage(request.Version, request.Community, new SnmpPdu(SnmpPduType.Response, requestId, 0, 0,
