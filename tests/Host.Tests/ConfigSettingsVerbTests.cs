@@ -23,6 +23,9 @@ public class ConfigSettingsVerbTests
         return (daemon, dir.File("haven.sock"));
     }
 
+    private static string AtNextStart(string key) =>
+        $"; {key} is read when the daemon starts: it applies on each host at its next start (haven config get marks it \"restart needed\" until then)";
+
     private static JsonElement Setting(string json, string key) =>
         JsonDocument.Parse(json).RootElement.GetProperty("settings").EnumerateArray().Single(s => s.GetProperty("key").GetString() == key);
 
@@ -35,7 +38,7 @@ public class ConfigSettingsVerbTests
 
         var (code, output, err) = await CliRunner.RunAsync("config", "set", "haven.heuristics.attempts", "4", "--socket", socket);
         Assert.True(code == 0, err);
-        Assert.Equal("haven.heuristics.attempts = 4 cluster-wide", output.Trim());
+        Assert.Equal("haven.heuristics.attempts = 4 cluster-wide" + AtNextStart("haven.heuristics.attempts"), output.Trim());
 
         var (getCode, json, getErr) = await CliRunner.RunAsync("config", "get", "haven.heuristics.attempts", "--json", "--socket", socket);
         Assert.True(getCode == 0, getErr);
@@ -43,9 +46,11 @@ public class ConfigSettingsVerbTests
         Assert.Equal("4", setting.GetProperty("value").GetString());
         Assert.Equal("cluster", setting.GetProperty("source").GetString());
         Assert.Equal(JsonValueKind.Null, setting.GetProperty("origin").ValueKind);
+        Assert.Equal("start", setting.GetProperty("applies").GetString());
+        Assert.Equal("2", setting.GetProperty("running").GetString()); // read at start: the daemon still runs with the default
 
         var (_, table, _) = await CliRunner.RunAsync("config", "get", "haven.heuristics.attempts", "--socket", socket);
-        Assert.Matches(@"haven\.heuristics\.attempts\s+4\s+cluster", table);
+        Assert.Matches(@"haven\.heuristics\.attempts\s+4\s+cluster\s+RESTART NEEDED \(runs 2\)", table);
     }
 
     [Fact]
@@ -80,7 +85,7 @@ public class ConfigSettingsVerbTests
 
         var (code, output, _) = await CliRunner.RunAsync("config", "set", "haven.fencing.min-hosts", "2", "--socket", socket);
         Assert.Equal(0, code);
-        Assert.Equal($"haven.fencing.min-hosts = 2 cluster-wide; this host's file overrides it ({dir.File("haven.conf")}:7)", output.Trim());
+        Assert.Equal($"haven.fencing.min-hosts = 2 cluster-wide; this host's file overrides it ({dir.File("haven.conf")}:7)" + AtNextStart("haven.fencing.min-hosts"), output.Trim());
         var (_, json, _) = await CliRunner.RunAsync("config", "get", "haven.fencing.min-hosts", "--json", "--socket", socket);
         Assert.Equal("1", Setting(json, "haven.fencing.min-hosts").GetProperty("value").GetString());
     }
@@ -114,7 +119,9 @@ public class ConfigSettingsVerbTests
 
         var (code, output, err) = await CliRunner.RunAsync("config", "reset", "haven.heuristics.interval", "--socket", socket);
         Assert.True(code == 0, err);
-        Assert.Equal("haven.heuristics.interval is no longer set cluster-wide; this host uses 1s (default)", output.Trim());
+        Assert.Equal("haven.heuristics.interval is no longer set cluster-wide; this host uses 1s (default)" + AtNextStart("haven.heuristics.interval"), output.Trim());
+        var (_, json, _) = await CliRunner.RunAsync("config", "get", "haven.heuristics.interval", "--json", "--socket", socket);
+        Assert.Equal(JsonValueKind.Null, Setting(json, "haven.heuristics.interval").GetProperty("running").ValueKind); // back to what it runs with
 
         var (again, _, againErr) = await CliRunner.RunAsync("config", "reset", "haven.heuristics.interval", "--socket", socket);
         Assert.Equal(1, again);
@@ -144,6 +151,7 @@ public class ConfigSettingsVerbTests
         var root = JsonDocument.Parse(status).RootElement;
         Assert.True(root.GetProperty("enabled").GetBoolean());
         Assert.Equal("default", root.GetProperty("setting").GetProperty("source").GetString());
+        Assert.Equal("live", root.GetProperty("setting").GetProperty("applies").GetString());
 
         var (code, output, err) = await CliRunner.RunAsync("ha", "disable", "--socket", socket);
         Assert.True(code == 0, err);

@@ -36,7 +36,7 @@ public sealed partial class ClusterActor
     private void OnSetSetting(SetSetting command)
     {
         if (RefuseUnlessPrimary()) return;
-        if (ClusterWideSettings.FindSettable(command.Key ?? "", out var error)?.Path is not { } key)
+        if (ClusterWideSettings.FindSettable(command.Key ?? "", out var error) is not { Path: var key } schema)
         {
             Refuse(error!);
             return;
@@ -58,13 +58,13 @@ public sealed partial class ClusterActor
         }
         var overridden = HostOverride(key);
         Submit(new SettingChanged(key, value), $"{key} = {value} cluster-wide"
-            + (overridden is null ? "" : $"; this host's file overrides it ({overridden})"));
+            + (overridden is null ? "" : $"; this host's file overrides it ({overridden})") + WhenApplied(schema));
     }
 
     private void OnResetSetting(ResetSetting command)
     {
         if (RefuseUnlessPrimary()) return;
-        if (ClusterWideSettings.FindSettable(command.Key ?? "", out var error)?.Path is not { } key)
+        if (ClusterWideSettings.FindSettable(command.Key ?? "", out var error) is not { Path: var key } schema)
         {
             Refuse(error!);
             return;
@@ -80,8 +80,13 @@ public sealed partial class ClusterActor
             return;
         }
         var fallback = SettingsResolver.Resolve(_state.Settings.Remove(key), _options.HostConfig)[key];
-        Submit(new SettingReset(key), $"{key} is no longer set cluster-wide; this host uses {fallback.Value} ({fallback.SourceText})");
+        Submit(new SettingReset(key), $"{key} is no longer set cluster-wide; this host uses {fallback.Value} ({fallback.SourceText})" + WhenApplied(schema));
     }
+
+    /// <summary>What the operator must know about when a change takes effect: nothing for a live setting.</summary>
+    private static string WhenApplied(SettingSchema schema) => schema.Live
+        ? ""
+        : $"; {schema.Path} is read when the daemon starts: it applies on each host at its next start (haven config get marks it \"restart needed\" until then)";
 
     private bool RefuseUnlessPrimary()
     {

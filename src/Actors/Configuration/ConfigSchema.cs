@@ -40,6 +40,12 @@ public sealed record SettingSchema(
     /// <summary>Where it may be set; inherited from the enclosing object unless annotated itself.</summary>
     public SettingScope Scope { get; init; } = SettingScope.Any;
 
+    /// <summary>
+    /// True when a running daemon acts on a new value at once (<c>@live</c>); otherwise the value is read
+    /// when the daemon starts and a change applies at each host's next start. Inherited like the scope.
+    /// </summary>
+    public bool Live { get; init; }
+
     /// <summary>The path's keys (a quoted key stays one key).</summary>
     public IReadOnlyList<string> Segments { get; init; } = [];
 
@@ -92,10 +98,8 @@ public sealed class ConfigSchema
                 ? ReadAnnotations(lines, value.Origin)
                 : [];
             var rendered = ConfigPath.Render(path);
-            var parentScope = path.Count > 1 && settings.TryGetValue(ConfigPath.Render(path.Take(path.Count - 1)), out var parent)
-                ? parent.Scope
-                : SettingScope.Any;
-            settings[rendered] = Build(rendered, value, annotations, sourceName, parentScope) with { Segments = [.. path] };
+            var parent = path.Count > 1 && settings.TryGetValue(ConfigPath.Render(path.Take(path.Count - 1)), out var p) ? p : null;
+            settings[rendered] = Build(rendered, value, annotations, sourceName, parent) with { Segments = [.. path] };
         }
 
         return new ConfigSchema(defaults, settings);
@@ -209,12 +213,13 @@ public sealed class ConfigSchema
     };
 
     private static SettingSchema Build(string path, HoconValue value, List<(string Name, string Argument, int Line)> annotations, string source,
-        SettingScope parentScope)
+        SettingSchema? parent)
     {
         var setting = new SettingSchema(path, Infer(value),
             ElementType: value is HoconList list ? (list.Items.Count > 0 ? Infer(list.Items[0]) : SettingType.String) : SettingType.Any)
         {
-            Scope = parentScope,
+            Scope = parent?.Scope ?? SettingScope.Any,
+            Live = parent?.Live ?? false,
         };
         foreach (var (name, argument, line) in annotations)
         {
@@ -224,6 +229,7 @@ public sealed class ConfigSchema
                 "map" when value is HoconObject => setting with { IsMap = true },
                 "type" when TryParseListType(argument, out var element) => setting with { Type = SettingType.List, ElementType = element },
                 "type" when IsTypeName(argument, out var type) => setting with { Type = type },
+                "live" when argument.Length == 0 => setting with { Live = true },
                 "scope" when argument.Length > 0 && argument.All(char.IsAsciiLetter) && Enum.TryParse<SettingScope>(argument, ignoreCase: true, out var scope) => setting with { Scope = scope },
                 _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
             };

@@ -19,7 +19,7 @@ internal static class ConfigSettingsVerbs
         var json = HavenCli.JsonOption();
         var key = new Argument<string?>("KEY") { Description = "one setting, or a section such as haven.heuristics; all when left out", Arity = ArgumentArity.ZeroOrOne };
         key.CompletionSources.Add([.. HavenConfig.Schema.Settings.Keys]);
-        var cmd = new Command("get", "effective settings on this host, each with its source: default, cluster (haven config set) or host FILE:LINE")
+        var cmd = new Command("get", "effective settings on this host, each with its source (default, cluster, host FILE:LINE) and when it applies (live, or at the daemon's start)")
         {
             key, socket, json,
         };
@@ -33,7 +33,8 @@ internal static class ConfigSettingsVerbs
                 cli.Out.WriteLine(JsonSerializer.Serialize(answer, ControlJson.Indented));
                 return ExitCodes.Success;
             }
-            Tables.Rows(cli.Out, ["KEY", "VALUE", "SOURCE"], answer.GetProperty("settings").EnumerateArray().Select(Row));
+            Tables.Rows(cli.Out, ["KEY", "VALUE", "SOURCE", "APPLIES"],
+                answer.GetProperty("settings").EnumerateArray().Select(s => (string[])[.. Row(s), Applies(s)]));
             return ExitCodes.Success;
         });
         return cmd;
@@ -76,6 +77,12 @@ internal static class ConfigSettingsVerbs
         key.CompletionSources.Add([.. HavenConfig.Schema.Settings.Values.Where(s => !s.IsSection && s.Scope != SettingScope.Host).Select(s => s.Path)]);
         return key;
     }
+
+    /// <summary>"live", "at start", or "RESTART NEEDED (runs X)" for a start-time value changed since the daemon started.</summary>
+    internal static string Applies(JsonElement s) =>
+        s.TryGetProperty("running", out var running) && running.ValueKind == JsonValueKind.String
+            ? $"RESTART NEEDED (runs {running.GetString()})"
+            : s.TryGetProperty("applies", out var applies) && applies.GetString() == "live" ? "live" : "at start";
 
     internal static string[] Row(JsonElement s)
     {

@@ -21,7 +21,7 @@ internal static class SettingsApi
         {
             var effective = await Effective(state);
             return effective.Select(key, out var error) is { } selected
-                ? Results.Json(new SettingsView(selected.Select(SettingView.From).ToList()), ControlJson.Options)
+                ? Results.Json(new SettingsView(selected.Select(s => SettingView.From(s, state.StartedWith)).ToList()), ControlJson.Options)
                 : Error(error!);
         });
 
@@ -42,7 +42,7 @@ internal static class SettingsApi
         app.MapGet("/v1/ha", async () =>
         {
             var ha = (await Effective(state))[ClusterWideSettings.HaEnabledKey];
-            return Results.Json(new HaView(ConfigUnits.TryParseBoolean(ha.Value, out var on) && on, SettingView.From(ha)), ControlJson.Options);
+            return Results.Json(new HaView(ConfigUnits.TryParseBoolean(ha.Value, out var on) && on, SettingView.From(ha, state.StartedWith)), ControlJson.Options);
         });
 
         app.MapPost("/v1/ha", async (HaRequest? request) =>
@@ -71,11 +71,20 @@ internal static class SettingsApi
 /// <summary>The JSON of `haven config get --json`.</summary>
 internal sealed record SettingsView(IReadOnlyList<SettingView> Settings);
 
-/// <summary>One setting: its effective value (HOCON text), source (default, cluster, host) and, for a host value, FILE:LINE.</summary>
-internal sealed record SettingView(string Key, string Value, string Source, string? Origin, string Scope)
+/// <summary>
+/// One setting: its effective value (HOCON text), source (default, cluster, host) and, for a host value,
+/// FILE:LINE; when it applies (live, or at the daemon's start) and, for a start-time setting whose value
+/// changed since this daemon started, the value it still runs with (Running; null otherwise).
+/// </summary>
+internal sealed record SettingView(string Key, string Value, string Source, string? Origin, string Scope, string Applies, string? Running)
 {
-    public static SettingView From(EffectiveSetting s) =>
-        new(s.Key, s.Value, s.Source.ToString().ToLowerInvariant(), s.Origin, s.Scope.ToString().ToLowerInvariant());
+    public static SettingView From(EffectiveSetting s, EffectiveSettings? startedWith)
+    {
+        var live = HavenConfig.Schema.Settings.TryGetValue(s.Key, out var schema) && schema.Live;
+        var running = !live && startedWith is not null && startedWith.TryGet(s.Key, out var started) && started.Value != s.Value ? started.Value : null;
+        return new(s.Key, s.Value, s.Source.ToString().ToLowerInvariant(), s.Origin, s.Scope.ToString().ToLowerInvariant(),
+            live ? "live" : "start", running);
+    }
 }
 
 /// <summary>The JSON of `haven ha status --json`.</summary>

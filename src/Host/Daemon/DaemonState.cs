@@ -16,6 +16,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>The configured floating addresses (set by ClusterWiring from the cluster options); `haven ip list` shows each.</summary>
     public System.Collections.Immutable.ImmutableArray<Haven.Actors.Cluster.PublicAddress> PublicAddresses { get; set; } = [];
 
+    /// <summary>The effective settings this daemon started with: a setting read only at start runs with this value until the next start.</summary>
+    public Haven.Actors.Configuration.EffectiveSettings? StartedWith { get; set; }
+
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 

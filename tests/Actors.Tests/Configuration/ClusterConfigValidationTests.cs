@@ -111,8 +111,9 @@ public sealed class ClusterConfigValidationTests
     {
         const string text = "haven.cluster.nodes = [{ name = n1, id = 1 }, { name = n2, id = 2 }]";
         Assert.Equal(
-            "reference.conf:36:17: haven.cluster.node-name: is \"\", so this host is named by its host name \"box\", which is not in haven.cluster.nodes (known: n1, n2); set haven.cluster.node-name to one of them",
+            $"{HavenConfig.Reference.Origin("haven.cluster.node-name")}: haven.cluster.node-name: is \"\", so this host is named by its host name \"box\", which is not in haven.cluster.nodes (known: n1, n2); set haven.cluster.node-name to one of them",
             Only(text, hostName: "box"));
+        Assert.StartsWith("reference.conf:", HavenConfig.Reference.Origin("haven.cluster.node-name").ToString());
         Assert.Empty(Validate(text, hostName: "n2"));
         Assert.Empty(Validate(text)); // another host's file: its host name is not known here
     }

@@ -36,6 +36,43 @@ public sealed class SettingScopeTests
         Assert.Contains("invalid annotation @scope planet on a", e.Message);
     }
 
+    [Fact]
+    public void Live_OnObjectOrKey_InheritedInside_OthersReadAtStart()
+    {
+        var schema = ConfigSchema.FromReference("""
+            app {
+              # @live
+              rules {
+                min = 1
+              }
+              # @scope cluster
+              # @live
+              switch = on
+              interval = 5s
+            }
+            """, "ref.conf");
+        Assert.True(schema.Settings["app.rules.min"].Live);
+        Assert.True(schema.Settings["app.switch"].Live);
+        Assert.Equal(SettingScope.Cluster, schema.Settings["app.switch"].Scope);
+        Assert.False(schema.Settings["app.interval"].Live);
+    }
+
+    [Fact]
+    public void Live_WithAnArgument_InvalidAnnotation()
+    {
+        var e = Assert.Throws<HoconException>(() => ConfigSchema.FromReference("""
+            # @live maybe
+            a = 1
+            """, "ref.conf"));
+        Assert.Contains("invalid annotation @live maybe on a", e.Message);
+    }
+
+    [Theory]
+    [InlineData("haven.ha.enabled", true)]
+    [InlineData("haven.heuristics.attempts", false)]
+    [InlineData("haven.events.monitor-interval", false)]
+    public void Reference_Live(string key, bool live) => Assert.Equal(live, HavenConfig.Schema.Settings[key].Live);
+
     [Theory]
     [InlineData("haven.cluster.name", SettingScope.Host)]
     [InlineData("haven.journal.sqlite.path", SettingScope.Host)]
