@@ -121,19 +121,23 @@ public sealed partial class ClusterActor
     private bool _handingOver;
 
     /// <summary>
-    /// A standby or unhealthy host gives its addresses away once another host can take them: it releases them on
+    /// A standby or unhealthy host gives its addresses away once another host can take them (a leaving host at
+    /// once, whether or not another can): it releases them on
     /// its interfaces first and then multicasts the releases, so the DC gives them to another host only when they
     /// are really gone from this one (CTDB releases everywhere before anyone takes).
     /// </summary>
     private void HandOverAddresses()
     {
         if (_handingOver || _role != PartitionRole.Primary || !_viewSynced) return;
-        if (_state.StateOf(Me) is not (NodeState.Standby or NodeState.Unhealthy)) return;
+        if (_state.StateOf(Me) is not (NodeState.Standby or NodeState.Unhealthy or NodeState.Leaving)) return;
         var held = _state.IpsOf(Me).ToList();
         if (held.Count == 0) return;
-        if (_state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable)) return; // nothing moves while a node is unclean
-        var taker = _view.Any(m => m.Id != Me && _state.StateOf(m.Id) == NodeState.Up && !_state.Demoted.Contains(m.Id));
-        if (!taker) return; // keep serving them: nobody else could
+        if (_state.StateOf(Me) != NodeState.Leaving) // a leaving host lets go of what it was given while it asked to leave
+        {
+            if (_state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable)) return; // nothing moves while a node is unclean
+            var taker = _view.Any(m => m.Id != Me && _state.StateOf(m.Id) == NodeState.Up && !_state.Demoted.Contains(m.Id));
+            if (!taker) return; // keep serving them: nobody else could
+        }
         _handingOver = true;
         ReleaseLocally(held, moveTo: null);
     }

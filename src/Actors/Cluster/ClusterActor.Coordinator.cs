@@ -87,10 +87,13 @@ public sealed partial class ClusterActor
         var mayRejoin = state switch
         {
             null or NodeState.Fenced => true,
-            NodeState.Left => hello?.Fresh == true, // a node that left comes back only by restarting
+            NodeState.Left => hello?.Fresh == true, // a node that left comes back only by restarting (its new incarnation never asked to leave)
             _ => false,
         };
         if (mayRejoin) plan.Add(new NodeJoined(member.Id, member.Name));
+        // A leaving host that restarted before it left is a member again: the leave was this incarnation's
+        // predecessor's (an operator leaves again with haven cluster leave).
+        if (state == NodeState.Leaving && hello?.Fresh == true) plan.Add(new NodeUp(member.Id));
         if (plan.State.StateOf(member.Id) is NodeState.Joining or NodeState.Unreachable) plan.Add(new NodeUp(member.Id));
     }
 
@@ -197,11 +200,13 @@ public sealed partial class ClusterActor
         public ClusterState State { get; private set; } = state;
         public List<IClusterEvent> Events { get; } = [];
 
-        public void Add(IClusterEvent e)
+        /// <summary>Adds <paramref name="e"/> when it applies; false (and nothing added) when the state rejects it.</summary>
+        public bool Add(IClusterEvent e)
         {
-            if (!State.TryApply(e, out var next, out _)) return;
+            if (!State.TryApply(e, out var next, out _)) return false;
             State = next;
             Events.Add(e);
+            return true;
         }
     }
 }

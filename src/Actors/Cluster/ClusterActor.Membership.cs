@@ -29,8 +29,7 @@ public sealed partial class ClusterActor
             _options.ClusterName, string.Join(",", _view.Select(m => m.Name)),
             string.Join(",", change.Left.Select(l => $"{l.Member.Name}({l.Reason})")),
             string.Join(",", change.Joined.Select(j => $"{j.Member.Name}({j.Reason})")));
-        Multicast(new Hello(_viewId, _viewIds, _role, _state.Epoch, _stream.Count, _stream.Digest, _fresh));
-        _fresh = false;
+        Multicast(new Hello(_viewId, _viewIds, _role, _state.Epoch, _stream.Count, _stream.Digest, Fresh: !_leaveRequested));
         Timers.StartSingleTimer("stable", CheckStable.Instance, Until(_tracker.StableAt));
         Notify();
     }
@@ -358,6 +357,7 @@ public sealed partial class ClusterActor
         ReportHeuristics();
         ReportHealthState();
         HandOverAddresses();
+        FinishLeaving();
         Notify();
         Self.Tell(ReconcileTick.Instance, Self);
     }

@@ -12,6 +12,8 @@ public sealed partial class ClusterActor
     private ReportHealth? _health;
     private bool _healthReportPending;
     private readonly SortedSet<NodeId> _lostInMaintenance = [];
+    private bool _leaveRequested;
+    private long _leftSentAt = -1;
 
     // ---- heuristics and operator commands ----------------------------------------------------------
 
@@ -68,19 +70,55 @@ public sealed partial class ClusterActor
         Sender.Tell(new OperatorCommandResult(true, $"node {target.Name} is being downed; it will be fenced before its resources move"), Self);
     }
 
+    /// <summary>
+    /// `haven cluster leave`, in two steps so that nothing runs twice: NodeLeaving (and this host's addresses
+    /// released) at once; the DC then moves the VMs away (live-migrated when allowed) and stops the ones it does
+    /// not move; once this host holds no address and no VM, it sends NodeLeft (<see cref="FinishLeaving"/>).
+    /// </summary>
     private void OnLeave()
     {
-        if (_role != PartitionRole.Primary)
+        if (_role != PartitionRole.Primary || !_viewSynced)
         {
-            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()})"), Self);
+            Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}{(_role == PartitionRole.Primary ? ", syncing" : "")})"), Self);
+            return;
+        }
+        if (_state.StateOf(Me) == NodeState.Leaving)
+        {
+            _leaveRequested = true;
+            Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is already leaving ({VmsHere().Count} VM(s) still here)"), Self);
+            FinishLeaving();
             return;
         }
         var plan = new Plan(_state);
-        plan.Add(new NodeLeaving(Me));
+        if (!plan.Add(new NodeLeaving(Me)))
+        {
+            Sender.Tell(new OperatorCommandResult(false, $"node {_options.Self.Name} cannot leave while it is {_state.StateOf(Me)?.ToString().ToLowerInvariant() ?? "not a member"}"), Self);
+            return;
+        }
         foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
-        plan.Add(new NodeLeft(Me));
+        _leaveRequested = true;
         MulticastEvents(plan.Events);
-        Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases what it holds, then leaves the cluster"), Self);
+        var vms = VmsHere().Count;
+        Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases its addresses"
+            + (vms == 0 ? "" : $", its {vms} VM(s) move to other hosts or stop")
+            + ", then it leaves the cluster (haven cluster status shows it leaving until then)"), Self);
+    }
+
+    /// <summary>The VMs the state places on this host (running, starting, stopping, or migrating from or to it).</summary>
+    private List<string> VmsHere() => [.. _state.Vms.Values.Where(v => v.Node == Me || v.Target == Me).Select(v => v.Name)];
+
+    /// <summary>
+    /// The second step of a leave this incarnation asked for: once this host is Leaving, holds no address and
+    /// runs no VM, it sends NodeLeft (again after later events, should one have come first and voided it).
+    /// </summary>
+    private void FinishLeaving()
+    {
+        if (!_leaveRequested || _left || _role != PartitionRole.Primary || !_viewSynced) return;
+        if (_state.StateOf(Me) != NodeState.Leaving || _state.IpsOf(Me).Any() || VmsHere().Count > 0) return;
+        if (_leftSentAt == _stream.Count) return;
+        _leftSentAt = _stream.Count;
+        Log.LogInformation("Node {Node} holds no address and no VM: it leaves the cluster", _options.Self.Name);
+        Multicast(new NodeLeft(Me));
     }
 
     // ---- health (CTDB monitor) ------------------------------------------------------------------

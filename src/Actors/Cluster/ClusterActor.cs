@@ -42,7 +42,6 @@ public sealed partial class ClusterActor : PersistentActor
     // Whether this incarnation has shared a synced view with another member (its stream is then the
     // primary's, not a stale one from before a restart).
     private bool _caughtUp;
-    private bool _fresh = true;
     private bool _left;
     private long _sendSequence;
 

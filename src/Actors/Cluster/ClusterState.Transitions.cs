@@ -7,7 +7,7 @@ namespace Haven.Actors.Cluster;
 public sealed partial record ClusterState
 {
     private static readonly NodeState[] FromJoining = [NodeState.Down, NodeState.Fenced, NodeState.Left];
-    private static readonly NodeState[] ToUp = [NodeState.Joining, NodeState.Unreachable, NodeState.Standby, NodeState.Maintenance];
+    private static readonly NodeState[] ToUp = [NodeState.Joining, NodeState.Unreachable, NodeState.Standby, NodeState.Maintenance, NodeState.Leaving];
     private static readonly NodeState[] ToUnreachable =
         [NodeState.Joining, NodeState.Up, NodeState.Standby, NodeState.Maintenance, NodeState.Unhealthy, NodeState.Leaving];
     private static readonly NodeState[] ToDown =
@@ -99,6 +99,9 @@ public sealed partial record ClusterState
         foreach (var assignment in Ips.Values)
             if (assignment.Node == e.Node)
                 return (null, $"node {e.Node} still holds {assignment.Ip}; it must release its addresses before it leaves");
+        foreach (var vm in Vms.Values)
+            if (vm.Node == e.Node || vm.Target == e.Node)
+                return (null, $"node {e.Node} still has VM {vm.Name} ({vm.State}); its VMs must move or stop before it leaves");
         return Move(e.Node, ToLeft, NodeState.Left);
     }
 

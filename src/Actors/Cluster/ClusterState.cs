@@ -20,12 +20,12 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// <para>Node transitions (event: from → to):</para>
 /// <list type="bullet">
 /// <item>NodeJoined: unknown, Down, Fenced, Left → Joining (ends a demotion of that node)</item>
-/// <item>NodeUp: Joining, Unreachable, Standby, Maintenance → Up (ends a demotion)</item>
+/// <item>NodeUp: Joining, Unreachable, Standby, Maintenance, Leaving (a leaving host that restarted) → Up (ends a demotion)</item>
 /// <item>NodeUnreachable: Joining, Up, Standby, Maintenance, Unhealthy, Leaving → Unreachable</item>
 /// <item>NodeDown: Joining, Up, Standby, Maintenance, Unhealthy, Leaving, Unreachable → Down</item>
 /// <item>NodeFenced, FenceSucceeded: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open request)</item>
 /// <item>NodeLeaving: Joining, Up, Standby, Maintenance, Unhealthy → Leaving</item>
-/// <item>NodeLeft: Leaving → Left, only once the node holds no address</item>
+/// <item>NodeLeft: Leaving → Left, only once the node holds no address and no VM</item>
 /// <item>NodeStandby: Up, Maintenance, Unhealthy → Standby</item>
 /// <item>NodeMaintenance: Up, Standby, Unhealthy → Maintenance</item>
 /// <item>NodeUnhealthy: Up, Standby → Unhealthy; NodeHealthy: Unhealthy → Up</item>

@@ -10,15 +10,16 @@ namespace Haven.Actors.Cluster;
 /// After every membership change each member tells the others where its replicated history stands.
 /// Hello, SyncOffer and PartitionDecided name the configuration (transport view id and members) they
 /// belong to: one sent in an earlier configuration is ignored even when it arrives later.
-/// <see cref="Fresh"/>: the first Hello since this host's cluster actor started (a restart).
+/// <see cref="Fresh"/>: this incarnation of the host's cluster actor has not asked to leave, so a node the state
+/// shows Left that says Hello Fresh has restarted since it left and may join again.
 /// </summary>
+public sealed record Hello(long ViewId, ImmutableArray<NodeId> View, PartitionRole Role, long Epoch, long Index, string Digest, bool Fresh);
+
 /// <summary>
 /// An operator's address move, for the host that holds the address: it releases the address on its interface
 /// first and only then multicasts the release and the take, so the new holder never takes it too early.
 /// </summary>
 public sealed record MoveAddressRequest(string Ip, NodeId Target);
-
-public sealed record Hello(long ViewId, ImmutableArray<NodeId> View, PartitionRole Role, long Epoch, long Index, string Digest, bool Fresh);
 
 /// <summary>The sync source hands the members that are behind the records they lack (from index 0 when one diverged).</summary>
 public sealed record SyncOffer(long ViewId, ImmutableArray<NodeId> View, ImmutableArray<NodeId> Targets, long FromIndex, ImmutableArray<WireRecord> Records);

@@ -14,6 +14,7 @@ public sealed partial class ClusterSimulation
         }
         if (VmChaos()) return;
         if (NodeChaos()) return;
+        if (LeaveChaos()) return;
         var roll = _random.Next(100);
         if (roll < 55) DeliverOrWait();
         else if (roll < 85) Wait();
@@ -219,6 +220,7 @@ public sealed partial class ClusterSimulation
                 });
                 continue;
             }
+            if (RestartLeftHosts()) continue;
             if (_network.PendingCount == 0 && CheckConvergence().Count == 0) return true;
             if (_network.PendingCount == 0) ClearOperatorFaults();
             var now = _clock.GetUtcNow();

@@ -13,6 +13,54 @@ public sealed partial class ClusterSimulation
 
     private Random NodeRandom => _nodeRandom ??= new Random(unchecked(_options.Seed * 4_256_249 + 17));
 
+    private Random? _leaveRandom;
+
+    private Random LeaveRandom => _leaveRandom ??= new Random(unchecked(_options.Seed * 7_368_787 + 41));
+
+    /// <summary>
+    /// One step in sixty: an operator runs `haven cluster leave` on a member of the primary partition, or restarts
+    /// the daemon of a host that has left (it joins again). From its own seeded Random, so the other faults keep their order.
+    /// </summary>
+    private bool LeaveChaos()
+    {
+        if (LeaveRandom.Next(60) != 0) return false;
+        var left = _hosts.Where(h => h.HasLeft).ToList();
+        if (left.Count > 0 && LeaveRandom.Next(2) == 0)
+        {
+            var host = left[LeaveRandom.Next(left.Count)];
+            Record($"operator: restart n{host.Id}'s daemon after it left", () => RestartAfterLeave(host));
+            return true;
+        }
+        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && !h.LeaveSent && h.LastView?.Role == PartitionRole.Primary).ToList();
+        if (primary.Count == 0) return false;
+        var leaving = primary[LeaveRandom.Next(primary.Count)];
+        Record($"operator: cluster leave on n{leaving.Id}", () =>
+        {
+            leaving.LeaveSent = true;
+            leaving.Cluster!.Tell(LeaveCluster.Instance, null);
+        });
+        return true;
+    }
+
+    private void RestartAfterLeave(SimulatedHost host)
+    {
+        host.Stop();
+        host.LeaveSent = false;
+        Boot(host);
+    }
+
+    /// <summary>Convergence: a host that left is restarted (its operator brings it back), so that every host ends up a member.</summary>
+    private bool RestartLeftHosts()
+    {
+        var left = _hosts.Where(h => h.HasLeft).ToList();
+        if (left.Count == 0) return false;
+        Record("converge: restart " + string.Join(",", left.Select(h => "n" + h.Id)) + " after leaving", () =>
+        {
+            foreach (var host in left) RestartAfterLeave(host);
+        });
+        return true;
+    }
+
     /// <summary>One step in twenty-five is an operator or monitor fault. True when it took the step.</summary>
     private bool NodeChaos()
     {

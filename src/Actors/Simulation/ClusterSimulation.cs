@@ -263,6 +263,7 @@ public sealed partial class ClusterSimulation
 
     private void Boot(SimulatedHost host)
     {
+        host.LeaveSent = false;
         if (!host.Powered)
         {
             _network.Restart(host.Id);

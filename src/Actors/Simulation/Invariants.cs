@@ -146,7 +146,7 @@ public static class Invariants
             if (holders.Count != 1)
                 yield return new InvariantViolation(InvariantNames.Convergence, step, [.. holders],
                     holders.Count == 0
-                        ? $"{ip} is held by no host{(assigned is null ? "" : $" (the cluster state says n{assigned.Node})")}"
+                        ? $"{ip} is held by no host{(assigned is null ? $" (nodes: {string.Join(", ", state.Nodes.Values.Select(n => $"n{n.Id} {n.State}"))})" : $" (the cluster state says n{assigned.Node})")}"
                         : $"{ip} is held by {string.Join(" and ", holders.Select(n => "n" + n))}");
             else if (assigned is null || assigned.Node != holders[0])
                 yield return new InvariantViolation(InvariantNames.Convergence, step, [holders[0]],

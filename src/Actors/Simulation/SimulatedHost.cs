@@ -28,6 +28,12 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
     public int Side { get; set; }
     public bool Reachable { get; set; } = true;
     public bool FenceFails { get; set; }
+
+    /// <summary>An operator told this incarnation to leave the cluster (`haven cluster leave`).</summary>
+    public bool LeaveSent { get; set; }
+
+    /// <summary>This incarnation left the group after a leave: it stays out until its daemon restarts.</summary>
+    public bool HasLeft => Running && LeaveSent && Transport is { Joined: false };
     public ActorSystem? System { get; private set; }
     public GatedTransport? Transport { get; private set; }
     public ClusterView? LastView { get; set; }

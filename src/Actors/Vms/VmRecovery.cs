@@ -13,7 +13,8 @@ namespace Haven.Actors.Vms;
 /// <item>A fenced, departed or unknown host's VMs are released (VmStopped on its behalf); a migration whose
 /// source is gone passes to the target (VmMigrated: the target then has it or restarts it), one whose target
 /// is gone fails back to the source. A host that is Down or Unreachable keeps its VMs until it is fenced.</item>
-/// <item>A VM that should not run (desired stopped or disabled) is stopped where it runs.</item>
+/// <item>A VM that should not run (desired stopped or disabled) is stopped where it runs; so is one on a leaving host
+/// that placement will not move (not HA, or HA off): a host leaves only once it runs no VM.</item>
 /// <item>Unless the global HA switch is off: the <see cref="PlacementEngine"/> places HA VMs that run nowhere
 /// (never while any host is Down or Unreachable: it may run VMs this state does not know of), moves VMs off
 /// standby, unhealthy and leaving hosts (live migration when the VM allows it, else stop and place), and
@@ -44,6 +45,7 @@ public static partial class VmRecovery
         foreach (var vm in plan.State.Vms.Values.ToList())
             if (vm.Desired != VmDesiredState.Started && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
                 plan.Add(new VmStopping(vm.Name, vm.Node.Value, $"desired {vm.Desired.ToString().ToLowerInvariant()}"));
+        StopWhatLeavingHostsKeep(plan, view);
         if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) wakeAt = Place(plan, view, services, clock);
         return [.. plan.Events];
     }
@@ -69,6 +71,19 @@ public static partial class VmRecovery
         var plan = PlacementEngine.Plan(Input(state, view, services));
         lines.AddRange(plan.Explain(vm));
         return lines;
+    }
+
+    /// <summary>
+    /// A leaving host's VMs that placement will not move (not HA, or the global HA switch off) are stopped there:
+    /// the host leaves only once it runs no VM, and nothing may run on a host outside the cluster.
+    /// </summary>
+    private static void StopWhatLeavingHostsKeep(Scratch plan, IReadOnlyCollection<NodeId> view)
+    {
+        var haOn = plan.State.VmHaEnabled();
+        foreach (var vm in plan.State.Vms.Values.ToList())
+            if (vm.State is VmRunState.Starting or VmRunState.Running && vm.Node is { } node
+                && plan.State.StateOf(node) == NodeState.Leaving && (!haOn || !Managed(vm)) && Acts(plan.State, view, node))
+                plan.Add(new VmStopping(vm.Name, node, $"its host {NodeName(plan.State, node)} is leaving the cluster"));
     }
 
     private static void ReleaseFromGoneHost(Scratch plan, VmInfo vm)
@@ -137,6 +152,12 @@ public static partial class VmRecovery
             budget--;
             if (decision is VmMigrating) migrations--;
         }
+        // A leaving host waits for its VMs: one no other host can take is stopped there (the engine leaves a VM
+        // on a node it counts as lost where it is, since it may not be running at all).
+        foreach (var name in placement.Unplaced)
+            if (plan.State.Vms.TryGetValue(name, out var vm) && vm.State is VmRunState.Starting or VmRunState.Running && vm.Node is { } node
+                && plan.State.StateOf(node) == NodeState.Leaving && Acts(plan.State, view, node))
+                plan.Add(new VmStopping(vm.Name, node, $"its host {NodeName(plan.State, node)} is leaving the cluster and no other host can take it"));
         return wakeAt;
     }
 

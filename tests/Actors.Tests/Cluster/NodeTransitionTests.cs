@@ -11,7 +11,7 @@ public sealed class NodeTransitionTests
     private static readonly Dictionary<string, (string Row, NodeState To)> Table = new()
     {
         ["NodeJoined"] = ("...JJ.J...", NodeState.Joining),
-        ["NodeUp"] = ("U.U....UU.", NodeState.Up),
+        ["NodeUp"] = ("U.U..U.UU.", NodeState.Up), // from Leaving: a leaving host that restarted
         ["NodeUnreachable"] = ("RR...R.RRR", NodeState.Unreachable),
         ["NodeDown"] = ("DDD..D.DDD", NodeState.Down),
         ["NodeFenced"] = ("..FF.....F", NodeState.Fenced),
