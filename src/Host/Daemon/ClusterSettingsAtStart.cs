@@ -9,8 +9,9 @@ namespace Haven.Host.Daemon;
 /// <summary>
 /// At start the daemon reads the cluster-wide settings its journal holds and starts its components
 /// with reference.conf &lt; those &lt; its own file. A change made with `haven config set` later is in
-/// the replicated state at once (and `haven config get` shows it); components that read their
-/// settings only at start pick it up at the next start.
+/// the replicated state at once (and `haven config get` shows it); the fencing rules follow it from the
+/// next fence on (the ClusterActor resolves them live); components that read their settings only at start
+/// pick it up at the next start.
 /// </summary>
 internal static class ClusterSettingsAtStart
 {
