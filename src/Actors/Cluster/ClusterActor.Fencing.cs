@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Haven.Actors.Cluster;
 
-/// <summary>The DC's fencing: requests, the fencing rules, the two-host priority delay, outcomes and retries.</summary>
+/// <summary>
+/// The DC's fencing: which requests are open, the two-host priority delay, outcomes, retries and the events
+/// they propose. The fence itself — the fencing rules and the devices — is the <see cref="FenceActor"/>'s, a
+/// child of this actor, which answers every <see cref="FenceNode"/> with a <see cref="FenceOutcome"/>.
+/// </summary>
 public sealed partial class ClusterActor
 {
     private readonly SortedSet<NodeId> _fencing = [];
@@ -17,11 +21,27 @@ public sealed partial class ClusterActor
     // answers a later request for the same node.
     private readonly SortedDictionary<NodeId, (long RequestAt, string Device, double? Seconds)> _fenceConfirmed = new();
     private readonly SortedDictionary<NodeId, long> _fenceRequestAt = new();
-    private readonly SortedDictionary<NodeId, DateTimeOffset> _fenceStartedAt = new();
     private readonly SortedDictionary<NodeId, (long RequestAt, DateTimeOffset At)> _fenceNotBefore = new();
+    private IActorRef? _fenceActor;
+    private (IReadOnlyDictionary<string, string>? Settings, FencingPolicy Policy) _fencingPolicy;
 
     /// <summary>The device a <see cref="NodeFenced"/> names when recover-on-failure recovered a host that was never confirmed off.</summary>
     public const string UnconfirmedDevice = "none: NOT confirmed off (recover-on-failure)";
+
+    /// <summary>The child that fences (created at the first fence).</summary>
+    private IActorRef FenceActorRef => _fenceActor ??= Context.ActorOf(FenceActor.Props(_deps.Fencer, _deps.SelfReboot), "fence");
+
+    /// <summary>
+    /// The fencing rules now: this host's own, with the rules set cluster-wide taken from the replicated
+    /// state, so that <c>haven config set haven.fencing.min-hosts 3</c> holds from the next fence on.
+    /// Resolved again only when the cluster-wide settings changed.
+    /// </summary>
+    private FencingPolicy FencingPolicyNow()
+    {
+        if (!ReferenceEquals(_fencingPolicy.Settings, _state.Settings))
+            _fencingPolicy = (_state.Settings, FencingRulesConfig.Live(_options.Fencing, ResolvedSettings()));
+        return _fencingPolicy.Policy;
+    }
 
     private void RequestFence(Plan plan, NodeId id, DateTimeOffset now, string reason)
     {
@@ -52,31 +72,8 @@ public sealed partial class ClusterActor
             if (WaitForPriorityDelay(request.Target, requestAt, now)) continue;
             _fencing.Add(request.Target);
             var target = new FenceTarget(request.Target, NameOf(request.Target), request.Reason);
-            _fenceStartedAt[request.Target] = now;
-            var self = Self;
-            var decision = FencingRules.Decide(_options.Fencing, new FencingContext(_viewIds.Length, _configured.Count, QuorateForFencing));
-            if (decision.Verdict != FenceVerdict.Proceed)
-            {
-                var why = decision.Verdict == FenceVerdict.RebootSelf
-                    ? $"{decision.Reason} (a self-reboot is left to the watchdog; {target.Name} is not fenced)"
-                    : $"refused by the fencing rules: {decision.Reason}";
-                self.Tell(new FenceOutcome(request.Target, requestAt, new FenceResult(false, "", why)), self);
-                continue;
-            }
-            Log.LogInformation("Fencing {Node} ({Reason})", target.Name, target.Reason);
-            Task<FenceResult> fence;
-            try
-            {
-                fence = _deps.Fencer.FenceAsync(target, CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                fence = Task.FromException<FenceResult>(e);
-            }
-            fence.ContinueWith(t => self.Tell(new FenceOutcome(request.Target, requestAt, t.IsCompletedSuccessfully
-                    ? t.Result
-                    : new FenceResult(false, "", t.Exception?.GetBaseException().Message ?? "fencing was cancelled")), self),
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var context = new FencingContext(_viewIds.Length, _configured.Count, QuorateForFencing);
+            FenceActorRef.Tell(new FenceNode(target, requestAt, context, FencingPolicyNow()), Self);
         }
     }
 
@@ -86,7 +83,7 @@ public sealed partial class ClusterActor
     /// </summary>
     private bool WaitForPriorityDelay(NodeId target, long requestAt, DateTimeOffset now)
     {
-        var delay = FencingRules.PriorityDelay(_options.Fencing, _configured.Count, Weight(Me), Weight(target), Me < target);
+        var delay = FencingRules.PriorityDelay(FencingPolicyNow(), _configured.Count, Weight(Me), Weight(target), Me < target);
         if (delay <= TimeSpan.Zero) return false;
         if (!_fenceNotBefore.TryGetValue(target, out var wait) || wait.RequestAt != requestAt)
         {
@@ -123,7 +120,7 @@ public sealed partial class ClusterActor
         _fencing.Remove(outcome.Node);
         if (!IsDc || !_state.PendingFences.ContainsKey(outcome.Node) || _fenceRequestAt.GetValueOrDefault(outcome.Node) != outcome.RequestAt) return;
         var now = Context.System.TimeProvider.GetUtcNow();
-        double? seconds = _fenceStartedAt.Remove(outcome.Node, out var started) ? Math.Round((now - started).TotalSeconds, 3) : null;
+        double? seconds = outcome.Seconds;
         _fenceNotBefore.Remove(outcome.Node);
         if (outcome.Result.Success)
         {
@@ -132,7 +129,7 @@ public sealed partial class ClusterActor
             _fenceConfirmed[outcome.Node] = (outcome.RequestAt, outcome.Result.Device, seconds);
             Propose([new FenceSucceeded(outcome.Node, outcome.Result.Device, seconds)]);
         }
-        else if (FencingRules.AfterFailure(_options.Fencing) == FailedFenceRecovery.RecoverAnyway)
+        else if (FencingRules.AfterFailure(FencingPolicyNow()) == FailedFenceRecovery.RecoverAnyway)
         {
             // HA-Lizard's FENCE_HA_ONFAIL: unsafe by choice of the operator, and said so in the journal.
             Log.LogError("Fencing {Node} failed: {Reason}; recover-on-failure is on, so its resources are recovered WITHOUT confirmation that it is off",

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Haven.Actors.Fencing;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
@@ -228,6 +229,4 @@ public sealed partial class ClusterActor : PersistentActor
     }
 
     private sealed record RetryTake(string Ip, int Attempt, bool Due);
-
-    private sealed record FenceOutcome(NodeId Node, long RequestAt, FenceResult Result);
 }

@@ -65,7 +65,11 @@ public sealed record ClusterOptions
     /// <summary>How often heuristic reachability is probed (when heuristics are on).</summary>
     public TimeSpan HeuristicsInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>HA-Lizard's fencing rules the DC applies before it fences (min-hosts, quorum-required, recover-on-failure, priority delay).</summary>
+    /// <summary>
+    /// This host's own fencing rules (HA-Lizard's min-hosts, quorum-required, recover-on-failure, reboot-lone-host,
+    /// priority delay: reference.conf &lt; its file). The DC takes them anew for every fence, with each rule set
+    /// cluster-wide (<c>haven config set</c>) and not in this host's file taken from the replicated state.
+    /// </summary>
     public Haven.Actors.Fencing.FencingPolicy Fencing { get; init; } = new();
 
     /// <summary>How long the DC waits before retrying a failed fence.</summary>
@@ -109,6 +113,7 @@ public sealed record OperatorCommandResult(bool Accepted, string Message);
 /// so under the deterministic dispatcher a whole cluster runs on one thread. <see cref="Observer"/> is
 /// called on the actor's turn after every change of its view (the simulation checks invariants there).
 /// <see cref="Vms"/>: this host's hypervisors and VM policy; without it the host runs no VMs (its DC still places them).
+/// <see cref="SelfReboot"/>: how this host reboots itself when reboot-lone-host says so; without it it only logs.
 /// </summary>
 public sealed record ClusterDependencies(
     IClusterTransport Transport,
@@ -118,7 +123,8 @@ public sealed record ClusterDependencies(
     IReachability? Reachability = null,
     Action<ClusterView>? Observer = null,
     ISelfFence? SelfFence = null,
-    Haven.Actors.Vms.VmServices? Vms = null);
+    Haven.Actors.Vms.VmServices? Vms = null,
+    Haven.Actors.Fencing.ISelfReboot? SelfReboot = null);
 
 /// <summary>
 /// Watchdog self-fencing (SBD): what the ClusterActor tells the host's watchdog keeper. <see cref="Alive"/> comes

@@ -166,15 +166,8 @@ public static partial class FencingConfig
         {
             Enabled = config.GetBoolean($"{Root}.enabled"),
             Action = action,
-            Policy = new FencingPolicy
-            {
-                Enabled = config.GetBoolean($"{Root}.enabled"),
-                MinHosts = config.GetInt($"{Root}.min-hosts"),
-                QuorumRequired = config.GetBoolean($"{Root}.quorum-required"),
-                RecoverOnFailure = config.GetBoolean($"{Root}.recover-on-failure"),
-                RebootLoneHost = config.GetBoolean($"{Root}.reboot-lone-host"),
-                PriorityDelay = config.GetDuration($"{Root}.priority-delay"),
-            },
+            Policy = FencingRulesConfig.Read(config),
+            RebootCommand = [.. config.GetStringList(FencingRulesConfig.RebootCommandKey)],
             SecretsFile = config.GetString($"{Root}.secrets-file"),
             DeviceTimeout = config.GetDuration($"{Root}.device-timeout"),
             DeviceRetries = config.GetInt($"{Root}.device-retries"),
@@ -186,6 +179,8 @@ public static partial class FencingConfig
         Check(settings.Policy.PriorityDelay >= TimeSpan.Zero, $"{Root}.priority-delay", "must not be negative");
         Check(settings.DeviceTimeout > TimeSpan.Zero, $"{Root}.device-timeout", "must be greater than zero");
         Check(settings.DeviceRetries >= 0, $"{Root}.device-retries", "must not be negative");
+        var rebootProblem = FencingRulesConfig.RebootCommandProblem(settings.RebootCommand);
+        Check(rebootProblem is null, FencingRulesConfig.RebootCommandKey, rebootProblem ?? "");
         Check(!settings.Enabled || settings.Devices.Count > 0, DevicesPath, "fencing is enabled but no device is configured");
         return settings;
 

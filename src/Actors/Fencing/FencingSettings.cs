@@ -15,6 +15,9 @@ public sealed record FencingSettings
     public FencingTopology Topology { get; init; } = FencingTopology.Empty;
     public WatchdogSettings Watchdog { get; init; } = new();
 
+    /// <summary><c>reboot-command</c>: how this host reboots itself (reboot-lone-host) when no watchdog is armed; argv, never a shell.</summary>
+    public ImmutableArray<string> RebootCommand { get; init; } = FencingRulesConfig.DefaultRebootCommand;
+
     public FencerOptions ToFencerOptions() => new()
     {
         Action = Action,

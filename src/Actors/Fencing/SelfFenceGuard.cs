@@ -145,6 +145,16 @@ public sealed record SelfFenceGuard
     /// <summary>The daemon released everything and exits: the next decision disarms (unless starving).</summary>
     public SelfFenceGuard Stopped(TimeSpan now) => Latch(now) with { Role = SelfFenceRole.Stopped, DemoteDeadline = null };
 
+    /// <summary>
+    /// This host reboots itself (reboot-lone-host): stop petting for good, whatever the role, so the watchdog
+    /// resets it. An earlier reason to starve stands.
+    /// </summary>
+    public SelfFenceGuard StopPetting(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return Starving ? this : this with { StarvedBecause = reason };
+    }
+
     /// <summary>What to do now, and the guard after it (a starve decision is latched in it).</summary>
     public (SelfFenceGuard Guard, WatchdogDecision Decision) Decide(TimeSpan now)
     {

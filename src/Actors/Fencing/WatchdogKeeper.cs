@@ -81,6 +81,25 @@ public sealed class WatchdogKeeper : IDisposable
         Tick();
     }
 
+    /// <summary>Whether the watchdog is armed (started and not disarmed).</summary>
+    public bool Armed
+    {
+        get
+        {
+            lock (gate)
+            {
+                return timer is not null && watchdog.Armed;
+            }
+        }
+    }
+
+    /// <summary>Reboot this host: never pet again (see <see cref="SelfFenceGuard.StopPetting"/>); the watchdog resets it within its timeout.</summary>
+    public void StopPetting(string reason)
+    {
+        Update(g => g.StopPetting(reason));
+        Tick();
+    }
+
     /// <summary>One decision, carried out (the timer's callback; callable directly).</summary>
     public void Tick()
     {

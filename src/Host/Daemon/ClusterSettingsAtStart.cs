@@ -9,7 +9,8 @@ namespace Haven.Host.Daemon;
 /// <summary>
 /// At start the daemon reads the cluster-wide settings its journal holds and starts its components
 /// with reference.conf &lt; those &lt; its own file. A change made with `haven config set` later is in
-/// the replicated state at once (and `haven config get` shows it); components that read their
+/// the replicated state at once (and `haven config get` shows it); the fencing rules follow it from the
+/// next fence on (the ClusterActor resolves them live, @live in reference.conf); components that read their
 /// settings only at start pick it up at the next start: the daemon keeps the settings it started with
 /// (<see cref="DaemonState.StartedWith"/>) so that `haven config get` can mark such a value "restart needed".
 /// </summary>

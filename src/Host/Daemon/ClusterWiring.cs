@@ -28,6 +28,8 @@ internal static class ClusterWiring
         {
             throw new CliException(e.Message);
         }
+        // The fencing rules the actor starts from are this host's own; the cluster-wide ones apply live on top.
+        options = options with { Fencing = settings.Source is { } file ? FencingRulesConfig.Read(file.WithFallback(HavenConfig.Reference)) : settings.Fencing.Policy };
         state.ClusterOptions = options;
         state.PublicAddresses = options.PublicAddresses;
         IClusterTransport transport = settings.Cluster.Transport switch
@@ -47,8 +49,9 @@ internal static class ClusterWiring
             : null;
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
         state.Watchdog = DaemonWatchdog.Start(settings.Fencing.Watchdog, loggers);
+        var selfReboot = new DaemonSelfReboot(state.Watchdog, settings.Fencing.RebootCommand, loggers.CreateLogger<DaemonSelfReboot>());
         var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>(), duplicateProbes: settings.Ips.DuplicateProbes), reachability,
-            SelfFence: state.Watchdog, Vms: vms);
+            SelfFence: state.Watchdog, Vms: vms, SelfReboot: selfReboot);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }
 

@@ -64,6 +64,15 @@ internal sealed class DaemonWatchdog : ISelfFence, IDisposable
 
     public void Primary() => _keeper.Promoted();
 
+    /// <summary>Whether the watchdog is armed now (a clean stop disarms it).</summary>
+    public bool Armed => _keeper.Armed;
+
+    /// <summary>Whether it has stopped petting for good (the host is about to be reset).</summary>
+    public bool Starving => _keeper.Guard.Starving;
+
+    /// <summary>This host reboots itself (reboot-lone-host): never pet again, so the watchdog resets it.</summary>
+    public void StopPetting(string reason) => _keeper.StopPetting(reason);
+
     /// <summary>A clean shutdown: the actors have stopped; disarm (unless the guard is starving already).</summary>
     public void Stopped()
     {

@@ -110,6 +110,60 @@ public class FencingRulesInClusterTests : HavenTestKit
     }
 }
 
+/// <summary>The fencing rules apply live: a change with <c>haven config set</c> holds from the next fence on.</summary>
+public class LiveFencingRulesTests : HavenTestKit
+{
+    private static readonly NodeId N1 = new(1), N2 = new(2), N3 = new(3);
+
+    [Fact]
+    public void MinHosts_SetClusterWide_TheNextFenceIsRefused_AndAfterAResetTheRetryFences()
+    {
+        var cluster = new TestCluster(this, 3);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var set = cluster[2].Command(new SetSetting("haven.fencing.min-hosts", "3"));
+        Assert.True(set.Accepted, set.Message);
+
+        cluster.Network.Partition([N1, N2], [N3]);
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        Assert.Empty(cluster.Fenced);
+        Assert.True(cluster[3].Running);
+        var failed = cluster[1].StreamEvents().OfType<FenceFailed>().First();
+        Assert.Contains("min-hosts = 3", failed.Reason);
+
+        var reset = cluster[1].Command(new ResetSetting("haven.fencing.min-hosts"));
+        Assert.True(reset.Accepted, reset.Message);
+        cluster.Run(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(["node3"], cluster.Fenced);
+        Assert.Equal(NodeState.Fenced, cluster[1].View!.State.StateOf(N3));
+    }
+
+    [Fact]
+    public void RebootLoneHost_SetClusterWide_TheLoneSurvivorRebootsItselfOnceAndFencesNothing()
+    {
+        var cluster = new TestCluster(this, 2, splitBrain: s => s with { UseIpHeuristics = true, HeuristicAddresses = ["192.0.2.1"] });
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var set = cluster[1].Command(new SetSetting("haven.fencing.reboot-lone-host", "on"));
+        Assert.True(set.Accepted, set.Message);
+        cluster.Reaches[N1] = false; // node2 keeps the cluster alone
+        cluster.Run(TimeSpan.FromSeconds(3));
+
+        cluster.Network.Partition([N1], [N2]);
+        cluster.Run(TimeSpan.FromSeconds(120)); // the DC retries the request with backoff meanwhile
+
+        Assert.Empty(cluster.Fenced);
+        var reason = Assert.Single(cluster[2].Reboots);
+        Assert.Contains("reboot-lone-host is on", reason);
+        Assert.Empty(cluster[1].Reboots);
+        var failures = cluster[2].StreamEvents().OfType<FenceFailed>().Where(f => f.Target == N1).ToList();
+        Assert.True(failures.Count >= 2, $"{failures.Count} failed fence(s)");
+        Assert.All(failures, f => Assert.Contains("node1 is not fenced", f.Reason));
+    }
+}
+
 /// <summary>What the ClusterActor reports to the watchdog keeper (SBD-style self-fencing).</summary>
 public class SelfFenceReportsTests : HavenTestKit
 {

@@ -104,9 +104,13 @@ internal sealed class TestCluster
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
             var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
-                new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence), cluster._vms?.Invoke(Member));
+                new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence), cluster._vms?.Invoke(Member),
+                new SelfRebootRecorder(Reboots));
             Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
         }
+
+        /// <summary>The reasons this host was asked to reboot itself (reboot-lone-host), in order; nothing reboots.</summary>
+        public List<string> Reboots { get; } = [];
 
         /// <summary>What the ClusterActor told the watchdog keeper, in order (Alive calls counted, not listed).</summary>
         public SelfFenceLog SelfFence { get; } = new();
@@ -202,6 +206,15 @@ internal sealed class TestCluster
     {
         public List<string> Calls { get; } = [];
         public int Alive { get; set; }
+    }
+
+    private sealed class SelfRebootRecorder(List<string> reasons) : Haven.Actors.Fencing.ISelfReboot
+    {
+        public Task RebootAsync(string reason, CancellationToken cancellationToken)
+        {
+            reasons.Add(reason);
+            return Task.CompletedTask;
+        }
     }
 
     private sealed class SelfFenceRecorder(SelfFenceLog log) : ISelfFence

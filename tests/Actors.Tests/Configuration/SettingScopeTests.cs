@@ -69,6 +69,10 @@ public sealed class SettingScopeTests
 
     [Theory]
     [InlineData("haven.ha.enabled", true)]
+    [InlineData("haven.fencing.min-hosts", true)]
+    [InlineData("haven.fencing.priority-delay", true)]
+    [InlineData("haven.fencing.devices", false)]
+    [InlineData("haven.fencing.watchdog.enabled", false)]
     [InlineData("haven.heuristics.attempts", false)]
     [InlineData("haven.events.monitor-interval", false)]
     public void Reference_Live(string key, bool live) => Assert.Equal(live, HavenConfig.Schema.Settings[key].Live);

@@ -135,4 +135,24 @@ public sealed class SelfFenceGuardTests
         var options = SelfFenceOptions.From(new WatchdogSettings { DemoteTimeout = S(3), Timeout = S(10) });
         Assert.Equal((S(3), S(3)), (options.DemoteTimeout, options.HangTimeout));
     }
+
+    [Fact]
+    public void StopPetting_AnyRole_StarvesForGoodWithTheReason()
+    {
+        var demoted = Started().LostPartition(S(1)).DemotionCompleted(S(2));
+        foreach (var guard in new[] { Started(), demoted, Started().Stopping(S(1)) })
+        {
+            var stopped = guard.StopPetting("this host reboots itself");
+            Assert.Equal(new WatchdogDecision(WatchdogCommand.Starve, "this host reboots itself"), stopped.Decide(S(2)).Decision);
+            Assert.Equal(WatchdogCommand.Starve, stopped.Progress(S(3)).Promoted(S(3)).Stopped(S(3)).Decide(S(3)).Decision.Command);
+        }
+    }
+
+    [Fact]
+    public void StopPetting_AlreadyStarving_KeepsTheFirstReason()
+    {
+        var hung = Started().Decide(S(10)).Guard;
+        Assert.True(hung.Starving);
+        Assert.Equal(hung.StarvedBecause, hung.StopPetting("reboot").StarvedBecause);
+    }
 }

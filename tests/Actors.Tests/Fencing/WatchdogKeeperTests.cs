@@ -98,6 +98,38 @@ public sealed class WatchdogKeeperTests
         Assert.Contains("pet", watchdog.Calls);
     }
 
+    [Fact]
+    public void StopPetting_ProgressingPrimary_NeverPetsAgainAndAStopDoesNotDisarm()
+    {
+        using var keeper = new WatchdogKeeper(watchdog, Settings, clock);
+        keeper.Start();
+        Run(keeper, seconds: 4);
+        Assert.True(keeper.Armed);
+        var pets = watchdog.Calls.Count(c => c == "pet");
+
+        keeper.StopPetting("reboot-lone-host");
+        Run(keeper, seconds: 30);
+        keeper.Stopping();
+        keeper.Stopped();
+
+        Assert.Equal(pets, watchdog.Calls.Count(c => c == "pet"));
+        Assert.DoesNotContain("disarm", watchdog.Calls);
+        Assert.Equal("reboot-lone-host", keeper.Guard.StarvedBecause);
+        Assert.True(keeper.Armed);
+    }
+
+    [Fact]
+    public void Armed_BeforeStartAndAfterACleanStop_False()
+    {
+        using var keeper = new WatchdogKeeper(watchdog, Settings, clock);
+        Assert.False(keeper.Armed);
+        keeper.Start();
+        Assert.True(keeper.Armed);
+        keeper.Stopping();
+        keeper.Stopped();
+        Assert.False(keeper.Armed);
+    }
+
     /// <summary>Advances one second at a time, reporting progress each second (a live ClusterActor).</summary>
     private void Run(WatchdogKeeper keeper, int seconds)
     {
