@@ -63,10 +63,10 @@ public static class VmConfig
         var problems = new List<ConfigProblem>();
         void Report(string path, string message, ConfigOrigin origin) => problems.Add(new ConfigProblem(path, message, origin.ToString()));
         var full = config.WithFallback(HavenConfig.Reference);
-        var settings = Parse(full, Report);
-        if (nodeNames is { Count: > 0 })
+        Parse(full, Report);
+        if (nodeNames is { Count: > 0 } && full.TryGetValue(CapacitiesPath, out var capacities) && capacities is HoconObject nodes)
         {
-            foreach (var node in settings.Capacities.Keys.Where(n => !nodeNames.Contains(n)).Order(StringComparer.Ordinal))
+            foreach (var node in nodes.Keys.Where(n => ClusterConfig.IsValidNodeName(n) && !nodeNames.Contains(n)))
             {
                 var path = $"{CapacitiesPath}.{ConfigPath.Render([node])}";
                 Report(path, $"node {node} is not in haven.cluster.nodes ({string.Join(", ", nodeNames)})", full.Origin(path));

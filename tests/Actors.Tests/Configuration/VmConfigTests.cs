@@ -119,6 +119,14 @@ public sealed class VmConfigTests
     }
 
     [Fact]
+    public void Validate_UnlistedNodeWithABadValue_ReportsBoth()
+    {
+        var problems = Validate(TwoNodes + "haven.vms.capacities {\n  n9 { cpu = -1 }\n}\n");
+        Assert.Equal(["haven.vms.capacities.n9.cpu", "haven.vms.capacities.n9"], problems.Select(p => p.Path));
+        Assert.All(problems, p => Assert.StartsWith("haven.conf:3:", p.Origin));
+    }
+
+    [Fact]
     public void Validate_CapacityOfAnyNode_IsFineWithoutANodeList() =>
         Assert.Empty(Validate("haven.vms.capacities { elsewhere { cpu = 4 } }"));
 
