@@ -188,7 +188,7 @@ public static class VmConfig
     /// <summary>Whole cores, 1..<see cref="MaxNodeCpu"/>; null after reporting a problem.</summary>
     private static long? Cpu(string path, HoconValue value, Action<string, string, ConfigOrigin> report)
     {
-        if (value is not HoconScalar { ScalarKind: HoconValueKind.Number } scalar
+        if (value is not HoconScalar { ScalarKind: HoconValueKind.Number or HoconValueKind.String } scalar
             || !long.TryParse(scalar.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var cores))
         {
             report(path, $"expected a whole number of cores, found {Describe(value)}", value.Origin);
