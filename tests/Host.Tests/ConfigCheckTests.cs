@@ -45,6 +45,30 @@ public class ConfigCheckTests
     }
 
     [Fact]
+    public async Task ConfigCheck_BadNodeCapacity_NamesTheKeyAndFileLine()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("vms.conf", """
+            haven {
+              cluster.nodes = [{ name = n1, id = 1 }, { name = n2, id = 2 }]
+              cluster.node-name = n1
+              vms.capacities {
+                n1 { cpu = 16, memory = 64GiB }
+                n2 { cpu = -4, memory = 64GiB }
+                n3 { cpu = 8 }
+              }
+            }
+            """);
+        var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
+        Assert.Equal(1, code);
+        Assert.Contains($"{path}:6:", err);
+        Assert.Contains("haven.vms.capacities.n2.cpu: -4 cores is out of range (1..4096)", err);
+        Assert.Contains($"{path}:7:", err);
+        Assert.Contains("haven.vms.capacities.n3: node n3 is not in haven.cluster.nodes (n1, n2)", err);
+        Assert.Contains("2 problem(s)", err);
+    }
+
+    [Fact]
     public async Task ConfigCheck_GroupWritableFile_IsRefusedWithTheFix()
     {
         using var dir = new TempDir();

@@ -43,6 +43,7 @@ public sealed class ConfigException : Exception
     public ConfigException(string message)
         : base(message)
     {
+        Reason = message;
     }
 
     public ConfigException(string path, ConfigOrigin? origin, string reason)
@@ -50,8 +51,12 @@ public sealed class ConfigException : Exception
     {
         Path = path;
         Origin = origin;
+        Reason = reason;
     }
 
     public string? Path { get; }
     public ConfigOrigin? Origin { get; }
+
+    /// <summary>What is wrong, without the path and origin (the whole message when there is no path).</summary>
+    public string Reason { get; }
 }

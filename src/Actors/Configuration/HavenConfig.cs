@@ -88,6 +88,9 @@ public static class HavenConfig
             ? (config.GetString("haven.cluster.node-name") is { Length: > 0 } self ? [self] : hostName is { } h ? [h] : Array.Empty<string>())
             : nodes.Select(n => n.Name).ToArray();
         problems.AddRange(FencingConfig.Validate(config, names));
+
+        // VMs: policy, placement and node capacities (a capacity's node must be a listed node).
+        problems.AddRange(VmConfig.Validate(config, nodes.IsDefaultOrEmpty ? null : names));
         return problems;
     }
 

@@ -124,6 +124,9 @@ public sealed record HavenSettings(
     /// <summary><c>haven.fencing</c>: devices, topology and rules.</summary>
     public Haven.Actors.Fencing.FencingSettings Fencing { get; init; } = new();
 
+    /// <summary><c>haven.vms</c>: how this host runs VMs, how the DC places them, node capacities.</summary>
+    public VmSettings Vms { get; init; } = new();
+
     /// <summary>The configuration these settings were read from (this host's file, with its origins), when known.</summary>
     public Config? Source { get; init; }
 
@@ -158,6 +161,7 @@ public sealed record HavenSettings(
         {
             Ips = new IpsSettings(ClusterConfig.ReadPublicAddresses(c)) { DuplicateProbes = ReadDuplicateProbes(c) },
             Fencing = FencingConfig.Read(c),
+            Vms = VmConfig.Read(c),
             Source = config,
         };
     }

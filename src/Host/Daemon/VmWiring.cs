@@ -12,6 +12,8 @@ namespace Haven.Host.Daemon;
 /// This host's VM services from haven.vms: the hypervisor adapters (libvirt, xen, openvz, process), each
 /// built on first use so a host without libvirt never loads it. A kind that cannot be built (libvirt.so
 /// missing, a bad setting) is logged and counts as absent: a VM of that kind placed here fails and moves on.
+/// The VM policy, the placement options and the node capacities come from <see cref="HavenSettings.Vms"/>
+/// (reference.conf &lt; cluster-wide &lt; this host's file, as read at start).
 /// </summary>
 internal static class VmWiring
 {
@@ -26,7 +28,14 @@ internal static class VmWiring
         {
             throw new CliException(e.Message);
         }
-        return (new VmServices(new LazyHypervisors(registry, loggers.CreateLogger("Haven.Vms"))), registry);
+        var vms = settings.Vms;
+        var services = new VmServices(new LazyHypervisors(registry, loggers.CreateLogger("Haven.Vms")))
+        {
+            Policy = vms.Policy,
+            Placement = vms.Placement,
+            Capacities = vms.Capacities,
+        };
+        return (services, registry);
     }
 
     /// <summary>The registry as the dictionary VmServices reads; a kind is built when first asked for.</summary>
