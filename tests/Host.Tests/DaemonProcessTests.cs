@@ -7,16 +7,24 @@ namespace Haven.Host.Tests;
 /// <summary>The real executable, as an operator runs it: a separate process stopped with SIGTERM.</summary>
 public class DaemonProcessTests
 {
+    /// <summary>Longer than System.CommandLine's default 2 s grace after a termination signal.</summary>
+    private const int ShutdownScriptSeconds = 3;
+
     [Fact]
-    public async Task Daemon_Sigterm_RecordsShutdownFlushesJournalAndExits0()
+    public async Task Daemon_Sigterm_WaitsForASlowShutdownScriptRecordsShutdownFlushesJournalAndExits0()
     {
         using var dir = new TempDir();
+        var scripts = Directory.CreateDirectory(dir.File("events.d")).FullName;
+        var script = Path.Combine(scripts, "10.slow-shutdown");
+        File.WriteAllText(script, $"#!/bin/sh\n[ \"$1\" = shutdown ] || exit 0\nsleep {ShutdownScriptSeconds}\necho done > '{dir.File("shutdown.done")}'\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var config = dir.WriteConfig("haven.conf", $$"""
             haven {
               cluster.node-name = proc1
               journal.sqlite.path = "{{dir.File("journal.db")}}"
               control.socket = "{{dir.File("haven.sock")}}"
               logging { console = on, format = json }
+              events { scripts-dir = "{{scripts}}", script-timeout = 30s }
             }
             """);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -46,6 +54,7 @@ public class DaemonProcessTests
             Assert.Equal(0, Kill(process.Id, 15));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stderr}");
+            Assert.True(File.Exists(dir.File("shutdown.done")), $"the shutdown script was cut off: {stderr}");
             Assert.False(File.Exists(dir.File("haven.sock")), "the socket file is removed on a clean stop");
             string log;
             lock (stderr) log = stderr.ToString();

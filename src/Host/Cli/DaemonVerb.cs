@@ -10,6 +10,14 @@ internal static class DaemonVerb
 {
     public const string DefaultConfig = "/etc/haven/haven.conf";
 
+    /// <summary>
+    /// How long the process waits after SIGTERM/SIGINT for the daemon's clean stop (shutdown scripts,
+    /// journaling the stop, the host's own shutdown) before it exits anyway. The stop bounds itself;
+    /// this is only the last resort for a hung one, so it is far above System.CommandLine's 2 s default,
+    /// which cut a clean stop short whenever it took longer (a shutdown script, a loaded machine).
+    /// </summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromMinutes(5);
+
     public static Command Build(CliContext cli)
     {
         var config = new Option<string>("--config", "-c")

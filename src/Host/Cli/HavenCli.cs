@@ -21,6 +21,8 @@ internal static class HavenCli
             return ExitCodes.Usage;
         }
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        if (parsed.CommandResult.Command.Name == "daemon")
+            config.ProcessTerminationTimeout = DaemonVerb.StopGrace; // the daemon's clean stop may take longer than the default 2 s
         try
         {
             return await parsed.InvokeAsync(config, ct);

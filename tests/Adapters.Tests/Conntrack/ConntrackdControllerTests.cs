@@ -104,9 +104,14 @@ public sealed class ConntrackdControllerTests : IDisposable
     public async Task ExecuteAsync_CommandHangs_IsKilledAtTheTimeoutAndFails()
     {
         File.WriteAllText(HangOn, "-R");
-        var controller = Controller(TimeSpan.FromMilliseconds(300), TimeProvider.System);
+        var controller = Controller(TimeSpan.FromSeconds(10));
 
-        var e = await Assert.ThrowsAsync<ConntrackdCommandException>(() => controller.ExecuteAsync(Promote, CancellationToken.None).WaitAsync(Bound));
+        var run = controller.ExecuteAsync(Promote, CancellationToken.None);
+        // Virtual time: the timeout passes only once -R hangs with its timer armed, however slow the machine is
+        // (a real 300 ms timeout also cut off -c or -f on a loaded machine).
+        Assert.True(SpinWait.SpinUntil(() => Recorded().Any(l => l.EndsWith(" -R", StringComparison.Ordinal)) && clock.NextDue is not null, Bound), "-R never started");
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var e = await Assert.ThrowsAsync<ConntrackdCommandException>(() => run.WaitAsync(Bound));
 
         Assert.True(e.TimedOut);
         Assert.Contains("timed out", e.Message, StringComparison.Ordinal);

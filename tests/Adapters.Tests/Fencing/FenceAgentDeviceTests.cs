@@ -1,4 +1,5 @@
 using Haven.Actors.Fencing;
+using Haven.Actors.Runtime;
 using Haven.Adapters.Fencing;
 using Haven.Adapters.Tests.Heuristics;
 using Microsoft.Extensions.Logging;
@@ -116,12 +117,20 @@ public sealed class FenceAgentDeviceTests : IDisposable
             echo $! > {child}
             sleep 300
             """);
-        var device = new FenceAgentDevice("hang", new FenceAgentOptions { Agent = agent, Timeout = TimeSpan.FromMilliseconds(500) });
-        var outcome = await device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        var clock = new VirtualClock();
+        var device = new FenceAgentDevice("hang", new FenceAgentOptions { Agent = agent, Timeout = TimeSpan.FromMilliseconds(500) }, time: clock);
+        var run = device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None);
+        // Virtual time: the timeout passes once the agent has its child and its timer is armed, however slow the
+        // machine (with a real 500 ms the agent could be killed before it wrote the child's pid).
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(child) && File.ReadAllText(child).EndsWith('\n') && clock.NextDue is not null, TimeSpan.FromSeconds(20)),
+            "the agent never started its child");
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.False(outcome.Success);
         Assert.Contains("timed out after 0.5 s (process group killed)", outcome.Detail, StringComparison.Ordinal);
         var pid = int.Parse(File.ReadAllText(child).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.False(IsAlive(pid), $"the agent's background child {pid} survived the timeout");
+        // SIGKILL is delivered when the child next runs: give a loaded machine time (the child would live 300 s).
+        Assert.True(SpinWait.SpinUntil(() => !IsAlive(pid), TimeSpan.FromSeconds(10)), $"the agent's background child {pid} survived the timeout");
     }
 
     [Fact]

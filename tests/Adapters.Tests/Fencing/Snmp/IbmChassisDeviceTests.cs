@@ -6,13 +6,20 @@ namespace Haven.Adapters.Tests.Fencing.Snmp;
 /// <summary>The AMM/CMM device against snmpd with the emulated blade table.</summary>
 public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<SnmpdEmulator>
 {
+    /// <summary>
+    /// Fast polling; the waits for a state the emulator does reach are generous (reaching it ends the wait
+    /// at once, and a loaded machine must not turn a slow poll into a forced off or a failure).
+    /// </summary>
     private static readonly IbmChassisOptions Fast = new()
     {
-        SoftOffTimeout = TimeSpan.FromMilliseconds(300),
-        OffTimeout = TimeSpan.FromMilliseconds(600),
-        OnTimeout = TimeSpan.FromMilliseconds(600),
+        SoftOffTimeout = TimeSpan.FromSeconds(15),
+        OffTimeout = TimeSpan.FromSeconds(15),
+        OnTimeout = TimeSpan.FromSeconds(15),
         PollInterval = TimeSpan.FromMilliseconds(20),
     };
+
+    /// <summary>Short waits, for tests where the blade never reaches the state waited for.</summary>
+    private static readonly TimeSpan Expires = TimeSpan.FromMilliseconds(300);
 
     [Fact]
     public async Task Off_BladeOn_SoftOffThenReadsOff()
@@ -31,7 +38,7 @@ public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<S
     public async Task Off_SoftOffIgnored_ForcesOffAfterTheSoftOffTimeout()
     {
         snmpd.Reset(AmmState.Default() with { SoftOffWorks = false });
-        using var device = Device();
+        using var device = Device(Fast with { SoftOffTimeout = Expires });
         var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
         Assert.True(outcome.Success, outcome.Detail);
         Assert.Equal([(1, IbmChassisDevice.StateSoftOff), (1, IbmChassisDevice.StateOff)], snmpd.Sets());
@@ -73,7 +80,7 @@ public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<S
     public async Task Off_DeviceLiesAndStaysOn_FailsNamingTheState()
     {
         snmpd.Reset(AmmState.Default() with { Mode = "lie" });
-        using var device = Device();
+        using var device = Device(Fast with { SoftOffTimeout = Expires, OffTimeout = Expires });
         var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
         Assert.False(outcome.Success);
         Assert.Contains("still reads power state 1 (on)", outcome.Detail, StringComparison.Ordinal);

@@ -114,12 +114,19 @@ public sealed class SnmpdEmulator : IDisposable
 
     public string Log => log.ToString();
 
+    /// <summary>
+    /// For requests snmpd answers: a timeout no loaded machine reaches, so a request is never sent twice
+    /// (snmpd carries out a repeated SET again, and the tests count SETs). Tests that expect no answer
+    /// pass their own short options.
+    /// </summary>
+    public static SnmpClientOptions Answered => new() { Timeout = TimeSpan.FromSeconds(5), Retries = 1 };
+
     public SnmpClient Client(SnmpVersion version = SnmpVersion.V2c, string community = ReadWriteCommunity, SnmpClientOptions? options = null) =>
-        new(Endpoint, version, community, options ?? new SnmpClientOptions { Timeout = TimeSpan.FromSeconds(1), Retries = 1 });
+        new(Endpoint, version, community, options ?? Answered);
 
     /// <summary>An SNMPv3 client for <paramref name="credentials"/> (default: the authPriv user).</summary>
     public SnmpClient V3Client(SnmpUsmCredentials? credentials = null, SnmpClientOptions? options = null) =>
-        new(Endpoint, credentials ?? PrivCredentials, options ?? new SnmpClientOptions { Timeout = TimeSpan.FromSeconds(1), Retries = 1 });
+        new(Endpoint, credentials ?? PrivCredentials, options ?? Answered);
 
     public static SnmpUsmCredentials PrivCredentials => new(PrivUser, PrivUserAuthPassword, UsmAuthProtocol.Sha1, PrivUserPrivPassword, UsmPrivProtocol.Aes128);
 
