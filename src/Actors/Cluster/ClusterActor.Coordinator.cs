@@ -83,17 +83,18 @@ public sealed partial class ClusterActor
             RequestFence(plan, member.Id, now, "downed while still a member: it must be confirmed off before it rejoins");
             return;
         }
-        var hello = _hellos.GetValueOrDefault(member.Id);
+        // A node that left (or is leaving) comes back only by restarting: its new incarnation never asked to leave
+        // and says so in a Hello sent after its NodeLeaving (one sent before is stale).
+        var restarted = _hellos.GetValueOrDefault(member.Id)?.Fresh == true && !_helloBeforeLeave.Contains(member.Id);
         var mayRejoin = state switch
         {
             null or NodeState.Fenced => true,
-            NodeState.Left => hello?.Fresh == true, // a node that left comes back only by restarting (its new incarnation never asked to leave)
+            NodeState.Left => restarted,
             _ => false,
         };
         if (mayRejoin) plan.Add(new NodeJoined(member.Id, member.Name));
-        // A leaving host that restarted before it left is a member again: the leave was this incarnation's
-        // predecessor's (an operator leaves again with haven cluster leave).
-        if (state == NodeState.Leaving && hello?.Fresh == true) plan.Add(new NodeUp(member.Id));
+        // A leaving host that restarted before it left is a member again (an operator leaves again with haven cluster leave).
+        if (state == NodeState.Leaving && restarted) plan.Add(new NodeUp(member.Id));
         if (plan.State.StateOf(member.Id) is NodeState.Joining or NodeState.Unreachable) plan.Add(new NodeUp(member.Id));
     }
 

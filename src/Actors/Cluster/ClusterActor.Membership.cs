@@ -19,6 +19,7 @@ public sealed partial class ClusterActor
         _viewId = change.ViewId;
         if (_role == PartitionRole.Primary) _role = PartitionRole.Joining; // acts on nothing until the resolver decides again
         _hellos.Clear();
+        _helloBeforeLeave.Clear();
         _buffered.Clear();
         _viewSynced = false;
         _awaitingSync = false;
@@ -338,6 +339,7 @@ public sealed partial class ClusterActor
         var before = _state;
         _state = next;
         if (e is FenceRequested requested) _fenceRequestAt[requested.Target] = _stream.Count;
+        if (e is NodeLeaving leaving) _helloBeforeLeave.Add(leaving.Node);
         // Journaled (this runs in a Persist continuation): wake the event-script delivery and other followers.
         if (!IsRecovering) Context.System.EventStream.Publish(new Events.ClusterEventApplied(LastSequenceNr, before, e));
         if (!sideEffects) return;

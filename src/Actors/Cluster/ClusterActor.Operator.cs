@@ -14,6 +14,7 @@ public sealed partial class ClusterActor
     private readonly SortedSet<NodeId> _lostInMaintenance = [];
     private bool _leaveRequested;
     private long _leftSentAt = -1;
+    private long _leaveViewId = -1;
 
     // ---- heuristics and operator commands ----------------------------------------------------------
 
@@ -82,7 +83,7 @@ public sealed partial class ClusterActor
             Sender.Tell(new OperatorCommandResult(false, $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}{(_role == PartitionRole.Primary ? ", syncing" : "")})"), Self);
             return;
         }
-        if (_state.StateOf(Me) == NodeState.Leaving)
+        if (_state.StateOf(Me) == NodeState.Leaving || (_leaveRequested && _leaveViewId == _viewId)) // or its NodeLeaving is on the way
         {
             _leaveRequested = true;
             Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is already leaving ({VmsHere().Count} VM(s) still here)"), Self);
@@ -97,6 +98,7 @@ public sealed partial class ClusterActor
         }
         foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
         _leaveRequested = true;
+        _leaveViewId = _viewId;
         MulticastEvents(plan.Events);
         var vms = VmsHere().Count;
         Sender.Tell(new OperatorCommandResult(true, $"node {_options.Self.Name} is leaving: it releases its addresses"

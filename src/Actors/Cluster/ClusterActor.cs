@@ -43,6 +43,8 @@ public sealed partial class ClusterActor : PersistentActor
     // Whether this incarnation has shared a synced view with another member (its stream is then the
     // primary's, not a stale one from before a restart).
     private bool _caughtUp;
+    // Members whose NodeLeaving was applied in this view: their Hello (sent before it) says nothing of a restart.
+    private readonly HashSet<NodeId> _helloBeforeLeave = [];
     private bool _left;
     private long _sendSequence;
 
