@@ -36,6 +36,40 @@ public sealed class VmRecoveryTests
     }
 
     [Fact]
+    public void Decide_LeavingHost_HaVmMoves_NonHaVmStops()
+    {
+        var state = Running(Running(ThreeUp().Apply(new VmAdded(Web(migrate: true))).Apply(new VmAdded(Web("TOOLS-1", ha: false))),
+            "WEB-01", 2), "TOOLS-1", 2).Apply(new NodeLeaving(N(2)));
+
+        var events = Decide(state);
+
+        var migrating = Assert.Single(events.OfType<VmMigrating>());
+        Assert.Equal(("WEB-01", N(2)), (migrating.Name, migrating.From));
+        var stopping = Assert.Single(events.OfType<VmStopping>());
+        Assert.Equal(("TOOLS-1", N(2), "its host node2 is leaving the cluster"), (stopping.Name, stopping.Node, stopping.Reason));
+    }
+
+    [Fact]
+    public void Decide_LeavingHost_VmNoOtherHostCanTake_StopsThere()
+    {
+        var state = Running(ThreeUp().Apply(new VmAdded(Web(preferences: [new NodePreference("node1", PlacementScores.Banned), new NodePreference("node3", PlacementScores.Banned)]))),
+            "WEB-01", 2).Apply(new NodeLeaving(N(2)));
+
+        var stopping = Assert.IsType<VmStopping>(Assert.Single(Decide(state)));
+
+        Assert.Equal("its host node2 is leaving the cluster and no other host can take it", stopping.Reason);
+    }
+
+    [Fact]
+    public void Decide_StandbyHost_VmNoOtherHostCanTake_KeepsRunning()
+    {
+        var state = Running(ThreeUp().Apply(new VmAdded(Web(preferences: [new NodePreference("node1", PlacementScores.Banned), new NodePreference("node3", PlacementScores.Banned)]))),
+            "WEB-01", 2).Apply(new NodeStandby(N(2)));
+
+        Assert.Empty(Decide(state)); // unlike a leave, standby keeps serving what nobody else can take
+    }
+
+    [Fact]
     public void Decide_HostDownNotFenced_NothingReleasedAndNothingStarted()
     {
         var state = Running(ThreeUp().Apply(new VmAdded(Web())), "WEB-01", 2)
