@@ -141,4 +141,30 @@ public class ClusterVerbTests
         var (_, json, _) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
         Assert.Equal("left", JsonDocument.Parse(json).RootElement.GetProperty("members")[0].GetProperty("state").GetString());
     }
+
+    [Fact]
+    public async Task Leave_Wait_ReturnsOnceTheHostHasLeft()
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(Config(dir));
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
+
+        var (code, output, err) = await CliRunner.RunAsync("cluster", "leave", "--wait", "--timeout", "60", "--socket", dir.File("haven.sock"));
+
+        Assert.True(code == 0, err);
+        Assert.Contains("has left the cluster", output);
+        var (_, json, _) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
+        Assert.Equal("left", JsonDocument.Parse(json).RootElement.GetProperty("members")[0].GetProperty("state").GetString());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("86401")]
+    public async Task Leave_TimeoutOutOfRange_RefusedBeforeAsking(string timeout)
+    {
+        var (code, _, err) = await CliRunner.RunAsync("cluster", "leave", "--wait", "--timeout", timeout, "--socket", "/nonexistent/haven.sock");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--timeout must be between 1 and 86400 seconds", err);
+    }
 }

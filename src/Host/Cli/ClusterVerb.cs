@@ -63,13 +63,38 @@ internal static class ClusterVerb
     private static Command Leave(CliContext cli)
     {
         var socket = HavenCli.SocketOption();
-        var cmd = new Command("leave", "this host leaves the cluster cleanly, releasing what it holds first") { socket };
+        var wait = new Option<bool>("--wait") { Description = "wait until the host has left (its VMs moved or stopped), polling haven cluster status" };
+        var timeout = new Option<int>("--timeout") { Description = "with --wait: give up after this many seconds (exit 1; the leave goes on)", DefaultValueFactory = _ => 600 };
+        timeout.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 86_400) r.AddError("--timeout must be between 1 and 86400 seconds");
+        });
+        var cmd = new Command("leave", "this host leaves the cluster cleanly: it releases its addresses, its VMs move or stop, then it leaves")
+        {
+            wait, timeout, socket,
+        };
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
             var answer = await client.PostAsync("v1/cluster/leave", new { }, ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
-            return ExitCodes.Success;
+            if (!parse.GetValue(wait)) return ExitCodes.Success;
+            var until = DateTimeOffset.UtcNow.AddSeconds(parse.GetValue(timeout));
+            while (true)
+            {
+                var view = await client.GetAsync("v1/cluster", ct);
+                var self = view.GetProperty("node").GetString();
+                var state = view.GetProperty("members").EnumerateArray()
+                    .FirstOrDefault(m => m.GetProperty("name").GetString() == self).GetProperty("state").GetString();
+                if (state == "left")
+                {
+                    cli.Out.WriteLine($"node {self} has left the cluster");
+                    return ExitCodes.Success;
+                }
+                if (DateTimeOffset.UtcNow >= until)
+                    throw new CliException($"node {self} is still {state} after {parse.GetValue(timeout)} s (haven vm list shows what still runs here); the leave goes on");
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            }
         });
         return cmd;
     }
