@@ -130,9 +130,17 @@ internal static class HelpTopics
               they are and is retried with back-off.
 
             CONFIGURATION
-              haven.fencing.enabled, devices (snmp, fence-agent, script), topology (levels of devices
-              per host, tried in order) and secrets-file (owner-only, the communities and passwords).
-              With fencing off nothing of a lost host ever moves.
+              haven.fencing.enabled, devices (snmp, fence-agent, script, pool, watchdog), topology
+              (levels of devices per host, tried in order) and secrets-file (owner-only, the
+              communities and passwords). With fencing off nothing of a lost host ever moves.
+
+            RULES (HA-Lizard's; applied by the coordinator's FenceActor, live after haven config set)
+              min-hosts           no fencing when fewer hosts remain in the primary partition
+              quorum-required     fence only with quorum (two hosts: the side the resolver kept)
+              recover-on-failure  recover even when the fence failed (unsafe; default off)
+              reboot-lone-host    a host left alone reboots itself instead of fencing: through the
+                                  watchdog when armed, else reboot-command (argv, never a shell)
+              priority-delay      two hosts: the side holding less waits before it fences
 
             COMMANDS
               haven fence list       devices and topology
@@ -222,8 +230,9 @@ internal static class HelpTopics
               (haven.ha.enabled, switched with haven ha enable|disable) only cluster-wide.
 
             WHEN A CHANGE TAKES EFFECT
-              The cluster state holds it at once; HA on/off is read live. Components that read their
-              settings at start (heuristics, split-brain, fencing) take it at the next daemon start.
+              The cluster state holds it at once. @live keys (HA on/off, the fencing rules) act at
+              once; the others are read at daemon start (heuristics, split-brain, fence devices, VMs,
+              events): haven config get shows APPLIES, RESTART NEEDED while a host runs an old value.
 
             SEE ALSO
               haven config check FILE, haven ha status
