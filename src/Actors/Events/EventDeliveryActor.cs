@@ -29,7 +29,8 @@ public sealed record EventDeliveryOptions(NodeId Self, IEventScriptRunner Runner
 /// number whose script events all ran. On start it runs init and setup, reads the "cluster" stream from the
 /// journal — records up to the checkpoint only rebuild the state, the later ones are delivered (what a crash
 /// left undelivered runs now) — runs startup once it has caught up, then follows <see cref="ClusterEventApplied"/>
-/// wake-ups. A failed script is logged and reported (<see cref="EventScriptHistory"/>) and delivery goes on;
+/// wake-ups. Where no checkpoint was ever journaled, <see cref="EventDeliveryStart"/> journals the first one before
+/// the ClusterActor starts, so that older history is not replayed. A failed script is logged and reported (<see cref="EventScriptHistory"/>) and delivery goes on;
 /// the checkpoint advances after the run finished, whatever its outcome. <see cref="RunShutdownEvent"/> runs
 /// shutdown and stops delivery.
 /// </summary>
@@ -69,7 +70,10 @@ public sealed class EventDeliveryActor : PersistentActor
         Receive<DeleteMessagesFailure>(d => Log.LogWarning(d.Cause, "Could not delete delivery checkpoints up to {SequenceNr}", d.ToSequenceNr));
     }
 
-    public override string PersistenceId => "event-delivery";
+    /// <summary>The persistence id of the delivery checkpoints.</summary>
+    public const string CheckpointPersistenceId = "event-delivery";
+
+    public override string PersistenceId => CheckpointPersistenceId;
 
     protected override void OnRecoveryCompleted()
     {

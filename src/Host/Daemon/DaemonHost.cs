@@ -32,6 +32,7 @@ internal static class DaemonHost
         (settings, state.StartedWith) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
         var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
         using var hypervisorsOwner = hypervisors;
+        await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
         using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);

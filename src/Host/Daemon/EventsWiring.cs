@@ -12,6 +12,16 @@ namespace Haven.Host.Daemon;
 /// <summary>Builds this host's event scripts from haven.events: the runner, the delivery actor and the monitor.</summary>
 internal static class EventsWiring
 {
+    /// <summary>
+    /// Before the ClusterActor starts: on the first start of event delivery, journals its checkpoint at the "cluster"
+    /// stream's highest sequence number, so older history is not replayed to the scripts (see <see cref="EventDeliveryStart"/>).
+    /// </summary>
+    public static Task<long?> PrepareAsync(DaemonState state, ILoggerFactory loggers, CancellationToken ct) =>
+        EventDeliveryStart.EnsureCheckpointAsync(Persistence(state), TimeProvider.System, loggers.CreateLogger("Haven.Events"), cancellationToken: ct);
+
+    private static PersistenceServices Persistence(DaemonState state) =>
+        new(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
+
     public static DaemonEvents Start(ActorSystem system, HavenSettings settings, string configPath, DaemonState state, IActorRef cluster, ILoggerFactory loggers)
     {
         EventsSettings events;
@@ -30,8 +40,7 @@ internal static class EventsWiring
         var runner = new SerializedEventScriptRunner(
             new EventScriptRunner(events.ScriptsDir, events.ScriptTimeout, TimeProvider.System, loggers.CreateLogger<EventScriptRunner>()),
             new EventScriptHistory(), TimeProvider.System);
-        var persistence = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots,
-            new JsonEventSerializer(HavenManifests.CreateRegistry()));
+        var persistence = Persistence(state);
         // CTDB monitors only once startup ran: the monitor waits for the delivery's start.
         var monitorOptions = MonitorOptions.Create(events.MonitorInterval, events.HealthyAfter, options.PublicAddresses.Select(a => a.Interface));
         var monitor = system.ActorOf(MonitorActor.Props(monitorOptions, runner, new SysfsLinkState(), cluster, waitForStart: true), "monitor");
