@@ -13,7 +13,7 @@ public sealed class NodeScopedJournal(SqlJournal inner, NodeScope scope) : IJour
 {
     public NodeScope Scope { get; } = scope ?? throw new ArgumentNullException(nameof(scope));
 
-    public Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
+    public async Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var stored = new JournalEntry[entries.Count];
@@ -23,7 +23,15 @@ public sealed class NodeScopedJournal(SqlJournal inner, NodeScope scope) : IJour
             // A null entry or empty id is left for the journal's own batch check to reject with its usual message.
             stored[i] = e is null || string.IsNullOrEmpty(e.PersistenceId) ? e! : e with { PersistenceId = Scope.ToStored(e.PersistenceId) };
         }
-        return inner.WriteAsync(stored, cancellationToken);
+        try
+        {
+            await inner.WriteAsync(stored, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JournalRejectedException ex)
+        {
+            // The journal quotes ids as 'NODE/id'; the writer knows them as 'id'.
+            throw new JournalRejectedException(ex.Message.Replace($"'{Scope.Prefix}", "'", StringComparison.Ordinal), ex);
+        }
     }
 
     public IAsyncEnumerable<JournalEntry> ReadAsync(string persistenceId, long fromSequenceNr, long toSequenceNr,

@@ -4,13 +4,16 @@ namespace Haven.Adapters.Persistence.Postgres;
 
 /// <summary>
 /// One daemon per node name per database: a session-level advisory lock on a hash of
-/// "haven-journal/NODE", held on a dedicated unpooled connection for the daemon's lifetime and released
+/// "haven-journal/NODE" (and the journal's schema), held on a dedicated unpooled connection for the daemon's lifetime and released
 /// on dispose (or by the server when the session ends, so a killed daemon leaves no stale lock).
 /// </summary>
 public sealed class PostgresNodeLock : IAsyncDisposable
 {
-    private const string TryLockSql = "SELECT pg_try_advisory_lock(hashtextextended(@key, 0))";
-    private const string UnlockSql = "SELECT pg_advisory_unlock(hashtextextended(@key, 0))";
+    // Advisory locks are per database; the key also names the schema that holds the journal tables, so
+    // separate journals in separate schemas of one database do not block each other.
+    private const string LockKey = "hashtextextended(@key || ' in ' || coalesce(current_schema(), ''), 0)";
+    private const string TryLockSql = $"SELECT pg_try_advisory_lock({LockKey})";
+    private const string UnlockSql = $"SELECT pg_advisory_unlock({LockKey})";
 
     private readonly NpgsqlConnection _connection;
     private readonly string _key;
