@@ -3,6 +3,8 @@ using Haven.Actors.Configuration;
 using Haven.Actors.Persistence;
 using Haven.Adapters.Tests.Persistence;
 using Haven.Host.Daemon;
+using Haven.Adapters.Persistence.Postgres;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -60,5 +62,51 @@ public sealed class JournalFactoryPostgresTests(PostgresServerFixture server)
             Assert.All(all, e => Assert.Equal(host, Encoding.UTF8.GetString(e.Payload)));
             Assert.Equal(3, await handle.Journal.CountAsync());
         }
+    }
+
+    [Fact]
+    public async Task OpenAsync_DatabaseFromBeforeNodeScoping_ItsHostAdoptsItOnceAndSaysSo()
+    {
+        var settings = await SettingsAsync();
+        var connectionString = settings.PostgreSqlConnectionString;
+        await PostgresSchema.MigrateAsync(connectionString);
+        await using (var old = await PostgresJournal.OpenAsync(connectionString))
+            await old.WriteAsync([Entry(1, "n1"), Entry(2, "n1"), Entry(1, "n1") with { PersistenceId = JournalFactory.DaemonRecordPrefix + "n1" }]);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("DELETE FROM journal_schema_version WHERE version = 2", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var log = new LinesLogger();
+        await using (var other = await JournalFactory.OpenAsync(settings, "n2", log, CancellationToken.None))
+            Assert.Equal(0, await other.Journal.CountAsync());
+        Assert.Contains(log.Lines, l => l.StartsWith("Warning") && l.Contains("left alone") && l.Contains("written by n1"));
+
+        log.Lines.Clear();
+        await using (var n1 = await JournalFactory.OpenAsync(settings, "n1", log, CancellationToken.None))
+        {
+            Assert.Equal(2, await n1.Journal.ReadHighestSequenceNrAsync("cluster"));
+            Assert.Equal(3, await n1.Journal.CountAsync());
+        }
+        Assert.Contains(log.Lines, l => l.StartsWith("Information") && l.Contains("adopted") && l.Contains("cluster, daemon-n1"));
+
+        log.Lines.Clear();
+        await using (var n1 = await JournalFactory.OpenAsync(settings, "n1", log, CancellationToken.None))
+            Assert.Equal(3, await n1.Journal.CountAsync());
+        Assert.Empty(log.Lines);
+    }
+
+    private sealed class LinesLogger : ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add($"{logLevel} {formatter(state, exception)}");
     }
 }
