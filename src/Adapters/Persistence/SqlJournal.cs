@@ -20,6 +20,10 @@ public abstract class SqlJournal(ISqlConnections connections) : IJournal, IAsync
         "ON CONFLICT (persistence_id) DO UPDATE SET max_sequence_nr = excluded.max_sequence_nr";
     private const string DeleteToSql = "DELETE FROM journal WHERE persistence_id = @pid AND sequence_nr <= @to";
     private const string CountSql = "SELECT COUNT(*) FROM journal";
+    private const string PrefixFilter = "substr(persistence_id, 1, @plen) = @prefix";
+    private const string ReadAllPrefixSql =
+        $"SELECT {SqlRows.JournalColumns} FROM journal WHERE ordering > @after AND {PrefixFilter} ORDER BY ordering LIMIT @max";
+    private const string CountPrefixSql = $"SELECT COUNT(*) FROM journal WHERE {PrefixFilter}";
 
     protected ISqlConnections Connections { get; } = connections;
 
@@ -60,6 +64,28 @@ public abstract class SqlJournal(ISqlConnections connections) : IJournal, IAsync
 
     public Task<long> CountAsync(CancellationToken cancellationToken = default) =>
         Connections.ScalarLongAsync(CountSql, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReadAllAsync(long, long, CancellationToken)"/> over the ids that start with
+    /// <paramref name="idPrefix"/> only; the store filters, so a page of max entries is exact.
+    /// </summary>
+    public IAsyncEnumerable<JournalEntry> ReadAllWithPrefixAsync(string idPrefix, long afterOrdering, long max = long.MaxValue,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idPrefix);
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        return max == 0
+            ? AsyncEnumerable.Empty<JournalEntry>()
+            : Query(ReadAllPrefixSql, null, cancellationToken,
+                ("@after", afterOrdering), ("@plen", idPrefix.Length), ("@prefix", idPrefix), ("@max", max));
+    }
+
+    /// <summary>How many entries the ids that start with <paramref name="idPrefix"/> hold now.</summary>
+    public Task<long> CountWithPrefixAsync(string idPrefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idPrefix);
+        return Connections.ScalarLongAsync(CountPrefixSql, cancellationToken, ("@plen", idPrefix.Length), ("@prefix", idPrefix));
+    }
 
     private async IAsyncEnumerable<JournalEntry> Query(string sql, string? knownPersistenceId,
         [EnumeratorCancellation] CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)

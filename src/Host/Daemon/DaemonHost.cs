@@ -24,7 +24,7 @@ internal static class DaemonHost
 
         var socketPath = Path.GetFullPath(settings.Control.Socket);
         using var socketLock = PrepareSocket(socketPath);
-        await using var journal = await JournalFactory.OpenAsync(settings.Journal, ct);
+        await using var journal = await JournalFactory.OpenAsync(settings.Journal, node, log, ct);
         var time = TimeProvider.System;
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
         await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);

@@ -1,7 +1,9 @@
 using Haven.Actors.Configuration;
 using Haven.Actors.Persistence;
+using Haven.Adapters.Persistence;
 using Haven.Adapters.Persistence.Postgres;
 using Haven.Adapters.Persistence.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Haven.Host.Daemon;
 
@@ -23,7 +25,9 @@ internal static class JournalFactory
     /// Opens the configured journal: takes the single-daemon lock, runs the schema migration (the one
     /// explicit step that creates tables), and wraps the journal for followers.
     /// </summary>
-    public static async Task<JournalHandle> OpenAsync(JournalSettings settings, CancellationToken ct)
+    /// <param name="node">this host's effective node name: in a shared PostgreSQL database it scopes the
+    /// host's records and names its single-daemon lock</param>
+    public static async Task<JournalHandle> OpenAsync(JournalSettings settings, string node, ILogger log, CancellationToken ct)
     {
         switch (settings.Provider)
         {
@@ -54,26 +58,58 @@ internal static class JournalFactory
                 }
             }
             case JournalProviderKind.PostgreSql:
-            {
-                try
-                {
-                    await PostgresSchema.MigrateAsync(settings.PostgreSqlConnectionString, ct);
-                    var journal = await PostgresJournal.OpenAsync(settings.PostgreSqlConnectionString, ct);
-                    var snapshots = await PostgresSnapshotStore.OpenAsync(settings.PostgreSqlConnectionString, ct);
-                    return new JournalHandle(new ObservableJournal(journal), snapshots, "postgresql", RedactedConnection(settings.PostgreSqlConnectionString), async () =>
-                    {
-                        await snapshots.DisposeAsync();
-                        await journal.DisposeAsync();
-                    });
-                }
-                catch (Exception e) when (e is not CliException and not OperationCanceledException)
-                {
-                    throw new CliException($"cannot open the PostgreSQL journal at {RedactedConnection(settings.PostgreSqlConnectionString)}: {e.Message}");
-                }
-            }
+                return await OpenPostgresAsync(settings.PostgreSqlConnectionString, node, log, ct);
             default:
                 throw new CliException($"unknown journal provider '{settings.Provider}' (sqlite, postgresql or memory)");
         }
+    }
+
+    /// <summary>
+    /// The id under which every daemon journals its runs (DaemonLifecycleActor's <c>daemon-NODE</c>): in a
+    /// database from before node scoping it tells which host wrote the records.
+    /// </summary>
+    internal const string DaemonRecordPrefix = "daemon-";
+
+    /// <summary>
+    /// A PostgreSQL database shared by the cluster's hosts: the node's lock first (a second daemon of the
+    /// same name fails at once), then the migration, the one-time adoption of this host's records from
+    /// before node scoping, and the stores seen through the node's scope. The lock is held until dispose.
+    /// </summary>
+    private static async Task<JournalHandle> OpenPostgresAsync(string connectionString, string node, ILogger log, CancellationToken ct)
+    {
+        var where = RedactedConnection(connectionString);
+        var opened = new Stack<IAsyncDisposable>();
+        try
+        {
+            var scope = new NodeScope(node);
+            opened.Push(await PostgresNodeLock.AcquireAsync(connectionString, node, ct));
+            await PostgresSchema.MigrateAsync(connectionString, ct);
+            var adoption = await PostgresUnscopedRecords.AdoptAsync(connectionString, scope, DaemonRecordPrefix, ct);
+            if (adoption.Outcome == AdoptionOutcome.Adopted)
+                log.LogInformation("Journal records of {Node} from before node scoping adopted in {Database}: {Reason} ({PersistenceIds})",
+                    node, where, adoption.Reason, string.Join(", ", adoption.Ids));
+            else if (adoption.Outcome == AdoptionOutcome.LeftAlone)
+                log.LogWarning("Journal records from before node scoping left alone in {Database}: {Reason} ({PersistenceIds})",
+                    where, adoption.Reason, string.Join(", ", adoption.Ids));
+            var journal = await PostgresJournal.OpenAsync(connectionString, ct);
+            opened.Push(journal);
+            var snapshots = await PostgresSnapshotStore.OpenAsync(connectionString, ct);
+            opened.Push(snapshots);
+            return new JournalHandle(new ObservableJournal(new NodeScopedJournal(journal, scope)), new NodeScopedSnapshotStore(snapshots, scope),
+                "postgresql", where, () => CloseAllAsync(opened));
+        }
+        catch (Exception e)
+        {
+            await CloseAllAsync(opened);
+            if (e is CliException or OperationCanceledException) throw;
+            throw new CliException($"cannot open the PostgreSQL journal at {where}: {e.Message}");
+        }
+    }
+
+    /// <summary>Closes in reverse order of opening: the stores, then the node's lock.</summary>
+    private static async ValueTask CloseAllAsync(Stack<IAsyncDisposable> opened)
+    {
+        while (opened.TryPop(out var next)) await next.DisposeAsync();
     }
 
     /// <summary>The connection string without its password, for status and logs.</summary>

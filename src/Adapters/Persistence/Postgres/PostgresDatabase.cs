@@ -5,7 +5,9 @@ namespace Haven.Adapters.Persistence.Postgres;
 /// <summary>Opening a Haven PostgreSQL database: data source, schema check, errors that name the database.</summary>
 internal static class PostgresDatabase
 {
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
+    /// <summary>The advisory lock key under which migrations and adoptions serialize.</summary>
+    public const long MigrationLockKey = 7390001;
     public const string UniqueViolation = "23505";
     private const string UndefinedTable = "42P01";
 

@@ -38,6 +38,12 @@ public static class PostgresSchema
         INSERT INTO journal_schema_version (version) VALUES (1) ON CONFLICT (version) DO NOTHING;
         """;
 
+    // Version 2 changes no table: from it on the database is shared, each host's persistence ids carry
+    // its node ("NODE/cluster", see NodeScope). The version row keeps an older haven, which would write
+    // unscoped ids, from opening a database that hosts already share.
+    private const string MarkV2 =
+        "INSERT INTO journal_schema_version (version) VALUES (2) ON CONFLICT (version) DO NOTHING;";
+
     /// <summary>Creates or upgrades the schema; one transaction, so a failure leaves nothing half-made.</summary>
     public static async Task MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
     {
@@ -47,9 +53,9 @@ public static class PostgresSchema
         await using var connection = await PostgresDatabase.Connect(dataSource, where, cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Two installers migrating at once must not race on CREATE TABLE IF NOT EXISTS.
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7390001)", connection, transaction))
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresDatabase.MigrationLockKey})", connection, transaction))
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand(CreateV1, connection, transaction))
+        await using (var command = new NpgsqlCommand(CreateV1 + "\n" + MarkV2, connection, transaction))
         {
             try
             {
