@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Haven.Actors;
 using Haven.Actors.Cluster;
 using Haven.Actors.Events;
@@ -54,13 +55,13 @@ public class EventDeliveryDaemonTests
     {
         var cli = new CliContext(new StringWriter(), new StringWriter());
         List<JournalEntry> history;
-        await using (var from = await JournalFactory.OpenAsync(DaemonVerb.LoadSettings(fromConfig, cli).Journal, CancellationToken.None))
+        await using (var from = await JournalFactory.OpenAsync(DaemonVerb.LoadSettings(fromConfig, cli).Journal, "test", NullLogger.Instance, CancellationToken.None))
         {
             // The first run, on an empty journal, started delivery with the first cluster event.
             Assert.Equal(0, FirstCheckpoint(await ReadAsync(from.Journal, EventDeliveryActor.CheckpointPersistenceId)));
             history = await ReadAsync(from.Journal, "cluster");
         }
-        await using var to = await JournalFactory.OpenAsync(DaemonVerb.LoadSettings(toConfig, cli).Journal, CancellationToken.None);
+        await using var to = await JournalFactory.OpenAsync(DaemonVerb.LoadSettings(toConfig, cli).Journal, "test", NullLogger.Instance, CancellationToken.None);
         await to.Journal.WriteAsync([.. history.Select(e => e with { Ordering = 0 })]);
         return history;
     }

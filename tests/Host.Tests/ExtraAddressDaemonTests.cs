@@ -30,4 +30,28 @@ public class ExtraAddressDaemonTests
         Assert.Equal(["198.51.100.7/24", "198.51.100.8/28"], takes.Select(t => $"{t.GetProperty("ip").GetString()}/{t.GetProperty("mask").GetInt32()}").Order());
         Assert.All(takes, t => Assert.Equal("hvnone0", t.GetProperty("interface").GetString()));
     }
+
+    [Fact]
+    public async Task Daemon_ExtraAddressFile_ItsInterfaceIsMonitored()
+    {
+        using var dir = new TempDir();
+        var file = dir.File("extra-ips");
+        File.WriteAllText(file, "198.51.100.7\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var config = dir.DaemonConfig();
+        // No configured public address: only the file's interface (absent here, so without link) can make the host unhealthy.
+        File.AppendAllText(config, $$"""
+
+            haven.ips { extra-addresses-file = "{{file}}", extra-addresses-interface = hvnone0 }
+            haven.events.monitor-interval = 200ms
+            """);
+        await using var daemon = await RunningDaemon.StartAsync(config);
+        await daemon.WaitForEventAsync("cluster.node-unhealthy.v1");
+
+        var (code, json, err) = await CliRunner.RunAsync("events", "--json", "--socket", dir.File("haven.sock"));
+        Assert.True(code == 0, err);
+        var unhealthy = JsonDocument.Parse(json).RootElement.EnumerateArray()
+            .First(e => e.GetProperty("type").GetString() == "cluster.node-unhealthy.v1").GetProperty("fields");
+        Assert.Contains("hvnone0", unhealthy.GetProperty("reason").GetString());
+    }
 }

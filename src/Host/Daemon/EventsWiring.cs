@@ -1,3 +1,4 @@
+using Haven.Adapters.FloatingIps;
 using Haven.Actors;
 using Haven.Actors.Configuration;
 using Haven.Actors.Events;
@@ -25,10 +26,13 @@ internal static class EventsWiring
     public static DaemonEvents Start(ActorSystem system, HavenSettings settings, string configPath, DaemonState state, IActorRef cluster, ILoggerFactory loggers)
     {
         EventsSettings events;
+        ExtraAddressSettings extra;
         var options = state.ClusterOptions ?? throw new InvalidOperationException("the cluster is wired first");
         try
         {
-            events = EventsSettings.From(settings.Source ?? ConfigFiles.Load(configPath));
+            var config = settings.Source ?? ConfigFiles.Load(configPath);
+            events = EventsSettings.From(config);
+            extra = ExtraAddressSettings.Read(config);
         }
         catch (Exception e) when (e is ConfigException or HoconException)
         {
@@ -42,7 +46,9 @@ internal static class EventsWiring
             new EventScriptHistory(), TimeProvider.System);
         var persistence = Persistence(state);
         // CTDB monitors only once startup ran: the monitor waits for the delivery's start.
-        var monitorOptions = MonitorOptions.Create(events.MonitorInterval, events.HealthyAfter, options.PublicAddresses.Select(a => a.Interface));
+        // The public interfaces: those of the configured addresses and the one the extra-address file's go to.
+        var interfaces = options.PublicAddresses.Select(a => a.Interface).Concat(extra.Enabled ? [extra.Interface] : []);
+        var monitorOptions = MonitorOptions.Create(events.MonitorInterval, events.HealthyAfter, interfaces);
         var monitor = system.ActorOf(MonitorActor.Props(monitorOptions, runner, new SysfsLinkState(), cluster, waitForStart: true), "monitor");
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var delivery = system.ActorOf(EventDeliveryActor.Props(new EventDeliveryOptions(options.Self.Id, runner)
