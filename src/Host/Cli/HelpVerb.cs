@@ -159,7 +159,9 @@ internal static class HelpTopics
 
             CONFIGURATION
               haven.journal.provider = sqlite (haven.journal.sqlite.path, one file per host) or
-              postgresql (haven.journal.postgresql.connection-string).
+              postgresql (haven.journal.postgresql.connection-string). Hosts may share one PostgreSQL
+              database: each host's records carry its node name, it sees only its own, and a second
+              daemon with the same node name is refused.
 
             CHECKING
               haven status           events journaled, provider and location
@@ -209,7 +211,8 @@ internal static class HelpTopics
               ipreallocated and recovered as the replicated stream gives them to this host.
               Only executable scripts run; names ending in ~ are ignored; a duplicate NN or a
               script writable by group or others refuses every run. Events are journaled first and
-              delivered at least once: after a crash, what had not finished runs again.
+              delivered at least once: after a crash, what had not finished runs again. On a host's
+              first start with event delivery, history journaled before it is not replayed.
 
             SEE ALSO
               haven help journal
