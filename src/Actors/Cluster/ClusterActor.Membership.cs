@@ -339,10 +339,11 @@ public sealed partial class ClusterActor
         var before = _state;
         _state = next;
         if (e is FenceRequested requested) _fenceRequestAt[requested.Target] = _stream.Count;
-        if (e is NodeLeaving leaving) _helloBeforeLeave.Add(leaving.Node);
         // Journaled (this runs in a Persist continuation): wake the event-script delivery and other followers.
         if (!IsRecovering) Context.System.EventStream.Publish(new Events.ClusterEventApplied(LastSequenceNr, before, e));
-        if (!sideEffects) return;
+        if (!sideEffects) return; // replay and sync: records of earlier views
+        // Multicast in this view: the node's Hello of this view was sent before it (sync brings older views' records).
+        if (e is NodeLeaving leaving) _helloBeforeLeave.Add(leaving.Node);
         Log.LogInformation("Cluster event #{Index}: {Event}", _stream.Count, e);
         LocalEffects(before, e);
         SettingsApplied(e);
