@@ -22,12 +22,8 @@ public class MetricsTests
         }
         """);
 
-    private static int FreeLoopbackPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    /// <summary>Below the ephemeral range: no other test's outgoing connection can take it before the daemon binds it.</summary>
+    private static int FreeLoopbackPort() => Haven.TestKit.LoopbackPorts.Free(System.Net.Sockets.ProtocolType.Tcp);
 
     /// <summary>Sample lines "name{labels} value" keyed by "name{labels}"; comments checked to name a known metric.</summary>
     private static Dictionary<string, double> Parse(string text)

@@ -38,6 +38,30 @@ internal sealed class RunningDaemon : IAsyncDisposable
         await State.Journal.WaitForEventAsync(manifest, timeout.Token);
     }
 
+    /// <summary>How many events with this manifest the daemon journaled so far.</summary>
+    public async Task<int> CountEventsAsync(string manifest)
+    {
+        var count = 0;
+        await foreach (var e in State.Journal.ReadAllAsync(0))
+            if (e.Manifest == manifest) count++;
+        return count;
+    }
+
+    /// <summary>
+    /// Waits (at most 30 s) until the daemon journaled more events with this manifest than <paramref name="before"/>
+    /// (from <see cref="CountEventsAsync"/>): for a manifest the journal may already hold, such as a node-up at start.
+    /// </summary>
+    public async Task WaitForAnotherEventAsync(string manifest, int before)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var next = State.Journal.NextWrite; // taken before reading, so no write slips between
+            if (await CountEventsAsync(manifest) > before) return;
+            await next.WaitAsync(timeout.Token);
+        }
+    }
+
     public async Task<int> StopAsync()
     {
         await _stop.CancelAsync();

@@ -133,7 +133,8 @@ haven_conf() { # I N STABLE HEURISTICS
     echo "    topology { \"*\" = [[e2e]] } }"
   fi
   if [ "$heur" = on ]; then
-    echo "  heuristics { enabled = on, addresses = [\"10.213.1.254\"], interval = 500ms, timeout = 300ms, attempts = 1 }"
+    # Two tries of 1 s: one late echo on a busy machine must not read as "gateway unreachable" (an answer ends the wait).
+    echo "  heuristics { enabled = on, addresses = [\"10.213.1.254\"], interval = 500ms, timeout = 1s, attempts = 2 }"
   fi
   echo "}"
   [ -n "$extra" ] && echo "include \"$extra\""

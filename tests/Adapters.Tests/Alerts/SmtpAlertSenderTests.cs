@@ -178,12 +178,8 @@ public sealed class SmtpAlertSenderTests : IDisposable
     [Fact]
     public async Task SendAsync_NothingListening_FailsNamingTheServer()
     {
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        // Free now, and below the ephemeral range that servers on port 0 are given: nobody listens there.
+        var port = Haven.TestKit.LoopbackPorts.Free(System.Net.Sockets.ProtocolType.Tcp);
 
         var e = await Assert.ThrowsAsync<AlertSendException>(() => Sender(Settings(port)).SendAsync(Mail(), CancellationToken.None).WaitAsync(Bound));
 

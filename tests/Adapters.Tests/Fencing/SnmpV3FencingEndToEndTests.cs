@@ -78,14 +78,15 @@ public sealed class SnmpV3FencingEndToEndTests(SnmpdEmulator snmpd) : IClassFixt
         Assert.Equal(TimeSpan.FromSeconds(30), device.Wait);
     }
 
+    /// <summary>snmpd answers every request (a wrong password with a report): timeouts no loaded machine reaches, and reading off ends the wait.</summary>
     private (FencingSettings Settings, FencingSecrets Secrets) Load(string v3, string secrets)
     {
         var config = HoconParser.Parse($$"""
             haven.fencing {
               enabled = on
               device-retries = 0
-              devices.amm1 { type = snmp-ibm-amm, address = "127.0.0.1:{{snmpd.Port}}", version = v3, {{v3}}, timeout = 500ms, retries = 1,
-                             no-softoff = on, off-timeout = 400ms, poll-interval = 20ms }
+              devices.amm1 { type = snmp-ibm-amm, address = "127.0.0.1:{{snmpd.Port}}", version = v3, {{v3}}, timeout = 5s, retries = 1,
+                             no-softoff = on, off-timeout = 15s, poll-interval = 20ms }
               topology { node01 = [[amm1]] }
             }
             """, "e2e.conf");

@@ -31,7 +31,7 @@ public sealed class TopologyFencerEndToEndTests(SnmpdEmulator snmpd) : IClassFix
     public async Task Fence_AmmLiesAndNoOtherLevel_FailsAndNeverSucceeds()
     {
         snmpd.Reset(AmmState.Default() with { Mode = "lie" });
-        var fencer = Fencer("node01 = [[amm1]]");
+        var fencer = Fencer("node01 = [[amm1]]", bladeStaysOn: true);
         var result = await fencer.FenceAsync(Target("node01"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(result.Success);
         Assert.Contains("still reads power state 1 (on)", result.Detail, StringComparison.Ordinal);
@@ -81,15 +81,21 @@ public sealed class TopologyFencerEndToEndTests(SnmpdEmulator snmpd) : IClassFix
         Assert.Contains("no community for amm1 in the secrets file", error.Message, StringComparison.Ordinal);
     }
 
-    private TopologyFencer Fencer(string topology, string? dummyStatus = null)
+    /// <summary>
+    /// snmpd answers every request here, so the SNMP timeout is one a loaded machine never reaches (a resent
+    /// SET would be carried out twice). The waits for the blade's state are short only where it never
+    /// changes (<paramref name="bladeStaysOn"/>); elsewhere reading the state ends them.
+    /// </summary>
+    private TopologyFencer Fencer(string topology, string? dummyStatus = null, bool bladeStaysOn = false)
     {
+        var waits = bladeStaysOn ? "soft-off-timeout = 200ms, off-timeout = 400ms, on-timeout = 400ms" : "soft-off-timeout = 15s, off-timeout = 15s, on-timeout = 15s";
         var config = HoconParser.Parse($$"""
             haven.fencing {
               enabled = on
               device-retries = 0
               devices {
-                amm1 { type = snmp-ibm-amm, address = "127.0.0.1:{{snmpd.Port}}", timeout = 300ms, retries = 1,
-                       soft-off-timeout = 200ms, off-timeout = 400ms, on-timeout = 400ms, poll-interval = 20ms }
+                amm1 { type = snmp-ibm-amm, address = "127.0.0.1:{{snmpd.Port}}", timeout = 5s, retries = 1,
+                       {{waits}}, poll-interval = 20ms }
                 dummy { type = fence-agent, agent = fence_dummy, send-plug = off, options { status_file = "{{dummyStatus ?? dir.File("none")}}" } }
               }
               topology { {{topology}} }

@@ -177,6 +177,8 @@ public sealed class ProcessHypervisorTests : IAsyncLifetime
         var vm = Vm("vm1");
         await hypervisor.StartAsync(vm, CancellationToken.None);
         var record = hypervisor.Recorded(vm)!;
+        // Once asleep, only a signal wakes it: on a loaded machine the new process may not have reached its sleep yet.
+        Assert.True(SpinWait.SpinUntil(() => PosixProcesses.Stat(record.Pid)?.State == 'S', Patience), "the VM's sleep never went to sleep");
         File.WriteAllText(dir.File("state/vm1.json"), System.Text.Json.JsonSerializer.Serialize(record with { BootId = "previous-boot" }));
         try
         {

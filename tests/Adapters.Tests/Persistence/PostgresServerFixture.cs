@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using Haven.TestKit;
 using Npgsql;
 
 namespace Haven.Adapters.Tests.Persistence;
@@ -44,11 +44,21 @@ public sealed class PostgresServerFixture : IAsyncLifetime
                         $"PostgreSQL server binaries not found at {BinDirectory} (missing {tool}): apt-get install postgresql-15");
             // The postgres user must be able to create the data folder and the socket inside the root folder.
             File.SetUnixFileMode(_root, (UnixFileMode)0x1FF);
-            Port = FreePort();
             await RunAsync("initdb", ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
-            await RunAsync("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "30", "-o",
-                $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
-            _started = true;
+            // The port is free when picked; should something bind it before the server does, start again on another.
+            for (var attempt = 1; !_started; attempt++)
+            {
+                Port = LoopbackPorts.Free(ProtocolType.Tcp);
+                try
+                {
+                    await RunAsync("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "30", "-o",
+                        $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
+                    _started = true;
+                }
+                catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("could not bind", StringComparison.Ordinal))
+                {
+                }
+            }
         }
         catch
         {
@@ -91,13 +101,6 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         {
             if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task RunAsync(string tool, IReadOnlyList<string> arguments)

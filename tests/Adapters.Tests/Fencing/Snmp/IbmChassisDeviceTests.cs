@@ -205,8 +205,10 @@ public sealed class IbmChassisDeviceHangTests(SnmpdEmulator snmpd) : IClassFixtu
     public async Task Off_AgentHangsOnSet_FailsWithinTheClientTimeouts()
     {
         snmpd.Reset(AmmState.Default() with { Mode = "hang", HangSeconds = 30 });
+        // One client timeout for the reads before the SET (answered: 200 ms was too short for them on a loaded
+        // machine) and for the two SETs that hang (soft-off, then off): 3 s each, well inside the 30 s hang.
         using var device = new IbmChassisDevice("amm1",
-            snmpd.Client(options: new SnmpClientOptions { Timeout = TimeSpan.FromMilliseconds(200), Retries = 1 }),
+            snmpd.Client(options: new SnmpClientOptions { Timeout = TimeSpan.FromSeconds(3), Retries = 0 }),
             new IbmChassisOptions { SoftOffTimeout = TimeSpan.FromMilliseconds(200), OffTimeout = TimeSpan.FromMilliseconds(200), PollInterval = TimeSpan.FromMilliseconds(20) });
         var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
         Assert.False(outcome.Success);

@@ -202,12 +202,8 @@ public sealed class SnmpdEmulator : IDisposable
         client.GetAsync(IbmChassisDevice.SysDescr, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
     }
 
-    private static int FreeUdpPort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
+    /// <summary>Below the ephemeral range: no test's SNMP client socket can take it before snmpd binds it.</summary>
+    private static int FreeUdpPort() => Haven.TestKit.LoopbackPorts.Free(ProtocolType.Udp);
 
     private sealed class StringWriterSink
     {
