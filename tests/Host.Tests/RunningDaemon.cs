@@ -11,6 +11,9 @@ internal sealed class RunningDaemon : IAsyncDisposable
 
     public DaemonState State { get; private set; } = null!;
 
+    /// <summary>The daemon's run: its exit code, or the error it stopped with.</summary>
+    public Task<int> Run => _run;
+
     public static async Task<RunningDaemon> StartAsync(string configPath)
     {
         var daemon = new RunningDaemon();

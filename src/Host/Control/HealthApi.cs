@@ -3,6 +3,7 @@ using Haven.Actors.Configuration;
 using Haven.Actors.Fencing;
 using Haven.Actors.Runtime;
 using Haven.Adapters.Heuristics;
+using Haven.Adapters.Persistence.Postgres;
 using Haven.Host.Daemon;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,6 +24,8 @@ internal static class HealthApi
     public static async Task<HealthReport> CheckAsync(DaemonState state, HavenSettings settings, ILoggerFactory loggers, CancellationToken ct)
     {
         var checks = new List<HealthCheck> { await JournalAsync(state, ct) };
+        if (state.JournalHandle.NodeLock is { } nodeLock)
+            checks.Add(JournalLock(nodeLock.State, nodeLock.Node, nodeLock.Key, state.JournalHandle.Location));
         ClusterStatusView? view = null;
         try
         {
@@ -67,6 +70,19 @@ internal static class HealthApi
             return HealthCheck.Error("journal", $"{handle.Provider} {handle.Location}: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// The PostgreSQL journal's single-daemon lock, as its watch last saw it: held is healthy; being taken
+    /// again after its connection dropped, or taken by another daemon of this name, is an error.
+    /// </summary>
+    internal static HealthCheck JournalLock(NodeLockState lockState, string node, string key, string location) => lockState switch
+    {
+        NodeLockState.Held => HealthCheck.Success("journal lock", $"held: advisory lock \"{key}\" in {location}"),
+        NodeLockState.Retaking => HealthCheck.Error("journal lock",
+            $"lost with its connection to {location}; taking \"{key}\" again (another daemon named {node} could start meanwhile)"),
+        _ => HealthCheck.Error("journal lock",
+            $"another haven daemon named {node} took \"{key}\" in {location} while this one's connection was down; this daemon is stopping"),
+    };
 
     /// <summary>Primary and quorate is healthy; joining is a warning (it is catching up); a minority or no quorum is an error.</summary>
     internal static HealthCheck Cluster(ClusterStatusView view) => (view.Partition, view.Quorate) switch

@@ -11,7 +11,8 @@ namespace Haven.Host.Daemon;
 
 /// <summary>
 /// Runs one host: journal, actors and the control API on the generic host, until SIGTERM/SIGINT or
-/// the token. Stopping records the shutdown, stops the actors and flushes the journal.
+/// the token, or until another daemon of the same name took the PostgreSQL journal's lock (then it stops
+/// with that error). Stopping records the shutdown, stops the actors and flushes the journal.
 /// </summary>
 internal static class DaemonHost
 {
@@ -64,15 +65,26 @@ internal static class DaemonHost
             node, state.Cluster, journal.Provider, journal.Location, socketPath, configPath);
         started?.Invoke(state);
 
+        string? lockLost = null;
         try
         {
-            await app.WaitForShutdownAsync(ct);
+            var shutdown = app.WaitForShutdownAsync(ct);
+            if (await Task.WhenAny(shutdown, journal.LockLost) != shutdown)
+            {
+                // Another daemon of this name writes the same persistence ids now: stop as SIGTERM would.
+                lockLost = await journal.LockLost;
+                log.LogCritical("Haven daemon {Node} stopping: {Reason}", node, lockLost);
+                app.Lifetime.StopApplication();
+            }
+            await shutdown;
         }
         finally
         {
             log.LogInformation("Haven daemon {Node} stopping", node);
             if (state.Events is { } events) await events.ShutdownAsync();
-            await lifecycle.StopAsync("shutdown");
+            // With the lock lost the stop is not journaled: the records are the other daemon's now.
+            if (lockLost is null) await lifecycle.StopAsync("shutdown");
+            else await lifecycle.DisposeAsync();
             state.Watchdog?.Stopped();
             state.Watchdog?.Dispose();
             await app.StopAsync(CancellationToken.None);
@@ -80,6 +92,7 @@ internal static class DaemonHost
             TryDelete(socketPath);
             log.LogInformation("Haven daemon {Node} stopped; journal flushed", node);
         }
+        if (lockLost is not null) throw new CliException(lockLost);
         return ExitCodes.Success;
     }
 

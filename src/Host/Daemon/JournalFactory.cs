@@ -8,13 +8,22 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Host.Daemon;
 
 /// <summary>The daemon's journal and snapshot store, opened from haven.journal, with its lock.</summary>
-internal sealed class JournalHandle(ObservableJournal journal, ISnapshotStore snapshots, string provider, string location, Func<ValueTask>? close)
+internal sealed class JournalHandle(ObservableJournal journal, ISnapshotStore snapshots, string provider, string location, Func<ValueTask>? close,
+    PostgresNodeLock? nodeLock = null)
     : IAsyncDisposable
 {
+    private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
+
     public ObservableJournal Journal { get; } = journal;
     public ISnapshotStore Snapshots { get; } = snapshots;
     public string Provider { get; } = provider;
     public string Location { get; } = location;
+
+    /// <summary>The PostgreSQL journal's single-daemon lock, watched while the daemon runs; null for the other providers.</summary>
+    public PostgresNodeLock? NodeLock { get; } = nodeLock;
+
+    /// <summary>Completes with the reason when another daemon of this node name took the journal lock; never for the other providers.</summary>
+    public Task<string> LockLost => NodeLock?.Lost ?? Never;
 
     public ValueTask DisposeAsync() => close?.Invoke() ?? ValueTask.CompletedTask;
 }
@@ -27,7 +36,8 @@ internal static class JournalFactory
     /// </summary>
     /// <param name="node">this host's effective node name: in a shared PostgreSQL database it scopes the
     /// host's records and names its single-daemon lock</param>
-    public static async Task<JournalHandle> OpenAsync(JournalSettings settings, string node, ILogger log, CancellationToken ct)
+    /// <param name="time">drives the PostgreSQL lock's watch (default the system clock)</param>
+    public static async Task<JournalHandle> OpenAsync(JournalSettings settings, string node, ILogger log, CancellationToken ct, TimeProvider? time = null)
     {
         switch (settings.Provider)
         {
@@ -58,7 +68,7 @@ internal static class JournalFactory
                 }
             }
             case JournalProviderKind.PostgreSql:
-                return await OpenPostgresAsync(settings.PostgreSqlConnectionString, node, log, ct);
+                return await OpenPostgresAsync(settings.PostgreSqlConnectionString, node, log, time ?? TimeProvider.System, ct);
             default:
                 throw new CliException($"unknown journal provider '{settings.Provider}' (sqlite, postgresql or memory)");
         }
@@ -73,16 +83,18 @@ internal static class JournalFactory
     /// <summary>
     /// A PostgreSQL database shared by the cluster's hosts: the node's lock first (a second daemon of the
     /// same name fails at once), then the migration, the one-time adoption of this host's records from
-    /// before node scoping, and the stores seen through the node's scope. The lock is held until dispose.
+    /// before node scoping, and the stores seen through the node's scope. The lock is held, and watched
+    /// every <see cref="PostgresNodeLock.DefaultCheckInterval"/>, until dispose.
     /// </summary>
-    private static async Task<JournalHandle> OpenPostgresAsync(string connectionString, string node, ILogger log, CancellationToken ct)
+    private static async Task<JournalHandle> OpenPostgresAsync(string connectionString, string node, ILogger log, TimeProvider time, CancellationToken ct)
     {
         var where = RedactedConnection(connectionString);
         var opened = new Stack<IAsyncDisposable>();
         try
         {
             var scope = new NodeScope(node);
-            opened.Push(await PostgresNodeLock.AcquireAsync(connectionString, node, ct));
+            var nodeLock = await PostgresNodeLock.AcquireAsync(connectionString, node, ct);
+            opened.Push(nodeLock);
             await PostgresSchema.MigrateAsync(connectionString, ct);
             var adoption = await PostgresUnscopedRecords.AdoptAsync(connectionString, scope, DaemonRecordPrefix, ct);
             if (adoption.Outcome == AdoptionOutcome.Adopted)
@@ -95,8 +107,9 @@ internal static class JournalFactory
             opened.Push(journal);
             var snapshots = await PostgresSnapshotStore.OpenAsync(connectionString, ct);
             opened.Push(snapshots);
+            nodeLock.Watch(time, log);
             return new JournalHandle(new ObservableJournal(new NodeScopedJournal(journal, scope)), new NodeScopedSnapshotStore(snapshots, scope),
-                "postgresql", where, () => CloseAllAsync(opened));
+                "postgresql", where, () => CloseAllAsync(opened), nodeLock);
         }
         catch (Exception e)
         {
