@@ -7,49 +7,9 @@ using Haven.TestKit;
 
 namespace Haven.Actors.Tests.Vms;
 
-/// <summary>Whole clusters with VMs: ClusterActors on the simulated network, one scripted hypervisor per host.</summary>
-public sealed class VmClusterTests : HavenTestKit
+/// <summary>VMs in whole clusters: placement, failover after fencing, operator commands, orphans, groups.</summary>
+public sealed class VmClusterTests : VmClusterTestKit
 {
-    private readonly Dictionary<NodeId, FakeHypervisor> _hypervisors = [];
-
-    private TestCluster Cluster(int nodes, params VmSpec[] vms)
-    {
-        var policy = new VmPolicy
-        {
-            MonitorInterval = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(500), SyncInterval = TimeSpan.FromSeconds(2),
-            StartTimeout = TimeSpan.FromSeconds(5), StopTimeout = TimeSpan.FromSeconds(3), CallTimeout = TimeSpan.FromSeconds(2),
-        };
-        var cluster = new TestCluster(this, nodes, vms: member =>
-        {
-            var hv = _hypervisors[member.Id] = _hypervisors.GetValueOrDefault(member.Id) ?? new FakeHypervisor();
-            return new VmServices(new Dictionary<string, IHypervisor> { ["process"] = hv })
-            {
-                Policy = policy,
-                Configured = [.. vms.Select(v => new VmAdded(v))],
-            };
-        });
-        foreach (var host in cluster.Hosts)
-        {
-            var id = host.Member.Id;
-            host.PoweredOff += () => _hypervisors.GetValueOrDefault(id)?.Domains.Clear();
-        }
-        return cluster;
-    }
-
-    private static VmSpec Vm(string name, string prefers, bool migrate = false) =>
-        new(name, "process", name.ToLowerInvariant(), 1, 256, [new NodePreference(prefers, 100)], migrate);
-
-    private IEnumerable<NodeId> RunningOn(string vm) =>
-        _hypervisors.Where(h => h.Value.Domains.TryGetValue(vm, out var s) && s.State == VmPowerState.Running).Select(h => h.Key);
-
-    private T Ask<T>(TestCluster cluster, uint host, object command)
-    {
-        var probe = CreateTestProbe();
-        cluster[host].Actor!.Tell(command, probe.Ref);
-        cluster.Run(TimeSpan.FromSeconds(1));
-        return probe.ExpectMsg<T>();
-    }
-
     [Fact]
     public void ConfiguredVms_RunOnTheirPreferredHosts_Once()
     {
@@ -111,13 +71,13 @@ public sealed class VmClusterTests : HavenTestKit
         cluster.StartAll();
         cluster.Run(TimeSpan.FromSeconds(15));
         Assert.Equal([new NodeId(1)], RunningOn("WEB-01"));
-        _hypervisors[new NodeId(1)].Calls.Clear();
+        Hypervisors[new NodeId(1)].Calls.Clear();
 
         var result = Ask<OperatorCommandResult>(cluster, 1, new MigrateVm("WEB-01", "node2"));
         cluster.Run(TimeSpan.FromSeconds(5));
 
         Assert.True(result.Accepted, result.Message);
-        Assert.Contains("migrate node2 WEB-01", _hypervisors[new NodeId(1)].Calls);
+        Assert.Contains("migrate node2 WEB-01", Hypervisors[new NodeId(1)].Calls);
         Assert.Equal(new NodeId(2), cluster[1].View!.State.Vms["WEB-01"].Node);
         Assert.Equal([new NodeId(2)], RunningOn("WEB-01"));
     }
@@ -148,7 +108,7 @@ public sealed class VmClusterTests : HavenTestKit
         cluster.Run(TimeSpan.FromSeconds(15));
 
         cluster[2].PowerOff();
-        _hypervisors[new NodeId(2)].Domains["WEB-01"] = new VmStatus(VmPowerState.Running); // a domain the host comes back with
+        Hypervisors[new NodeId(2)].Domains["WEB-01"] = new VmStatus(VmPowerState.Running); // a domain the host comes back with
         cluster[2].PowerOn();
         cluster.Run(TimeSpan.FromSeconds(30));
 

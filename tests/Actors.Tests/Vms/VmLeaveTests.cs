@@ -8,43 +8,15 @@ using Haven.TestKit;
 namespace Haven.Actors.Tests.Vms;
 
 /// <summary>`haven cluster leave` on a host with VMs: they move or stop first, the host leaves after, nothing runs twice.</summary>
-public sealed class VmLeaveTests : HavenTestKit
+public sealed class VmLeaveTests : VmClusterTestKit
 {
-    private readonly Dictionary<NodeId, FakeHypervisor> _hypervisors = [];
-
-    private TestCluster Cluster(int nodes, params VmSpec[] vms)
-    {
-        var policy = new VmPolicy
-        {
-            MonitorInterval = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(500), SyncInterval = TimeSpan.FromSeconds(2),
-            StartTimeout = TimeSpan.FromSeconds(5), StopTimeout = TimeSpan.FromSeconds(3), CallTimeout = TimeSpan.FromSeconds(2),
-        };
-        return new TestCluster(this, nodes, vms: member =>
-        {
-            var hv = _hypervisors[member.Id] = _hypervisors.GetValueOrDefault(member.Id) ?? new FakeHypervisor();
-            return new VmServices(new Dictionary<string, IHypervisor> { ["process"] = hv })
-            {
-                Policy = policy,
-                Configured = [.. vms.Select(v => new VmAdded(v))],
-            };
-        });
-    }
-
     private static VmSpec Vm(string name, string prefers, bool migrate = false, bool ha = true) =>
-        new(name, "process", name.ToLowerInvariant(), 1, 256, [new NodePreference(prefers, 100)], migrate, Ha: ha);
-
-    private List<NodeId> RunningOn(string vm) =>
-        [.. _hypervisors.Where(h => h.Value.Domains.TryGetValue(vm, out var s) && s.State == VmPowerState.Running).Select(h => h.Key)];
+        VmClusterTestKit.Vm(name, prefers, migrate) with { Ha = ha };
 
     private OperatorCommandResult Leave(TestCluster cluster, uint host) => Ask(cluster, host, LeaveCluster.Instance);
 
-    private OperatorCommandResult Ask(TestCluster cluster, uint host, object command)
-    {
-        var probe = CreateTestProbe();
-        cluster[host].Actor!.Tell(command, probe.Ref);
-        cluster.Run(TimeSpan.FromMilliseconds(50));
-        return probe.ExpectMsg<OperatorCommandResult>();
-    }
+    private OperatorCommandResult Ask(TestCluster cluster, uint host, object command) =>
+        Ask<OperatorCommandResult>(cluster, host, command, TimeSpan.FromMilliseconds(50));
 
     [Fact]
     public void Leave_HostWithVms_TheyMoveOrStopFirst_ThenItLeaves_NothingRunsTwice()
@@ -77,7 +49,7 @@ public sealed class VmLeaveTests : HavenTestKit
         Assert.Single(RunningOn("WEB-01"));
         Assert.Single(RunningOn("DB-01"));
         Assert.DoesNotContain(n2, RunningOn("WEB-01").Concat(RunningOn("DB-01")));
-        Assert.Contains("migrate", string.Join(" ", _hypervisors[n2].Calls.Where(c => c.Contains("WEB-01"))));
+        Assert.Contains("migrate", string.Join(" ", Hypervisors[n2].Calls.Where(c => c.Contains("WEB-01"))));
         Assert.Empty(RunningOn("TOOLS-1")); // not HA: stopped with its host's leave, never started elsewhere
         Assert.Equal(VmRunState.Stopped, cluster[1].View!.State.Vms["TOOLS-1"].State);
     }

@@ -1,0 +1,55 @@
+using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
+using Haven.Actors.Placement;
+using Haven.Actors.Tests.Cluster;
+using Haven.Actors.Vms;
+using Haven.TestKit;
+
+namespace Haven.Actors.Tests.Vms;
+
+/// <summary>Whole clusters with VMs: ClusterActors on the simulated network, one scripted hypervisor per host.</summary>
+public abstract class VmClusterTestKit : HavenTestKit
+{
+    /// <summary>Each host's hypervisor; a host keeps its domains across daemon restarts and loses them with power.</summary>
+    private protected Dictionary<NodeId, FakeHypervisor> Hypervisors { get; } = [];
+
+    private protected TestCluster Cluster(int nodes, params VmSpec[] vms)
+    {
+        var policy = new VmPolicy
+        {
+            MonitorInterval = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(500), SyncInterval = TimeSpan.FromSeconds(2),
+            StartTimeout = TimeSpan.FromSeconds(5), StopTimeout = TimeSpan.FromSeconds(3), CallTimeout = TimeSpan.FromSeconds(2),
+        };
+        var cluster = new TestCluster(this, nodes, vms: member =>
+        {
+            var hv = Hypervisors[member.Id] = Hypervisors.GetValueOrDefault(member.Id) ?? new FakeHypervisor();
+            return new VmServices(new Dictionary<string, IHypervisor> { ["process"] = hv })
+            {
+                Policy = policy,
+                Configured = [.. vms.Select(v => new VmAdded(v))],
+            };
+        });
+        foreach (var host in cluster.Hosts)
+        {
+            var id = host.Member.Id;
+            host.PoweredOff += () => Hypervisors.GetValueOrDefault(id)?.Domains.Clear();
+        }
+        return cluster;
+    }
+
+    private protected static VmSpec Vm(string name, string prefers, bool migrate = false) =>
+        new(name, "process", name.ToLowerInvariant(), 1, 256, [new NodePreference(prefers, 100)], migrate);
+
+    /// <summary>The hosts whose hypervisor runs <paramref name="vm"/>.</summary>
+    private protected List<NodeId> RunningOn(string vm) =>
+        [.. Hypervisors.Where(h => h.Value.Domains.TryGetValue(vm, out var s) && s.State == VmPowerState.Running).Select(h => h.Key)];
+
+    /// <summary>Sends <paramref name="command"/> to a host's ClusterActor, runs the cluster for <paramref name="run"/> (1 s) and returns the answer.</summary>
+    private protected T Ask<T>(TestCluster cluster, uint host, object command, TimeSpan? run = null)
+    {
+        var probe = CreateTestProbe();
+        cluster[host].Actor!.Tell(command, probe.Ref);
+        cluster.Run(run ?? TimeSpan.FromSeconds(1));
+        return probe.ExpectMsg<T>();
+    }
+}
