@@ -3,9 +3,6 @@ using System.Globalization;
 
 namespace Haven.Actors.Configuration;
 
-/// <summary>Reports one problem: the path, what is wrong, and where the offending value was written.</summary>
-internal delegate void ReportProblem(string path, string message, ConfigOrigin origin);
-
 /// <summary>
 /// The cluster's node list (<c>haven.cluster.nodes</c>) and floating addresses
 /// (<c>haven.ips.public-addresses</c>): reading and checking their entries, the checks that span
@@ -109,10 +106,10 @@ public static partial class ClusterConfig
     }
 
     /// <summary>The node list; throws <see cref="ConfigException"/> at the first bad entry.</summary>
-    internal static ImmutableArray<NodeSettings> ReadNodes(Config config) => ReadOrThrow(config, ParseNodes);
+    internal static ImmutableArray<NodeSettings> ReadNodes(Config config) => ConfigProblems.ReadOrThrow(config, ParseNodes);
 
     /// <summary>The public addresses; throws <see cref="ConfigException"/> at the first bad entry.</summary>
-    internal static ImmutableArray<PublicAddressSettings> ReadPublicAddresses(Config config) => ReadOrThrow(config, ParsePublicAddresses);
+    internal static ImmutableArray<PublicAddressSettings> ReadPublicAddresses(Config config) => ConfigProblems.ReadOrThrow(config, ParsePublicAddresses);
 
     /// <summary>Every valid entry of the node list; each bad entry or duplicate is reported.</summary>
     internal static ImmutableArray<NodeSettings> ParseNodes(Config config, ReportProblem report)
@@ -252,13 +249,6 @@ public static partial class ClusterConfig
         }
 
         return ok;
-    }
-
-    private static ImmutableArray<T> ReadOrThrow<T>(Config config, Func<Config, ReportProblem, ImmutableArray<T>> parse)
-    {
-        ConfigException? first = null;
-        var result = parse(config, (path, message, origin) => first ??= new ConfigException(path, origin, message));
-        return first is null ? result : throw first;
     }
 
     /// <summary>

@@ -32,9 +32,7 @@ public static partial class FencingConfig
     /// <summary>The settings; throws <see cref="ConfigException"/> at the first problem.</summary>
     public static FencingSettings Read(Config config)
     {
-        ConfigException? first = null;
-        var settings = Parse(config.WithFallback(HavenConfig.Reference), (path, message, origin) => first ??= new ConfigException(path, origin, message));
-        return first is null ? settings : throw first;
+        return ConfigProblems.ReadOrThrow(config.WithFallback(HavenConfig.Reference), Parse);
     }
 
     /// <summary>
@@ -45,21 +43,22 @@ public static partial class FencingConfig
     {
         ArgumentNullException.ThrowIfNull(config);
         var problems = new List<ConfigProblem>();
-        void Report(string path, string message, ConfigOrigin origin) => problems.Add(new ConfigProblem(path, message, origin.ToString()));
         var full = config.WithFallback(HavenConfig.Reference);
-        var settings = Parse(full, Report);
+        var settings = ConfigProblems.Collect(full, Parse, problems);
         if (nodeNames is { Count: > 0 })
         {
             foreach (var host in settings.Topology.Hosts.Keys.Where(h => h != FencingTopology.AnyHost && !nodeNames.Contains(h)))
             {
-                Report($"{TopologyPath}.{host}", $"host {host} is not in haven.cluster.nodes ({string.Join(", ", nodeNames)})", full.Origin($"{TopologyPath}.{ConfigPath.Render([host])}"));
+                problems.Add(new ConfigProblem($"{TopologyPath}.{host}", $"host {host} is not in haven.cluster.nodes ({string.Join(", ", nodeNames)})",
+                    full.Origin($"{TopologyPath}.{ConfigPath.Render([host])}").ToString()));
             }
 
             if (settings.Enabled)
             {
                 foreach (var node in nodeNames.Where(n => settings.Topology.LevelsFor(n).IsEmpty))
                 {
-                    Report(TopologyPath, $"fencing is enabled but node {node} has no fencing topology (add {node} or \"*\")", full.Origin(TopologyPath));
+                    problems.Add(new ConfigProblem(TopologyPath, $"fencing is enabled but node {node} has no fencing topology (add {node} or \"*\")",
+                        full.Origin(TopologyPath).ToString()));
                 }
             }
         }

@@ -48,9 +48,7 @@ public static class VmConfig
     public static VmSettings Read(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        ConfigException? first = null;
-        var settings = Parse(config.WithFallback(HavenConfig.Reference), (path, message, origin) => first ??= new ConfigException(path, origin, message));
-        return first is null ? settings : throw first;
+        return ConfigProblems.ReadOrThrow(config.WithFallback(HavenConfig.Reference), Parse);
     }
 
     /// <summary>
@@ -61,21 +59,20 @@ public static class VmConfig
     {
         ArgumentNullException.ThrowIfNull(config);
         var problems = new List<ConfigProblem>();
-        void Report(string path, string message, ConfigOrigin origin) => problems.Add(new ConfigProblem(path, message, origin.ToString()));
         var full = config.WithFallback(HavenConfig.Reference);
-        Parse(full, Report);
+        ConfigProblems.Collect(full, Parse, problems);
         if (nodeNames is { Count: > 0 } && full.TryGetValue(CapacitiesPath, out var capacities) && capacities is HoconObject nodes)
         {
             foreach (var node in nodes.Keys.Where(n => ClusterConfig.IsValidNodeName(n) && !nodeNames.Contains(n)))
             {
                 var path = $"{CapacitiesPath}.{ConfigPath.Render([node])}";
-                Report(path, $"node {node} is not in haven.cluster.nodes ({string.Join(", ", nodeNames)})", full.Origin(path));
+                problems.Add(new ConfigProblem(path, $"node {node} is not in haven.cluster.nodes ({string.Join(", ", nodeNames)})", full.Origin(path).ToString()));
             }
         }
         return problems;
     }
 
-    private static VmSettings Parse(Config c, Action<string, string, ConfigOrigin> report)
+    private static VmSettings Parse(Config c, ReportProblem report)
     {
         var defaults = new VmPolicy();
         TimeSpan Duration(string key, TimeSpan fallback, bool zeroAllowed = false, TimeSpan? max = null)
@@ -123,7 +120,7 @@ public static class VmConfig
         }
     }
 
-    private static PlacementStrategy Strategy(Config c, Action<string, string, ConfigOrigin> report)
+    private static PlacementStrategy Strategy(Config c, ReportProblem report)
     {
         const string path = PlacementPath + ".strategy";
         if (!TryRead(c, path, c.GetString, report, out var text)) return PlacementStrategy.Default;
@@ -133,7 +130,7 @@ public static class VmConfig
         return PlacementStrategy.Default;
     }
 
-    private static int MigrationLimit(Config c, Action<string, string, ConfigOrigin> report)
+    private static int MigrationLimit(Config c, ReportProblem report)
     {
         const string path = PlacementPath + ".migration-limit";
         if (!TryRead(c, path, c.GetInt, report, out var value)) return -1;
@@ -142,7 +139,7 @@ public static class VmConfig
         return -1;
     }
 
-    private static ImmutableDictionary<string, Capacity> Capacities(Config c, Action<string, string, ConfigOrigin> report)
+    private static ImmutableDictionary<string, Capacity> Capacities(Config c, ReportProblem report)
     {
         var result = ImmutableDictionary.CreateBuilder<string, Capacity>(StringComparer.Ordinal);
         if (!c.TryGetValue(CapacitiesPath, out var value)) return result.ToImmutable();
@@ -186,7 +183,7 @@ public static class VmConfig
     }
 
     /// <summary>Whole cores, 1..<see cref="MaxNodeCpu"/>; null after reporting a problem.</summary>
-    private static long? Cpu(string path, HoconValue value, Action<string, string, ConfigOrigin> report)
+    private static long? Cpu(string path, HoconValue value, ReportProblem report)
     {
         if (value is not HoconScalar { ScalarKind: HoconValueKind.Number or HoconValueKind.String } scalar
             || !long.TryParse(scalar.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var cores))
@@ -200,7 +197,7 @@ public static class VmConfig
     }
 
     /// <summary>A size converted to whole MiB (rounded down), 1 MiB..64 TiB; null after reporting a problem.</summary>
-    private static long? MemoryMiB(string path, HoconValue value, Action<string, string, ConfigOrigin> report)
+    private static long? MemoryMiB(string path, HoconValue value, ReportProblem report)
     {
         if (value is not HoconScalar { ScalarKind: HoconValueKind.Number or HoconValueKind.String } scalar)
         {
@@ -225,7 +222,7 @@ public static class VmConfig
         return null;
     }
 
-    private static bool TryRead<T>(Config c, string path, Func<string, T> get, Action<string, string, ConfigOrigin> report, out T value)
+    private static bool TryRead<T>(Config c, string path, Func<string, T> get, ReportProblem report, out T value)
     {
         try
         {
