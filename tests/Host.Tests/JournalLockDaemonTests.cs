@@ -7,7 +7,6 @@ using Haven.Host.Cli;
 using Haven.Host.Control;
 using Haven.Host.Daemon;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Haven.Host.Tests;
 
@@ -23,16 +22,7 @@ public sealed class JournalLockDaemonTests(PostgresServerFixture server)
     private static string UniqueNode() => "j" + Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>Kills the lock's session (application name "haven NODE") and waits, bounded, until its backend exited.</summary>
-    private async Task TerminateLockSessionAsync(string node)
-    {
-        await using var connection = new NpgsqlConnection(server.AdminConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "WITH victim AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = @app) " +
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM victim", connection);
-        command.Parameters.AddWithValue("app", $"haven {node}");
-        Assert.Equal(1L, await command.ExecuteScalarAsync());
-    }
+    private async Task TerminateLockSessionAsync(string node) => Assert.Equal(1L, await server.TerminateLockSessionAsync(node));
 
     [Fact]
     public async Task OpenAsync_LockSessionKilledAndTakenByAnother_WatchSignalsLostAtTheFiveSecondTick()

@@ -18,16 +18,7 @@ public sealed class PostgresNodeLockWatchTests(PostgresServerFixture server)
     private static string UniqueNode() => "w" + Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>Kills the lock's session from another connection and waits (bounded) until its backend exited.</summary>
-    private async Task TerminateAsync(string node)
-    {
-        await using var connection = new NpgsqlConnection(server.AdminConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "WITH victim AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = @app) " +
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM victim", connection);
-        command.Parameters.AddWithValue("app", $"haven {node}");
-        Assert.Equal(1L, await command.ExecuteScalarAsync());
-    }
+    private async Task TerminateAsync(string node) => Assert.Equal(1L, await server.TerminateLockSessionAsync(node));
 
     private async Task AdminAsync(string sql)
     {

@@ -89,6 +89,21 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         return connectionString;
     }
 
+    /// <summary>
+    /// Kills the sessions named "haven NODE" (a journal lock's application name) and waits, bounded, until their
+    /// backends exited; the number killed.
+    /// </summary>
+    public async Task<long> TerminateLockSessionAsync(string node)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "WITH victim AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = @app) " +
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM victim", connection);
+        command.Parameters.AddWithValue("app", $"haven {node}");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public async Task DisposeAsync()
     {
         try
