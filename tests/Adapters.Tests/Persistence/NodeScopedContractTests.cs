@@ -15,6 +15,16 @@ internal static class OtherHostsRecords
     public static readonly NodeScope Other = new("other-host");
     public static readonly NodeScope Self = new("n1");
 
+    /// <summary>A fresh migrated PostgreSQL schema that already holds another host's records; its connection string.</summary>
+    public static async Task<string> SeededPostgresSchemaAsync(PostgresServerFixture server)
+    {
+        var connectionString = await server.CreateMigratedSchemaAsync();
+        await using var journal = new NodeScopedJournal(await PostgresJournal.OpenAsync(connectionString), Other);
+        await using var snapshots = new NodeScopedSnapshotStore(await PostgresSnapshotStore.OpenAsync(connectionString), Other);
+        await WriteAsync(journal, snapshots);
+        return connectionString;
+    }
+
     public static async Task WriteAsync(IJournal journal, ISnapshotStore snapshots)
     {
         foreach (var pid in new[] { "a", "b", "c", "x" })
@@ -30,14 +40,7 @@ internal static class OtherHostsRecords
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresNodeScopedJournalContractTests(PostgresServerFixture server) : JournalContractTests
 {
-    private readonly Lazy<Task<string>> _schema = new(async () =>
-    {
-        var connectionString = await server.CreateMigratedSchemaAsync();
-        await using var journal = new NodeScopedJournal(await PostgresJournal.OpenAsync(connectionString), OtherHostsRecords.Other);
-        await using var snapshots = new NodeScopedSnapshotStore(await PostgresSnapshotStore.OpenAsync(connectionString), OtherHostsRecords.Other);
-        await OtherHostsRecords.WriteAsync(journal, snapshots);
-        return connectionString;
-    });
+    private readonly Lazy<Task<string>> _schema = new(() => OtherHostsRecords.SeededPostgresSchemaAsync(server));
 
     protected override async Task<IJournal> OpenAsync() =>
         new NodeScopedJournal(await PostgresJournal.OpenAsync(await _schema.Value), OtherHostsRecords.Self);
@@ -46,14 +49,7 @@ public sealed class PostgresNodeScopedJournalContractTests(PostgresServerFixture
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresNodeScopedSnapshotStoreContractTests(PostgresServerFixture server) : SnapshotStoreContractTests
 {
-    private readonly Lazy<Task<string>> _schema = new(async () =>
-    {
-        var connectionString = await server.CreateMigratedSchemaAsync();
-        await using var journal = new NodeScopedJournal(await PostgresJournal.OpenAsync(connectionString), OtherHostsRecords.Other);
-        await using var snapshots = new NodeScopedSnapshotStore(await PostgresSnapshotStore.OpenAsync(connectionString), OtherHostsRecords.Other);
-        await OtherHostsRecords.WriteAsync(journal, snapshots);
-        return connectionString;
-    });
+    private readonly Lazy<Task<string>> _schema = new(() => OtherHostsRecords.SeededPostgresSchemaAsync(server));
 
     protected override async Task<ISnapshotStore> OpenAsync() =>
         new NodeScopedSnapshotStore(await PostgresSnapshotStore.OpenAsync(await _schema.Value), OtherHostsRecords.Self);
