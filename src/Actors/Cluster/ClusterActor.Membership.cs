@@ -271,7 +271,13 @@ public sealed partial class ClusterActor
             var was = _role;
             _role = PartitionRole.Primary;
             // Every member appends the new epoch at this same point of the stream.
-            Persist(new PrimaryFormed(_state.Epoch + 1, _viewIds), e => ApplyReplicated(e, sideEffects: false));
+            Persist(new PrimaryFormed(_state.Epoch + 1, _viewIds), e =>
+            {
+                ApplyReplicated(e, sideEffects: false);
+                // A leave whose NodeLeft was lost with an earlier view is sent again now: nothing else may follow
+                // in this view to prompt it (two leaving hosts hold nothing and propose nothing).
+                FinishLeaving();
+            });
             Log.LogInformation("Partition {Members} is primary ({Reason})", string.Join(",", _view.Select(m => m.Name)), decided.Reason);
             if (_unreconciled.Count > 0) MarkLocalFactsReconciled();
             if (was != PartitionRole.Primary) ReassertAddresses();

@@ -90,8 +90,17 @@ public sealed partial class ClusterActor
                 Assign(vm, local, null, VmLocalRole.Absent, ""); // this host left: nothing runs here any more
             return;
         }
-        if (!_left && VmEvents.NameOf(e) is { } name) SyncVm(name);
+        if (_left) return;
+        if (VmEvents.NameOf(e) is { } name) SyncVm(name);
+        else if (SelfUnclean != WasUnclean(before))
+            foreach (var vm in _state.Vms.Keys.Concat(_localVms.Keys).Distinct().ToList()) SyncVm(vm);
     }
+
+    /// <summary>This host is Down or Fenced in the state, or a fence request for it is open.</summary>
+    private bool SelfUnclean => WasUnclean(_state);
+
+    private bool WasUnclean(ClusterState state) =>
+        state.StateOf(Me) is NodeState.Down or NodeState.Fenced || state.PendingFences.ContainsKey(Me);
 
     // ---- local VM actors ----------------------------------------------------------------------------
 
@@ -106,7 +115,9 @@ public sealed partial class ClusterActor
     {
         var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
         _state.Vms.TryGetValue(name, out var vm);
-        var role = VmLocalRoles.For(vm, Me);
+        // A host the state has downed, fenced or is fencing runs nothing: the cluster may already have moved its
+        // VMs in a history this host has not seen, so it must not restart them (it forces them off instead).
+        var role = SelfUnclean ? VmLocalRole.Absent : VmLocalRoles.For(vm, Me);
         var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";
         if (!_localVms.TryGetValue(name, out var local))
         {

@@ -29,8 +29,13 @@ public sealed record NodeUp(NodeId Node) : IClusterEvent;
 /// <summary>The membership lost the node; the split-brain resolver has not decided yet.</summary>
 public sealed record NodeUnreachable(NodeId Node) : IClusterEvent;
 
-/// <summary>The node was downed (split-brain decision or operator); its resources wait for fencing.</summary>
-public sealed record NodeDown(NodeId Node, string Reason) : IClusterEvent;
+/// <summary>
+/// The node was downed (split-brain decision or operator); its resources wait for fencing. <see cref="Name"/>
+/// is given when the state has never seen the node join but it was a member of a primary partition
+/// (<see cref="ClusterState.PrimaryMembers"/>): its joins were in a part of that epoch this stream never
+/// received, so it may hold anything, and it is recorded Down to be fenced.
+/// </summary>
+public sealed record NodeDown(NodeId Node, string Reason, string? Name = null) : IClusterEvent;
 
 /// <summary>The node is known to be off without a tracked request (watchdog timeout, operator confirmation, POOL removal).</summary>
 public sealed record NodeFenced(NodeId Node, string Device) : IClusterEvent;

@@ -28,7 +28,7 @@ public sealed partial record ClusterState
         NodeJoined e => Joined(e),
         NodeUp e => Move(e.Node, ToUp, NodeState.Up, undemote: true),
         NodeUnreachable e => Move(e.Node, ToUnreachable, NodeState.Unreachable),
-        NodeDown e => Move(e.Node, ToDown, NodeState.Down),
+        NodeDown e => Downed(e),
         NodeFenced e => Fenced(e),
         NodeLeaving e => Move(e.Node, ToLeaving, NodeState.Leaving),
         NodeLeft e => Left(e),
@@ -49,7 +49,7 @@ public sealed partial record ClusterState
         FenceSucceeded e => FenceDone(e),
         FenceFailed e => FenceFailedFor(e),
         PrimaryFormed e => e.Epoch != Epoch + 1 ? (null, $"epoch {e.Epoch} does not follow {Epoch}")
-            : (this with { Epoch = e.Epoch, Version = Version + 1 }, null),
+            : (this with { Epoch = e.Epoch, PrimaryMembers = PrimaryMembers.Union(e.Members.IsDefault ? [] : e.Members), Version = Version + 1 }, null),
         HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"node {e.Node} is not known")
             : Heuristics.TryGetValue(e.Node, out var was) && was == e.Reachable ? (null, $"node {e.Node} already reported {(e.Reachable ? "reachable" : "unreachable")}")
             : (this with { Heuristics = Heuristics.SetItem(e.Node, e.Reachable), Version = Version + 1 }, null),
@@ -83,6 +83,32 @@ public sealed partial record ClusterState
             Demoted = undemote ? Demoted.Remove(node) : Demoted,
             Version = Version + 1,
         }, null);
+    }
+
+    /// <summary>
+    /// A known node goes Down from any member state. A node this stream never saw join goes Down only when it
+    /// was a member of a primary partition (it may hold resources through events this stream never received);
+    /// it is recorded under <see cref="NodeDown.Name"/> so that it can be fenced.
+    /// </summary>
+    private (ClusterState?, string?) Downed(NodeDown e)
+    {
+        if (Nodes.ContainsKey(e.Node) || e.Name is null) return Move(e.Node, ToDown, NodeState.Down);
+        if (!PrimaryMembers.Contains(e.Node)) return (null, $"node {e.Node} is not known and was never a member of a primary partition");
+        if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"node {e.Node} is downed without a name");
+        var info = new NodeInfo(e.Node, e.Name, NodeState.Down, long.MaxValue - 1000 + e.Node.Value);
+        return (this with { Nodes = Nodes.SetItem(e.Node, info), Version = Version + 1 }, null);
+    }
+
+    /// <summary>
+    /// Null when a resource nobody holds may be given to a node now, else why not: every node that may hold
+    /// resources this state does not show (<see cref="UncleanNodes"/>) must be fenced or have left first.
+    /// </summary>
+    private string? UnheldResourcesBlocked(string what)
+    {
+        var unclean = UncleanNodes.ToList();
+        return unclean.Count == 0 ? null
+            : $"{what} is held by nobody in this state, but node{(unclean.Count > 1 ? "s" : "")} {string.Join(", ", unclean)} "
+              + $"may hold it through events this partition never received; it is given to no node until {(unclean.Count > 1 ? "they are" : "it is")} fenced or {(unclean.Count > 1 ? "have" : "has")} left";
     }
 
     /// <summary>Fencing confirmed outside a tracked request also closes any open request for the node.</summary>
@@ -148,6 +174,7 @@ public sealed partial record ClusterState
             return (null, held.Node == e.Node
                 ? $"node {e.Node} already holds {ip}"
                 : $"{ip} is held by node {held.Node}; it must be released first");
+        if (UnheldResourcesBlocked(ip) is { } blocked) return (null, blocked);
         return (this with { Ips = Ips.Add(ip, new IpAssignment(e.Interface, ip, e.Mask, e.Node)), Version = Version + 1 }, null);
     }
 

@@ -8,13 +8,15 @@ namespace Haven.Actors.Cluster;
 /// Managed VMs kept in the replicated state (issue "VMs"). VM transitions (event: from → to):
 /// <list type="bullet">
 /// <item>VmAdded: unknown → Stopped (valid definition, <see cref="VmSpecRules"/>); VmRemoved: a VM that runs nowhere</item>
-/// <item>VmPlaced(node): Stopped, Failed → Starting on an Up, undemoted node, only when Started is desired</item>
+/// <item>VmPlaced(node): Stopped, Failed → Starting on an Up, undemoted node, only when Started is desired and
+/// no node is unclean (<see cref="UncleanNodes"/>: it may run the VM through events this stream never received)</item>
 /// <item>VmRunning: Starting → Running (same node); VmStopping: Starting, Running → Stopping (same node)</item>
 /// <item>VmStopped, VmFailed: Starting, Running, Stopping → Stopped / Failed (runs nowhere). Never for a node
 /// that is Down, Unreachable or has a fence request open: a lost host's VMs are released only once it is
 /// fenced or has left, so nothing is started elsewhere before that</item>
 /// <item>VmMigrating(from, to): Running on from → Migrating, when the VM allows migration and to is Up and
-/// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from</item>
+/// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from — each only for the attempt in
+/// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected</item>
 /// </list>
 /// </summary>
 public sealed partial record ClusterState
@@ -53,9 +55,9 @@ public sealed partial record ClusterState
         VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail")
             ?? Put(vm with { State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason })),
         VmMigrating e => WithVm(e.Name, vm => StartMigration(vm, e.From, e.To)),
-        VmMigrated e => WithVm(e.Name, vm => Migration(vm, e.From, e.To)
+        VmMigrated e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
             ?? Put(vm with { State = VmRunState.Running, Node = e.To, Target = null, Reason = "" })),
-        VmMigrationFailed e => WithVm(e.Name, vm => Migration(vm, e.From, e.To)
+        VmMigrationFailed e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
             ?? Put(vm with { State = VmRunState.Running, Target = null, Reason = e.Reason })),
         _ => null,
     };
@@ -87,6 +89,7 @@ public sealed partial record ClusterState
         if (vm.Placed)
             return (null, $"VM {vm.Name} is {vm.State} on node {vm.Node}; it is placed only once it runs nowhere");
         if (CanRunVms(node) is { } why) return (null, $"VM {vm.Name} cannot be placed on node {node}: {why}");
+        if (UnheldResourcesBlocked($"VM {vm.Name}") is { } blocked) return (null, blocked);
         return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "" });
     }
 
@@ -96,13 +99,16 @@ public sealed partial record ClusterState
         if (!vm.Spec.AllowMigrate) return (null, $"VM {vm.Name} does not allow live migration");
         if (from == to) return (null, $"VM {vm.Name} already runs on node {to}");
         if (CanRunVms(to) is { } why) return (null, $"VM {vm.Name} cannot migrate to node {to}: {why}");
-        return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "" });
+        return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "", Attempt = Version + 1 });
     }
 
-    private (ClusterState?, string?)? Migration(VmInfo vm, NodeId from, NodeId to) =>
+    /// <summary>An outcome answers the migration in progress; one naming another attempt (attempt 0: not named) is stale.</summary>
+    private static (ClusterState?, string?)? Migration(VmInfo vm, NodeId from, NodeId to, long attempt) =>
         vm.State != VmRunState.Migrating || vm.Node != from || vm.Target != to
             ? (null, $"VM {vm.Name} is not migrating from node {from} to node {to} (it is {vm.State}{(vm.Node is { } n ? $" on node {n}" : "")})")
-            : null;
+            : attempt != 0 && attempt != vm.Attempt
+                ? (null, $"VM {vm.Name}: the report answers migration attempt {attempt}, but attempt {vm.Attempt} is in progress")
+                : null;
 
     /// <summary>Null when the VM is in one of <paramref name="states"/> on <paramref name="node"/>, else the rejection.</summary>
     private static (ClusterState?, string?)? OnNode(VmInfo vm, NodeId node, VmRunState[] states, string verb)

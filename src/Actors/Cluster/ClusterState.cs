@@ -22,7 +22,8 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// <item>NodeJoined: unknown, Down, Fenced, Left → Joining (ends a demotion of that node)</item>
 /// <item>NodeUp: Joining, Unreachable, Standby, Maintenance, Leaving (a leaving host that restarted) → Up (ends a demotion)</item>
 /// <item>NodeUnreachable: Joining, Up, Standby, Maintenance, Unhealthy, Leaving → Unreachable</item>
-/// <item>NodeDown: Joining, Up, Standby, Maintenance, Unhealthy, Leaving, Unreachable → Down</item>
+/// <item>NodeDown: Joining, Up, Standby, Maintenance, Unhealthy, Leaving, Unreachable → Down; unknown → Down
+/// only with a name, for a node that was a member of a primary partition (<see cref="PrimaryMembers"/>)</item>
 /// <item>NodeFenced, FenceSucceeded: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open request)</item>
 /// <item>NodeLeaving: Joining, Up, Standby, Maintenance, Unhealthy → Leaving</item>
 /// <item>NodeLeft: Leaving → Left, only once the node holds no address and no VM</item>
@@ -30,7 +31,7 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// <item>NodeMaintenance: Up, Standby, Unhealthy → Maintenance</item>
 /// <item>NodeUnhealthy: Up, Standby → Unhealthy; NodeHealthy: Unhealthy → Up</item>
 /// </list>
-/// Addresses: IpTaken needs an Up, undemoted node and an address nobody holds; IpReleased needs the
+/// Addresses: IpTaken needs an Up, undemoted node, an address nobody holds and no <see cref="UncleanNodes"/>; IpReleased needs the
 /// address to be held by that node on that interface (the coordinator records releases for fenced nodes).
 /// </summary>
 public sealed partial record ClusterState
@@ -70,6 +71,22 @@ public sealed partial record ClusterState
 
     /// <summary>How many primary partitions the stream has seen (<see cref="PrimaryFormed"/>).</summary>
     public long Epoch { get; private init; }
+
+    /// <summary>Every node that was a member of a primary partition this stream recorded (<see cref="PrimaryFormed"/>).</summary>
+    public ImmutableSortedSet<NodeId> PrimaryMembers { get; private init; } = ImmutableSortedSet<NodeId>.Empty;
+
+    /// <summary>
+    /// Nodes that may hold addresses or VMs this state does not show, because they may have applied events of
+    /// their primary epoch that this stream never received (virtual synchrony delivers a message to the
+    /// members that survive its view, not to one that crashed or was cut off first): a node that is Down or
+    /// Unreachable, has a fence request open, or was a member of a primary partition without this stream ever
+    /// seeing it join. Until each is fenced or has left, nothing that nobody holds is given to any node — the
+    /// resource may be running there (Pacemaker treats such a node as unclean; docs/cluster.md).
+    /// </summary>
+    public IEnumerable<NodeId> UncleanNodes =>
+        Nodes.Values.Where(n => n.State is NodeState.Down or NodeState.Unreachable || PendingFences.ContainsKey(n.Id)).Select(n => n.Id)
+            .Concat(PrimaryMembers.Where(id => !Nodes.ContainsKey(id)))
+            .Order();
 
     /// <summary>Each node's last replicated heuristic reachability (absent: never reported).</summary>
     public ImmutableDictionary<NodeId, bool> Heuristics { get; private init; } = ImmutableDictionary<NodeId, bool>.Empty;
@@ -130,6 +147,7 @@ public sealed partial record ClusterState
         && SameContents(Ips, other.Ips)
         && SameContents(PendingFences, other.PendingFences)
         && SameContents(Heuristics, other.Heuristics)
+        && PrimaryMembers.SetEquals(other.PrimaryMembers)
         && SettingsEqual(other)
         && VmsEqual(other);
 

@@ -12,6 +12,7 @@ public sealed partial class ClusterSimulation
             Record(scripted.Label, scripted.Act);
             return;
         }
+        if (ExtraChaos()) return;
         if (VmChaos()) return;
         if (NodeChaos()) return;
         if (LeaveChaos()) return;
@@ -49,9 +50,27 @@ public sealed partial class ClusterSimulation
         Record($"wait {Ms(amount)}", () => Advance(amount));
     }
 
+    private bool Enabled(SimulationFaults kind) => (_options.Faults & kind) != 0;
+
     private void InjectFault()
     {
-        switch (_random.Next(9))
+        var roll = _random.Next(9);
+        var kind = roll switch
+        {
+            0 or 1 or 2 => SimulationFaults.Partitions,
+            3 => SimulationFaults.Crashes | SimulationFaults.Kills,
+            4 => SimulationFaults.Restarts,
+            5 => SimulationFaults.Flapping,
+            6 => SimulationFaults.Heuristics,
+            7 => SimulationFaults.FenceFailures,
+            _ => SimulationFaults.Delays,
+        };
+        if (!Enabled(kind))
+        {
+            DeliverOrWait(); // a disabled kind: the step passes as an ordinary one
+            return;
+        }
+        switch (roll)
         {
             case 0 or 1: Partition(); break;
             case 2: Record("heal", Heal); _faults++; break;
@@ -118,8 +137,14 @@ public sealed partial class ClusterSimulation
             return;
         }
         var victim = running[_random.Next(running.Count)];
+        var powerOff = _random.Next(2) == 0;
+        if (!Enabled(powerOff ? SimulationFaults.Crashes : SimulationFaults.Kills))
+        {
+            DeliverOrWait();
+            return;
+        }
         _faults++;
-        if (_random.Next(2) == 0)
+        if (powerOff)
             Record($"crash n{victim.Id} (node down)", () => PowerOff(victim, fenced: false));
         else
             Record($"kill n{victim.Id}'s process", () =>
@@ -202,6 +227,7 @@ public sealed partial class ClusterSimulation
                 host.FenceFails = false;
                 host.Reachable = true;
             }
+            ClearExtraFaults();
             ResumePausedVms();
             foreach (var host in _hosts.Where(h => !h.Running)) Boot(host);
         });

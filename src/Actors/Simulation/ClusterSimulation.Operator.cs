@@ -24,6 +24,7 @@ public sealed partial class ClusterSimulation
     private bool LeaveChaos()
     {
         if (LeaveRandom.Next(60) != 0) return false;
+        if (!Enabled(SimulationFaults.Leaves)) return false;
         var left = _hosts.Where(h => h.HasLeft).ToList();
         if (left.Count > 0 && LeaveRandom.Next(2) == 0)
         {
@@ -31,7 +32,7 @@ public sealed partial class ClusterSimulation
             Record($"operator: restart n{host.Id}'s daemon after it left", () => RestartAfterLeave(host));
             return true;
         }
-        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && !h.LeaveSent && h.LastView?.Role == PartitionRole.Primary).ToList();
+        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung && !h.LeaveSent && h.LastView?.Role == PartitionRole.Primary).ToList();
         if (primary.Count == 0) return false;
         var leaving = primary[LeaveRandom.Next(primary.Count)];
         Record($"operator: cluster leave on n{leaving.Id}", () =>
@@ -65,11 +66,13 @@ public sealed partial class ClusterSimulation
     private bool NodeChaos()
     {
         if (NodeRandom.Next(25) != 0) return false;
-        var running = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
+        var running = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung).ToList();
         if (running.Count == 0) return false;
         var host = running[NodeRandom.Next(running.Count)];
         var node = _members[NodeRandom.Next(_members.Length)].Name;
-        switch (NodeRandom.Next(6))
+        var choice = NodeRandom.Next(6);
+        if (!Enabled(choice < 2 ? SimulationFaults.Monitor : SimulationFaults.Operator)) return false;
+        switch (choice)
         {
             case 0:
                 Record($"n{host.Id}'s monitor fails", () => host.Cluster!.Tell(new ReportHealth(false, "simulated monitor failure"), null));
@@ -95,8 +98,8 @@ public sealed partial class ClusterSimulation
 
     private void NodeOperator(string label, object command)
     {
-        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && h.LastView?.Role == PartitionRole.Primary).ToList();
-        if (primary.Count == 0) primary = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
+        var primary = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung && h.LastView?.Role == PartitionRole.Primary).ToList();
+        if (primary.Count == 0) primary = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung).ToList();
         if (primary.Count == 0) return;
         var host = primary[NodeRandom.Next(primary.Count)];
         Record($"{label} (on n{host.Id})", () => host.Cluster!.Tell(command, null));
@@ -112,8 +115,9 @@ public sealed partial class ClusterSimulation
         if (primary.Count == 0) return;
         var state = primary[0].LastView!.State;
         var pending = state.Nodes.Values.Where(n => n.State is NodeState.Standby or NodeState.Maintenance or NodeState.Unhealthy).ToList();
-        if (pending.Count == 0) return;
-        Record("converge: monitors pass, no standby, no maintenance", () =>
+        var haOff = !state.HaEnabled;
+        if (pending.Count == 0 && !haOff) return;
+        Record(haOff ? "converge: monitors pass, no standby, no maintenance, HA on" : "converge: monitors pass, no standby, no maintenance", () =>
         {
             foreach (var host in _hosts.Where(h => h.Running && h.Cluster is not null)) host.Cluster!.Tell(new ReportHealth(true, ""), null);
             foreach (var node in pending)
@@ -126,6 +130,7 @@ public sealed partial class ClusterSimulation
                 };
                 if (mode is { } m) primary[0].Cluster!.Tell(new SetNodeMode(node.Name, m), null);
             }
+            if (haOff) primary[0].Cluster!.Tell(new SetSetting(Configuration.ClusterWideSettings.HaEnabledKey, "on"), null);
         });
     }
 }

@@ -120,7 +120,9 @@ public sealed partial class ClusterSimulation
         var running = _hosts.Where(h => h.Powered).SelectMany(h => h.Domains.Select(d => (Host: h, Vm: d.Key, d.Value.State))).ToList();
         var vms = ConfiguredVms;
         var vm = vms[VmRandom.Next(vms.Length)].Vm.Name;
-        switch (VmRandom.Next(6))
+        var choice = VmRandom.Next(6);
+        if (!Enabled(choice < 3 ? SimulationFaults.Vms : SimulationFaults.Operator)) return false;
+        switch (choice)
         {
             case 0 when running.Count > 0:
             {
@@ -162,8 +164,8 @@ public sealed partial class ClusterSimulation
     /// <summary>An operator command to a random primary host's ClusterActor, else any running one (refused ones change nothing).</summary>
     private void Operator(string label, object command)
     {
-        var running = _hosts.Where(h => h.Running && h.Cluster is not null && h.LastView?.Role == PartitionRole.Primary).ToList();
-        if (running.Count == 0) running = _hosts.Where(h => h.Running && h.Cluster is not null).ToList();
+        var running = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung && h.LastView?.Role == PartitionRole.Primary).ToList();
+        if (running.Count == 0) running = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung).ToList();
         if (running.Count == 0) return;
         var host = running[VmRandom.Next(running.Count)];
         Record($"{label} (on n{host.Id})", () => host.Cluster!.Tell(command, null));

@@ -50,7 +50,7 @@ public sealed partial class ClusterSimulation
         _members = options.Members();
         _addresses = options.PublicAddresses();
         _network = new SimulatedNetwork(_members, new Random(unchecked(options.Seed * 1_000_003 + 17)));
-        _hosts = _members.Select(m => new SimulatedHost(m, _network.Transport(m.Id))).ToArray();
+        _hosts = _members.Select(m => new SimulatedHost(m, _network.Transport(m.Id)) { Clock = new HostClock(_clock) }).ToArray();
     }
 
     /// <summary>Runs one seed to the end and returns its violations and trace. Throws only for invalid options.</summary>
@@ -161,7 +161,7 @@ public sealed partial class ClusterSimulation
         var settings = new ActorSystemSettings
         {
             Dispatcher = _dispatcher,
-            TimeProvider = _clock,
+            TimeProvider = host.Clock!,
             Random = new Random(unchecked(_options.Seed * 7919 + (int)host.Id.Value * 104_729 + host.Incarnation)),
             LoggerFactory = _options.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         };
@@ -202,6 +202,22 @@ public sealed partial class ClusterSimulation
         });
     }
 
+    /// <summary>A fence through the simulated device: at once, or late when a late-fence fault is active for the victim.</summary>
+    internal Task<FenceResult> FenceAsync(SimulatedHost requester, FenceTarget target)
+    {
+        var victim = _hosts.FirstOrDefault(h => h.Id == target.Node);
+        if (victim is not { FenceLate: { } late } || victim.FenceFails || !victim.Powered) return Task.FromResult(Fence(requester, target));
+        _notes.Add($"n{requester.Id} fences n{victim.Id}: the device answers in {Ms(late)}");
+        var answer = new TaskCompletionSource<FenceResult>(); // completes inline on the harness thread, in clock order
+        ITimer? timer = null;
+        timer = _clock.CreateTimer(_ =>
+        {
+            timer?.Dispose();
+            answer.TrySetResult(Fence(requester, target));
+        }, null, late, Timeout.InfiniteTimeSpan);
+        return answer.Task;
+    }
+
     internal FenceResult Fence(SimulatedHost requester, FenceTarget target)
     {
         var victim = _hosts.FirstOrDefault(h => h.Id == target.Node);
@@ -214,6 +230,12 @@ public sealed partial class ClusterSimulation
         {
             _notes.Add($"n{requester.Id} fences n{victim.Id}: FAILS (scripted)");
             return new FenceResult(false, FenceDevice, "scripted fence failure");
+        }
+        if (victim.FenceLies)
+        {
+            _notes.Add($"n{requester.Id} fences n{victim.Id}: off, but the device reports a failure");
+            if (victim.Powered) PowerOff(victim, fenced: true);
+            return new FenceResult(false, FenceDevice, "the device did not confirm the power state (scripted lie)");
         }
         _notes.Add($"n{requester.Id} fences n{victim.Id}: off");
         PowerOff(victim, fenced: true);
@@ -348,9 +370,11 @@ public sealed partial class ClusterSimulation
     private void CheckSafety()
     {
         var hosts = Observe();
-        _violations.AddRange(Invariants.SinglePrimary(_step, hosts));
+        // A hung daemon's view is what it believed when it hung: it is not asked until it resumes.
+        _violations.AddRange(Invariants.SinglePrimary(_step, [.. hosts.Where(h => !HostOf(h.Node).Hung)]));
         _violations.AddRange(Invariants.AddressesExclusive(_step, hosts, _ledger));
-        _violations.AddRange(Invariants.JournalPrefix(_step, hosts, quiescent: _network.PendingCount == 0));
+        // A hung daemon's deliveries wait outside the network queue: the cluster is not quiescent while one hangs.
+        _violations.AddRange(Invariants.JournalPrefix(_step, hosts, quiescent: _network.PendingCount == 0 && !_hosts.Any(h => h.Hung)));
     }
 
     private List<InvariantViolation> CheckConvergence()

@@ -29,6 +29,18 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
     public bool Reachable { get; set; } = true;
     public bool FenceFails { get; set; }
 
+    /// <summary>The fence device confirms this host off only this long after the request (late-fence fault).</summary>
+    public TimeSpan? FenceLate { get; set; }
+
+    /// <summary>The fence device powers this host off but reports failure (late-fence fault).</summary>
+    public bool FenceLies { get; set; }
+
+    /// <summary>The host's clock (slow timers, hangs); set by the harness before the first start.</summary>
+    public HostClock? Clock { get; set; }
+
+    /// <summary>The daemon hangs: in the membership, but it receives and fires nothing until it resumes.</summary>
+    public bool Hung => Running && Clock is { Hung: true };
+
     /// <summary>An operator told this incarnation to leave the cluster (`haven cluster leave`).</summary>
     public bool LeaveSent { get; set; }
 
@@ -84,6 +96,7 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
     {
         if (!Running) return;
         Running = false;
+        Clock?.Reset();
         Transport?.Close();
         System?.Terminate();
         LastView = null;
@@ -183,9 +196,29 @@ internal sealed class GatedTransport : IClusterTransport
         return _inner.LeaveAsync(cancellationToken);
     }
 
+    private readonly List<Action> _held = [];
+
+    /// <summary>While true (the daemon hangs) deliveries and membership changes wait, in order, for <see cref="Release"/>.</summary>
+    public bool Holding { get; set; }
+
+    /// <summary>Hands over what arrived while the daemon hung, in arrival order.</summary>
+    public void Release()
+    {
+        Holding = false;
+        var held = _held.ToList();
+        _held.Clear();
+        foreach (var act in held)
+            if (_open) act();
+    }
+
     private void OnDelivered(NodeId sender, byte[] payload)
     {
         if (!_open) return;
+        if (Holding)
+        {
+            _held.Add(() => OnDelivered(sender, payload));
+            return;
+        }
         _simulation.NoteDelivery(sender, LocalNode, payload);
         Delivered?.Invoke(sender, payload);
     }
@@ -193,6 +226,11 @@ internal sealed class GatedTransport : IClusterTransport
     private void OnMembershipChanged(MembershipChanged change)
     {
         if (!_open) return;
+        if (Holding)
+        {
+            _held.Add(() => OnMembershipChanged(change));
+            return;
+        }
         _simulation.NoteMembership(LocalNode, change);
         MembershipChanged?.Invoke(change);
     }
@@ -211,7 +249,7 @@ internal sealed class ScriptedFencer(ClusterSimulation simulation, SimulatedHost
         ArgumentNullException.ThrowIfNull(target);
         if (!host.IsCurrent(incarnation))
             return Task.FromResult(new FenceResult(false, ClusterSimulation.FenceDevice, "the requesting host is powered off"));
-        return Task.FromResult(simulation.Fence(host, target));
+        return simulation.FenceAsync(host, target);
     }
 }
 

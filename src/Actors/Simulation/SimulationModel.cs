@@ -31,9 +31,12 @@ public sealed record SimulationOptions
     public int VmsPerNode { get; init; } = 2;
 
     /// <summary>Virtual time the convergence phase may take after every fault is cleared.</summary>
-    public TimeSpan ConvergenceTime { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ConvergenceTime { get; init; } = TimeSpan.FromMinutes(6);
 
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The kinds of trouble injected (<see cref="SimulationFaults.Classic"/> for the fixed and pinned seeds).</summary>
+    public SimulationFaults Faults { get; init; } = SimulationFaults.Classic;
 
     /// <summary>The manifest registry each host persists with (a fresh one per host).</summary>
     public Func<EventManifestRegistry> Registry { get; init; } = HavenManifests.CreateRegistry;
@@ -75,7 +78,11 @@ public sealed record SimulationOptions
     };
 
     /// <summary>The command that replays this run.</summary>
-    public string ReplayCommand => string.Create(CultureInfo.InvariantCulture, $"haven simulate --nodes {Nodes} --seed {Seed} --steps {Steps}");
+    public string ReplayCommand => ReplayCommandFor(Nodes, Seed, Steps, Faults);
+
+    public static string ReplayCommandFor(int nodes, int seed, int steps, SimulationFaults faults) =>
+        string.Create(CultureInfo.InvariantCulture, $"haven simulate --nodes {nodes} --seed {seed} --steps {steps}")
+        + (faults == SimulationFaults.Classic ? "" : " --faults " + SimulationFaultNames.Format(faults));
 }
 
 /// <summary>An invariant broken at a step, naming the hosts involved.</summary>

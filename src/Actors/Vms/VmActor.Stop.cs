@@ -86,6 +86,7 @@ public sealed partial class VmActor
         }
         var target = _assignment!.TargetName;
         var to = _assignment.Vm!.Target!.Value;
+        var attempt = _assignment.Vm.Attempt;
         Status((before, statusError) =>
         {
             if (statusError is not null)
@@ -97,7 +98,7 @@ public sealed partial class VmActor
             if (before!.State is not (VmPowerState.Running or VmPowerState.Paused))
             {
                 Log.LogWarning("VM {Vm} is {State} on {Node}, not running: it is the migration target {Target}'s now", Name, Describe(before), _me, target);
-                Report(new VmMigrated(Name, _me, to));
+                Report(new VmMigrated(Name, _me, to, attempt));
                 Schedule(_policy.PollInterval);
                 return;
             }
@@ -105,7 +106,7 @@ public sealed partial class VmActor
             {
                 Report(new VmMigrationFailed(Name, _me, to, _hypervisor is null
                     ? $"this host has no {_spec!.Hypervisor} hypervisor"
-                    : $"the {_hypervisor.Kind} hypervisor cannot live-migrate"));
+                    : $"the {_hypervisor.Kind} hypervisor cannot live-migrate", attempt));
                 Schedule(_policy.PollInterval);
                 return;
             }
@@ -117,7 +118,7 @@ public sealed partial class VmActor
                     if (error is null)
                     {
                         Log.LogInformation("VM {Vm} migrated from {Node} to {Target}", Name, _me, target);
-                        Report(new VmMigrated(Name, _me, to));
+                        Report(new VmMigrated(Name, _me, to, attempt));
                         Schedule(_policy.PollInterval);
                         return;
                     }
@@ -126,13 +127,13 @@ public sealed partial class VmActor
                         if (after?.State is VmPowerState.Running or VmPowerState.Paused)
                         {
                             Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} failed: {Reason}; it keeps running here", Name, _me, target, error);
-                            Report(new VmMigrationFailed(Name, _me, to, error));
+                            Report(new VmMigrationFailed(Name, _me, to, error, attempt));
                         }
                         else
                         {
                             Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} reported {Reason}, but it no longer runs here: it is the target's now",
                                 Name, _me, target, error);
-                            Report(new VmMigrated(Name, _me, to));
+                            Report(new VmMigrated(Name, _me, to, attempt));
                         }
                         Schedule(_policy.PollInterval);
                     });

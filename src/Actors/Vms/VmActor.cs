@@ -66,7 +66,8 @@ public sealed partial class VmActor : Actor
         _assignment = a;
         if (a.Vm is not null) _spec = a.Vm.Spec;
         // Where the VM is changed: what was reported arrived (or is moot). Other changes (desired, HA) do not answer it.
-        if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target) _pending = null;
+        if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target
+            || previous?.Vm?.Attempt != a.Vm?.Attempt) _pending = null;
         if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName)
         {
             _phase = Phase.Idle;

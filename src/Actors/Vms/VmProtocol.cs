@@ -97,12 +97,20 @@ public sealed record VmInfo(
 {
     public string Name => Spec.Name;
 
+    /// <summary>
+    /// Which migration is in progress: the state version that applied its <see cref="VmMigrating"/>. A
+    /// migration's outcome names it, so a late or repeated report of an earlier attempt is never taken for
+    /// the outcome of a later one (0: none since the VM was added).
+    /// </summary>
+    public long Attempt { get; init; }
+
     /// <summary>Whether the VM may be running on some host (the state names one).</summary>
     public bool Placed => Node is not null;
 
     public bool Equals(VmInfo? other) =>
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
-        && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn);
+        && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
+        && Attempt == other.Attempt;
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
 }
@@ -140,10 +148,10 @@ public sealed record VmFailed(string Name, NodeId Node, string Reason) : ICluste
 public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
 
 /// <summary>The source host reports the migration done: the VM runs on the target only.</summary>
-public sealed record VmMigrated(string Name, NodeId From, NodeId To) : IClusterEvent;
+public sealed record VmMigrated(string Name, NodeId From, NodeId To, long Attempt = 0) : IClusterEvent;
 
 /// <summary>The migration failed: the VM keeps running on the source.</summary>
-public sealed record VmMigrationFailed(string Name, NodeId From, NodeId To, string Reason) : IClusterEvent;
+public sealed record VmMigrationFailed(string Name, NodeId From, NodeId To, string Reason, long Attempt = 0) : IClusterEvent;
 
 /// <summary>The VM events under their stable manifests.</summary>
 public static class VmManifests

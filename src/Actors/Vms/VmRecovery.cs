@@ -96,13 +96,13 @@ public static partial class VmRecovery
             var targetGone = Gone(state, target);
             if (gone && targetGone)
             {
-                plan.Add(new VmMigrationFailed(vm.Name, node, target, "both hosts of the migration were fenced or left"));
+                plan.Add(new VmMigrationFailed(vm.Name, node, target, "both hosts of the migration were fenced or left", vm.Attempt));
                 plan.Add(new VmStopped(vm.Name, node, $"its host {NodeName(state, node)} was {state.StateOf(node)?.ToString().ToLowerInvariant() ?? "removed"}"));
             }
             else if (gone && Alive(state, target))
-                plan.Add(new VmMigrated(vm.Name, node, target)); // the target owns it now: it runs there, or the target restarts it
+                plan.Add(new VmMigrated(vm.Name, node, target, vm.Attempt)); // the target owns it now: it runs there, or the target restarts it
             else if (targetGone && Alive(state, node))
-                plan.Add(new VmMigrationFailed(vm.Name, node, target, $"the target {NodeName(state, target)} was {state.StateOf(target)?.ToString().ToLowerInvariant() ?? "removed"}"));
+                plan.Add(new VmMigrationFailed(vm.Name, node, target, $"the target {NodeName(state, target)} was {state.StateOf(target)?.ToString().ToLowerInvariant() ?? "removed"}", vm.Attempt));
             return;
         }
         if (gone) plan.Add(new VmStopped(vm.Name, node, $"its host {NodeName(state, node)} was {state.StateOf(node)?.ToString().ToLowerInvariant() ?? "removed"}"));

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Globalization;
@@ -29,9 +31,17 @@ internal static class SimulateVerb
         var steps = new Option<int>("--steps") { Description = "chaos steps per seed before the convergence phase", HelpName = "M", DefaultValueFactory = _ => DefaultSteps };
         var json = HavenCli.JsonOption();
         var cib = new Option<string?>("--cib") { Description = "plan recovery for a Pacemaker CIB file instead of simulating", HelpName = "FILE" };
+        var faults = new Option<string?>("--faults") { Description = $"fault kinds to inject, comma-separated (default classic; all; {SimulationFaultNames.Names})", HelpName = "KINDS" };
+        var swarm = new Option<bool>("--swarm") { Description = "swarm testing: fresh seeds on 2..7 hosts, 200..2,000 steps and random fault mixes, in parallel processes, until --duration is up" };
+        var duration = new Option<string?>("--duration") { Description = "how long the swarm runs (90s, 10m, 2h, 1h30m)", HelpName = "D" };
+        var jobs = new Option<int>("--jobs") { Description = "swarm worker processes", HelpName = "J", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var swarmSeed = new Option<long?>("--swarm-seed") { Description = "the swarm's own seed (default: random, printed), from which every run is derived", HelpName = "S" };
+        var maxSeeds = new Option<long?>("--max-seeds") { Description = "stop the swarm after this many runs", HelpName = "N" };
+        var worker = new Option<int?>("--swarm-worker") { Hidden = true };
+        var log = new Option<bool>("--log") { Description = "with one seed: print every host's actor log (debug level) to standard error while it runs" };
         var cmd = new Command("simulate", "run the deterministic cluster simulation with injected faults and check the invariants, or plan a Pacemaker CIB (--cib)")
         {
-            nodes, seeds, seed, steps, json, cib,
+            nodes, seeds, seed, steps, json, cib, log, faults, swarm, duration, jobs, swarmSeed, maxSeeds, worker,
         };
         cmd.SetAction((parse, ct) =>
         {
@@ -42,13 +52,43 @@ internal static class SimulateVerb
                         throw new CliException($"--cib cannot be combined with {other.Name}", ExitCodes.Usage);
                 return Task.FromResult(RunCib(cli, file, parse.GetValue(json)));
             }
+            var kinds = SimulationFaults.Classic;
+            if (parse.GetValue(faults) is { } text && !SimulationFaultNames.TryParse(text, out kinds, out var bad))
+                throw new CliException($"--faults: {bad}", ExitCodes.Usage);
+            if (parse.GetValue(swarm) || parse.GetValue(worker) is not null)
+            {
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, json, log, faults })
+                    if (parse.GetResult(other) is { Implicit: false })
+                        throw new CliException($"--swarm chooses {other.Name} itself for every run; drop {other.Name}", ExitCodes.Usage);
+                var span = parse.GetValue(duration) is { } d
+                    ? SwarmVerb.ParseDuration(d) ?? throw new CliException($"--duration '{d}' is not a duration (90s, 10m, 2h, 1h30m)", ExitCodes.Usage)
+                    : throw new CliException("--swarm needs --duration (for example --duration 10m)", ExitCodes.Usage);
+                if (parse.GetValue(maxSeeds) is < 1) throw new CliException("--max-seeds must be at least 1", ExitCodes.Usage);
+                var master = parse.GetValue(swarmSeed) ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
+                if (parse.GetValue(worker) is { } index)
+                    return Task.FromResult(SwarmVerb.Worker(cli, factory ?? ClusterActor.Props, master, index, span, parse.GetValue(maxSeeds), ct));
+                var j = parse.GetValue(jobs);
+                if (j is < 1 or > 256) throw new CliException($"--jobs must be between 1 and 256, got {j}", ExitCodes.Usage);
+                return Task.FromResult(SwarmVerb.Run(cli, factory ?? ClusterActor.Props, span, j, master, parse.GetValue(maxSeeds), ct));
+            }
+            foreach (var swarmOnly in new Option[] { duration, swarmSeed, maxSeeds })
+                if (parse.GetResult(swarmOnly) is { Implicit: false })
+                    throw new CliException($"{swarmOnly.Name} is for --swarm", ExitCodes.Usage);
+            if (parse.GetValue(log) && parse.GetValue(seeds) != 1) throw new CliException("--log needs a single seed (--seeds 1)", ExitCodes.Usage);
+            using var loggers = parse.GetValue(log)
+                ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+                    .AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; })
+                    .AddFilter(_ => true).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
+                    .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace))
+                : null;
             return Task.FromResult(Run(cli, factory ?? ClusterActor.Props, parse.GetValue(nodes), parse.GetValue(seeds),
-                parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(json), ct));
+                parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(json), ct, loggers, kinds));
         });
         return cmd;
     }
 
-    private static int Run(CliContext cli, ClusterActorFactory factory, int nodes, int seeds, int first, int steps, bool json, CancellationToken ct)
+    private static int Run(CliContext cli, ClusterActorFactory factory, int nodes, int seeds, int first, int steps, bool json, CancellationToken ct,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic)
     {
         if (nodes is < SimulationOptions.MinNodes or > SimulationOptions.MaxNodes)
             throw new CliException($"--nodes must be between {SimulationOptions.MinNodes} and {SimulationOptions.MaxNodes}, got {nodes}", ExitCodes.Usage);
@@ -67,7 +107,7 @@ internal static class SimulateVerb
             var count = Math.Min(batch, seeds - start);
             var results = new SimulationResult[count];
             Parallel.For(0, count, new ParallelOptions { CancellationToken = ct }, i =>
-                results[i] = ClusterSimulation.Run(new SimulationOptions { Nodes = nodes, Seed = first + start + i, Steps = steps, Factory = factory }));
+                results[i] = ClusterSimulation.Run(new SimulationOptions { Nodes = nodes, Seed = first + start + i, Steps = steps, Factory = factory, LoggerFactory = loggers, Faults = faults }));
             foreach (var result in results)
             {
                 done++;
@@ -87,7 +127,7 @@ internal static class SimulateVerb
         else
         {
             cli.Out.WriteLine(failing.Count == 0
-                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each: no invariant violated"
+                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}: no invariant violated"
                 : $"{seeds} seed(s) on {nodes} nodes, {steps} steps each: {failing.Count} failing seed(s), {violations} violation(s): "
                   + string.Join(" ", failing.Select(r => r.Options.Seed)));
         }

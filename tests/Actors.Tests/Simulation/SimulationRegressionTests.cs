@@ -8,9 +8,10 @@ namespace Haven.Actors.Tests.Simulation;
 /// <summary>Replays the pinned seeds of regression-seeds.txt against the real ClusterActor.</summary>
 public sealed class SimulationRegressionTests
 {
-    public sealed record PinnedSeed(int Nodes, int Seed, int Steps, bool Known, string Comment)
+    public sealed record PinnedSeed(int Nodes, int Seed, int Steps, bool Known, string Comment, SimulationFaults Faults = SimulationFaults.Classic)
     {
-        public override string ToString() => $"{Nodes} {Seed} {Steps}{(Known ? " known" : "")}";
+        public override string ToString() =>
+            $"{Nodes} {Seed} {Steps}{(Faults == SimulationFaults.Classic ? "" : " faults=" + SimulationFaultNames.Format(Faults))}{(Known ? " known" : "")}";
     }
 
     public static TheoryData<PinnedSeed> Pinned()
@@ -33,13 +34,20 @@ public sealed class SimulationRegressionTests
             var hash = raw.IndexOf('#', StringComparison.Ordinal);
             var text = (hash < 0 ? raw : raw[..hash]).Trim();
             if (text.Length == 0) continue;
-            var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length is < 3 or > 4 || (parts.Length == 4 && parts[3] != "known")
+            var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+            var faults = SimulationFaults.Classic;
+            var bad = false;
+            if (parts.Count > 3 && parts[3].StartsWith("faults=", StringComparison.Ordinal))
+            {
+                bad = !SimulationFaultNames.TryParse(parts[3]["faults=".Length..], out faults, out _);
+                parts.RemoveAt(3);
+            }
+            if (bad || parts.Count is < 3 or > 4 || (parts.Count == 4 && parts[3] != "known")
                 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var nodes)
                 || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var seed)
                 || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var steps))
-                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [known] [# comment]`, got '{raw}'");
-            yield return new PinnedSeed(nodes, seed, steps, parts.Length == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim());
+                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [faults=KINDS] [known] [# comment]`, got '{raw}'");
+            yield return new PinnedSeed(nodes, seed, steps, parts.Count == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim(), faults);
         }
     }
 
@@ -49,7 +57,7 @@ public sealed class SimulationRegressionTests
     {
         var result = ClusterSimulation.Run(new SimulationOptions
         {
-            Nodes = pinned.Nodes, Seed = pinned.Seed, Steps = pinned.Steps, Factory = ClusterActor.Props,
+            Nodes = pinned.Nodes, Seed = pinned.Seed, Steps = pinned.Steps, Factory = ClusterActor.Props, Faults = pinned.Faults,
         });
 
         if (pinned.Known)
@@ -64,6 +72,23 @@ public sealed class SimulationRegressionTests
         var e = Assert.Throws<FormatException>(() => Parse(["# ok", "3 1", "3 1 10"]).ToList());
 
         Assert.Contains("line 2", e.Message);
+    }
+
+    [Fact]
+    public void Parse_LineWithFaults_IsRead()
+    {
+        var seed = Parse(["3 833817770 364 faults=partitions,one-way,commands # a downed host restarted its VMs"]).Single();
+
+        Assert.Equal(SimulationFaults.Partitions | SimulationFaults.OneWay | SimulationFaults.Commands, seed.Faults);
+        Assert.False(seed.Known);
+    }
+
+    [Fact]
+    public void Parse_UnknownFaultKind_NamesLine()
+    {
+        var e = Assert.Throws<FormatException>(() => Parse(["3 1 10 faults=partitions,gremlins"]).ToList());
+
+        Assert.Contains("line 1", e.Message);
     }
 
     [Fact]

@@ -166,8 +166,10 @@ public sealed class VmRecoveryTests
     {
         var state = Running(ThreeUp().Apply(new VmAdded(Web(migrate: true))), "WEB-01", 2)
             .Apply(new VmMigrating("WEB-01", N(2), N(3))).Apply(new NodeDown(N(2), "lost")).Apply(new NodeFenced(N(2), "pdu"));
+        var attempt = state.Vms["WEB-01"].Attempt;
 
-        Assert.Equal<IClusterEvent>([new VmMigrated("WEB-01", N(2), N(3))], Decide(state, view: [N(1), N(3)]));
+        Assert.NotEqual(0, attempt);
+        Assert.Equal<IClusterEvent>([new VmMigrated("WEB-01", N(2), N(3), attempt)], Decide(state, view: [N(1), N(3)]));
     }
 
     [Fact]
