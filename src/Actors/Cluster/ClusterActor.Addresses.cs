@@ -25,9 +25,9 @@ public sealed partial class ClusterActor
         var pinned = state.Ips.Values.Where(a => state.StateOf(a.Node) == NodeState.Maintenance).Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
         var gone = state.Ips.Values.Where(a => state.StateOf(a.Node) is NodeState.Fenced or NodeState.Left or null).ToList();
         var unconfigured = state.Ips.Values.Where(a => !configuredIps.Contains(a.Ip) && !pinned.Contains(a.Ip) && !gone.Contains(a)).ToList();
-        // While any node is unclean (down, not yet confirmed off) no address moves: it may hold addresses
-        // this primary does not know of (events it applied alone before it was lost).
-        var unclean = state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable);
+        // While any node is unclean (down, unreachable, being fenced, or a primary member never seen joining) no
+        // address moves: it may hold addresses this primary does not know of (events it applied alone before it was lost).
+        var unclean = state.UncleanNodes.Any();
         var eligible = unclean ? [] : _view.Select(m => m.Id)
             .Where(id => state.StateOf(id) == NodeState.Up && !state.Demoted.Contains(id)).ToList();
         var allocation = AddressAllocator.Allocate(
@@ -134,7 +134,7 @@ public sealed partial class ClusterActor
         if (held.Count == 0) return;
         if (_state.StateOf(Me) != NodeState.Leaving) // a leaving host lets go of what it was given while it asked to leave
         {
-            if (_state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable)) return; // nothing moves while a node is unclean
+            if (_state.UncleanNodes.Any()) return; // nothing moves while a node is unclean
             var taker = _view.Any(m => m.Id != Me && _state.StateOf(m.Id) == NodeState.Up && !_state.Demoted.Contains(m.Id));
             if (!taker) return; // keep serving them: nobody else could
         }

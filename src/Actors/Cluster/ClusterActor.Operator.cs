@@ -96,7 +96,8 @@ public sealed partial class ClusterActor
             Sender.Tell(new OperatorCommandResult(false, $"node {_options.Self.Name} cannot leave while it is {_state.StateOf(Me)?.ToString().ToLowerInvariant() ?? "not a member"}"), Self);
             return;
         }
-        foreach (var a in _state.IpsOf(Me)) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
+        // Its addresses are released here first and announced after (HandOverAddresses, once NodeLeaving is
+        // applied): an IpReleased sent before the release lets another host take an address this one still holds.
         _leaveRequested = true;
         _leaveViewId = _viewId;
         MulticastEvents(plan.Events);

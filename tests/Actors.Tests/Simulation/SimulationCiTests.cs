@@ -44,6 +44,36 @@ public sealed class SimulationCiTests
             + "\n\nFirst failing seed:\n" + failing.FirstOrDefault()?.Report(maxTraceLines: 40));
     }
 
+    /// <summary>Seeds per size that also run every extra fault kind (late and lying fences, slow timers, one-way loss, hangs, commands).</summary>
+    public const int AllFaultSeedsPerSize = 100;
+
+    public static TheoryData<int> Sizes()
+    {
+        var data = new TheoryData<int>();
+        for (var nodes = SimulationOptions.MinNodes; nodes <= SimulationOptions.MaxNodes; nodes++) data.Add(nodes);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void AllFaultKinds_OnEveryClusterSize_ViolateNoInvariant(int nodes)
+    {
+        var failing = new List<SimulationResult>();
+        for (var seed = 1; seed <= AllFaultSeedsPerSize; seed++)
+        {
+            var result = ClusterSimulation.Run(new SimulationOptions
+            {
+                Nodes = nodes, Seed = seed, Steps = 200, Faults = SimulationFaults.All, Factory = ClusterActor.Props,
+            });
+            if (!result.Passed) failing.Add(result);
+        }
+
+        Assert.True(failing.Count == 0,
+            $"{failing.Count} of {AllFaultSeedsPerSize} seeds on {nodes} nodes with every fault kind failed:\n"
+            + string.Join("\n", failing.Take(20).Select(r => $"  {r.Violations[0]}\n    replay: {r.ReplayCommand}"))
+            + "\n\nFirst failing seed:\n" + failing.FirstOrDefault()?.Report(maxTraceLines: 40));
+    }
+
     [Fact]
     public void Batches_CoverTenThousandSeedsOverEverySize()
     {
