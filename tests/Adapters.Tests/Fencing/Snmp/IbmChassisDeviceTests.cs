@@ -77,6 +77,36 @@ public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Off_BladeSwitchedByAHook_IsConfirmedOnlyOnceTheHookHasFinished()
+    {
+        // The hook (the namespace cluster's power switch) writes its arguments, then waits for the test's go.
+        var dir = Directory.CreateTempSubdirectory("haven-amm-hook-").FullName;
+        try
+        {
+            var go = Path.Combine(dir, "go");
+            var called = Path.Combine(dir, "called");
+            snmpd.Reset(AmmState.Default() with
+            {
+                PowerHook = ["/bin/sh", "-c", $"echo \"$1 $2\" > '{called}'; while [ ! -e '{go}' ]; do sleep 0.01; done", "hook"],
+            });
+            using var device = Device(Fast with { NoSoftOff = true, OffTimeout = TimeSpan.FromSeconds(60) });
+            var fence = device.ExecuteAsync("node02", FenceAction.Off, CancellationToken.None);
+            while (!File.Exists(called) && !fence.IsCompleted) await Task.Delay(10); // a condition wait: until the hook runs
+            Assert.False(fence.IsCompleted, "the fence finished before the power switch did");
+            Assert.Equal(1, snmpd.Power(2));
+            File.WriteAllText(go, "");
+            var outcome = await fence.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(outcome.Success, outcome.Detail);
+            Assert.Equal("2 off\n", File.ReadAllText(called));
+            Assert.Equal(0, snmpd.Power(2));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void PollDelays_StartAtTheFirstIntervalAndDoubleUpToThePollInterval()
     {
         Assert.Equal([20, 40, 80, 160, 320, 640, 1000, 1000],
