@@ -11,6 +11,8 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "not root: the namespace, corosync and PostgreSQL tests need root and the packages scripts/test-deps.sh installs" >&2
 fi
+# The published `haven` (NativeAOT client + full assembly): tests/Host.Tests/PublishedClientTests runs it.
+scripts/publish.sh || { echo "publishing haven (scripts/publish.sh) failed" >&2; exit 1; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 dotnet test Actors.sln -c Release --nologo "$@" 2>&1 | tee "$log"

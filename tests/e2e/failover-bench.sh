@@ -11,13 +11,22 @@
 #   haven-fast      hocon/profiles/fast-failover.conf, corosync token 400, token_coefficient 0; crash
 #   haven-daemon    the fast profile; only the holder's daemon is killed -9 (links stay up: the old
 #                   host keeps answering until the fence takes it off)
+#   haven-snmp      Haven's defaults, corosync token 500, token_coefficient 0, and a real SNMP fence:
+#                   snmpd emulating an IBM AMM (cluster.sh --fence-snmp: snmp-ibm-amm, no-softoff =
+#                   on; the emulator's off switch is the script device's power switch); crash
+#   haven-fast-snmp the fast profile's Haven settings, token 500/0, the SNMP fence; crash
 #   keepalived      Debian's keepalived, VRRP advert_int 1, unicast peers, priorities 150/100/50, no
 #                   fencing; the master crashes (every keepalived process kill -9, both links down)
 #
 # For each run: the gap (longest time without an ARP reply for the address), whether two MACs ever
 # answered within one 10 ms interval (conflicts) and whether the MACs seen were exactly "old, then
-# new". At the end: median and max gap per scenario. Logs of every run stay under $OUT (default
-# /tmp/haven-failover-bench). Every cluster is taken down after its run, also on failure.
+# new"; for Haven, where the time went, from the new holder's journal (`haven events`): detection
+# (crash → the membership change, from its log), stable-after (→ node-down), fence (fence-requested → fence-succeeded,
+# the device confirming off; with --fence-snmp also request → the off SET reaching the switch),
+# assignment (→ takeip for the new holder) and take (→ the new holder's first ARP reply: probe,
+# `ip addr add`, gratuitous ARP). At the end: median and max gap per scenario, and the median of each
+# part. Logs of every run stay under $OUT (default /tmp/haven-failover-bench). Every cluster is taken
+# down after its run, also on failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,11 +41,11 @@ scenarios=()
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=${2:?}; [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "--runs wants a positive number" >&2; exit 2; }; shift 2 ;;
-    haven-default|haven-fast|haven-daemon|keepalived) scenarios+=("$1"); shift ;;
-    *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+    haven-default|haven-fast|haven-daemon|haven-snmp|haven-fast-snmp|keepalived) scenarios+=("$1"); shift ;;
+    *) sed -n '2,31p' "$0" >&2; exit 2 ;;
   esac
 done
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(haven-default haven-fast haven-daemon keepalived)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(haven-default haven-fast haven-daemon haven-snmp haven-fast-snmp keepalived)
 command -v keepalived >/dev/null || [[ " ${scenarios[*]} " != *" keepalived "* ]] || { echo "keepalived is missing: apt-get install keepalived" >&2; exit 1; }
 [ -f "$profile" ] || { echo "profile $profile not found" >&2; exit 1; }
 
@@ -112,6 +121,8 @@ one_run() { # SCENARIO RUN
   case $scenario in
     haven-default) "$cluster" up 3 --token 1000 --token-coefficient 650 --public $address/24 --fence ;;
     haven-fast|haven-daemon) "$cluster" up 3 --token 400 --token-coefficient 0 --public $address/24 --fence --extra "$profile" ;;
+    haven-snmp) "$cluster" up 3 --token 500 --token-coefficient 0 --public $address/24 --fence-snmp ;;
+    haven-fast-snmp) "$cluster" up 3 --token 500 --token-coefficient 0 --public $address/24 --fence-snmp --extra "$profile" ;;
     keepalived) "$cluster" up 3 --bare --public $address/24; keepalived_up ;;
   esac >"$dir/up.out" 2>&1
   if [ "$scenario" = keepalived ]; then
@@ -129,7 +140,7 @@ one_run() { # SCENARIO RUN
   sleep 1
   crashed=$(date +%s.%N)
   case $scenario in
-    haven-default|haven-fast) "$cluster" crash "$old" ;;
+    haven-default|haven-fast|haven-snmp|haven-fast-snmp) "$cluster" crash "$old" ;;
     haven-daemon) "$cluster" kill "$old" ;;
     keepalived) keepalived_crash "$old" ;;
   esac
@@ -138,6 +149,7 @@ one_run() { # SCENARIO RUN
   wait_until 60 "a reply from the new holder" replied "$newmac" "$state/probe.log"
   sleep 1
   kill -TERM "$ppid"; wait "$ppid" || true
+  [ "$scenario" = keepalived ] || "$cluster" haven "$new" events --json >"$dir/events.json" 2>"$dir/events.err" || true
   cp -r "$state"/n[1-9] "$state/probe.log" "$dir/" 2>/dev/null || true
   [ -d "$state/fence" ] && cp -r "$state/fence" "$dir/"
   "$cluster" down >/dev/null 2>&1
@@ -150,6 +162,45 @@ first_new = next((m["first_ms"] for m in s["macs"] if m["mac"] == new), None)
 to_new = first_new - (crashed - s["start_epoch"]) * 1000 if first_new is not None else -1
 print(f"{scenario} run {n}: gap {s['gap_ms']:.0f} ms, crash to new MAC {to_new:.0f} ms, conflicts {s['conflicts']}, "
       f"macs {'old,new' if order == [old, new] and s['mac_runs'] == 2 else order}")
+PY
+  [ -f "$dir/events.json" ] && breakdown "$scenario" "$n" "$dir" "$old" "$new" "$newmac" "$summary" "$crashed" | tee -a "$results"
+  true
+}
+
+breakdown() { # SCENARIO RUN DIR OLD NEW NEWMAC SUMMARY CRASHED: the parts of the gap, from the new holder's journal
+  python3 - "$@" <<'PY'
+import json, sys
+from datetime import datetime
+scenario, n, d, old, new, newmac, s, crashed = sys.argv[1:9]
+old, new, s, crashed = int(old), int(new), json.loads(s), float(crashed)
+events = [(datetime.fromisoformat(e["timestamp"]).timestamp(), e["type"], e.get("fields") or {}) for e in json.load(open(f"{d}/events.json"))]
+# The journal has no event for the membership change itself (NodeUnreachable is journaled with the
+# resolver's decision): the new holder's log line "Membership of CLUSTER changed: ...; left nOLD(...)" is it.
+changed = None
+for line in open(f"{d}/n{new}/haven.log", errors="replace"):
+    if f"; left n{old}(" in line and " changed: members " in line:
+        t = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()  # the daemon logs local time
+        if t >= crashed:
+            changed = t
+            break
+def first(kind, after, **match):
+    return next((t for t, k, f in events if k == kind and t >= after and all(f.get(x) == v for x, v in match.items())), None)
+down = first("cluster.node-down.v1", crashed, node=old)
+requested = first("cluster.fence-requested.v1", crashed, target=old)
+fenced = first("cluster.fence-succeeded.v1", crashed, target=old)
+taken = first("cluster.takeip.v1", fenced or crashed, node=new)
+first_new = next((m["first_ms"] for m in s["macs"] if m["mac"] == newmac), None)
+replied = s["start_epoch"] + first_new / 1000 if first_new is not None else None
+switched = None  # the off SET reaching the power switch (STATE/fence/power: EPOCH HOST off)
+try:
+    switched = next(float(t) for t, h, v in (l.split() for l in open(f"{d}/fence/power")) if int(h) == old and v == "off" and float(t) >= crashed)
+except (OSError, StopIteration, ValueError):
+    pass
+def part(a, b):
+    return f"{b - a:.2f}" if a is not None and b is not None else "?"
+fence = part(requested, fenced) + (f" (request to off SET {part(requested, switched)}, then off confirmed {part(switched, fenced)})" if switched else "")
+print(f"{scenario} run {n} breakdown: detection {part(crashed, changed)} s, stable-after {part(changed, down)} s, "
+      f"decision to fence request {part(down, requested)} s, fence {fence} s, assignment {part(fenced, taken)} s, take {part(taken, replied)} s")
 PY
 }
 
@@ -170,4 +221,17 @@ for k, v in rows.items():
     gaps = [g for g, _, _, _ in v]
     print(f"{k:<15} {len(v):>4} {statistics.median(gaps):>8.0f} ms {max(gaps):>5} ms {statistics.median(t for _, t, _, _ in v):>15.0f} ms"
           f" {sum(c for _, _, c, _ in v):>9} {sum(o for _, _, _, o in v):>5}/{len(v)}")
+parts = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+) run \d+ breakdown: (.*)", line)
+    if m:
+        for name, value in re.findall(r"(detection|stable-after|decision to fence request|fence|assignment|take) (\d+\.\d+|\?)", m[2]):
+            if value != "?":
+                parts.setdefault(m[1], {}).setdefault(name, []).append(float(value))
+if parts:
+    names = ["detection", "stable-after", "decision to fence request", "fence", "assignment", "take"]
+    print()
+    print(f"{'median s':<15} " + " ".join(f"{x:>10}" for x in ["detection", "stable", "to request", "fence", "assignment", "take"]))
+    for k, v in parts.items():
+        print(f"{k:<15} " + " ".join(f"{statistics.median(v[x]):>10.2f}" if x in v else f"{'?':>10}" for x in names))
 PY

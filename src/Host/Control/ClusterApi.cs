@@ -17,7 +17,7 @@ internal static class ClusterApi
 
     public static void Map(WebApplication app, DaemonState state)
     {
-        app.MapGet("/v1/cluster", async () => Results.Json(ClusterStatusView.From(await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout)), ControlJson.Options));
+        app.MapGet("/v1/cluster", async () => Results.Json(ClusterStatusView.From(await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout)), ServerJson.Options));
 
         app.MapPost("/v1/cluster/down", async (NodeRequest? request) =>
         {
@@ -50,12 +50,10 @@ internal static class ClusterApi
     internal static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
 
     internal static IResult Answer(OperatorCommandResult result) => result.Accepted
-        ? Results.Json(new { message = result.Message }, ControlJson.Options)
+        ? Results.Json(new { message = result.Message }, ServerJson.Options)
         : Error(result.Message);
 
-    internal static IResult Error(string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: 400);
-
-    internal sealed record NodeRequest(string? Node);
+    internal static IResult Error(string message) => Results.Json(new { error = message }, ServerJson.Options, statusCode: 400);
 }
 
 /// <summary>The JSON of `haven cluster status --json`.</summary>

@@ -16,15 +16,15 @@ internal static class ControlApi
         SettingsApi.Map(app, state);
         EventsApi.Map(app, state);
         VmApi.Map(app, state);
-        app.MapGet("/v1/status", async (CancellationToken ct) => Results.Json(await state.StatusAsync(ct), ControlJson.Options));
+        app.MapGet("/v1/status", async (CancellationToken ct) => Results.Json(await state.StatusAsync(ct), ServerJson.Options));
 
         app.MapGet("/v1/events", async (HttpRequest request, CancellationToken ct) =>
         {
             if (!TryQuery(request, "after", 0, out var after, out var error) || !TryQuery(request, "limit", long.MaxValue, out var limit, out error))
-                return Results.Json(new { error }, ControlJson.Options, statusCode: 400);
+                return Results.Json(new { error }, ServerJson.Options, statusCode: 400);
             var list = new List<EventView>();
             await foreach (var e in state.Journal.ReadAllAsync(after, limit, ct)) list.Add(EventView.From(e));
-            return Results.Json(list, ControlJson.Options);
+            return Results.Json(list, ServerJson.Options);
         });
 
         app.MapGet("/v1/events/stream", async (HttpContext http, CancellationToken ct) =>
@@ -32,7 +32,7 @@ internal static class ControlApi
             if (!TryQuery(http.Request, "after", 0, out var after, out var error))
             {
                 http.Response.StatusCode = 400;
-                await http.Response.WriteAsJsonAsync(new { error }, ControlJson.Options, ct);
+                await http.Response.WriteAsJsonAsync(new { error }, ServerJson.Options, ct);
                 return;
             }
             http.Response.ContentType = "application/x-ndjson";
@@ -45,7 +45,7 @@ internal static class ControlApi
                     await foreach (var e in state.Journal.ReadAllAsync(after, 1000, ct))
                     {
                         after = e.Ordering;
-                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ControlJson.Options) + "\n", ct);
+                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ServerJson.Options) + "\n", ct);
                     }
                     await http.Response.Body.FlushAsync(ct);
                     await next.WaitAsync(ct);

@@ -13,7 +13,7 @@ internal static class EventsApi
         app.MapGet("/v1/events/scripts", () =>
         {
             var events = state.Events ?? throw new InvalidOperationException("the event scripts are not set up");
-            return Results.Json(ScriptsView.From(events.Listing(), Directory.Exists(events.Settings.ScriptsDir)), ControlJson.Options);
+            return Results.Json(ScriptsView.From(events.Listing(), Directory.Exists(events.Settings.ScriptsDir)), ServerJson.Options);
         });
     }
 }

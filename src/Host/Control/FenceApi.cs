@@ -19,7 +19,7 @@ internal static class FenceApi
     {
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
 
-        app.MapGet("/v1/fence", () => Results.Json(FenceListView.From(FencingOf(state)), ControlJson.Options));
+        app.MapGet("/v1/fence", () => Results.Json(FenceListView.From(FencingOf(state)), ServerJson.Options));
 
         app.MapGet("/v1/fence/check", async (CancellationToken ct) =>
         {
@@ -27,11 +27,11 @@ internal static class FenceApi
             if (!fencing.Enabled) return Error(Off("no device is checked"));
             var checks = await Task.WhenAll(fencing.Devices.Values.OrderBy(d => d.Name, StringComparer.Ordinal)
                 .Select(d => CheckAsync(d, fencing.Settings.DeviceTimeout, ct)));
-            return Results.Json(checks, ControlJson.Options);
+            return Results.Json(checks, ServerJson.Options);
         });
 
         app.MapGet("/v1/fence/history", () =>
-            Results.Json(FencingOf(state).History.Snapshot().Select(FenceHistoryView.From).ToList(), ControlJson.Options));
+            Results.Json(FencingOf(state).History.Snapshot().Select(FenceHistoryView.From).ToList(), ServerJson.Options));
 
         app.MapPost("/v1/fence", async (FenceRequest? request) =>
         {
@@ -56,7 +56,7 @@ internal static class FenceApi
             var result = await fencer.FenceAsync(new FenceTarget(new NodeId(member.Id), node, $"operator: haven fence {node} --action {Name(action)}"), CancellationToken.None);
             var seconds = Math.Round(TimeProvider.System.GetElapsedTime(started).TotalSeconds, 3);
             return result.Success
-                ? Results.Json(new FenceAnswer(node, Name(action), result.Device, seconds, result.Detail), ControlJson.Options)
+                ? Results.Json(new FenceAnswer(node, Name(action), result.Device, seconds, result.Detail), ServerJson.Options)
                 : Error($"fencing {node} ({Name(action)}) failed after {seconds:0.###} s: {result.Detail}");
         });
     }
@@ -67,7 +67,7 @@ internal static class FenceApi
 
     private static string Off(string what) => $"fencing is off (haven.fencing.enabled = off): {what}";
 
-    private static IResult Error(string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: 400);
+    private static IResult Error(string message) => Results.Json(new { error = message }, ServerJson.Options, statusCode: 400);
 
     private static bool TryAction(string? text, out FenceAction action)
     {
@@ -102,8 +102,6 @@ internal static class FenceApi
             return new FenceCheckView(device.Name, device.Type, false, e.Message);
         }
     }
-
-    internal sealed record FenceRequest(string? Node, string? Action);
 }
 
 internal sealed record FenceAnswer(string Node, string Action, string Device, double DurationSeconds, string Detail);

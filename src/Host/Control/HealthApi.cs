@@ -4,6 +4,7 @@ using Haven.Actors.Fencing;
 using Haven.Actors.Runtime;
 using Haven.Adapters.Heuristics;
 using Haven.Adapters.Persistence.Postgres;
+using Haven.Host.Cli;
 using Haven.Host.Daemon;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,7 +20,7 @@ internal static class HealthApi
 
     public static void Map(WebApplication app, DaemonState state, HavenSettings settings, ILoggerFactory loggers) =>
         app.MapGet("/v1/health", async (CancellationToken ct) =>
-            Results.Json(await CheckAsync(state, settings, loggers, ct), ControlJson.Options));
+            Results.Json(await CheckAsync(state, settings, loggers, ct), ServerJson.Options));
 
     public static async Task<HealthReport> CheckAsync(DaemonState state, HavenSettings settings, ILoggerFactory loggers, CancellationToken ct)
     {
@@ -161,9 +162,9 @@ internal static class HealthApi
 /// <summary>One check of `haven health`: status is success, warning or error.</summary>
 internal sealed record HealthCheck(string Name, string Status, string Reason)
 {
-    public const string SuccessStatus = "success";
-    public const string WarningStatus = "warning";
-    public const string ErrorStatus = "error";
+    public const string SuccessStatus = HealthStatus.Success;
+    public const string WarningStatus = HealthStatus.Warning;
+    public const string ErrorStatus = HealthStatus.Error;
 
     public static HealthCheck Success(string name, string reason) => new(name, SuccessStatus, reason);
     public static HealthCheck Warning(string name, string reason) => new(name, WarningStatus, reason);

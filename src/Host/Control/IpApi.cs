@@ -16,7 +16,7 @@ internal static class IpApi
         app.MapGet("/v1/ips", async () =>
         {
             var view = await ClusterApi.ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, ClusterApi.AskTimeout);
-            return Results.Json(IpView.From(view, state.PublicAddresses), ControlJson.Options);
+            return Results.Json(IpView.From(view, state.PublicAddresses), ServerJson.Options);
         });
 
         app.MapPost("/v1/ips/move", async (MoveRequest? request) =>
@@ -26,8 +26,6 @@ internal static class IpApi
             return ClusterApi.Answer(await ClusterApi.ClusterOf(state).Ask<OperatorCommandResult>(new MoveAddress(address, node), ClusterApi.AskTimeout));
         });
     }
-
-    internal sealed record MoveRequest(string? Address, string? Node);
 }
 
 /// <summary>

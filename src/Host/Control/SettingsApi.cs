@@ -21,7 +21,7 @@ internal static class SettingsApi
         {
             var effective = await Effective(state);
             return effective.Select(key, out var error) is { } selected
-                ? Results.Json(new SettingsView(selected.Select(s => SettingView.From(s, state.StartedWith)).ToList()), ControlJson.Options)
+                ? Results.Json(new SettingsView(selected.Select(s => SettingView.From(s, state.StartedWith)).ToList()), ServerJson.Options)
                 : Error(error!);
         });
 
@@ -42,7 +42,7 @@ internal static class SettingsApi
         app.MapGet("/v1/ha", async () =>
         {
             var ha = (await Effective(state))[ClusterWideSettings.HaEnabledKey];
-            return Results.Json(new HaView(ConfigUnits.TryParseBoolean(ha.Value, out var on) && on, SettingView.From(ha, state.StartedWith)), ControlJson.Options);
+            return Results.Json(new HaView(ConfigUnits.TryParseBoolean(ha.Value, out var on) && on, SettingView.From(ha, state.StartedWith)), ServerJson.Options);
         });
 
         app.MapPost("/v1/ha", async (HaRequest? request) =>
@@ -58,14 +58,10 @@ internal static class SettingsApi
 
     private static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
 
-    private static IResult Error(string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: 400);
+    private static IResult Error(string message) => Results.Json(new { error = message }, ServerJson.Options, statusCode: 400);
 
     private static IResult Answer(OperatorCommandResult result) =>
-        result.Accepted ? Results.Json(new { message = result.Message }, ControlJson.Options) : Error(result.Message);
-
-    internal sealed record SetRequest(string? Key, string? Value);
-
-    internal sealed record HaRequest(bool? Enabled);
+        result.Accepted ? Results.Json(new { message = result.Message }, ServerJson.Options) : Error(result.Message);
 }
 
 /// <summary>The JSON of `haven config get --json`.</summary>

@@ -19,14 +19,14 @@ internal static class VmApi
         app.MapGet("/v1/vms", async () =>
         {
             var view = await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
-            return Results.Json(view.State.Vms.Values.Select(v => VmView.From(view.State, v)).ToList(), ControlJson.Options);
+            return Results.Json(view.State.Vms.Values.Select(v => VmView.From(view.State, v)).ToList(), ServerJson.Options);
         });
 
         app.MapGet("/v1/vms/{name}", async (string name) =>
         {
             var view = await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
             return view.State.Vms.TryGetValue(VmSpecRules.Canonical(name), out var vm)
-                ? Results.Json(VmDetailView.From(view.State, vm), ControlJson.Options)
+                ? Results.Json(VmDetailView.From(view.State, vm), ServerJson.Options)
                 : Error($"VM '{VmSpecRules.Canonical(name)}' is not managed", 404);
         });
 
@@ -34,7 +34,7 @@ internal static class VmApi
         {
             var answer = await ClusterOf(state).Ask<object>(new ExplainVm(name), AskTimeout);
             return answer is VmExplanation e
-                ? Results.Json(new { vm = e.Vm, lines = e.Lines }, ControlJson.Options)
+                ? Results.Json(new { vm = e.Vm, lines = e.Lines }, ServerJson.Options)
                 : Answer((OperatorCommandResult)answer);
         });
 
@@ -81,23 +81,10 @@ internal static class VmApi
     private static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
 
     private static IResult Answer(OperatorCommandResult result) => result.Accepted
-        ? Results.Json(new { message = result.Message }, ControlJson.Options)
+        ? Results.Json(new { message = result.Message }, ServerJson.Options)
         : Error(result.Message, 400);
 
-    private static IResult Error(string message, int status) => Results.Json(new { error = message }, ControlJson.Options, statusCode: status);
-
-    internal sealed record NodeRequest(string? Node);
-
-    internal sealed record HaRequest(bool? Enabled);
-
-    internal sealed record PreferenceRequest(string? Node, int Score);
-
-    internal sealed record ConstraintRequest(string? Vm, int? Score);
-
-    internal sealed record AddVmRequest(string? Name, string? Hypervisor, string? Config, long Cpu, long Memory,
-        IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped,
-        IReadOnlyList<ConstraintRequest>? With = null, IReadOnlyList<ConstraintRequest>? Apart = null,
-        string? Group = null, int Order = 0, double StartDelaySeconds = 0);
+    private static IResult Error(string message, int status) => Results.Json(new { error = message }, ServerJson.Options, statusCode: status);
 }
 
 /// <summary>One row of `haven vm list --json`.</summary>

@@ -66,6 +66,57 @@ public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Off_SlowPowerDown_IsSeenByTheFastFirstPollsNotAfterWholePollIntervals()
+    {
+        // Four reads until off: 20 + 40 + 80 ms of waits. Polling every 10 s would read off only at 30 s, past the off-timeout.
+        snmpd.Reset(AmmState.Default() with { OffDelayReads = 4 });
+        using var device = Device(Fast with { NoSoftOff = true, PollInterval = TimeSpan.FromSeconds(10) });
+        var outcome = await device.ExecuteAsync("node01", FenceAction.Off, CancellationToken.None);
+        Assert.True(outcome.Success, outcome.Detail);
+        Assert.Equal(0, snmpd.Power(1));
+    }
+
+    [Fact]
+    public async Task Off_BladeSwitchedByAHook_IsConfirmedOnlyOnceTheHookHasFinished()
+    {
+        // The hook (the namespace cluster's power switch) writes its arguments, then waits for the test's go.
+        var dir = Directory.CreateTempSubdirectory("haven-amm-hook-").FullName;
+        try
+        {
+            var go = Path.Combine(dir, "go");
+            var called = Path.Combine(dir, "called");
+            snmpd.Reset(AmmState.Default() with
+            {
+                PowerHook = ["/bin/sh", "-c", $"echo \"$1 $2\" > '{called}'; while [ ! -e '{go}' ]; do sleep 0.01; done", "hook"],
+            });
+            using var device = Device(Fast with { NoSoftOff = true, OffTimeout = TimeSpan.FromSeconds(60) });
+            var fence = device.ExecuteAsync("node02", FenceAction.Off, CancellationToken.None);
+            while (!File.Exists(called) && !fence.IsCompleted) await Task.Delay(10); // a condition wait: until the hook runs
+            Assert.False(fence.IsCompleted, "the fence finished before the power switch did");
+            Assert.Equal(1, snmpd.Power(2));
+            File.WriteAllText(go, "");
+            var outcome = await fence.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(outcome.Success, outcome.Detail);
+            Assert.Equal("2 off\n", File.ReadAllText(called));
+            Assert.Equal(0, snmpd.Power(2));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PollDelays_StartAtTheFirstIntervalAndDoubleUpToThePollInterval()
+    {
+        Assert.Equal([20, 40, 80, 160, 320, 640, 1000, 1000],
+            IbmChassisDevice.PollDelays(new IbmChassisOptions()).Take(8).Select(d => (int)d.TotalMilliseconds));
+        Assert.Equal([5, 5, 5], IbmChassisDevice.PollDelays(new IbmChassisOptions { PollInterval = TimeSpan.FromMilliseconds(5) }).Take(3).Select(d => (int)d.TotalMilliseconds));
+        Assert.Equal([100, 200, 300], IbmChassisDevice.PollDelays(new IbmChassisOptions { FirstPollInterval = TimeSpan.FromMilliseconds(100), PollInterval = TimeSpan.FromMilliseconds(300) })
+            .Take(3).Select(d => (int)d.TotalMilliseconds));
+    }
+
+    [Fact]
     public async Task Off_AlreadyOff_SucceedsWithoutSwitching()
     {
         snmpd.Reset(AmmState.Default());

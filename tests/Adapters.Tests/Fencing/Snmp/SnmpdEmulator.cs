@@ -245,6 +245,9 @@ public sealed record AmmState
 
     public int HangSeconds { get; init; } = 30;
 
+    /// <summary>argv of a command that really switches a blade (run with SLOT off|on); the state changes once it exits 0.</summary>
+    public IReadOnlyList<string>? PowerHook { get; init; }
+
     public static AmmState Default() => new() { Blades = [("node01", 1), ("node02", 1), ("node03 (spare)", 0)] };
 
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
@@ -255,6 +258,7 @@ public sealed record AmmState
         ["softoff_works"] = SoftOffWorks,
         ["off_delay_reads"] = OffDelayReads,
         ["hang_seconds"] = HangSeconds,
+        ["power_hook"] = PowerHook ?? [],
         ["sets"] = new List<int[]>(),
     });
 }

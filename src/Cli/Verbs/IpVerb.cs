@@ -26,7 +26,7 @@ internal static class IpVerb
             var ips = await client.GetAsync("v1/ips", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(ips, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(ips));
                 return ExitCodes.Success;
             }
             var rows = ips.EnumerateArray().Select(a => new[] { Text(a, "address"), Text(a, "interface"), Text(a, "node") is { Length: > 0 } n ? n : "-", Text(a, "state") }).ToList();
@@ -50,7 +50,7 @@ internal static class IpVerb
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync("v1/ips/move", new { address = parse.GetValue(address), node = parse.GetValue(node) }, ct);
+            var answer = await client.PostAsync("v1/ips/move", new MoveRequest(parse.GetValue(address), parse.GetValue(node)), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });

@@ -33,7 +33,7 @@ internal static class EventsVerb
             {
                 var view = await client.GetAsync("v1/cluster", ct);
                 var (index, sha) = (view.GetProperty("streamIndex").GetInt64(), view.GetProperty("digest").GetString() ?? "");
-                cli.Out.WriteLine(asJson ? JsonSerializer.Serialize(new { streamIndex = index, digest = sha }, ControlJson.Options) : $"{index} {(sha.Length == 0 ? "-" : sha)}");
+                cli.Out.WriteLine(asJson ? ControlJson.Line(new DigestView(index, sha)) : $"{index} {(sha.Length == 0 ? "-" : sha)}");
                 return ExitCodes.Success;
             }
             var from = parse.GetValue(after);
@@ -41,7 +41,7 @@ internal static class EventsVerb
             {
                 await foreach (var e in client.StreamAsync($"v1/events/stream?after={from}", ct))
                 {
-                    cli.Out.WriteLine(asJson ? JsonSerializer.Serialize(e, ControlJson.Options) : Line(e));
+                    cli.Out.WriteLine(asJson ? ControlJson.Line(e) : Line(e));
                     await cli.Out.FlushAsync(ct);
                 }
                 return ExitCodes.Success;
@@ -50,7 +50,7 @@ internal static class EventsVerb
             var events = await client.GetAsync($"v1/events?after={from}&limit={max}", ct);
             if (asJson)
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(events, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(events));
                 return ExitCodes.Success;
             }
             foreach (var e in events.EnumerateArray()) cli.Out.WriteLine(Line(e));
@@ -76,7 +76,7 @@ internal static class EventsVerb
 
     private static string Value(JsonElement v) => v.ValueKind switch
     {
-        JsonValueKind.String => v.GetString() is { } s && (s.Length == 0 || s.Any(char.IsWhiteSpace) || s.Contains('"')) ? JsonSerializer.Serialize(s) : v.GetString()!,
+        JsonValueKind.String => v.GetString() is { } s && (s.Length == 0 || s.Any(char.IsWhiteSpace) || s.Contains('"')) ? ControlJson.Line(s) : v.GetString()!,
         JsonValueKind.Null => "null",
         _ => v.GetRawText(),
     };

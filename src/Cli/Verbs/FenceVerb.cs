@@ -51,7 +51,7 @@ internal static class FenceVerb
             }
             using var client = new ControlClient(parse.GetValue(socket)!);
             // No client-side limit: the daemon bounds every device call by its timeout and retries.
-            var result = await client.PostAsync("v1/fence", new { node = target, action = what }, ct, Timeout.InfiniteTimeSpan);
+            var result = await client.PostAsync("v1/fence", new FenceRequest(target, what), ct, Timeout.InfiniteTimeSpan);
             cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"fenced {target} ({what}) via {result.GetProperty("device").GetString()} in {result.GetProperty("durationSeconds").GetDouble():0.###} s: {result.GetProperty("detail").GetString()}"));
             return ExitCodes.Success;
@@ -70,7 +70,7 @@ internal static class FenceVerb
             var view = await client.GetAsync("v1/fence", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(view, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(view));
                 return ExitCodes.Success;
             }
             cli.Out.WriteLine(view.GetProperty("enabled").GetBoolean()
@@ -101,7 +101,7 @@ internal static class FenceVerb
             var checks = await client.GetAsync("v1/fence/check", ct, Timeout.InfiniteTimeSpan);
             var all = checks.EnumerateArray().ToList();
             if (parse.GetValue(json))
-                cli.Out.WriteLine(JsonSerializer.Serialize(checks, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(checks));
             else
                 foreach (var c in all)
                     cli.Out.WriteLine($"{(c.GetProperty("ok").GetBoolean() ? "OK   " : "ERROR")} {Text(c, "name")} ({Text(c, "type")}): {Text(c, "detail")}");
@@ -121,7 +121,7 @@ internal static class FenceVerb
             var history = await client.GetAsync("v1/fence/history", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(history, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(history));
                 return ExitCodes.Success;
             }
             Tables.Rows(cli.Out, ["AT", "NODE", "OUTCOME", "DETAIL"], history.EnumerateArray().Select(r => new[]

@@ -18,7 +18,7 @@ internal static class StatusVerb
             var status = await client.GetAsync("v1/status", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(status, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(status));
                 return ExitCodes.Success;
             }
             Tables.KeyValues(cli.Out, [

@@ -45,7 +45,7 @@ internal static class VmVerb
             var vms = await client.GetAsync("v1/vms", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(vms, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(vms));
                 return ExitCodes.Success;
             }
             Tables.Rows(cli.Out, ["VM", "NODE", "STATE", "DESIRED", "HA"], vms.EnumerateArray().Select(v => new[]
@@ -70,7 +70,7 @@ internal static class VmVerb
             var vm = await client.GetAsync($"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(vm, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(vm));
                 return ExitCodes.Success;
             }
             var node = vm.GetProperty("node").GetString();
@@ -104,7 +104,7 @@ internal static class VmVerb
         var socket = HavenCli.SocketOption();
         var name = NameArgument();
         var cmd = new Command(verb, description) { name, socket };
-        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/{verb}", new { }, ct));
+        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/{verb}", EmptyRequest.Instance, ct));
         return cmd;
     }
 
@@ -115,7 +115,7 @@ internal static class VmVerb
         var node = new Argument<string>("NODE") { Description = "the node to live-migrate the VM to" };
         var cmd = new Command("migrate", "live-migrate a running VM to another node") { name, node, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/migrate",
-            new { node = parse.GetValue(node) }, ct));
+            new NodeRequest(parse.GetValue(node)), ct));
         return cmd;
     }
 
@@ -127,7 +127,7 @@ internal static class VmVerb
         onOff.AcceptOnlyFromAmong("on", "off");
         var cmd = new Command("ha", "the VM's HA flag") { name, onOff, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/ha",
-            new { enabled = parse.GetValue(onOff) == "on" }, ct));
+            new HaRequest(parse.GetValue(onOff) == "on"), ct));
         return cmd;
     }
 
@@ -172,14 +172,10 @@ internal static class VmVerb
             if (VmSpecRules.Check(spec) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
-            return Post(cli, parse.GetValue(socket)!, "v1/vms", new
-            {
-                name = spec.Name, hypervisor = spec.Hypervisor, config = spec.Config, cpu = spec.Cpu, memory = spec.Memory,
-                preferences = preferences.Select(p => new { node = p.Node, score = p.Score }), allowMigrate = spec.AllowMigrate,
-                priority = spec.Priority, ha = spec.Ha, stopped = parse.GetValue(stopped),
-                with = spec.With.Select(c => new { vm = c.Vm, score = c.Score }), apart = spec.Apart.Select(c => new { vm = c.Vm, score = c.Score }),
-                group = spec.Group, order = spec.Order, startDelaySeconds = spec.StartDelay.TotalSeconds,
-            }, ct);
+            return Post(cli, parse.GetValue(socket)!, "v1/vms", new AddVmRequest(spec.Name, spec.Hypervisor, spec.Config, spec.Cpu, spec.Memory,
+                [.. preferences.Select(p => new PreferenceRequest(p.Node, p.Score))], spec.AllowMigrate, spec.Priority, spec.Ha, parse.GetValue(stopped),
+                [.. spec.With.Select(c => new ConstraintRequest(c.Vm, c.Score))], [.. spec.Apart.Select(c => new ConstraintRequest(c.Vm, c.Score))],
+                spec.Group, spec.Order, spec.StartDelay.TotalSeconds), ct);
         });
         return cmd;
     }
@@ -216,7 +212,7 @@ internal static class VmVerb
         return TimeSpan.FromSeconds(value * unit);
     }
 
-    private static async Task<int> Post(CliContext cli, string socket, string path, object body, CancellationToken ct)
+    private static async Task<int> Post<T>(CliContext cli, string socket, string path, T body, CancellationToken ct)
     {
         using var client = new ControlClient(socket);
         var answer = await client.PostAsync(path, body, ct);

@@ -22,7 +22,7 @@ internal static class NodeVerb
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync(path, new { node = parse.GetValue(node) }, ct);
+            var answer = await client.PostAsync(path, new NodeRequest(parse.GetValue(node)), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });
@@ -54,7 +54,7 @@ internal static class MaintenanceVerb
             var target = parse.GetValue(node);
             if (target is { Length: 0 }) throw new CliException("--node needs a node name", ExitCodes.Usage);
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync(path, new { node = target }, ct);
+            var answer = await client.PostAsync(path, new NodeRequest(target), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });

@@ -27,7 +27,7 @@ internal static class ClusterVerb
             var view = await client.GetAsync("v1/cluster", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(view, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(view));
                 return ExitCodes.Success;
             }
             Tables.KeyValues(cli.Out, [
@@ -53,7 +53,7 @@ internal static class ClusterVerb
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync("v1/cluster/down", new { node = parse.GetValue(node) }, ct);
+            var answer = await client.PostAsync("v1/cluster/down", new NodeRequest(parse.GetValue(node)), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });
@@ -76,7 +76,7 @@ internal static class ClusterVerb
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync("v1/cluster/leave", new { }, ct);
+            var answer = await client.PostAsync("v1/cluster/leave", EmptyRequest.Instance, ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             if (!parse.GetValue(wait)) return ExitCodes.Success;
             var until = DateTimeOffset.UtcNow.AddSeconds(parse.GetValue(timeout));

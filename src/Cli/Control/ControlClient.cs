@@ -47,11 +47,12 @@ internal sealed class ControlClient : IDisposable
         return await ReadJsonAsync(response, timeout.Token);
     }
 
-    public async Task<JsonElement> PostAsync(string path, object body, CancellationToken ct = default, TimeSpan? wait = null)
+    /// <summary>POST of one of the control API's request types (<see cref="ControlJsonContext"/>).</summary>
+    public async Task<JsonElement> PostAsync<T>(string path, T body, CancellationToken ct = default, TimeSpan? wait = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(wait ?? TimeSpan.FromSeconds(30));
-        using var response = await SendAsync(() => _http.PostAsJsonAsync(path, body, ControlJson.Options, timeout.Token));
+        using var response = await SendAsync(() => _http.PostAsJsonAsync(path, body, ControlJson.TypeOf<T>(ControlJson.Options), timeout.Token));
         return await ReadJsonAsync(response, timeout.Token);
     }
 

@@ -23,7 +23,7 @@ internal static class EventScriptsVerb
             var view = await client.GetAsync("v1/events/scripts", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(view, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(view));
                 return ExitCodes.Success;
             }
             Print(cli.Out, view);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.Text.Json;
 using Haven.Actors.Configuration;
 using Haven.Host.Control;
@@ -18,7 +19,7 @@ internal static class ConfigSettingsVerbs
         var socket = HavenCli.SocketOption();
         var json = HavenCli.JsonOption();
         var key = new Argument<string?>("KEY") { Description = "one setting, or a section such as haven.heuristics; all when left out", Arity = ArgumentArity.ZeroOrOne };
-        key.CompletionSources.Add([.. HavenConfig.Schema.Settings.Keys]);
+        key.CompletionSources.Add(_ => HavenConfig.Schema.Settings.Keys.Select(k => new CompletionItem(k))); // read when completing, not at every start
         var cmd = new Command("get", "effective settings on this host, each with its source (default, cluster, host FILE:LINE) and when it applies (live, or at the daemon's start)")
         {
             key, socket, json,
@@ -30,7 +31,7 @@ internal static class ConfigSettingsVerbs
             var answer = await client.GetAsync(path, ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(answer, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(answer));
                 return ExitCodes.Success;
             }
             Tables.Rows(cli.Out, ["KEY", "VALUE", "SOURCE", "APPLIES"],
@@ -49,7 +50,7 @@ internal static class ConfigSettingsVerbs
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync("v1/config/set", new { key = parse.GetValue(key), value = parse.GetValue(value) }, ct);
+            var answer = await client.PostAsync("v1/config/set", new SetRequest(parse.GetValue(key), parse.GetValue(value)), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });
@@ -64,7 +65,7 @@ internal static class ConfigSettingsVerbs
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync("v1/config/reset", new { key = parse.GetValue(key) }, ct);
+            var answer = await client.PostAsync("v1/config/reset", new SetRequest(parse.GetValue(key), null), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });
@@ -74,7 +75,7 @@ internal static class ConfigSettingsVerbs
     private static Argument<string> SettableKey(string description)
     {
         var key = new Argument<string>("KEY") { Description = description };
-        key.CompletionSources.Add([.. HavenConfig.Schema.Settings.Values.Where(s => !s.IsSection && s.Scope != SettingScope.Host).Select(s => s.Path)]);
+        key.CompletionSources.Add(_ => HavenConfig.Schema.Settings.Values.Where(s => !s.IsSection && s.Scope != SettingScope.Host).Select(s => new CompletionItem(s.Path)));
         return key;
     }
 

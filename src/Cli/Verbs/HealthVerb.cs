@@ -31,7 +31,7 @@ internal static class HealthVerb
             {
                 throw new CliException(e.Message, Unhealthy);
             }
-            if (parse.GetValue(json)) cli.Out.WriteLine(JsonSerializer.Serialize(report, ControlJson.Indented));
+            if (parse.GetValue(json)) cli.Out.WriteLine(ControlJson.Pretty(report));
             else Print(cli.Out, report);
             return ExitCode(report.GetProperty("status").GetString());
         });
@@ -40,8 +40,8 @@ internal static class HealthVerb
 
     internal static int ExitCode(string? status) => status switch
     {
-        HealthCheck.SuccessStatus => ExitCodes.Success,
-        HealthCheck.WarningStatus => Warning,
+        HealthStatus.Success => ExitCodes.Success,
+        HealthStatus.Warning => Warning,
         _ => Unhealthy,
     };
 
@@ -55,4 +55,12 @@ internal static class HealthVerb
             output.WriteLine($"{status,-7}  {name.PadRight(width)}  {reason}");
         output.WriteLine($"overall: {(report.GetProperty("status").GetString() ?? "").ToUpperInvariant()}");
     }
+}
+
+/// <summary>The status of one `haven health` check and of the whole report, as the control API spells it.</summary>
+internal static class HealthStatus
+{
+    public const string Success = "success";
+    public const string Warning = "warning";
+    public const string Error = "error";
 }

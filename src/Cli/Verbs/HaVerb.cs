@@ -23,7 +23,7 @@ internal static class HaVerb
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var answer = await client.PostAsync("v1/ha", new { enabled }, ct);
+            var answer = await client.PostAsync("v1/ha", new HaRequest(enabled), ct);
             cli.Out.WriteLine(answer.GetProperty("message").GetString());
             return ExitCodes.Success;
         });
@@ -41,7 +41,7 @@ internal static class HaVerb
             var answer = await client.GetAsync("v1/ha", ct);
             if (parse.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(answer, ControlJson.Indented));
+                cli.Out.WriteLine(ControlJson.Pretty(answer));
                 return ExitCodes.Success;
             }
             var row = ConfigSettingsVerbs.Row(answer.GetProperty("setting"));
