@@ -24,6 +24,14 @@ public sealed record CorosyncTransportOptions
     /// to haven.cluster.name.
     /// </summary>
     public string? ExpectedClusterName { get; init; }
+
+    /// <summary>
+    /// When set, joining is refused (with the differences, and retried) unless corosync's nodelist
+    /// holds these names and ids: the daemon sets it to the node list it runs with (corosync's at its
+    /// start, or haven.cluster.nodes when corosync could not be asked then), so a host whose list
+    /// differs from its corosync's never joins.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<Haven.Actors.Configuration.NodeSettings>? ExpectedNodes { get; init; }
 }
 
 /// <summary>

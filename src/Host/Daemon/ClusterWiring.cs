@@ -38,7 +38,7 @@ internal static class ClusterWiring
                 $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
             ClusterTransportKind.Simulated => new SingleHostTransport(options.Self),
             ClusterTransportKind.Corosync => new CorosyncTransport(options.Self, options.Nodes, loggers.CreateLogger<CorosyncTransport>(),
-                new CorosyncTransportOptions { ExpectedClusterName = options.ClusterName }),
+                new CorosyncTransportOptions { ExpectedClusterName = options.ClusterName, ExpectedNodes = settings.Cluster.Nodes }),
             _ => throw new CliException($"haven.cluster.transport = {settings.Cluster.Transport} is not supported"),
         };
         // Leave the group cleanly (peers see LEAVE, not PROCDOWN) once the actors have stopped.
