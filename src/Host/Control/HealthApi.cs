@@ -41,7 +41,7 @@ internal static class HealthApi
             checks.Add(Cluster(view));
             checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
         }
-        checks.AddRange(await FencingAsync(state.Fencing, ct));
+        checks.AddRange(await FencingAsync(state.Fencing, FencingConfig.LostHostsWarning(settings), ct));
         checks.AddRange(await HeuristicsAsync(settings.Heuristics, loggers, ct));
         return HealthReport.Of(checks);
     }
@@ -116,10 +116,14 @@ internal static class HealthApi
         }
     }
 
-    /// <summary>Every device answers its status query within the per-device timeout; fencing off is skipped with a note.</summary>
-    private static async Task<IEnumerable<HealthCheck>> FencingAsync(DaemonFencing? fencing, CancellationToken ct)
+    /// <summary>
+    /// Every device answers its status query within the per-device timeout; fencing off is skipped with a
+    /// note on one host, and a warning (<paramref name="offWarning"/>) in a corosync cluster.
+    /// </summary>
+    private static async Task<IEnumerable<HealthCheck>> FencingAsync(DaemonFencing? fencing, string? offWarning, CancellationToken ct)
     {
         if (fencing is null) return [HealthCheck.Error("fencing", "fencing is not set up")];
+        if (!fencing.Enabled && offWarning is not null) return [HealthCheck.Warning("fencing", offWarning)];
         if (!fencing.Enabled) return [HealthCheck.Success("fencing", "skipped: fencing is off (haven.fencing.enabled = off)")];
         if (fencing.Devices.Count == 0) return [HealthCheck.Error("fencing", "fencing is on but no device is configured")];
         return await Task.WhenAll(fencing.Devices.Values.OrderBy(d => d.Name, StringComparer.Ordinal)
