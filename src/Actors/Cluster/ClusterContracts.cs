@@ -100,6 +100,12 @@ public sealed record GetClusterView
 /// <summary>Operator: down a node (it will be fenced before its resources move). Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record DownNode(string Node);
 
+/// <summary>
+/// Operator: NODE is off, in the operator's words (<c>haven fence confirm</c>); refused for a node that is
+/// a member right now. Reply: <see cref="OperatorCommandResult"/>.
+/// </summary>
+public sealed record ConfirmFenced(string Node, string Reason);
+
 /// <summary>Operator: this host leaves the cluster cleanly (releases what it holds first). Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record LeaveCluster
 {

@@ -23,7 +23,8 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// <item>NodeUp: Joining, Unreachable, Standby, Maintenance, Leaving (a leaving host that restarted) → Up (ends a demotion)</item>
 /// <item>NodeUnreachable: Joining, Up, Standby, Maintenance, Unhealthy, Leaving → Unreachable</item>
 /// <item>NodeDown: Joining, Up, Standby, Maintenance, Unhealthy, Leaving, Unreachable → Down</item>
-/// <item>NodeFenced, FenceSucceeded: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open request)</item>
+/// <item>NodeFenced, FenceSucceeded, FenceConfirmed: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open
+/// request; FenceConfirmed, the operator's word, closes one when there is one)</item>
 /// <item>NodeLeaving: Joining, Up, Standby, Maintenance, Unhealthy → Leaving</item>
 /// <item>NodeLeft: Leaving → Left, only once the node holds no address and no VM</item>
 /// <item>NodeStandby: Up, Maintenance, Unhealthy → Standby</item>
