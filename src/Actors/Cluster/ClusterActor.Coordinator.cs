@@ -137,6 +137,10 @@ public sealed partial class ClusterActor
                 _fenceConfirmed.Remove(f.Target);
                 _fenceRetryAt.Remove(f.Target);
                 _fenceNotBefore.Remove(f.Target);
+                _fenceImpossible.Remove(f.Target);
+                break;
+            case NodeJoined j: // a later loss of the node is journaled afresh
+                _fenceImpossible.Remove(j.Node);
                 break;
             case IpTaken t when t.Node == Me:
                 Take(new PublicAddress(t.Ip, t.Mask, t.Interface), 0);

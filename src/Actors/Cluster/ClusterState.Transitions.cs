@@ -182,7 +182,7 @@ public sealed partial record ClusterState
         var info = moved.Nodes[e.Target];
         return (moved with
         {
-            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0 }),
+            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0, FenceFailure = null }),
             PendingFences = PendingFences.Remove(e.Target),
         }, null);
     }
@@ -197,7 +197,7 @@ public sealed partial record ClusterState
         if (moved is null) return (null, reason);
         return (moved with
         {
-            Nodes = moved.Nodes.SetItem(e.Target, moved.Nodes[e.Target] with { FenceFailures = 0 }),
+            Nodes = moved.Nodes.SetItem(e.Target, moved.Nodes[e.Target] with { FenceFailures = 0, FenceFailure = null }),
             PendingFences = moved.PendingFences.Remove(e.Target),
         }, null);
     }
@@ -208,7 +208,7 @@ public sealed partial record ClusterState
         var info = Nodes[e.Target];
         return (this with
         {
-            Nodes = Nodes.SetItem(e.Target, info with { FenceFailures = info.FenceFailures + 1 }),
+            Nodes = Nodes.SetItem(e.Target, info with { FenceFailures = info.FenceFailures + 1, FenceFailure = e.Reason }),
             PendingFences = PendingFences.Remove(e.Target),
             Version = Version + 1,
         }, null);

@@ -4,7 +4,8 @@ using Haven.Actors.Membership;
 namespace Haven.Actors.Cluster;
 
 /// <summary>One node as the cluster state knows it. <see cref="JoinOrder"/> grows with every join (its age).</summary>
-public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0);
+/// <summary>A node of the cluster; <paramref name="FenceFailure"/> is why its last fence failed (until it is fenced or joins again).</summary>
+public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0, string? FenceFailure = null);
 
 /// <summary>A floating address held by a node; <see cref="Ip"/> is in canonical form.</summary>
 public sealed record IpAssignment(string Interface, string Ip, int Mask, NodeId Node);

@@ -173,6 +173,6 @@ public sealed partial class CorosyncTransport : IClusterTransport, IDisposable
     {
         foreach (var id in unknown)
             if (_reportedUnknown.Add(id))
-                _log.LogError("Corosync reports node id {NodeId}, which is not in haven.cluster.nodes; it is shown as unknown-{NodeId}. Make haven.cluster.nodes match corosync.conf's nodelist", id, id);
+                _log.LogError("Corosync reports node id {NodeId}, which is not in the node list this daemon started with; it is shown as unknown-{NodeId}. A node added to corosync.conf is taken at the daemon's next start (haven.cluster.nodes, when set, must list it too)", id, id);
     }
 }

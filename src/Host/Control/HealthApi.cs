@@ -110,6 +110,7 @@ internal static class HealthApi
             yield return member switch
             {
                 null => HealthCheck.Error($"peer {peer}", "not a member of this host's cluster view"),
+                { FenceFailure: { } failure } => HealthCheck.Error($"peer {peer}", $"{member.State}, fence failed: {failure}"),
                 { State: "up" } => HealthCheck.Success($"peer {peer}", "member, up"),
                 _ => HealthCheck.Warning($"peer {peer}", $"member, but {member.State}"),
             };

@@ -85,6 +85,6 @@ internal static class ClusterWiring
     private sealed class UnconfiguredFencer : IFencer
     {
         public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
-            Task.FromResult(new FenceResult(false, "", $"fencing is off (haven.fencing.enabled): {target.Name} cannot be confirmed off"));
+            Task.FromResult(new FenceResult(false, "", $"fencing is off (haven.fencing.enabled): {target.Name} cannot be confirmed off", Impossible: true));
     }
 }

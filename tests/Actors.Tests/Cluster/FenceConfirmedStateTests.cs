@@ -24,12 +24,12 @@ public sealed class FenceConfirmedStateTests
     public void AfterFailedFences_NodeIsFencedAndTheFailuresAreCleared()
     {
         var state = ThreeDown().ApplyAll([new FenceRequested(N(3), N(1), "lost"), new FenceFailed(N(3), "fencing is off")]);
-        Assert.Equal(1, state.Nodes[N(3)].FenceFailures);
+        Assert.Equal((1, "fencing is off"), (state.Nodes[N(3)].FenceFailures, state.Nodes[N(3)].FenceFailure));
 
         state = state.Apply(new FenceConfirmed(N(3), N(1), "host is powered off"));
 
         Assert.Equal(NodeState.Fenced, state.StateOf(N(3)));
-        Assert.Equal(0, state.Nodes[N(3)].FenceFailures);
+        Assert.Equal((0, (string?)null), (state.Nodes[N(3)].FenceFailures, state.Nodes[N(3)].FenceFailure));
     }
 
     [Theory]

@@ -17,6 +17,12 @@ public class FenceConfirmE2eTests
         await E2eCluster.WaitForAsync(() => Task.WhenAll(cluster.StatusAsync(1), cluster.StatusAsync(2)),
             s => s.All(x => x.Partition == "primary" && x.States["n3"] == "down"), TimeSpan.FromSeconds(20), "n1 and n2 primary with n3 down");
 
+        // Fencing is off: the fence failed once, as impossible, and both status and health say why.
+        await E2eCluster.WaitForAsync(() => CliRunner.RunAsync("cluster", "status", "--socket", cluster.Socket(2)),
+            r => r.Out.Contains("down (fence failed: refused by the fencing rules: fencing is disabled"), TimeSpan.FromSeconds(20), "n2's status to show why n3 is not fenced");
+        var (_, health, _) = await CliRunner.RunAsync("health", "--socket", cluster.Socket(1));
+        Assert.Matches(@"(?m)^ERROR\s+peer n3\s+down, fence failed: refused by the fencing rules: fencing is disabled.*not retried until the fencing rules change", health);
+
         var (member, _, memberErr) = await CliRunner.RunAsync("fence", "confirm", "n2", "--reason", "it is off", "--yes", "--socket", cluster.Socket(1));
         Assert.Equal(1, member);
         Assert.Contains("node n2 is a member of the cluster right now, so it is not off", memberErr);
