@@ -41,6 +41,8 @@ internal static class HealthApi
             checks.Add(Cluster(view));
             checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
         }
+        if (settings.Cluster.Transport == ClusterTransportKind.Corosync)
+            checks.Add(NodeList(settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError));
         checks.AddRange(await FencingAsync(state.Fencing, FencingConfig.LostHostsWarning(settings), ct));
         checks.AddRange(await HeuristicsAsync(settings.Heuristics, loggers, ct));
         return HealthReport.Of(checks);
@@ -115,6 +117,21 @@ internal static class HealthApi
                 _ => HealthCheck.Warning($"peer {peer}", $"member, but {member.State}"),
             };
         }
+    }
+
+    /// <summary>
+    /// corosync's nodelist now against the node list this daemon started with: a node added to or removed
+    /// from corosync.conf and reloaded (corosync-cfgtool -R) is taken at the daemon's next start, and
+    /// until then it is a warning naming the difference.
+    /// </summary>
+    internal static HealthCheck NodeList(System.Collections.Immutable.ImmutableArray<NodeSettings> running,
+        System.Collections.Immutable.ImmutableArray<NodeSettings>? corosync, string error)
+    {
+        if (corosync is not { } now) return HealthCheck.Warning("nodelist", $"cannot read corosync's nodelist: {error}");
+        var differences = ClusterConfig.NodeListDifferences(running, now, "the node list this daemon started with");
+        return differences.Count == 0
+            ? HealthCheck.Success("nodelist", $"{now.Length} nodes, as in corosync's nodelist")
+            : HealthCheck.Warning("nodelist", $"corosync's nodelist changed: {string.Join("; ", differences)}; restart the daemon to take it");
     }
 
     /// <summary>
