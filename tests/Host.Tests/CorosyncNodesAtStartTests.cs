@@ -35,8 +35,9 @@ public sealed class CorosyncNodesAtStartTests
         Assert.Equal(2, asked);
         clock.Advance(TimeSpan.FromMilliseconds(1));
 
-        var settings = await resolving.WaitAsync(TimeSpan.FromSeconds(10));
+        var (settings, isChecked) = await resolving.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(Corosync.ToArray(), settings.Cluster.Nodes.ToArray());
+        Assert.True(isChecked);
     }
 
     [Fact]
@@ -48,10 +49,11 @@ public sealed class CorosyncNodesAtStartTests
             return null;
         }
 
-        var settings = await CorosyncNodesAtStart.ResolveAsync(Settings("transport = corosync, nodes = [{ name = n1, id = 1 }, { name = n3, id = 3 }]"), Read, "box",
+        var (settings, isChecked) = await CorosyncNodesAtStart.ResolveAsync(Settings("transport = corosync, nodes = [{ name = n1, id = 1 }, { name = n3, id = 3 }]"), Read, "box",
             new VirtualClock(), NullLogger.Instance, CancellationToken.None);
 
         Assert.Equal([new NodeSettings("n1", 1), new NodeSettings("n3", 3)], settings.Cluster.Nodes.ToArray());
+        Assert.False(isChecked); // the transport checks it when it connects
     }
 
     [Fact]
@@ -74,7 +76,7 @@ public sealed class CorosyncNodesAtStartTests
     {
         ImmutableArray<NodeSettings>? Read(out string error) => throw new InvalidOperationException("asked corosync");
 
-        var settings = await CorosyncNodesAtStart.ResolveAsync(Settings("transport = simulated"), Read, "box", new VirtualClock(), NullLogger.Instance, CancellationToken.None);
+        var (settings, _) = await CorosyncNodesAtStart.ResolveAsync(Settings("transport = simulated"), Read, "box", new VirtualClock(), NullLogger.Instance, CancellationToken.None);
 
         Assert.Empty(settings.Cluster.Nodes);
     }

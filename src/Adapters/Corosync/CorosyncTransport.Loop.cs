@@ -143,9 +143,9 @@ public sealed unsafe partial class CorosyncTransport
     {
         if (CorosyncNodeList.Read(out var error) is not { } actual)
             return $"cannot read corosync's nodelist to check the node list against it: {error}";
-        var differences = Haven.Actors.Configuration.ClusterConfig.NodeListDifferences(expected, actual, "the node list this daemon started with");
+        var differences = Haven.Actors.Configuration.ClusterConfig.NodeListDifferences(expected, actual);
         return differences.Count == 0 ? null
-            : $"corosync's nodelist changed or does not match: {string.Join("; ", differences)}; make haven.cluster.nodes and corosync.conf agree and restart the daemon";
+            : $"haven.cluster.nodes does not match corosync's nodelist: {string.Join("; ", differences)}; make them agree (or remove haven.cluster.nodes) and restart the daemon";
     }
 
     private void ConnectQuorum()

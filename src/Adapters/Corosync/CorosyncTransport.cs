@@ -27,9 +27,10 @@ public sealed record CorosyncTransportOptions
 
     /// <summary>
     /// When set, joining is refused (with the differences, and retried) unless corosync's nodelist
-    /// holds these names and ids: the daemon sets it to the node list it runs with (corosync's at its
-    /// start, or haven.cluster.nodes when corosync could not be asked then), so a host whose list
-    /// differs from its corosync's never joins.
+    /// holds these names and ids: the daemon sets it to haven.cluster.nodes when it could not check
+    /// that list against corosync's at its start (corosync was not running yet), so a host whose list
+    /// differs from its corosync's never joins. (A reload that changes corosync's nodelist later is
+    /// not refused: <c>haven health</c> names the change until the daemon restarts.)
     /// </summary>
     public System.Collections.Immutable.ImmutableArray<Haven.Actors.Configuration.NodeSettings>? ExpectedNodes { get; init; }
 }

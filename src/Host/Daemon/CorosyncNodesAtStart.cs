@@ -19,9 +19,13 @@ internal static class CorosyncNodesAtStart
     /// <summary>Reads corosync's nodelist: the nodes, or null and the error.</summary>
     public delegate ImmutableArray<NodeSettings>? NodeListReader(out string error);
 
-    public static async Task<HavenSettings> ResolveAsync(HavenSettings settings, NodeListReader read, string hostName, TimeProvider time, ILogger log, CancellationToken ct)
+    /// <summary>
+    /// The settings with the node list to run with, and whether it was checked against corosync's (false:
+    /// a given list used as written because corosync could not be asked; the transport checks it then).
+    /// </summary>
+    public static async Task<(HavenSettings Settings, bool Checked)> ResolveAsync(HavenSettings settings, NodeListReader read, string hostName, TimeProvider time, ILogger log, CancellationToken ct)
     {
-        if (settings.Cluster.Transport != ClusterTransportKind.Corosync) return settings;
+        if (settings.Cluster.Transport != ClusterTransportKind.Corosync) return (settings, true);
         var backoff = MinBackoff;
         while (true)
         {
@@ -39,12 +43,12 @@ internal static class CorosyncNodesAtStart
                 log.LogInformation("Node list from corosync's nodelist{Checked}: {Nodes}",
                     settings.Cluster.Nodes.IsDefaultOrEmpty ? "" : " (matches haven.cluster.nodes)",
                     string.Join(", ", resolved.Cluster.Nodes.Select(n => $"{n.Name} ({n.Id})")));
-                return resolved;
+                return (resolved, true);
             }
             if (!settings.Cluster.Nodes.IsDefaultOrEmpty)
             {
                 log.LogWarning("Cannot read corosync's nodelist ({Error}); using haven.cluster.nodes, which is checked against it when Haven connects to corosync", error);
-                return settings;
+                return (settings, false);
             }
             log.LogError("Cannot read the node list from corosync ({Error}) and haven.cluster.nodes is empty; waiting for corosync, retrying in {Delay} s",
                 error, backoff.TotalSeconds);

@@ -73,6 +73,47 @@ public class CorosyncNodeListTests
             check.Reason);
     }
 
+    [Fact]
+    public async Task NodesGivenWhileCorosyncIsDown_TransportRefusesToJoinOnceItSeesTheDifference()
+    {
+        await using var cluster = await E2eCluster.UpAsync(1, "--token", "500", "--no-nodes");
+        await cluster.HarnessAsync("corosync-stop", "1");
+        var dir = Path.Combine(cluster.StateDir, "unchecked");
+        Directory.CreateDirectory(dir);
+        var log = Path.Combine(dir, "haven.log");
+        var config = Path.Combine(dir, "haven.conf");
+        File.WriteAllText(config, $$"""
+            haven {
+              cluster { name = "haven-{{cluster.Run}}", node-name = n1, transport = corosync, nodes = [{ name = n1, id = 1 }, { name = n2, id = 2 }] }
+              journal.sqlite.path = "{{dir}}/journal.db"
+              control.socket = "{{dir}}/haven.sock"
+              logging { console = off, file.path = "{{log}}" }
+            }
+            """);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var psi = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // Bounded: `timeout` ends the daemon should the test not get to.
+        foreach (var a in new[] { "netns", "exec", $"hv-{cluster.Run}-n1", "timeout", "-s", "KILL", "120", "dotnet", Path.Combine(AppContext.BaseDirectory, "haven.dll"), "daemon", "--config", config })
+            psi.ArgumentList.Add(a);
+        using var daemon = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await E2eCluster.WaitForAsync(() => Task.FromResult(E2eCluster.ReadLog(log)), l => l.Contains("Cannot read corosync's nodelist"), TimeSpan.FromSeconds(60),
+                "the daemon to start with haven.cluster.nodes unchecked");
+            await cluster.HarnessAsync("corosync-start", "1");
+
+            var text = await E2eCluster.WaitForAsync(() => Task.FromResult(E2eCluster.ReadLog(log)),
+                l => l.Contains("haven.cluster.nodes does not match corosync's nodelist"), TimeSpan.FromSeconds(60), "the transport to refuse the mismatching list");
+            Assert.Contains("n2 (id 2) is in haven.cluster.nodes but not in corosync's nodelist", text);
+            Assert.DoesNotContain("Connected to corosync", text);
+        }
+        finally
+        {
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync();
+        }
+    }
+
     private static async Task<(string Status, string Reason)> NodeListCheckAsync(E2eCluster cluster, int host)
     {
         var (_, output, _) = await CliRunner.RunAsync("health", "--json", "--socket", cluster.Socket(host));
