@@ -114,3 +114,45 @@ public class ConfigCheckTests
         return dir?.FullName ?? throw new InvalidOperationException("Actors.sln not found above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>`haven config check` warns, HA-Lizard-style, about a corosync cluster whose lost hosts' resources cannot move.</summary>
+public class ConfigCheckFencingWarningTests
+{
+    [Fact]
+    public async Task CorosyncClusterWithFencingOff_WarnsThatLostHostsResourcesWillNotMove()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("haven.conf", "haven.cluster { name = lab, node-name = n1, transport = corosync }\n");
+
+        var (code, output, err) = await CliRunner.RunAsync("config", "check", path);
+
+        Assert.True(code == 0, err);
+        Assert.Contains($"{path}: warning: fencing is off (haven.fencing.enabled = off): a lost host's addresses and VMs will not move to other hosts", output);
+        Assert.Contains("haven fence confirm NODE", output);
+        Assert.EndsWith($"{path}: OK", output.TrimEnd());
+    }
+
+    [Fact]
+    public async Task CorosyncClusterRecoveringUnfenced_WarnsThatResourcesMayRunTwice()
+    {
+        using var dir = new TempDir();
+        var path = dir.WriteConfig("haven.conf", "haven { cluster { name = lab, node-name = n1, transport = corosync }, fencing.recover-on-failure = on }\n");
+
+        var (code, output, err) = await CliRunner.RunAsync("config", "check", path);
+
+        Assert.True(code == 0, err);
+        Assert.Contains("move to other hosts without it being fenced, and may then run twice", output);
+    }
+
+    [Fact]
+    public async Task OneHostWithFencingOff_HasNothingToWarnAbout()
+    {
+        using var dir = new TempDir();
+        var path = dir.DaemonConfig();
+
+        var (code, output, err) = await CliRunner.RunAsync("config", "check", path);
+
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("warning", output);
+    }
+}

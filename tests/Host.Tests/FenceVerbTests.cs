@@ -299,6 +299,60 @@ public class FenceVerbTests
         Assert.Contains("explode", err);
     }
 
+    [Fact]
+    public async Task FenceConfirm_ThisHost_IsRefusedByTheDaemonAndNothingJournaled()
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(Config(dir, "solo = [[good]]", enabled: false));
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
+
+        var (code, _, err) = await CliRunner.RunAsync("fence", "confirm", "solo", "--reason", "it is off", "--yes", "--socket", Socket(dir));
+        Assert.Equal(1, code);
+        Assert.Contains("node solo is this host: it cannot confirm itself off", err);
+        var (unknown, _, unknownErr) = await CliRunner.RunAsync("fence", "confirm", "ghost", "--reason", "it is off", "--yes", "--socket", Socket(dir));
+        Assert.Equal(1, unknown);
+        Assert.Contains("unknown node 'ghost'", unknownErr);
+
+        var (_, events, _) = await CliRunner.RunAsync("events", "--json", "--socket", Socket(dir));
+        Assert.DoesNotContain("fence-confirmed", events);
+        Assert.Empty(CallsOf(dir));
+    }
+
+    [Theory]
+    [InlineData(new[] { "fence", "confirm", "n2", "--yes" }, "--reason")]
+    [InlineData(new[] { "fence", "confirm", "n2", "--yes", "--reason", "  " }, "a reason is needed")]
+    public async Task FenceConfirm_WithoutAReason_IsAUsageError(string[] args, string expected)
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = await CliRunner.RunAsync([.. args, "--socket", dir.File("none.sock")]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+    }
+
+    [Fact]
+    public async Task FenceConfirm_WithoutYesAndNoTerminal_RefusesWithoutAskingTheDaemon()
+    {
+        using var dir = new TempDir();
+        var terminal = new FakeTerminal(isTerminal: false, answer: "n2");
+
+        var (code, _, err) = await RunWithTerminal(terminal, "fence", "confirm", "n2", "--reason", "off", "--socket", dir.File("none.sock"));
+        Assert.Equal(1, code);
+        Assert.Contains("refusing to confirm n2 off without --yes: no terminal to confirm on", err);
+        Assert.Empty(terminal.Prompts);
+    }
+
+    [Fact]
+    public async Task FenceConfirm_NotTypedOnTheTerminal_ConfirmsNothing()
+    {
+        using var dir = new TempDir();
+        var terminal = new FakeTerminal(isTerminal: true, answer: "n3");
+
+        var (code, _, err) = await RunWithTerminal(terminal, "fence", "confirm", "n2", "--reason", "off", "--socket", dir.File("none.sock"));
+        Assert.Equal(1, code);
+        Assert.Contains("not confirming n2 off: not confirmed", err);
+        Assert.Contains("Type the node name", Assert.Single(terminal.Prompts));
+    }
+
     /// <summary>Runs `haven fence …` with <paramref name="terminal"/> as the confirmation terminal, mapping errors as HavenCli does.</summary>
     private static async Task<(int Code, string Out, string Err)> RunWithTerminal(FakeTerminal terminal, params string[] args)
     {

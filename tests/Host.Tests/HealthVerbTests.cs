@@ -92,6 +92,17 @@ public class HealthVerbTests
         Assert.Equal(expected, HealthApi.Cluster(View(partition, quorate)).Status);
 
     [Fact]
+    public void Peers_LostPeerWhoseFenceFailed_IsAnErrorWithTheReason()
+    {
+        var view = View("primary", true, ("n1", "up")) with
+        {
+            Members = [new ClusterMemberView("n1", 1, "up"), new ClusterMemberView("n2", 2, "down", "fencing is off; not retried until the fencing rules change")],
+        };
+        var check = Assert.Single(HealthApi.Peers(view, ["n1", "n2"]));
+        Assert.Equal(("peer n2", "error", "down, fence failed: fencing is off; not retried until the fencing rules change"), (check.Name, check.Status, check.Reason));
+    }
+
+    [Fact]
     public void Peers_MissingAndUnreachablePeers_AreErrorAndWarning()
     {
         var view = View("primary", true, ("n1", "up"), ("n2", "up"), ("n3", "unreachable"));

@@ -3,7 +3,7 @@
 # Root only. Everything it makes is recorded under the state dir and `down` removes exactly that.
 #
 #   cluster.sh up N [--token MS] [--token-coefficient MS] [--stable-after DUR] [--heuristics]
-#                   [--extra FILE] [--public A.B.C.D/NN] [--fence | --fence-snmp] [--bare]
+#                   [--extra FILE] [--public A.B.C.D/NN] [--fence | --fence-snmp] [--bare] [--no-nodes]
 #                             create namespaces, links, corosync and daemons for hosts 1..N;
 #                             --public: a floating address on every host's eth1 (the uplink) and a
 #                             client namespace on the same bridge (10.213.1.250); --fence: a script
@@ -11,7 +11,8 @@
 #                             corosync and its process VMs killed); --fence-snmp: the same power switch
 #                             behind an SNMP IBM AMM (snmpd with tests/e2e/amm-emulator.py at
 #                             10.213.1.254:161, device type snmp-ibm-amm, no-softoff = on, blades n1..nN);
-#                             --bare: network only (no corosync, no daemons)
+#                             --bare: network only (no corosync, no daemons);
+#                             --no-nodes: haven.conf without haven.cluster.nodes (taken from corosync's nodelist)
 #   cluster.sh crash I              host I dies: both its links down, then kill -9 its daemon
 #   cluster.sh client CMD...        run a command inside the client namespace (needs --public)
 #   cluster.sh holder A.B.C.D       print the hosts whose eth1 holds the address (one per line)
@@ -119,9 +120,12 @@ haven_conf() { # I N STABLE HEURISTICS
   d=$(host_dir "$i")
   echo "haven {"
   echo "  cluster { name = \"haven-$run\", node-name = n$i, transport = corosync"
-  echo -n "    nodes = ["
-  for j in $(seq "$n"); do echo -n " { name = n$j, id = $j },"; done
-  echo " ] }"
+  if [ "$nodes" = on ]; then
+    echo -n "    nodes = ["
+    for j in $(seq "$n"); do echo -n " { name = n$j, id = $j },"; done
+    echo -n " ]"
+  fi
+  echo " }"
   echo "  journal { provider = sqlite, sqlite.path = \"$d/journal.db\" }"
   echo "  control.socket = \"$d/haven.sock\""
   echo "  logging { console = off, level = debug, file.path = \"$d/haven.log\" }"
@@ -179,9 +183,9 @@ corosync_sees() { # I N
 
 cmd_up() {
   local n=${1:-}; shift || true
-  [[ $n =~ ^[1-9]$ ]] || die "usage: up N (1..9) [--token MS] [--token-coefficient MS] [--stable-after DUR] [--heuristics] [--extra FILE] [--public A/NN] [--fence] [--bare]"
+  [[ $n =~ ^[1-9]$ ]] || die "usage: up N (1..9) [--token MS] [--token-coefficient MS] [--stable-after DUR] [--heuristics] [--extra FILE] [--public A/NN] [--fence] [--bare] [--no-nodes]"
   local token=1000 coefficient=0 stable=2s heur=off bare=off
-  extra="" public="" fence=off
+  extra="" public="" fence=off nodes=on
   while [ $# -gt 0 ]; do
     case $1 in
       --token) token=${2:?}; [[ $token =~ ^[0-9]+$ ]] || die "--token wants milliseconds"; shift 2 ;;
@@ -193,6 +197,7 @@ cmd_up() {
       --fence) fence=on; shift ;;
       --fence-snmp) fence=snmp; shift ;;
       --bare) bare=on; shift ;;
+      --no-nodes) nodes=off; shift ;;
       *) die "unknown option $1" ;;
     esac
   done

@@ -24,6 +24,8 @@ public static class AlertRules
                 $"{Name(before, e.Target)} was fenced by {e.Device}")],
             NodeFenced e => [new Alert(AlertKind.Fence, $"fenced:{e.Node.Value}",
                 $"{Name(before, e.Node)} is known to be off ({e.Device})")],
+            FenceConfirmed e => [new Alert(AlertKind.Fence, $"fenced:{e.Target.Value}",
+                $"{Name(before, e.Target)} was confirmed off by an operator on {Name(before, e.ConfirmedOn)}: {e.Reason}")],
             FenceFailed e => [new Alert(AlertKind.FenceFailed, $"fence-failed:{e.Target.Value}",
                 $"Fencing {Name(before, e.Target)} failed: {e.Reason}; its resources are not recovered until it is fenced")],
             NodeUnhealthy e => [new Alert(AlertKind.Unhealthy, $"unhealthy:{e.Node.Value}",

@@ -140,6 +140,15 @@ public sealed partial class ClusterActor
             case FenceSucceeded f:
                 _fenceConfirmed.Remove(f.Target);
                 break;
+            case FenceConfirmed f: // the operator's word closes the request: nothing of it is retried or re-proposed
+                _fenceConfirmed.Remove(f.Target);
+                _fenceRetryAt.Remove(f.Target);
+                _fenceNotBefore.Remove(f.Target);
+                _fenceImpossible.Remove(f.Target);
+                break;
+            case NodeJoined j: // a later loss of the node is journaled afresh
+                _fenceImpossible.Remove(j.Node);
+                break;
             case IpTaken t when t.Node == Me:
                 Take(new PublicAddress(t.Ip, t.Mask, t.Interface), 0);
                 break;

@@ -22,6 +22,10 @@ public sealed partial class ClusterActor
     private readonly SortedDictionary<NodeId, (long RequestAt, string Device, double? Seconds)> _fenceConfirmed = new();
     private readonly SortedDictionary<NodeId, long> _fenceRequestAt = new();
     private readonly SortedDictionary<NodeId, (long RequestAt, DateTimeOffset At)> _fenceNotBefore = new();
+
+    // Fences that failed as impossible (fencing off, no device for the node): journaled once, and not
+    // requested again while the fencing rules are the ones they failed under.
+    private readonly SortedDictionary<NodeId, FencingPolicy> _fenceImpossible = new();
     private IActorRef? _fenceActor;
     private (IReadOnlyDictionary<string, string>? Settings, FencingPolicy Policy) _fencingPolicy;
 
@@ -46,6 +50,11 @@ public sealed partial class ClusterActor
     private void RequestFence(Plan plan, NodeId id, DateTimeOffset now, string reason)
     {
         if (plan.State.PendingFences.ContainsKey(id)) return;
+        if (_fenceImpossible.TryGetValue(id, out var failedUnder))
+        {
+            if (failedUnder == FencingPolicyNow()) return; // journaled once; retried when the rules change
+            _fenceImpossible.Remove(id);
+        }
         if (_fenceRetryAt.TryGetValue(id, out var at) && at > now)
         {
             Timers.StartSingleTimer($"fence-retry-{id.Value}", ReconcileTick.Instance, at - now);
@@ -135,6 +144,14 @@ public sealed partial class ClusterActor
             Log.LogError("Fencing {Node} failed: {Reason}; recover-on-failure is on, so its resources are recovered WITHOUT confirmation that it is off",
                 NameOf(outcome.Node), outcome.Result.Detail);
             Propose([new FenceFailed(outcome.Node, outcome.Result.Detail, seconds), new NodeFenced(outcome.Node, UnconfirmedDevice)]);
+        }
+        else if (outcome.Result.Impossible)
+        {
+            Log.LogError("Fencing {Node} is impossible: {Reason}; its resources stay where they are; not retried until the fencing rules change or an operator confirms it off (haven fence confirm)",
+                NameOf(outcome.Node), outcome.Result.Detail);
+            _fenceRetryAt.Remove(outcome.Node);
+            _fenceImpossible[outcome.Node] = FencingPolicyNow();
+            Propose([new FenceFailed(outcome.Node, $"{outcome.Result.Detail}; not retried until the fencing rules change", seconds)]);
         }
         else
         {

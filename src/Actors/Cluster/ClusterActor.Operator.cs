@@ -72,6 +72,35 @@ public sealed partial class ClusterActor
     }
 
     /// <summary>
+    /// `haven fence confirm NODE --reason TEXT` (Pacemaker's stonith_admin --confirm): the operator's word that
+    /// NODE is off stands for a fence device's, from the primary partition only and never for a node that is a
+    /// member of this host's view right now (it evidently is not off).
+    /// </summary>
+    private void OnConfirmFenced(ConfirmFenced command)
+    {
+        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+        string? refusal = target is null ? $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})"
+            : FenceConfirmed.ReasonProblem(command.Reason) is { } bad ? bad
+            : _role != PartitionRole.Primary || !_viewSynced ? $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}{(_role == PartitionRole.Primary ? ", syncing" : "")}); ask a primary member"
+            : target.Id == Me ? $"node {target.Name} is this host: it cannot confirm itself off"
+            : _viewIds.Contains(target.Id) ? $"node {target.Name} is a member of the cluster right now, so it is not off; nothing was confirmed"
+            : null;
+        var confirmed = target is null ? null : new FenceConfirmed(target.Id, Me, command.Reason);
+        if (refusal is null && _state.Validate(confirmed!) is not null)
+            refusal = $"node {target!.Name} is {_state.StateOf(target.Id)?.ToString().ToLowerInvariant() ?? "unknown"}: only a down, unreachable or unhealthy node can be confirmed off";
+        if (refusal is not null)
+        {
+            Sender.Tell(new OperatorCommandResult(false, refusal), Self);
+            return;
+        }
+        Log.LogWarning("Operator on {Host} confirms {Node} is off: {Reason}; it counts as fenced and its resources are recovered",
+            _options.Self.Name, target!.Name, command.Reason);
+        Multicast(confirmed!);
+        Sender.Tell(new OperatorCommandResult(true,
+            $"node {target.Name} is confirmed off by the operator: its fence request is closed and its resources are recovered on other hosts"), Self);
+    }
+
+    /// <summary>
     /// `haven cluster leave`, in two steps so that nothing runs twice: NodeLeaving (and this host's addresses
     /// released) at once; the DC then moves the VMs away (live-migrated when allowed) and stops the ones it does
     /// not move; once this host holds no address and no VM, it sends NodeLeft (<see cref="FinishLeaving"/>).

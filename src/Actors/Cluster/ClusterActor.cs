@@ -80,6 +80,7 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<FenceOutcome>(OnFenceOutcome);
         Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
         Receive<DownNode>(OnDownNode);
+        Receive<ConfirmFenced>(OnConfirmFenced);
         Receive<LeaveCluster>(_ => OnLeave());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);

@@ -20,8 +20,12 @@ public enum PartitionRole
 /// <summary>Who and why to fence; the DC asks, the fencer answers only when the node is known to be off.</summary>
 public sealed record FenceTarget(NodeId Node, string Name, string Reason);
 
-/// <summary>Outcome of a fence attempt. Success means the power state was read back as off.</summary>
-public sealed record FenceResult(bool Success, string Device, string Detail);
+/// <summary>
+/// Outcome of a fence attempt. Success means the power state was read back as off. <paramref name="Impossible"/>:
+/// it failed because nothing could fence the node as configured (fencing off, no device in the topology for
+/// it), so trying again cannot help until the configuration changes.
+/// </summary>
+public sealed record FenceResult(bool Success, string Device, string Detail, bool Impossible = false);
 
 /// <summary>Fences lost hosts (issue "Fencing" implements it with devices; tests and the simulation script it).</summary>
 public interface IFencer
@@ -99,6 +103,12 @@ public sealed record GetClusterView
 
 /// <summary>Operator: down a node (it will be fenced before its resources move). Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record DownNode(string Node);
+
+/// <summary>
+/// Operator: NODE is off, in the operator's words (<c>haven fence confirm</c>); refused for a node that is
+/// a member right now. Reply: <see cref="OperatorCommandResult"/>.
+/// </summary>
+public sealed record ConfirmFenced(string Node, string Reason);
 
 /// <summary>Operator: this host leaves the cluster cleanly (releases what it holds first). Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record LeaveCluster

@@ -100,6 +100,26 @@ public sealed record FenceRequested(NodeId Target, NodeId RequestedBy, string Re
 /// </summary>
 public sealed record FenceSucceeded(NodeId Target, string Device, double? Seconds = null) : IClusterEvent;
 
+/// <summary>
+/// An operator stated that the target is off (<c>haven fence confirm NODE</c>, Pacemaker's
+/// <c>stonith_admin --confirm</c>), on host <paramref name="ConfirmedOn"/>, with their words in
+/// <paramref name="Reason"/>: the target becomes <see cref="NodeState.Fenced"/> as if a device had
+/// confirmed it, and an open fence request for it is closed. Haven cannot check it: a node that is in
+/// fact running may then run its resources twice.
+/// </summary>
+public sealed record FenceConfirmed(NodeId Target, NodeId ConfirmedOn, string Reason) : IClusterEvent
+{
+    /// <summary>The longest reason an operator may give.</summary>
+    public const int MaxReasonLength = 500;
+
+    /// <summary>Null when <paramref name="reason"/> can be journaled as the operator's words, else what is wrong.</summary>
+    public static string? ReasonProblem(string? reason) =>
+        string.IsNullOrWhiteSpace(reason) ? "a reason is needed: say why the node is known to be off (--reason TEXT)"
+        : reason.Length > MaxReasonLength ? $"the reason is {reason.Length} characters; at most {MaxReasonLength}"
+        : reason.Any(char.IsControl) ? "the reason contains a control character (a line break, a tab, …)"
+        : null;
+}
+
 /// <summary>Fencing the target failed (or the fencing rules refused it); the request is closed and may be retried.</summary>
 public sealed record FenceFailed(NodeId Target, string Reason, double? Seconds = null) : IClusterEvent;
 

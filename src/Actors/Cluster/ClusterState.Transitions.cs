@@ -48,6 +48,7 @@ public sealed partial record ClusterState
         FenceRequested e => RequestFence(e),
         FenceSucceeded e => FenceDone(e),
         FenceFailed e => FenceFailedFor(e),
+        FenceConfirmed e => ConfirmedOff(e),
         PrimaryFormed e => e.Epoch != Epoch + 1 ? (null, $"epoch {e.Epoch} does not follow {Epoch}")
             : (this with { Epoch = e.Epoch, PrimaryMembers = PrimaryMembers.Union(e.Members.IsDefault ? [] : e.Members), Version = Version + 1 }, null),
         HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"node {e.Node} is not known")
@@ -208,8 +209,23 @@ public sealed partial record ClusterState
         var info = moved.Nodes[e.Target];
         return (moved with
         {
-            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0 }),
+            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0, FenceFailure = null }),
             PendingFences = PendingFences.Remove(e.Target),
+        }, null);
+    }
+
+    /// <summary>The operator's confirmation: like a device's, it closes an open request and clears the failures counted.</summary>
+    private (ClusterState?, string?) ConfirmedOff(FenceConfirmed e)
+    {
+        if (FenceConfirmed.ReasonProblem(e.Reason) is { } bad) return (null, bad);
+        if (!Nodes.ContainsKey(e.ConfirmedOn)) return (null, $"confirming node {e.ConfirmedOn} is not known");
+        if (e.ConfirmedOn == e.Target) return (null, $"node {e.Target} cannot confirm itself off");
+        var (moved, reason) = Move(e.Target, ToFenced, NodeState.Fenced);
+        if (moved is null) return (null, reason);
+        return (moved with
+        {
+            Nodes = moved.Nodes.SetItem(e.Target, moved.Nodes[e.Target] with { FenceFailures = 0, FenceFailure = null }),
+            PendingFences = moved.PendingFences.Remove(e.Target),
         }, null);
     }
 
@@ -219,7 +235,7 @@ public sealed partial record ClusterState
         var info = Nodes[e.Target];
         return (this with
         {
-            Nodes = Nodes.SetItem(e.Target, info with { FenceFailures = info.FenceFailures + 1 }),
+            Nodes = Nodes.SetItem(e.Target, info with { FenceFailures = info.FenceFailures + 1, FenceFailure = e.Reason }),
             PendingFences = PendingFences.Remove(e.Target),
             Version = Version + 1,
         }, null);

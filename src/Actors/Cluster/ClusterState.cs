@@ -4,7 +4,8 @@ using Haven.Actors.Membership;
 namespace Haven.Actors.Cluster;
 
 /// <summary>One node as the cluster state knows it. <see cref="JoinOrder"/> grows with every join (its age).</summary>
-public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0);
+/// <summary>A node of the cluster; <paramref name="FenceFailure"/> is why its last fence failed (until it is fenced or joins again).</summary>
+public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0, string? FenceFailure = null);
 
 /// <summary>A floating address held by a node; <see cref="Ip"/> is in canonical form.</summary>
 public sealed record IpAssignment(string Interface, string Ip, int Mask, NodeId Node);
@@ -24,7 +25,8 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// <item>NodeUnreachable: Joining, Up, Standby, Maintenance, Unhealthy, Leaving → Unreachable</item>
 /// <item>NodeDown: Joining, Up, Standby, Maintenance, Unhealthy, Leaving, Unreachable → Down; unknown → Down
 /// only with a name, for a node that was a member of a primary partition (<see cref="PrimaryMembers"/>)</item>
-/// <item>NodeFenced, FenceSucceeded: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open request)</item>
+/// <item>NodeFenced, FenceSucceeded, FenceConfirmed: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open
+/// request; FenceConfirmed, the operator's word, closes one when there is one)</item>
 /// <item>NodeLeaving: Joining, Up, Standby, Maintenance, Unhealthy → Leaving</item>
 /// <item>NodeLeft: Leaving → Left, only once the node holds no address and no VM</item>
 /// <item>NodeStandby: Up, Maintenance, Unhealthy → Standby</item>

@@ -109,6 +109,7 @@ public static class ClusterManifests
         .Register<FenceRequested>("cluster.fence-requested.v1")
         .Register<FenceSucceeded>("cluster.fence-succeeded.v1")
         .Register<FenceFailed>("cluster.fence-failed.v1")
+        .Register<FenceConfirmed>("cluster.fence-confirmed.v1")
         .Register<SettingChanged>("cluster.setting-changed.v1")
         .Register<SettingReset>("cluster.setting-reset.v1")
         .Register<HeuristicsChanged>("cluster.heuristics-changed.v1")

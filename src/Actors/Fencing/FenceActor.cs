@@ -55,7 +55,7 @@ public sealed class FenceActor : Actor
         switch (decision.Verdict)
         {
             case FenceVerdict.Refuse:
-                Complete(key, new FenceResult(false, "", $"refused by the fencing rules: {decision.Reason}"));
+                Complete(key, new FenceResult(false, "", $"refused by the fencing rules: {decision.Reason}", Impossible: !request.Policy.Enabled));
                 return;
             case FenceVerdict.RebootSelf:
                 RebootSelf(request, decision.Reason);

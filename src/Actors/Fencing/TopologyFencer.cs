@@ -110,7 +110,7 @@ public sealed class TopologyFencer : IFencer
             : FencingRules.Decide(options.Policy, context());
         if (decision.Verdict != FenceVerdict.Proceed)
         {
-            return Fail(host, "", $"not fenced: {decision.Reason}", started);
+            return Fail(host, "", $"not fenced: {decision.Reason}", started) with { Impossible = !options.Policy.Enabled };
         }
 
         if (priorityDelay?.Invoke(target) is { } delay && delay > TimeSpan.Zero)
@@ -123,7 +123,7 @@ public sealed class TopologyFencer : IFencer
         var levels = topology.LevelsFor(host);
         if (levels.IsEmpty)
         {
-            return Fail(host, "", $"no fencing topology for {host} (haven.fencing.topology has neither {host} nor \"*\")", started);
+            return Fail(host, "", $"no fencing topology for {host} (haven.fencing.topology has neither {host} nor \"*\")", started) with { Impossible = true };
         }
 
         var failures = new List<string>();

@@ -8,6 +8,7 @@ internal static class CorosyncErrors
     public const int TryAgain = 6;
     public const int InvalidParam = 7;
     public const int BadHandle = 9;
+    public const int NotExist = 12;
     public const int Exist = 14;
     public const int TooBig = 26;
 

@@ -115,39 +115,80 @@ internal static unsafe partial class CorosyncNative
     [LibraryImport("libc", EntryPoint = "free")]
     public static partial void Free(void* pointer);
 
+    [LibraryImport(Cmap, EntryPoint = "cmap_get_uint32")]
+    public static partial int CmapGetUInt32(ulong handle, byte* keyName, uint* value);
+
     /// <summary>A string key of corosync's configuration map (e.g. totem.cluster_name), or null with the error.</summary>
     public static string? ReadCmapString(string key, out string error)
     {
+        string? value = null;
+        error = WithCmap(handle => ReadString(handle, key, out value));
+        if (error.Length == 0 && value is null) error = $"{key} is not set (CS_ERR_NOT_EXIST)";
+        return error.Length == 0 ? value : null;
+    }
+
+    /// <summary>
+    /// corosync's nodelist as Pacemaker reads it: for X = 0, 1, … while <c>nodelist.node.X.nodeid</c>
+    /// exists, the nodeid and the name (<c>nodelist.node.X.name</c>, else <c>ring0_addr</c>); null with
+    /// the error when corosync cannot be asked.
+    /// </summary>
+    public static System.Collections.Immutable.ImmutableArray<(string Name, uint Id)>? ReadCmapNodeList(out string error)
+    {
+        var nodes = System.Collections.Immutable.ImmutableArray.CreateBuilder<(string, uint)>();
+        error = WithCmap(handle =>
+        {
+            for (var i = 0; ; i++)
+            {
+                var prefix = $"nodelist.node.{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
+                uint id;
+                var key = System.Text.Encoding.UTF8.GetBytes(prefix + "nodeid\0");
+                int rc;
+                fixed (byte* k = key) rc = CmapGetUInt32(handle, k, &id);
+                if (rc == CorosyncErrors.NotExist) return "";
+                if (rc != CorosyncErrors.Ok) return CorosyncErrors.Describe($"cmap_get_uint32 {prefix}nodeid", rc);
+                var failure = ReadString(handle, prefix + "name", out var name);
+                if (name is null && failure.Length == 0) failure = ReadString(handle, prefix + "ring0_addr", out name);
+                if (failure.Length > 0) return failure;
+                nodes.Add((name ?? "", id));
+            }
+        });
+        return error.Length == 0 ? nodes.ToImmutable() : null;
+    }
+
+    /// <summary>Runs <paramref name="read"/> on a fresh cmap connection; "" or the error.</summary>
+    private static string WithCmap(Func<ulong, string> read)
+    {
         ulong handle;
         var rc = CmapInitialize(&handle);
-        if (rc != CorosyncErrors.Ok)
-        {
-            error = CorosyncErrors.Describe("cmap_initialize", rc);
-            return null;
-        }
+        if (rc != CorosyncErrors.Ok) return CorosyncErrors.Describe("cmap_initialize", rc);
         try
         {
-            var name = System.Text.Encoding.UTF8.GetBytes(key + "\0");
-            byte* value = null;
-            fixed (byte* k = name) rc = CmapGetString(handle, k, &value);
-            if (rc != CorosyncErrors.Ok)
-            {
-                error = CorosyncErrors.Describe($"cmap_get_string {key}", rc);
-                return null;
-            }
-            try
-            {
-                error = "";
-                return System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)value);
-            }
-            finally
-            {
-                Free(value);
-            }
+            return read(handle);
         }
         finally
         {
             CmapFinalize(handle);
+        }
+    }
+
+    /// <summary>A string key: "" and the value, "" and null when the key does not exist, or the error.</summary>
+    private static string ReadString(ulong handle, string key, out string? value)
+    {
+        value = null;
+        var name = System.Text.Encoding.UTF8.GetBytes(key + "\0");
+        byte* text = null;
+        int rc;
+        fixed (byte* k = name) rc = CmapGetString(handle, k, &text);
+        if (rc == CorosyncErrors.NotExist) return "";
+        if (rc != CorosyncErrors.Ok) return CorosyncErrors.Describe($"cmap_get_string {key}", rc);
+        try
+        {
+            value = Marshal.PtrToStringUTF8((nint)text);
+            return "";
+        }
+        finally
+        {
+            Free(text);
         }
     }
 

@@ -107,6 +107,12 @@ public sealed unsafe partial class CorosyncTransport
                 return false;
             }
         }
+        if (_options.ExpectedNodes is { } nodes && NodeListProblem(nodes) is { } problem)
+        {
+            error = problem;
+            Disconnect();
+            return false;
+        }
         _corosyncNodeId = local;
         _cpgFd = fd;
         MaxAtomicMessageBytes = CpgMaxAtomicMsgSizeGet(cpg, &atomic) == CorosyncErrors.Ok ? (int)atomic : 0;
@@ -130,6 +136,16 @@ public sealed unsafe partial class CorosyncTransport
         _joinAccepted.TrySetResult();
         error = "";
         return true;
+    }
+
+    /// <summary>Why corosync's nodelist is not <paramref name="expected"/> (the daemon's node list), or null when it is.</summary>
+    private static string? NodeListProblem(System.Collections.Immutable.ImmutableArray<Haven.Actors.Configuration.NodeSettings> expected)
+    {
+        if (CorosyncNodeList.Read(out var error) is not { } actual)
+            return $"cannot read corosync's nodelist to check the node list against it: {error}";
+        var differences = Haven.Actors.Configuration.ClusterConfig.NodeListDifferences(expected, actual);
+        return differences.Count == 0 ? null
+            : $"haven.cluster.nodes does not match corosync's nodelist: {string.Join("; ", differences)}; make them agree (or remove haven.cluster.nodes) and restart the daemon";
     }
 
     private void ConnectQuorum()

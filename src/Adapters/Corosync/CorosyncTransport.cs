@@ -24,6 +24,15 @@ public sealed record CorosyncTransportOptions
     /// to haven.cluster.name.
     /// </summary>
     public string? ExpectedClusterName { get; init; }
+
+    /// <summary>
+    /// When set, joining is refused (with the differences, and retried) unless corosync's nodelist
+    /// holds these names and ids: the daemon sets it to haven.cluster.nodes when it could not check
+    /// that list against corosync's at its start (corosync was not running yet), so a host whose list
+    /// differs from its corosync's never joins. (A reload that changes corosync's nodelist later is
+    /// not refused: <c>haven health</c> names the change until the daemon restarts.)
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<Haven.Actors.Configuration.NodeSettings>? ExpectedNodes { get; init; }
 }
 
 /// <summary>
@@ -165,6 +174,6 @@ public sealed partial class CorosyncTransport : IClusterTransport, IDisposable
     {
         foreach (var id in unknown)
             if (_reportedUnknown.Add(id))
-                _log.LogError("Corosync reports node id {NodeId}, which is not in haven.cluster.nodes; it is shown as unknown-{NodeId}. Make haven.cluster.nodes match corosync.conf's nodelist", id, id);
+                _log.LogError("Corosync reports node id {NodeId}, which is not in the node list this daemon started with; it is shown as unknown-{NodeId}. A node added to corosync.conf is taken at the daemon's next start (haven.cluster.nodes, when set, must list it too)", id, id);
     }
 }

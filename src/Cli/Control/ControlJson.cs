@@ -35,6 +35,7 @@ internal static class ControlJson
 [JsonSerializable(typeof(NodeRequest))]
 [JsonSerializable(typeof(MoveRequest))]
 [JsonSerializable(typeof(FenceRequest))]
+[JsonSerializable(typeof(FenceConfirmRequest))]
 [JsonSerializable(typeof(SetRequest))]
 [JsonSerializable(typeof(HaRequest))]
 [JsonSerializable(typeof(AddVmRequest))]

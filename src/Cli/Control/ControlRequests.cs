@@ -18,6 +18,9 @@ internal sealed record MoveRequest(string? Address, string? Node);
 /// <summary>/v1/fence: an operator fence.</summary>
 internal sealed record FenceRequest(string? Node, string? Action);
 
+/// <summary>/v1/fence/confirm: the operator's word that a node is off (haven fence confirm).</summary>
+internal sealed record FenceConfirmRequest(string? Node, string? Reason);
+
 /// <summary>/v1/config/set and /v1/config/reset (reset reads only the key).</summary>
 internal sealed record SetRequest(string? Key, string? Value);
 

@@ -39,7 +39,11 @@ internal static class ClusterVerb
                 ("events", $"{view.GetProperty("streamIndex").GetInt64()} replicated, digest {Short(view.GetProperty("digest").GetString())}"),
             ]);
             Tables.Rows(cli.Out, ["NODE", "ID", "STATE"], view.GetProperty("members").EnumerateArray()
-                .Select(m => new[] { m.GetProperty("name").GetString() ?? "", m.GetProperty("id").GetUInt32().ToString(), m.GetProperty("state").GetString() ?? "" }));
+                .Select(m => new[]
+                {
+                    m.GetProperty("name").GetString() ?? "", m.GetProperty("id").GetUInt32().ToString(),
+                    (m.GetProperty("state").GetString() ?? "") + (m.TryGetProperty("fenceFailure", out var f) && f.GetString() is { } failure ? $" (fence failed: {failure})" : ""),
+                }));
             return ExitCodes.Success;
         });
         return cmd;

@@ -35,6 +35,7 @@ internal static class FenceVerb
         cmd.Subcommands.Add(List(cli));
         cmd.Subcommands.Add(Check(cli));
         cmd.Subcommands.Add(History(cli));
+        cmd.Subcommands.Add(Confirm(cli, terminal));
         cmd.SetAction(async (parse, ct) =>
         {
             var target = parse.GetValue(node);
@@ -42,13 +43,7 @@ internal static class FenceVerb
             if (string.IsNullOrEmpty(target))
                 throw new CliException("fence needs a NODE, or one of list, check, history (see 'haven fence --help')", ExitCodes.Usage);
             if (!parse.GetValue(yes))
-            {
-                if (!terminal.IsTerminal)
-                    throw new CliException($"refusing to fence {target} without --yes: no terminal to confirm on");
-                var answer = terminal.Ask($"Fence {target} ({what})? This cuts it off from the cluster. Type the node name to confirm: ");
-                if (!string.Equals(answer?.Trim(), target, StringComparison.Ordinal))
-                    throw new CliException($"not fencing {target}: not confirmed");
-            }
+                AskToType(terminal, target, $"fence {target}", $"not fencing {target}", $"Fence {target} ({what})? This cuts it off from the cluster. Type the node name to confirm: ");
             using var client = new ControlClient(parse.GetValue(socket)!);
             // No client-side limit: the daemon bounds every device call by its timeout and retries.
             var result = await client.PostAsync("v1/fence", new FenceRequest(target, what), ct, Timeout.InfiniteTimeSpan);
@@ -57,6 +52,41 @@ internal static class FenceVerb
             return ExitCodes.Success;
         });
         return cmd;
+    }
+
+    /// <summary>`haven fence confirm NODE --reason TEXT [--yes]`: Pacemaker's stonith_admin --confirm, through the DC.</summary>
+    private static Command Confirm(CliContext cli, IConfirmTerminal terminal)
+    {
+        var socket = HavenCli.SocketOption();
+        var node = new Argument<string>("NODE") { Description = "the node that is off" };
+        var reason = new Option<string>("--reason") { Description = "why it is known to be off (journaled)", HelpName = "TEXT", Required = true };
+        var yes = new Option<bool>("--yes", "-y") { Description = "do not ask for confirmation" };
+        var cmd = new Command("confirm",
+            "state that NODE is off (powered off or unplugged by hand): it counts as fenced and its resources move; refused for a member") { node, reason, socket, yes };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var target = parse.GetValue(node)!;
+            var why = parse.GetValue(reason)!;
+            if (Haven.Actors.Cluster.FenceConfirmed.ReasonProblem(why) is { } bad) throw new CliException(bad, ExitCodes.Usage);
+            if (!parse.GetValue(yes))
+                AskToType(terminal, target, $"confirm {target} off", $"not confirming {target} off",
+                    $"Confirm that {target} is OFF? Haven takes your word: its addresses and VMs start elsewhere, and run twice if it is not off. Type the node name to confirm: ");
+            using var client = new ControlClient(parse.GetValue(socket)!);
+            var result = await client.PostAsync("v1/fence/confirm", new { node = target, reason = why }, ct);
+            cli.Out.WriteLine(result.GetProperty("message").GetString());
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    /// <summary>Asks the operator to type <paramref name="target"/>; throws when there is no terminal or the answer differs.</summary>
+    private static void AskToType(IConfirmTerminal terminal, string target, string what, string notDoing, string prompt)
+    {
+        if (!terminal.IsTerminal)
+            throw new CliException($"refusing to {what} without --yes: no terminal to confirm on");
+        var answer = terminal.Ask(prompt);
+        if (!string.Equals(answer?.Trim(), target, StringComparison.Ordinal))
+            throw new CliException($"{notDoing}: not confirmed");
     }
 
     private static Command List(CliContext cli)

@@ -26,12 +26,20 @@ internal static class ConfigVerb
                 cli.Err.WriteLine($"haven: {path}: {problems.Count} problem(s)");
                 return ExitCodes.Error;
             }
+            foreach (var w in Warnings(path)) cli.Out.WriteLine($"{path}: warning: {w}");
             cli.Out.WriteLine($"{path}: OK");
             return ExitCodes.Success;
         });
         cmd.Subcommands.Add(check);
         foreach (var verb in ConfigSettingsVerbs.Build(cli)) cmd.Subcommands.Add(verb);
         return cmd;
+    }
+
+    /// <summary>What a file without problems should still make its operator think about (fencing off on a corosync cluster).</summary>
+    internal static IReadOnlyList<string> Warnings(string path)
+    {
+        var settings = HavenSettings.From(ConfigFiles.Load(path));
+        return FencingConfig.LostHostsWarning(settings) is { } warning ? [warning] : [];
     }
 
     /// <summary>Every problem of the file, one line each, in file order; empty when it is good to run.</summary>

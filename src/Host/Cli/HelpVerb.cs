@@ -132,7 +132,8 @@ internal static class HelpTopics
             CONFIGURATION
               haven.fencing.enabled, devices (snmp, fence-agent, script, pool, watchdog), topology
               (levels of devices per host, tried in order) and secrets-file (owner-only, the
-              communities and passwords). With fencing off nothing of a lost host ever moves.
+              communities and passwords). With fencing off nothing of a lost host ever moves until
+              an operator confirms it is off (haven fence confirm).
 
             RULES (HA-Lizard's; applied by the coordinator's FenceActor, live after haven config set)
               min-hosts           no fencing when fewer hosts remain in the primary partition
@@ -147,6 +148,9 @@ internal static class HelpTopics
               haven fence check      every device's status query
               haven fence history    this daemon's fence attempts
               haven fence NODE       fence by hand (--action off|on|reboot)
+              haven fence confirm NODE --reason TEXT
+                                     state that NODE is off (Pacemaker's stonith_admin --confirm):
+                                     it counts as fenced, its resources move; refused for a member
 
             SEE ALSO
               haven health, haven help split-brain

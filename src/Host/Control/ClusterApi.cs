@@ -66,7 +66,8 @@ internal sealed record ClusterStatusView(string Cluster, string Node, uint NodeI
         foreach (var m in view.Members) names.TryAdd(m.Id, m.Name);
         names.TryAdd(view.Self.Id, view.Self.Name);
         var members = names.OrderBy(n => n.Key)
-            .Select(n => new ClusterMemberView(n.Value, n.Key.Value, Lower(view.State.StateOf(n.Key)?.ToString() ?? "joining")))
+            .Select(n => new ClusterMemberView(n.Value, n.Key.Value, Lower(view.State.StateOf(n.Key)?.ToString() ?? "joining"),
+                view.State.Nodes.GetValueOrDefault(n.Key) is { State: NodeState.Down or NodeState.Unreachable or NodeState.Unhealthy, FenceFailure: { } failure } ? failure : null))
             .ToList();
         return new ClusterStatusView(view.Cluster, view.Self.Name, view.Self.Id.Value,
             view.Dc is { } dc ? names.GetValueOrDefault(dc) : null, view.Quorate, Lower(view.Role.ToString()), members,
@@ -76,4 +77,5 @@ internal sealed record ClusterStatusView(string Cluster, string Node, uint NodeI
     private static string Lower(string s) => s.ToLowerInvariant();
 }
 
-internal sealed record ClusterMemberView(string Name, uint Id, string State);
+/// <summary>One node in `haven cluster status`; <paramref name="FenceFailure"/>: why the last fence of a lost node failed.</summary>
+internal sealed record ClusterMemberView(string Name, uint Id, string State, string? FenceFailure = null);

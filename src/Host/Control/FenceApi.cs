@@ -33,6 +33,14 @@ internal static class FenceApi
         app.MapGet("/v1/fence/history", () =>
             Results.Json(FencingOf(state).History.Snapshot().Select(FenceHistoryView.From).ToList(), ServerJson.Options));
 
+        // The operator's word that a node is off (haven fence confirm): a replicated event, through the cluster.
+        app.MapPost("/v1/fence/confirm", async (FenceConfirmRequest? request) =>
+        {
+            if (request?.Node is not { Length: > 0 } node)
+                return Error("the request needs a node name and the reason: {\"node\": \"NAME\", \"reason\": \"TEXT\"}");
+            return ClusterApi.Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new ConfirmFenced(node, request.Reason ?? ""), AskTimeout));
+        });
+
         app.MapPost("/v1/fence", async (FenceRequest? request) =>
         {
             if (request?.Node is not { Length: > 0 } node)

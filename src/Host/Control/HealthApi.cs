@@ -42,7 +42,9 @@ internal static class HealthApi
             checks.Add(Cluster(view));
             checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
         }
-        checks.AddRange(await FencingAsync(state.Fencing, ct));
+        if (settings.Cluster.Transport == ClusterTransportKind.Corosync)
+            checks.Add(NodeList(settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError));
+        checks.AddRange(await FencingAsync(state.Fencing, FencingConfig.LostHostsWarning(settings), ct));
         checks.AddRange(await HeuristicsAsync(settings.Heuristics, loggers, ct));
         return HealthReport.Of(checks);
     }
@@ -111,16 +113,36 @@ internal static class HealthApi
             yield return member switch
             {
                 null => HealthCheck.Error($"peer {peer}", "not a member of this host's cluster view"),
+                { FenceFailure: { } failure } => HealthCheck.Error($"peer {peer}", $"{member.State}, fence failed: {failure}"),
                 { State: "up" } => HealthCheck.Success($"peer {peer}", "member, up"),
                 _ => HealthCheck.Warning($"peer {peer}", $"member, but {member.State}"),
             };
         }
     }
 
-    /// <summary>Every device answers its status query within the per-device timeout; fencing off is skipped with a note.</summary>
-    private static async Task<IEnumerable<HealthCheck>> FencingAsync(DaemonFencing? fencing, CancellationToken ct)
+    /// <summary>
+    /// corosync's nodelist now against the node list this daemon started with: a node added to or removed
+    /// from corosync.conf and reloaded (corosync-cfgtool -R) is taken at the daemon's next start, and
+    /// until then it is a warning naming the difference.
+    /// </summary>
+    internal static HealthCheck NodeList(System.Collections.Immutable.ImmutableArray<NodeSettings> running,
+        System.Collections.Immutable.ImmutableArray<NodeSettings>? corosync, string error)
+    {
+        if (corosync is not { } now) return HealthCheck.Warning("nodelist", $"cannot read corosync's nodelist: {error}");
+        var differences = ClusterConfig.NodeListDifferences(running, now, "the node list this daemon started with");
+        return differences.Count == 0
+            ? HealthCheck.Success("nodelist", $"{now.Length} nodes, as in corosync's nodelist")
+            : HealthCheck.Warning("nodelist", $"corosync's nodelist changed: {string.Join("; ", differences)}; restart the daemon to take it");
+    }
+
+    /// <summary>
+    /// Every device answers its status query within the per-device timeout; fencing off is skipped with a
+    /// note on one host, and a warning (<paramref name="offWarning"/>) in a corosync cluster.
+    /// </summary>
+    private static async Task<IEnumerable<HealthCheck>> FencingAsync(DaemonFencing? fencing, string? offWarning, CancellationToken ct)
     {
         if (fencing is null) return [HealthCheck.Error("fencing", "fencing is not set up")];
+        if (!fencing.Enabled && offWarning is not null) return [HealthCheck.Warning("fencing", offWarning)];
         if (!fencing.Enabled) return [HealthCheck.Success("fencing", "skipped: fencing is off (haven.fencing.enabled = off)")];
         if (fencing.Devices.Count == 0) return [HealthCheck.Error("fencing", "fencing is on but no device is configured")];
         return await Task.WhenAll(fencing.Devices.Values.OrderBy(d => d.Name, StringComparer.Ordinal)

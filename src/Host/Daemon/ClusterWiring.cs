@@ -16,8 +16,9 @@ namespace Haven.Host.Daemon;
 /// <summary>Builds this host's ClusterActor from the settings: transport, fencing, addresses, heuristics.</summary>
 internal static class ClusterWiring
 {
+    /// <param name="checkNodeList">haven.cluster.nodes could not be checked against corosync's nodelist at start: the transport checks it when it connects.</param>
     public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers, DurableFenceHistory fenceHistory,
-        Haven.Actors.Vms.VmServices? vms = null)
+        Haven.Actors.Vms.VmServices? vms = null, bool checkNodeList = false)
     {
         ClusterOptions options;
         try
@@ -38,7 +39,7 @@ internal static class ClusterWiring
                 $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
             ClusterTransportKind.Simulated => new SingleHostTransport(options.Self),
             ClusterTransportKind.Corosync => new CorosyncTransport(options.Self, options.Nodes, loggers.CreateLogger<CorosyncTransport>(),
-                new CorosyncTransportOptions { ExpectedClusterName = options.ClusterName }),
+                new CorosyncTransportOptions { ExpectedClusterName = options.ClusterName, ExpectedNodes = checkNodeList ? settings.Cluster.Nodes : null }),
             _ => throw new CliException($"haven.cluster.transport = {settings.Cluster.Transport} is not supported"),
         };
         // Leave the group cleanly (peers see LEAVE, not PROCDOWN) once the actors have stopped.
@@ -85,6 +86,6 @@ internal static class ClusterWiring
     private sealed class UnconfiguredFencer : IFencer
     {
         public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
-            Task.FromResult(new FenceResult(false, "", $"fencing is off (haven.fencing.enabled): {target.Name} cannot be confirmed off"));
+            Task.FromResult(new FenceResult(false, "", $"fencing is off (haven.fencing.enabled): {target.Name} cannot be confirmed off", Impossible: true));
     }
 }

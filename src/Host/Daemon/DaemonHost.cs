@@ -22,6 +22,10 @@ internal static class DaemonHost
         using var serilog = LoggingSetup.Create(settings.Logging, node);
         using var loggerFactory = new SerilogLoggerFactory(serilog);
         var log = loggerFactory.CreateLogger("Haven.Daemon");
+        // Before anything is opened: a node list that contradicts corosync's refuses the start.
+        var (withNodes, nodesChecked) = await CorosyncNodesAtStart.ResolveAsync(settings, Haven.Adapters.Corosync.CorosyncNodeList.Read, Environment.MachineName,
+            TimeProvider.System, log, ct);
+        var nodes = withNodes.Cluster.Nodes;
 
         var socketPath = Path.GetFullPath(settings.Control.Socket);
         using var socketLock = PrepareSocket(socketPath);
@@ -31,10 +35,11 @@ internal static class DaemonHost
         await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
         (settings, state.StartedWith) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
+        settings = settings with { Cluster = settings.Cluster with { Nodes = nodes } };
         var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
         using var hypervisorsOwner = hypervisors;
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
-        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms);
+        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms, checkNodeList: !nodesChecked);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
         using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 

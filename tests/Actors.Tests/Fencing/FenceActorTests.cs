@@ -76,6 +76,7 @@ public sealed class FenceActorTests : HavenTestKit
         Assert.False(outcome.Result.Success);
         Assert.StartsWith("refused by the fencing rules: ", outcome.Result.Detail);
         Assert.Contains(reason, outcome.Result.Detail);
+        Assert.Equal(!enabled, outcome.Result.Impossible); // only fencing off cannot change with the membership
         Assert.Equal(0.0, outcome.Seconds);
         Assert.Empty(_fencer.Calls);
     }

@@ -129,6 +129,7 @@ public sealed class TopologyFencerTests
         var result = await fencer.FenceAsync(Target("node3"), CancellationToken.None).WaitAsync(Safety);
         Assert.False(result.Success);
         Assert.Contains("no fencing topology for node3", result.Detail, StringComparison.Ordinal);
+        Assert.True(result.Impossible);
     }
 
     [Fact]
@@ -232,6 +233,7 @@ public sealed class TopologyFencerTests
         var result = await fencer.FenceAsync(Target("node2"), CancellationToken.None).WaitAsync(Safety);
         Assert.False(result.Success);
         Assert.Contains("fencing is disabled", result.Detail, StringComparison.Ordinal);
+        Assert.True(result.Impossible);
         Assert.Empty(amm.Calls);
     }
 

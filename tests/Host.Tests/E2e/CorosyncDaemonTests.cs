@@ -25,6 +25,12 @@ public class CorosyncDaemonTests
         var (code, output, _) = await CliRunner.RunAsync("cluster", "status", "--json", "--socket", dir.File("haven.sock"));
         Assert.Equal(0, code);
         Assert.Contains("\"partition\": \"joining\"", output);
+
+        // Fencing is off in a cluster of two: HA-Lizard's warning, as `haven config check` gives it.
+        var (_, health, _) = await CliRunner.RunAsync("health", "--json", "--socket", dir.File("haven.sock"));
+        var fencing = System.Text.Json.JsonDocument.Parse(health).RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "fencing");
+        Assert.Equal("warning", fencing.GetProperty("status").GetString());
+        Assert.Contains("a lost host's addresses and VMs will not move to other hosts", fencing.GetProperty("reason").GetString());
         Assert.Equal(0, await daemon.StopAsync());
     }
 }

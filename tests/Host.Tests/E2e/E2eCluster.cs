@@ -177,6 +177,10 @@ internal sealed class E2eCluster : IAsyncDisposable
         return stdout;
     }
 
+    /// <summary>Runs a command inside host <paramref name="host"/>'s namespace: its exit code and output (never fails the test itself).</summary>
+    public Task<(int Code, string Stdout, string Stderr)> ExecAsync(int host, params string[] command) =>
+        RunHarnessAsync(["exec", Host(host), .. command]);
+
     /// <summary>Does the client namespace get an ARP answer from <paramref name="address"/> (two requests, 2 s)?</summary>
     public async Task<bool> ClientArpingAsync(string address) =>
         (await RunHarnessAsync(["client", "arping", "-c", "2", "-w", "2", "-I", "eth0", address])).Code == 0;
