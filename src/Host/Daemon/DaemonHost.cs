@@ -46,6 +46,7 @@ internal static class DaemonHost
         var app = builder.Build();
         ControlApi.Map(app, state);
         await using var metrics = await Haven.Host.Metrics.OpsSurface.StartAsync(app, settings, configPath, state, loggerFactory, ct);
+        await using var web = await Haven.Host.Web.WebListener.StartAsync(configPath, state, loggerFactory, ct);
 
         var oldMask = FileGuards.SetUmask(0x3F); // umask 077: the socket file is born owner-only
         try
