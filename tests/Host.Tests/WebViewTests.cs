@@ -15,13 +15,13 @@ namespace Haven.Host.Tests;
 /// </summary>
 public class WebViewTests
 {
-    private const string DevicePassword = "fence-pw-5b1c9e";
-    private const string Token = "web-token-7f3a1d2c9b8e";
+    internal const string DevicePassword = "fence-pw-5b1c9e";
+    internal const string Token = "web-token-7f3a1d2c9b8e";
 
     private static int FreePort() => Haven.TestKit.LoopbackPorts.Free(ProtocolType.Tcp);
 
     /// <summary>A daemon config with fencing on (a script device with a password, a pool device) and the given haven.web block.</summary>
-    private static string Config(TempDir dir, string web, string? secrets = null)
+    internal static string Config(TempDir dir, string web, string? secrets = null)
     {
         var folder = Directory.CreateDirectory(Path.Combine(dir.Path, "fence", "good")).FullName;
         File.WriteAllText(Path.Combine(folder, "good.sh"), "#!/bin/sh\nexit 0\n");

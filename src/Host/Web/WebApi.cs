@@ -11,7 +11,7 @@ namespace Haven.Host.Web;
 /// <summary>
 /// The web view's JSON, GET only, from the same sources as the control API's read verbs: /api/status, /api/cluster,
 /// /api/ips, /api/vms, /api/vms/NAME, /api/vms/NAME/explain, /api/fence, /api/fence/history, /api/events (bounded);
-/// Nothing here changes anything, and no secret is in any answer.
+/// the live stream is <see cref="WebEventStream"/>. Nothing here changes anything, and no secret is in any answer.
 /// </summary>
 internal static class WebApi
 {
@@ -58,6 +58,8 @@ internal static class WebApi
                 return Results.Json(new { error }, ControlJson.Options, statusCode: 400);
             return Json(last > 0 ? await TailAsync(state, (int)last, ct) : await PageAsync(state, after, limit, ct));
         });
+
+        WebEventStream.Map(app, state);
     }
 
     /// <summary>Up to <paramref name="limit"/> events after the ordering, oldest first.</summary>
