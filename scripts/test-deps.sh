@@ -9,8 +9,9 @@ set -euo pipefail
 # fence-agents (fence_dummy) and python3 for the fencing tests (snmpd runs a python pass_persist emulator);
 # iputils-arping (not the package "arping") for floating addresses; libvirt0 (libvirt.so.0, whose test
 # driver the hypervisor tests use in process); conntrackd and nftables (a rule makes the kernel track
-# connections) for the conntrack tests inside network namespaces.
-packages=(postgresql corosync iproute2 util-linux iputils-ping iputils-arping snmpd fence-agents python3 libvirt0 conntrackd nftables)
+# connections) for the conntrack tests inside network namespaces; chromium (headless) for the web view's
+# browser test (tests/Host.Tests/Web, driven over the DevTools protocol).
+packages=(postgresql corosync iproute2 util-linux iputils-ping iputils-arping snmpd fence-agents python3 libvirt0 conntrackd nftables chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

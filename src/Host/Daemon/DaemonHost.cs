@@ -16,7 +16,8 @@ namespace Haven.Host.Daemon;
 /// </summary>
 internal static class DaemonHost
 {
-    public static async Task<int> RunAsync(HavenSettings settings, string configPath, CancellationToken ct, Action<DaemonState>? started = null)
+    public static async Task<int> RunAsync(HavenSettings settings, string configPath, CancellationToken ct, Action<DaemonState>? started = null,
+        DaemonOverrides? overrides = null)
     {
         var node = settings.Cluster.EffectiveNodeName(Environment.MachineName);
         using var serilog = LoggingSetup.Create(settings.Logging, node);
@@ -33,8 +34,9 @@ internal static class DaemonHost
         (settings, state.StartedWith) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
         var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
         using var hypervisorsOwner = hypervisors;
+        if (overrides?.Vms is { } replaceVms) vms = replaceVms(vms);
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
-        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms);
+        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms, overrides);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
         using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 

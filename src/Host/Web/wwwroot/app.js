@@ -128,6 +128,7 @@ function kind(type) {
 const LANES = ["membership", "decision", "fence", "ip", "vm", "other"];
 
 function nodeName(v) {
+  if (typeof v === "string") return v; // already a name
   const id = typeof v === "object" && v !== null ? v.value : v;
   return state.names.get(id) ?? `node ${id}`;
 }
@@ -189,8 +190,11 @@ function drawChart() {
     $("#timeline-note").textContent = "no events yet";
     return;
   }
-  const end = Math.max(Date.parse(events[events.length - 1].timestamp), Date.now());
-  const start = span > 0 ? end - span * 1000 : Date.parse(events[0].timestamp);
+  // "fit" spans the kept events (a little margin on both sides); a fixed span ends now.
+  const first = Date.parse(events[0].timestamp), last = Date.parse(events[events.length - 1].timestamp);
+  const margin = Math.max((last - first) * 0.03, 500);
+  const end = span > 0 ? Math.max(last, Date.now()) : last + margin;
+  const start = span > 0 ? end - span * 1000 : first - margin;
   const inSpan = events.filter((e) => Date.parse(e.timestamp) >= start);
   const width = Math.max(chart.clientWidth || 600, 320);
   const left = 90, right = 12, laneH = 24, top = 8;
