@@ -1,54 +1,32 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Haven.Actors.Configuration;
-using Haven.Adapters.Configuration;
 using Haven.Host.Cli;
 using Haven.Host.Control;
 using Haven.Host.Daemon;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Host.Web;
 
 /// <summary>
 /// The read-only web view: its own Kestrel on <c>haven.web.listen</c>, apart from the owner-only control socket. GET and
-/// HEAD only; off loopback HTTPS and the access token (Authorization: Bearer, or the cookie that /?token=… sets). Disposing stops it.
+/// HEAD only; off loopback HTTPS and the access token (Authorization: Bearer, or the cookie that /?token=… sets).
 /// </summary>
-internal sealed class WebListener : IAsyncDisposable
+internal static class WebListener
 {
     public const string CookieName = "haven-web";
-    private readonly WebApplication? _app;
-
-    private WebListener(WebApplication? app, Uri? address)
-    {
-        _app = app;
-        Address = address;
-    }
-
-    /// <summary>Where the page is (http(s)://HOST:PORT/), or null when the web view is off.</summary>
-    public Uri? Address { get; }
 
     /// <summary>
     /// Reads <c>haven.web</c> from the daemon's config file and, when enabled, starts serving. A bad address, a non-loopback one
     /// without TLS and token, unreadable TLS files or a port in use stop the daemon's start with a <see cref="CliException"/>.
     /// </summary>
-    public static async Task<WebListener> StartAsync(string configPath, DaemonState state, ILoggerFactory loggers, CancellationToken ct)
+    public static async Task<SideListener> StartAsync(string configPath, DaemonState state, ILoggerFactory loggers, CancellationToken ct)
     {
-        WebSettings settings;
-        try
-        {
-            settings = WebSettings.From(ConfigFiles.Load(configPath));
-        }
-        catch (ConfigException e)
-        {
-            throw new CliException(e.Message);
-        }
-        if (!settings.Enabled) return new WebListener(null, null);
+        var settings = SideListener.ReadSettings(configPath, WebSettings.From);
+        if (!settings.Enabled) return SideListener.Off;
 
         X509Certificate2? certificate = null;
         if (settings.Tls)
@@ -63,34 +41,17 @@ internal sealed class WebListener : IAsyncDisposable
             }
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        if (certificate is not null) builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(k =>
+        var app = SideListener.Build(k => k.Listen(settings.Listen, l =>
         {
-            k.AddServerHeader = false;
-            k.Listen(settings.Listen, l =>
-            {
-                if (certificate is not null) l.UseHttps(certificate);
-            });
-        });
-        var app = builder.Build();
+            if (certificate is not null) l.UseHttps(certificate);
+        }), https: certificate is not null);
         app.Use((http, next) => Guard(http, next, settings));
         WebApi.Map(app, state);
         WebAssets.Map(app);
-        try
-        {
-            await app.StartAsync(ct);
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync();
-            throw new CliException($"cannot serve the web view on {WebSettings.ListenPath} = {settings.Listen}: {e.Message}");
-        }
+        var listener = await SideListener.StartAsync(app, settings.Address, $"the web view on {WebSettings.ListenPath} = {settings.Listen}", ct);
         loggers.CreateLogger("Haven.Web").LogInformation("Serving the read-only web view on {Address}{Access}", settings.Address,
             settings.TokenRequired ? " (access token required)" : "");
-        return new WebListener(app, settings.Address);
+        return listener;
     }
 
     /// <summary>Every answer: no caching of state, no framing, no referrer (a token in a URL stays here); reads only; the token off loopback.</summary>
@@ -140,12 +101,5 @@ internal sealed class WebListener : IAsyncDisposable
     {
         http.Response.StatusCode = status;
         return http.Response.WriteAsJsonAsync(new { error }, ControlJson.Options);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is null) return;
-        await _app.StopAsync(CancellationToken.None);
-        await _app.DisposeAsync();
     }
 }
