@@ -81,6 +81,36 @@ public class WebEventStreamTests
 
         using var bad = await http.GetAsync(url + "?after=-1");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        // At most MaxConnections streams at once (two are open here): one more is refused, and a closed one frees its place.
+        var more = new List<HttpResponseMessage>();
+        try
+        {
+            for (var i = 2; i < WebEventStream.MaxConnections; i++)
+            {
+                var open = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+                more.Add(open);
+                Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+            }
+            using (var refused = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Contains("too many live streams", await refused.Content.ReadAsStringAsync());
+            }
+            more[0].Dispose();
+            more.RemoveAt(0);
+            using var timeout = new CancellationTokenSource(Patience);
+            while (true) // the server sees the close when it next touches the connection; a new stream then fits
+            {
+                using var again = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                if (again.StatusCode == HttpStatusCode.OK) break;
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+            }
+        }
+        finally
+        {
+            foreach (var m in more) m.Dispose();
+        }
     }
 
     private static async Task<ObservableJournal> JournalWithAsync(int events)

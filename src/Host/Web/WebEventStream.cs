@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -23,10 +24,10 @@ internal static class WebEventStream
     public const int MaxConnections = 32;
     public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
-    private static int _open;
 
     public static void Map(WebApplication app, DaemonState state)
     {
+        var open = new StrongBox<int>(0); // this listener's streams
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Haven.Web");
         app.MapGet("/api/events/stream", async (HttpContext http) =>
         {
@@ -37,9 +38,9 @@ internal static class WebEventStream
                 return;
             }
             if (http.Request.Headers["Last-Event-ID"] is [{ } last] && long.TryParse(last, out var resume) && resume >= 0) after = resume;
-            if (Interlocked.Increment(ref _open) > MaxConnections)
+            if (Interlocked.Increment(ref open.Value) > MaxConnections)
             {
-                Interlocked.Decrement(ref _open);
+                Interlocked.Decrement(ref open.Value);
                 await Results.Json(new { error = $"too many live streams (at most {MaxConnections})" }, ControlJson.Options, statusCode: 503).ExecuteAsync(http);
                 return;
             }
@@ -49,7 +50,7 @@ internal static class WebEventStream
             }
             finally
             {
-                Interlocked.Decrement(ref _open);
+                Interlocked.Decrement(ref open.Value);
             }
         });
     }

@@ -12,8 +12,8 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Host.Web;
 
 /// <summary>
-/// The read-only web view: its own Kestrel on <c>haven.web.listen</c>, apart from the owner-only control socket. GET and
-/// HEAD only; off loopback HTTPS and the access token (Authorization: Bearer, or the cookie that /?token=… sets).
+/// The read-only web view: its own Kestrel on <c>haven.web.listen</c>, apart from the owner-only control socket. GET
+/// only; off loopback HTTPS and the access token (Authorization: Bearer, or the cookie that /?token=… sets).
 /// </summary>
 internal static class WebListener
 {
@@ -63,10 +63,10 @@ internal static class WebListener
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
-        if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+        if (!HttpMethods.IsGet(http.Request.Method))
         {
-            headers.Allow = "GET, HEAD";
-            return Refuse(http, StatusCodes.Status405MethodNotAllowed, "the web view is read-only: GET and HEAD only");
+            headers.Allow = "GET";
+            return Refuse(http, StatusCodes.Status405MethodNotAllowed, "the web view is read-only: GET only");
         }
         if (!settings.TokenRequired) return next(http);
         var token = settings.AccessToken!;

@@ -70,6 +70,13 @@ public class WebBrowserTests
         Assert.Equal(7, after["n1"].Items.Count + after["n2"].Items.Count);
         await SaveAsync(browser, "cluster-after-failover.png");
 
+        // The fencing page has the device, the catch-all level and this daemon's fence of n3 with its duration.
+        await browser.NavigateAsync($"http://127.0.0.1:{port}/#fencing");
+        await browser.WaitUntilAsync("[...document.querySelectorAll('#fence-history tbody tr')].some(tr => tr.textContent.includes('n3') && tr.textContent.includes('succeeded') && / s$/.test(tr.children[4].textContent))",
+            Patience, page);
+        Assert.Equal(["pdu"], await TextsAsync(browser, "#fence-devices tbody tr td:first-child"));
+        Assert.Equal(["*"], await TextsAsync(browser, "#fence-topology tbody tr td:first-child"));
+
         // The timeline shows the failover in order: n3 lost, fenced, its resources taken back.
         await browser.NavigateAsync($"http://127.0.0.1:{port}/#timeline");
         await browser.WaitUntilAsync("document.querySelector('#journal [data-type=\"cluster.fence-succeeded.v1\"]') && document.querySelector('#chart svg circle.k-fence')", Patience, page);
