@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Haven.Actors.Cluster;
 using Haven.Actors.Membership;
+using Haven.Actors.Runtime;
 using Haven.Host.Control;
 
 namespace Haven.Host.Tests.Web;
@@ -69,6 +70,16 @@ public class WebBrowserTests
         Assert.Equal("fenced", after["n3"].State);
         Assert.Equal(7, after["n1"].Items.Count + after["n2"].Items.Count);
         await SaveAsync(browser, "cluster-after-failover.png");
+
+        // The VMs page: a click on a VM shows its placement explanation, as `haven vm explain` prints it.
+        await browser.NavigateAsync($"http://127.0.0.1:{port}/#vms");
+        await browser.WaitUntilAsync("document.querySelector('#vms-table tr[data-vm=\"DB-1\"]')", Patience, page);
+        await browser.EvaluateAsync("document.querySelector('#vms-table tr[data-vm=\"DB-1\"]').click()");
+        await browser.WaitUntilAsync("document.querySelector('#explain').textContent.startsWith('DB-1: ')", Patience, page);
+        var explanation = (await browser.EvaluateAsync("document.querySelector('#explain').textContent")).GetString()!;
+        var explained = await ClusterApi.ClusterOf(daemon.State).Ask<Haven.Actors.Vms.VmExplanation>(new Haven.Actors.Vms.ExplainVm("DB-1"), Patience);
+        Assert.Equal(string.Join("\n", explained.Lines), explanation);
+        await SaveAsync(browser, "vms.png");
 
         // The fencing page has the device, the catch-all level and this daemon's fence of n3 with its duration.
         await browser.NavigateAsync($"http://127.0.0.1:{port}/#fencing");

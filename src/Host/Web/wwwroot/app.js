@@ -91,7 +91,8 @@ async function explain(name) {
   renderVms();
   try {
     const e = await api(`/api/vms/${encodeURIComponent(name)}/explain`);
-    $("#explain").textContent = `${e.vm}\n${e.lines.join("\n")}`;
+    $("#explain").textContent = e.lines.join("\n");
+    $("#explain").classList.remove("muted");
   } catch (err) {
     $("#explain").textContent = String(err);
   }
