@@ -10,8 +10,9 @@ set -euo pipefail
 # iputils-arping (not the package "arping") for floating addresses; libvirt0 (libvirt.so.0, whose test
 # driver the hypervisor tests use in process); conntrackd and nftables (a rule makes the kernel track
 # connections) for the conntrack tests inside network namespaces; gcc and libc6-dev link the NativeAOT client
-# (scripts/publish.sh, which ./test.sh runs first).
-packages=(postgresql corosync iproute2 util-linux iputils-ping iputils-arping snmpd fence-agents python3 libvirt0 conntrackd nftables gcc libc6-dev)
+# (scripts/publish.sh, which ./test.sh runs first); chromium (headless) for the web view's browser test
+# (tests/Host.Tests/Web, driven over the DevTools protocol).
+packages=(postgresql corosync iproute2 util-linux iputils-ping iputils-arping snmpd fence-agents python3 libvirt0 conntrackd nftables gcc libc6-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

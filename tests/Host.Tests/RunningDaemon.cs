@@ -14,7 +14,7 @@ internal sealed class RunningDaemon : IAsyncDisposable
     /// <summary>The daemon's run: its exit code, or the error it stopped with.</summary>
     public Task<int> Run => _run;
 
-    public static async Task<RunningDaemon> StartAsync(string configPath)
+    public static async Task<RunningDaemon> StartAsync(string configPath, DaemonOverrides? overrides = null)
     {
         var daemon = new RunningDaemon();
         var ready = new TaskCompletionSource<DaemonState>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -22,7 +22,7 @@ internal sealed class RunningDaemon : IAsyncDisposable
         daemon._run = Task.Run(async () =>
         {
             var settings = DaemonVerb.LoadSettings(configPath, cli);
-            return await DaemonHost.RunAsync(settings, configPath, daemon._stop.Token, s => ready.TrySetResult(s));
+            return await DaemonHost.RunAsync(settings, configPath, daemon._stop.Token, s => ready.TrySetResult(s), overrides);
         });
         var first = await Task.WhenAny(ready.Task, daemon._run).WaitAsync(TimeSpan.FromSeconds(30));
         if (first == daemon._run)

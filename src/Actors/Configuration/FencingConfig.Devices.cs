@@ -24,6 +24,12 @@ public static partial class FencingConfig
                 continue;
             }
 
+            if (name == WebSecretsEntry)
+            {
+                report(at, $"\"{WebSecretsEntry}\" is reserved: the secrets file's {WebSecretsEntry}.access-token is the web view's; name the device otherwise", all[name].Origin);
+                continue;
+            }
+
             if (all[name] is not HoconObject entry)
             {
                 report(at, $"expected an object such as {{ type = snmp-ibm-amm, address = \"amm1\" }}, found {all[name].Describe()}", all[name].Origin);

@@ -26,6 +26,10 @@ public static partial class FencingConfig
     private static readonly string[] WatchdogFields = ["type", "watchdog-timeout", "safety-factor"];
     private static readonly string[] SecretFields = ["community", "password", "auth-password", "priv-password"];
 
+    /// <summary>The secrets file's entry that is no device: <c>web.access-token</c>, the web view's token (haven.web).</summary>
+    public const string WebSecretsEntry = "web";
+    public const string WebAccessTokenField = "access-token";
+
     /// <summary>Device, script and host names: one or more of <c>[A-Za-z0-9._-]</c>.</summary>
     public static bool IsValidName(string name) => ClusterConfig.IsValidNodeName(name);
 
@@ -74,8 +78,15 @@ public static partial class FencingConfig
     {
         var config = HoconParser.Parse(text, sourceName);
         var devices = ImmutableDictionary.CreateBuilder<string, FenceDeviceSecrets>(StringComparer.Ordinal);
+        string? webToken = null;
         foreach (var device in config.Root.Keys)
         {
+            if (device == WebSecretsEntry)
+            {
+                webToken = WebToken(config.Root[device]);
+                continue;
+            }
+
             if (config.Root[device] is not HoconObject entry)
             {
                 throw new ConfigException(device, config.Root[device].Origin, "expected an object such as { community = \"…\" } or { password = \"…\" }");
@@ -105,7 +116,25 @@ public static partial class FencingConfig
             };
         }
 
-        return new FencingSecrets(devices.ToImmutable());
+        return new FencingSecrets(devices.ToImmutable()) { WebAccessToken = webToken };
+    }
+
+    /// <summary>The <c>web { access-token = "…" }</c> entry: one non-empty string and nothing else.</summary>
+    private static string WebToken(HoconValue value)
+    {
+        if (value is not HoconObject entry || !entry.TryGetValue(WebAccessTokenField, out var token))
+        {
+            throw new ConfigException(WebSecretsEntry, value.Origin, $"expected {{ {WebAccessTokenField} = \"…\" }}");
+        }
+
+        foreach (var key in entry.Keys.Where(k => k != WebAccessTokenField))
+        {
+            throw new ConfigException($"{WebSecretsEntry}.{key}", entry[key].Origin, $"unknown secret {key}; the {WebSecretsEntry} entry holds {WebAccessTokenField} only");
+        }
+
+        return token is HoconScalar { ScalarKind: HoconValueKind.String } s && s.Text.Length >= 16
+            ? s.Text
+            : throw new ConfigException($"{WebSecretsEntry}.{WebAccessTokenField}", token.Origin, "expected a string of at least 16 characters");
     }
 
     /// <summary>What the devices need from the secrets file and do not find there, and secrets for unknown devices.</summary>

@@ -143,6 +143,9 @@ public sealed class FencingSecrets(ImmutableDictionary<string, FenceDeviceSecret
 
     public ImmutableDictionary<string, FenceDeviceSecrets> Devices { get; } = devices;
 
+    /// <summary>The web view's access token (<c>web.access-token</c>), or null when the file has none.</summary>
+    public string? WebAccessToken { get; init; }
+
     public FenceDeviceSecrets For(string device) => Devices.TryGetValue(device, out var secrets) ? secrets : new FenceDeviceSecrets(null, null);
 
     public override string ToString() => $"FencingSecrets ({Devices.Count} device(s), values hidden)";

@@ -51,7 +51,10 @@ internal static class ConfigVerb
         try
         {
             var config = ConfigFiles.Load(path);
-            problems.AddRange(HavenConfig.Validate(config, Environment.MachineName).Select(p => p.ToString()));
+            var found = HavenConfig.Validate(config, Environment.MachineName).Select(p => p.ToString()).ToList();
+            // The listeners' addresses, TLS files and token (they read files, so they are checked here, not in the schema).
+            if (found.Count == 0) found.AddRange(Haven.Host.Web.WebSettings.Check(config));
+            problems.AddRange(found);
         }
         catch (HoconException e)
         {

@@ -50,7 +50,8 @@ internal static class DaemonVerb
         {
             throw new CliException(e.Message);
         }
-        var problems = HavenConfig.Validate(loaded, Environment.MachineName);
+        var problems = HavenConfig.Validate(loaded, Environment.MachineName).Select(p => p.ToString()).ToList();
+        if (problems.Count == 0) problems.AddRange(Haven.Host.Web.WebSettings.Check(loaded));
         if (problems.Count > 0)
         {
             foreach (var p in problems) cli.Err.WriteLine(p);

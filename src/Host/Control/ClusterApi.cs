@@ -17,7 +17,7 @@ internal static class ClusterApi
 
     public static void Map(WebApplication app, DaemonState state)
     {
-        app.MapGet("/v1/cluster", async () => Results.Json(ClusterStatusView.From(await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout)), ServerJson.Options));
+        app.MapGet("/v1/cluster", async () => Results.Json(ClusterStatusView.From(await ViewAsync(state)), ServerJson.Options));
 
         app.MapPost("/v1/cluster/down", async (NodeRequest? request) =>
         {
@@ -46,6 +46,9 @@ internal static class ClusterApi
                 : "the node name is empty: send {\"node\": \"NAME\"} for one node, or {} for every node");
         return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new SetNodeMode(node, mode), AskTimeout));
     }
+
+    /// <summary>This host's cluster view, as every read verb and the web view take it.</summary>
+    internal static Task<ClusterView> ViewAsync(DaemonState state) => ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
 
     internal static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
 

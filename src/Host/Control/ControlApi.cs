@@ -58,13 +58,16 @@ internal static class ControlApi
         });
     }
 
-    private static bool TryQuery(HttpRequest request, string name, long fallback, out long value, out string? error)
+    /// <summary>A whole-number query parameter from 0 to <paramref name="max"/>, or <paramref name="fallback"/> when absent.</summary>
+    internal static bool TryQuery(HttpRequest request, string name, long fallback, out long value, out string? error, long max = long.MaxValue)
     {
         error = null;
         value = fallback;
         if (!request.Query.TryGetValue(name, out var raw) || raw.Count == 0) return true;
-        if (long.TryParse(raw[0], out value) && value >= 0) return true;
-        error = $"query parameter '{name}' must be a whole number ≥ 0, got '{raw[0]}'";
+        if (long.TryParse(raw[0], out value) && value >= 0 && value <= max) return true;
+        error = max == long.MaxValue
+            ? $"query parameter '{name}' must be a whole number ≥ 0, got '{raw[0]}'"
+            : $"query parameter '{name}' must be a whole number from 0 to {max}, got '{raw[0]}'";
         return false;
     }
 }

@@ -15,8 +15,7 @@ internal static class IpApi
     {
         app.MapGet("/v1/ips", async () =>
         {
-            var view = await ClusterApi.ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, ClusterApi.AskTimeout);
-            return Results.Json(IpView.From(view, state.PublicAddresses), ServerJson.Options);
+            return Results.Json(IpView.From(await ClusterApi.ViewAsync(state), state.PublicAddresses), ServerJson.Options);
         });
 
         app.MapPost("/v1/ips/move", async (MoveRequest? request) =>

@@ -18,7 +18,7 @@ internal static class ClusterWiring
 {
     /// <param name="checkNodeList">haven.cluster.nodes could not be checked against corosync's nodelist at start: the transport checks it when it connects.</param>
     public static IActorRef Start(ActorSystem system, HavenSettings settings, DaemonState state, ILoggerFactory loggers, DurableFenceHistory fenceHistory,
-        Haven.Actors.Vms.VmServices? vms = null, bool checkNodeList = false)
+        Haven.Actors.Vms.VmServices? vms = null, bool checkNodeList = false, DaemonOverrides? overrides = null)
     {
         ClusterOptions options;
         try
@@ -33,7 +33,7 @@ internal static class ClusterWiring
         options = options with { Fencing = settings.Source is { } file ? FencingRulesConfig.Read(file.WithFallback(HavenConfig.Reference)) : settings.Fencing.Policy };
         state.ClusterOptions = options;
         state.PublicAddresses = options.PublicAddresses;
-        IClusterTransport transport = settings.Cluster.Transport switch
+        IClusterTransport transport = overrides?.Transport is { } simulated ? simulated(options) : settings.Cluster.Transport switch
         {
             ClusterTransportKind.Simulated when options.Nodes.Length > 1 => throw new CliException(
                 $"haven.cluster.transport = simulated runs a one-host cluster, but haven.cluster.nodes lists {options.Nodes.Length} nodes; use transport = corosync"),
@@ -51,7 +51,7 @@ internal static class ClusterWiring
         var services = new PersistenceServices(state.Journal, state.JournalHandle.Snapshots, new JsonEventSerializer(HavenManifests.CreateRegistry()));
         state.Watchdog = DaemonWatchdog.Start(settings.Fencing.Watchdog, loggers);
         var selfReboot = new DaemonSelfReboot(state.Watchdog, settings.Fencing.RebootCommand, loggers.CreateLogger<DaemonSelfReboot>());
-        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>(), duplicateProbes: settings.Ips.DuplicateProbes), reachability,
+        var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), overrides?.Addresses ?? new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>(), duplicateProbes: settings.Ips.DuplicateProbes), reachability,
             SelfFence: state.Watchdog, Vms: vms, SelfReboot: selfReboot);
         return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
     }

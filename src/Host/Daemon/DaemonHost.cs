@@ -16,7 +16,8 @@ namespace Haven.Host.Daemon;
 /// </summary>
 internal static class DaemonHost
 {
-    public static async Task<int> RunAsync(HavenSettings settings, string configPath, CancellationToken ct, Action<DaemonState>? started = null)
+    public static async Task<int> RunAsync(HavenSettings settings, string configPath, CancellationToken ct, Action<DaemonState>? started = null,
+        DaemonOverrides? overrides = null)
     {
         var node = settings.Cluster.EffectiveNodeName(Environment.MachineName);
         using var serilog = LoggingSetup.Create(settings.Logging, node);
@@ -38,8 +39,9 @@ internal static class DaemonHost
         settings = settings with { Cluster = settings.Cluster with { Nodes = nodes } };
         var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
         using var hypervisorsOwner = hypervisors;
+        if (overrides?.Vms is { } replaceVms) vms = replaceVms(vms);
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
-        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms, checkNodeList: !nodesChecked);
+        state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms, checkNodeList: !nodesChecked, overrides: overrides);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
         using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 
@@ -51,6 +53,7 @@ internal static class DaemonHost
         var app = builder.Build();
         ControlApi.Map(app, state);
         await using var metrics = await Haven.Host.Metrics.OpsSurface.StartAsync(app, settings, configPath, state, loggerFactory, ct);
+        await using var web = await Haven.Host.Web.WebListener.StartAsync(configPath, state, loggerFactory, ct);
 
         var oldMask = FileGuards.SetUmask(0x3F); // umask 077: the socket file is born owner-only
         try

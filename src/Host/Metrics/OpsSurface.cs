@@ -10,7 +10,7 @@ namespace Haven.Host.Metrics;
 internal static class OpsSurface
 {
     /// <summary>Call after the control API is mapped and before it starts; dispose when the daemon stops.</summary>
-    public static Task<MetricsListener> StartAsync(WebApplication control, HavenSettings settings, string configPath, DaemonState state,
+    public static Task<SideListener> StartAsync(WebApplication control, HavenSettings settings, string configPath, DaemonState state,
         ILoggerFactory loggers, CancellationToken ct)
     {
         HealthApi.Map(control, state, settings, loggers);
