@@ -138,7 +138,11 @@ public sealed partial class ClusterActor
                 ReassertAddresses();
                 break;
             case FenceSucceeded f:
+                // The request is closed: nothing is in flight for it any more, also when this DC only re-proposed a
+                // confirmation it had (which, unlike a fence, has no outcome to clear it) — else a later request
+                // for the same node is never started by this DC.
                 _fenceConfirmed.Remove(f.Target);
+                _fencing.Remove(f.Target);
                 break;
             case FenceConfirmed f: // the operator's word closes the request: nothing of it is retried or re-proposed
                 _fenceConfirmed.Remove(f.Target);
