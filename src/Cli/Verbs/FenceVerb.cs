@@ -72,7 +72,7 @@ internal static class FenceVerb
                 AskToType(terminal, target, $"confirm {target} off", $"not confirming {target} off",
                     $"Confirm that {target} is OFF? Haven takes your word: its addresses and VMs start elsewhere, and run twice if it is not off. Type the node name to confirm: ");
             using var client = new ControlClient(parse.GetValue(socket)!);
-            var result = await client.PostAsync("v1/fence/confirm", new { node = target, reason = why }, ct);
+            var result = await client.PostAsync("v1/fence/confirm", new FenceConfirmRequest(target, why), ct);
             cli.Out.WriteLine(result.GetProperty("message").GetString());
             return ExitCodes.Success;
         });
