@@ -42,6 +42,7 @@ public sealed class PlacementPacemakerTests
 
         Assert.Equal<string>(["v"], plan.Unplaced);
         Assert.Empty(plan.Actions);
+        Assert.Contains(plan.Explain("v"), l => l.Contains("b: score -3, banned", StringComparison.Ordinal));
     }
 
     [Fact]
