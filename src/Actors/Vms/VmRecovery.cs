@@ -180,8 +180,7 @@ public static partial class VmRecovery
     /// </summary>
     internal static PlacementInput Input(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services, DateTimeOffset? now = null)
     {
-        var nodes = state.Nodes.Values.Select(n => new PlacementNode(n.Name,
-                view.Contains(n.Id) && n.State == NodeState.Up && !state.Demoted.Contains(n.Id) ? NodeHealth.Online : NodeHealth.Lost,
+        var nodes = state.Nodes.Values.Select(n => new PlacementNode(n.Name, Health(state, view, n),
                 services.Capacities.TryGetValue(n.Name, out var capacity) ? capacity : Capacity.Unlimited))
             .ToImmutableArray();
         var known = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
@@ -231,6 +230,21 @@ public static partial class VmRecovery
                     first = last + policy.FailureTimeout;
         return first;
     }
+
+    /// <summary>
+    /// A node as the engine sees it: an Up, undemoted member of the view is online; a member in maintenance keeps its VMs
+    /// as they are, their room counted there (Pacemaker's node attribute maintenance); everything else — standby,
+    /// unhealthy and leaving hosts too — is lost for placement (its VMs move; one no other host can take stays on a
+    /// standby host, unlike Pacemaker's standby, which stops it).
+    /// </summary>
+    private static NodeHealth Health(ClusterState state, IReadOnlyCollection<NodeId> view, NodeInfo node) =>
+        !view.Contains(node.Id) || state.Demoted.Contains(node.Id) ? NodeHealth.Lost
+        : node.State switch
+        {
+            NodeState.Up => NodeHealth.Online,
+            NodeState.Maintenance => NodeHealth.Maintenance,
+            _ => NodeHealth.Lost,
+        };
 
     /// <summary>Colocations with VMs the state still has (a removed partner no longer constrains).</summary>
     private static ImmutableArray<VmConstraint> Known(ClusterState state, VmInfo vm, ImmutableArray<VmConstraint> constraints) =>

@@ -114,3 +114,22 @@ public sealed class VmFailCountTests
             Decide(running.Apply(new VmDesired("WEB-01", VmDesiredState.Stopped)).Apply(new VmManaged("WEB-01", true)), Services()));
     }
 }
+
+public sealed class VmMaintenanceRoomTests
+{
+    [Fact]
+    public void Decide_VmOnAMaintenanceHost_StaysCountedThere_SoItTakesNoRoomElsewhere()
+    {
+        var services = new VmServices(new Dictionary<string, IHypervisor>())
+        {
+            Capacities = System.Collections.Immutable.ImmutableDictionary<string, Capacity>.Empty.Add("node2", new Capacity(4, 100_000)),
+        };
+        // A (priority 5) runs on node1, which goes into maintenance; B needs node2's whole room
+        var state = ClusterState.Empty.ApplyAll(PathTo(1, NodeState.Up)).ApplyAll(PathTo(2, NodeState.Up))
+            .Apply(new VmAdded(Web("A-01") with { Cpu = 4, Priority = 5 })).Apply(new VmPlaced("A-01", N(1))).Apply(new VmRunning("A-01", N(1)))
+            .Apply(new NodeMaintenance(N(1)))
+            .Apply(new VmAdded(Web("B-01") with { Cpu = 4 }));
+
+        Assert.Equal<IClusterEvent>([new VmPlaced("B-01", N(2))], VmRecovery.Decide(state, [N(1), N(2)], services));
+    }
+}
