@@ -59,7 +59,45 @@ public sealed class SimulateCibVerbTests
         Assert.Equal(0, code);
         Assert.Contains("fence: node1", output);
         Assert.Contains("start vm0 from node1 to node", output);
-        Assert.Matches(@"3 action\(s\); planned in [0-9.]+ ms \(CIB parsed in [0-9.]+ ms\)", output);
+        Assert.Matches(@"4 action\(s\); planned in [0-9.]+ ms \(CIB parsed in [0-9.]+ ms\)", output);
+    }
+
+    [Fact]
+    public async Task SimulateCib_Summary_PrintsPacemakersTransitionSummaryOnly()
+    {
+        using var dir = new TempDir();
+        var cib = GenerateCib(dir, 3, 6, 2);
+
+        var (code, output, error) = await CliRunner.RunAsync("simulate", "--cib", cib, "--summary");
+
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        var lines = output.TrimEnd('\n').Split('\n');
+        Assert.Equal("Transition Summary:", lines[0]);
+        Assert.Equal("  * Fence (reboot) node2 'peer is no longer part of the cluster'", lines[1]);
+        // vm1 and vm4 ran on node2: both move (allow-migrate cannot migrate off a dead node), as crm_simulate -S prints it
+        Assert.Equal(["  * Move       vm1     ( node2 -> node1 )", "  * Move       vm4     ( node2 -> node3 )"], lines[2..]);
+    }
+
+    [Fact]
+    public async Task SimulateCib_Text_EndsWithTheTransitionSummary()
+    {
+        using var dir = new TempDir();
+        var cib = GenerateCib(dir, 3, 3, 1);
+
+        var (code, output, _) = await CliRunner.RunAsync("simulate", "--cib", cib);
+
+        Assert.Equal(0, code);
+        Assert.Contains("\nTransition Summary:\n  * Fence (reboot) node1 'peer is no longer part of the cluster'\n  * Move       vm0     ( node1 -> node2 )\n  * Move       fence   ( node1 -> node3 )\n", output);
+    }
+
+    [Fact]
+    public async Task SimulateCib_SummaryWithJson_IsUsageError()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("simulate", "--cib", "x.xml", "--summary", "--json");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--summary cannot be combined with --json", error);
     }
 
     [Theory]

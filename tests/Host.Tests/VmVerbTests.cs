@@ -137,6 +137,39 @@ public class VmVerbTests
         Assert.Equal(("SHOP", 1, 10.0), (db.GetProperty("group").GetString(), db.GetProperty("order").GetInt32(), db.GetProperty("startDelaySeconds").GetDouble()));
     }
 
+    [Fact]
+    public async Task VmManageUnmanageCleanup_AgainstADaemon()
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(Config(dir));
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1");
+        var socket = dir.File("haven.sock");
+        var (addCode, _, addErr) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "sleep 1000", "--no-ha", "--stopped");
+        Assert.True(addCode == 0, addErr);
+
+        var (unmanageCode, unmanaged, unmanageErr) = await CliRunner.RunAsync("vm", "unmanage", "web-01", "--socket", socket);
+        Assert.True(unmanageCode == 0, unmanageErr);
+        Assert.Contains("VM WEB-01 is unmanaged now", unmanaged);
+        var (_, locate, _) = await CliRunner.RunAsync("vm", "locate", "WEB-01", "--socket", socket);
+        Assert.Contains("(unmanaged)", locate);
+        var (againCode, _, againErr) = await CliRunner.RunAsync("vm", "unmanage", "WEB-01", "--socket", socket);
+        Assert.NotEqual(0, againCode);
+        Assert.Contains("already unmanaged", againErr);
+        var (manageCode, _, manageErr) = await CliRunner.RunAsync("vm", "manage", "WEB-01", "--socket", socket);
+        Assert.True(manageCode == 0, manageErr);
+        var (_, json, _) = await CliRunner.RunAsync("vm", "locate", "WEB-01", "--json", "--socket", socket);
+        var vm = JsonDocument.Parse(json).RootElement;
+        Assert.True(vm.GetProperty("managed").GetBoolean());
+        Assert.Empty(vm.GetProperty("failCounts").EnumerateObject());
+
+        var (cleanCode, _, cleanErr) = await CliRunner.RunAsync("vm", "cleanup", "WEB-01", "--socket", socket);
+        Assert.NotEqual(0, cleanCode);
+        Assert.Contains("VM WEB-01 has no failures to clean up", cleanErr);
+        var (ghostCode, _, ghostErr) = await CliRunner.RunAsync("vm", "cleanup", "WEB-01", "--node", "ghost", "--socket", socket);
+        Assert.NotEqual(0, ghostCode);
+        Assert.Contains("unknown node 'ghost'", ghostErr);
+    }
+
     [Theory]
     [InlineData("--with", "web-01", "names the VM itself")]
     [InlineData("--apart", "db-01=abc", "is not VM or VM=SCORE")]

@@ -49,12 +49,25 @@ public sealed partial class ClusterActor
             $"VM {VmSpecRules.Canonical(c.Name)} is {c.Desired.ToString().ToLowerInvariant()} now"));
         Receive<SetVmHa>(c => VmCommand(new VmHa(VmSpecRules.Canonical(c.Name), c.Enabled),
             $"HA of VM {VmSpecRules.Canonical(c.Name)} is {(c.Enabled ? "on" : "off")}"));
+        Receive<CleanupVm>(c =>
+        {
+            var name = VmSpecRules.Canonical(c.Name);
+            Membership.NodeId? node = null;
+            if (c.Node is { } n)
+            {
+                if (_state.Nodes.Values.FirstOrDefault(i => i.Name == n) is not { } info) { Reply(false, $"unknown node '{n}'"); return; }
+                node = info.Id;
+            }
+            VmCommand(new VmCleanedUp(name, node), $"VM {name}: fail counts {(c.Node is null ? "on every node" : $"on {c.Node}")} cleaned up");
+        });
+        Receive<SetVmManaged>(c => VmCommand(new VmManaged(VmSpecRules.Canonical(c.Name), c.Managed),
+            $"VM {VmSpecRules.Canonical(c.Name)} is {(c.Managed ? "managed" : "unmanaged")} now"));
         Receive<MigrateVm>(OnMigrateVm);
         Receive<ExplainVm>(c =>
         {
             var name = VmSpecRules.Canonical(c.Name);
             if (!_state.Vms.ContainsKey(name)) Reply(false, $"VM '{name}' is not managed");
-            else Sender.Tell(new VmExplanation(name, VmRecovery.Explain(_state, _viewIds, VmServices, name)), Self);
+            else Sender.Tell(new VmExplanation(name, VmRecovery.Explain(_state, _viewIds, VmServices, name, Context.System.TimeProvider.GetUtcNow())), Self);
         });
         Timers.StartPeriodicTimer("vm-sync", VmSyncTick.Instance, VmServices.Policy.SyncInterval); // stashed until recovery completes
     }

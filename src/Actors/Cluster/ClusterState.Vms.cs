@@ -17,6 +17,8 @@ namespace Haven.Actors.Cluster;
 /// <item>VmMigrating(from, to): Running on from → Migrating, when the VM allows migration and to is Up and
 /// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from — each only for the attempt in
 /// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected</item>
+/// <item>VmFailed also counts the failure on its node (<see cref="VmInfo.Failures"/>); VmCleanedUp forgets the counts of one node
+/// or all (a Failed VM becomes Stopped); VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
 /// </list>
 /// </summary>
 public sealed partial record ClusterState
@@ -53,7 +55,15 @@ public sealed partial record ClusterState
         VmStopped e => WithVm(e.Name, vm => Release(vm, e.Node, "stop")
             ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason })),
         VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail")
-            ?? Put(vm with { State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason })),
+            ?? Put(vm with
+            {
+                State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason,
+                Failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last)),
+            })),
+        VmCleanedUp e => WithVm(e.Name, vm => Cleanup(vm, e.Node)),
+        VmManaged e => WithVm(e.Name, vm => vm.Unmanaged != e.Managed
+            ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")
+            : Put(vm with { Unmanaged = !e.Managed })),
         VmMigrating e => WithVm(e.Name, vm => StartMigration(vm, e.From, e.To)),
         VmMigrated e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
             ?? Put(vm with { State = VmRunState.Running, Node = e.To, Target = null, Reason = "" })),
@@ -79,7 +89,23 @@ public sealed partial record ClusterState
         {
             Desired = desired,
             FailedOn = desired == VmDesiredState.Started ? ImmutableSortedSet<NodeId>.Empty : vm.FailedOn,
+            Failures = desired == VmDesiredState.Started ? ImmutableSortedDictionary<NodeId, VmFailures>.Empty : vm.Failures,
             State = cleanup && vm.State == VmRunState.Failed ? VmRunState.Stopped : vm.State,
+        });
+    }
+
+    private (ClusterState?, string?) Cleanup(VmInfo vm, NodeId? node)
+    {
+        if (node is { } n && !Nodes.ContainsKey(n)) return (null, $"VM {vm.Name}: node {n} is not known");
+        var failed = node is { } one ? vm.FailedOn.Contains(one) || vm.Failures.ContainsKey(one) : !vm.FailedOn.IsEmpty || !vm.Failures.IsEmpty;
+        if (!failed && (node is not null || vm.State != VmRunState.Failed))
+            return (null, $"VM {vm.Name} has no failures to clean up{(node is { } m ? $" on node {m}" : "")}");
+        var failedOn = node is { } k ? vm.FailedOn.Remove(k) : ImmutableSortedSet<NodeId>.Empty;
+        return Put(vm with
+        {
+            FailedOn = failedOn,
+            Failures = node is { } f ? vm.Failures.Remove(f) : ImmutableSortedDictionary<NodeId, VmFailures>.Empty,
+            State = vm.State == VmRunState.Failed ? VmRunState.Stopped : vm.State,
         });
     }
 

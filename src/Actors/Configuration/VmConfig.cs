@@ -101,6 +101,8 @@ public static class VmConfig
             RestartWindow = Duration("restart-window", defaults.RestartWindow, max: MaxRestartWindow),
             IoPauseGrace = Duration("io-pause-grace", defaults.IoPauseGrace, zeroAllowed: true),
             SyncInterval = Duration("sync-interval", defaults.SyncInterval),
+            MigrationThreshold = Int($"{Root}.migration-threshold", defaults.MigrationThreshold, 0, PlacementScores.Infinity),
+            FailureTimeout = Duration("failure-timeout", defaults.FailureTimeout, zeroAllowed: true, max: MaxRestartWindow),
         };
         var placement = new PlacementOptions(
             Strategy(c, report),

@@ -7,7 +7,8 @@ namespace Haven.Actors.Placement;
 /// constraints cost nothing more. A VM is placed after the VMs it runs with (<see cref="PlacementVm.With"/>) and goes
 /// where they end up: a hard one bans every other node, and a partner that runs nowhere leaves it unplaceable; a soft one
 /// adds its score to the partner's node. Anti-affinity (<see cref="PlacementVm.Apart"/>) works both ways: a hard one bans
-/// the partner's node, a soft one takes its score from it. Partners not yet decided count for nothing.
+/// the partner's node, a soft one takes its score from it. Partners not yet decided count for nothing. As in Pacemaker, soft
+/// colocations that would leave a VM no online node with a score of zero or more are dropped for it.
 /// </summary>
 public static partial class PlacementEngine
 {
@@ -100,7 +101,8 @@ public static partial class PlacementEngine
     /// (<paramref name="at"/>) and writes one line per constraint to <paramref name="notes"/>. Returns whether a hard
     /// with-partner is not decided yet (it is placed first: the VM must follow it).
     /// </summary>
-    private static bool ApplyColocations(int v, Colocations co, int[] at, int[] scores, string[] vmNames, string[] nodeNames, List<string> notes)
+    private static bool ApplyColocations(int v, Colocations co, int[] at, int[] scores, string[] vmNames, string[] nodeNames, List<string> notes,
+        bool hardOnly = false)
     {
         var inv = CultureInfo.InvariantCulture;
         var waits = false;
@@ -109,6 +111,7 @@ public static partial class PlacementEngine
             {
                 var text = new VmConstraint(vmNames[p], score).ScoreText;
                 var where = at[p];
+                if (hardOnly && score < PlacementScores.Infinity) { notes.Add($"with {vmNames[p]} ({text}): ignored, it would leave no node allowed"); continue; }
                 if (where == Pending)
                 {
                     waits |= score >= PlacementScores.Infinity;
@@ -137,6 +140,7 @@ public static partial class PlacementEngine
             {
                 var text = new VmConstraint(vmNames[p], score).ScoreText;
                 var where = at[p];
+                if (hardOnly && score < PlacementScores.Infinity) { notes.Add($"apart from {vmNames[p]} (-{text}): ignored, it would leave no node allowed"); continue; }
                 if (where < 0)
                 {
                     notes.Add($"apart from {vmNames[p]} (-{text}): {vmNames[p]} {(where == Pending ? "is not placed yet" : "runs nowhere")}");
@@ -149,13 +153,5 @@ public static partial class PlacementEngine
                     : string.Create(inv, $"apart from {vmNames[p]} (-{text}): {vmNames[p]} is on {nodeNames[where]}, -{score} there"));
             }
         return waits;
-    }
-
-    /// <summary>Node scores of a VM from its preferences only (0 where it states none).</summary>
-    private static void PreferenceScores(PlacementVm vm, Dictionary<string, int> nodeIndex, int[] scores)
-    {
-        Array.Clear(scores);
-        if (!vm.Preferences.IsDefault)
-            foreach (var p in vm.Preferences) scores[nodeIndex[p.Node]] = Clamp(p.Score);
     }
 }

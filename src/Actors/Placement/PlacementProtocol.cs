@@ -5,11 +5,12 @@ namespace Haven.Actors.Placement;
 /// <summary>How utilization counts when choosing a node (Pacemaker's placement-strategy).</summary>
 public enum PlacementStrategy
 {
-    /// <summary>Highest score; ties go to the node with fewest VMs. Capacity is still never exceeded.</summary>
+    /// <summary>Highest score; ties go to the node with fewest resources. Capacity is still never exceeded.</summary>
     Default,
-    /// <summary>Highest score among nodes with room; ties go to the node with fewest VMs.</summary>
+    /// <summary>Highest score among nodes with room; ties go to the node with fewest resources.</summary>
     Utilization,
-    /// <summary>Highest score among nodes with room; ties go to the node with most free capacity (spreads load).</summary>
+    /// <summary>Highest score among nodes with room; ties go to the node with more free capacity in more dimensions
+    /// (absolute cpu and memory left, as Pacemaker compares them), then fewest resources (spreads load).</summary>
     Balanced,
     /// <summary>Highest score among nodes with room; ties go to the first node in name order (packs onto few nodes).</summary>
     Minimal,
@@ -22,6 +23,10 @@ public enum NodeHealth
     Online,
     /// <summary>Gone or unclean: what ran there must be fenced before it starts elsewhere.</summary>
     Lost,
+    /// <summary>A member in standby (Pacemaker's node attribute standby): runs nothing, its VMs move away; not fenced.</summary>
+    Standby,
+    /// <summary>A member in maintenance (node attribute maintenance): its VMs are left as they are (unmanaged), nothing new goes there.</summary>
+    Maintenance,
 }
 
 /// <summary>What a plan does with a VM.</summary>
@@ -35,6 +40,10 @@ public enum PlacementActionKind
     Migrate,
     /// <summary>Stop it: it may not run, or fits nowhere any more.</summary>
     Stop,
+    /// <summary>Stop a failed VM and start it again, on the same node or (<c>From</c> ≠ <c>To</c>) another (Pacemaker's Recover).</summary>
+    Recover,
+    /// <summary>Stop and start again on the same node: a VM found running on several nodes stays on one (Pacemaker's Restart).</summary>
+    Restart,
 }
 
 /// <summary>CPU and memory, as a node's capacity or a VM's need (any unit, as long as node and VM agree).</summary>
@@ -73,8 +82,11 @@ public static class PlacementScores
     public const int Banned = -Infinity;
 }
 
-/// <summary>A node the engine may place VMs on.</summary>
-public sealed record PlacementNode(string Name, NodeHealth Health, Capacity Capacity);
+/// <summary>
+/// A node the engine may place VMs on. <paramref name="Unclean"/>: lost while expected a member (or its state unknown),
+/// so it is fenced whether or not it ran anything (Pacemaker's unclean node); only meaningful when <paramref name="Health"/> is Lost.
+/// </summary>
+public sealed record PlacementNode(string Name, NodeHealth Health, Capacity Capacity, bool Unclean = false);
 
 /// <summary>
 /// A VM to place. <paramref name="CurrentNode"/> is where it runs when <paramref name="Running"/>;
@@ -94,7 +106,11 @@ public sealed record PlacementVm(
     bool Wanted = true,
     int? Stickiness = null,
     ImmutableArray<VmConstraint> With = default,
-    ImmutableArray<VmConstraint> Apart = default);
+    ImmutableArray<VmConstraint> Apart = default,
+    bool Managed = true,
+    bool Failed = false,
+    ImmutableArray<string> AlsoRunningOn = default,
+    int Order = 0);
 
 /// <summary>Cluster-wide placement options (Pacemaker's crm_config and rsc_defaults).</summary>
 /// <param name="BatchLimit">actions per wave; 0 = unlimited.</param>
@@ -125,6 +141,8 @@ public sealed record PlacementAction(string Vm, PlacementActionKind Action, stri
         PlacementActionKind.Start => "start",
         PlacementActionKind.Move => "move",
         PlacementActionKind.Migrate => "migrate",
+        PlacementActionKind.Recover => "recover",
+        PlacementActionKind.Restart => "restart",
         _ => "stop",
     };
 }

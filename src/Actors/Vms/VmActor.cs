@@ -140,7 +140,7 @@ public sealed partial class VmActor : Actor
     {
         if (_hypervisor is null)
         {
-            Report(new VmFailed(Name, _me, $"this host has no {_spec!.Hypervisor} hypervisor"));
+            Report(new VmFailed(Name, _me, $"this host has no {_spec!.Hypervisor} hypervisor", Now));
             _phase = Phase.Done;
             Schedule(_policy.PollInterval);
             return;
@@ -229,7 +229,7 @@ public sealed partial class VmActor : Actor
                 return;
             }
             Log.LogError("VM {Vm} failed on {Node}: {Reason}; giving it up so that it runs elsewhere", Name, _me, reason);
-            Report(new VmFailed(Name, _me, reason));
+            Report(new VmFailed(Name, _me, reason, Now));
             _phase = Phase.Done;
             Schedule(_policy.PollInterval);
         });

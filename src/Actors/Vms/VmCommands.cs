@@ -14,6 +14,12 @@ public sealed record SetVmDesired(string Name, VmDesiredState Desired);
 /// <summary>Operator: the VM's HA flag. Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record SetVmHa(string Name, bool Enabled);
 
+/// <summary>Operator: forget the VM's fail counts on the named node (null: every node). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record CleanupVm(string Name, string? Node = null);
+
+/// <summary>Operator: vm manage (true) or unmanage (false). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record SetVmManaged(string Name, bool Managed);
+
 /// <summary>Operator: live-migrate a running VM to the named node. Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record MigrateVm(string Name, string Node);
 
@@ -39,6 +45,8 @@ public static class VmEvents
         VmMigrating m => m.Name,
         VmMigrated m => m.Name,
         VmMigrationFailed m => m.Name,
+        VmCleanedUp c => c.Name,
+        VmManaged m => m.Name,
         _ => null,
     };
 }

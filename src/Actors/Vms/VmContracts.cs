@@ -32,6 +32,15 @@ public sealed record VmPolicy
 
     public TimeSpan RestartWindow { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Failures (hosts giving up on the VM) on one node after which the DC no longer places it there (Pacemaker's
+    /// migration-threshold; 1, the default, bans a node at its first failure; 0: never banned for failures).
+    /// </summary>
+    public int MigrationThreshold { get; init; } = 1;
+
+    /// <summary>After this long without a new failure a node's fail count is forgotten (Pacemaker's failure-timeout; zero: never).</summary>
+    public TimeSpan FailureTimeout { get; init; }
+
     /// <summary>A VM paused on I/O errors is degraded, not failed, for this long (seed 003's filer failovers).</summary>
     public TimeSpan IoPauseGrace { get; init; } = TimeSpan.FromSeconds(90);
 
@@ -50,6 +59,8 @@ public sealed record VmPolicy
             if (value <= TimeSpan.Zero) return $"vm {name} must be positive, got {value}";
         if (IoPauseGrace < TimeSpan.Zero) return $"vm io-pause-grace must not be negative, got {IoPauseGrace}";
         if (MaxRestarts < 0) return $"vm max-restarts must not be negative, got {MaxRestarts}";
+        if (MigrationThreshold < 0) return $"vm migration-threshold must not be negative, got {MigrationThreshold}";
+        if (FailureTimeout < TimeSpan.Zero) return $"vm failure-timeout must not be negative, got {FailureTimeout}";
         return null;
     }
 }

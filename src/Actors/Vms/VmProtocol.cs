@@ -84,7 +84,10 @@ public sealed record VmSpec(
 /// <summary>
 /// A managed VM in the replicated state: its definition, what the operator wants, where it is.
 /// <see cref="Node"/> is the host that runs it (the source during a migration, <see cref="Target"/> the
-/// destination); <see cref="FailedOn"/> are hosts that gave up on it (banned until an operator starts it again).
+/// destination); <see cref="FailedOn"/> are hosts that gave up on it, <see cref="Failures"/> how often and when last
+/// (Pacemaker's fail-count per node: banned there once it reaches migration-threshold, until failure-timeout passes,
+/// `haven vm cleanup` or `haven vm start`); <see cref="Unmanaged"/>: the cluster neither starts, stops nor moves it
+/// (Pacemaker's is-managed=false, `haven vm unmanage`).
 /// </summary>
 public sealed record VmInfo(
     VmSpec Spec,
@@ -104,16 +107,30 @@ public sealed record VmInfo(
     /// </summary>
     public long Attempt { get; init; }
 
+    /// <summary>Fail counts by node (a host that gave up on it, VmFailed), with the time of the last failure when known.</summary>
+    public ImmutableSortedDictionary<NodeId, VmFailures> Failures { get; init; } = ImmutableSortedDictionary<NodeId, VmFailures>.Empty;
+
+    /// <summary>Left alone by the DC: never placed, stopped or moved (Pacemaker's is-managed=false).</summary>
+    public bool Unmanaged { get; init; }
+
+    /// <summary>How often the VM failed on <paramref name="node"/> (a host in <see cref="FailedOn"/> from an older journal counts once).</summary>
+    public VmFailures FailuresOn(NodeId node) =>
+        Failures.TryGetValue(node, out var f) ? f : FailedOn.Contains(node) ? new VmFailures(1, null) : new VmFailures(0, null);
+
     /// <summary>Whether the VM may be running on some host (the state names one).</summary>
     public bool Placed => Node is not null;
 
     public bool Equals(VmInfo? other) =>
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
         && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
-        && Attempt == other.Attempt;
+        && Attempt == other.Attempt
+        && Unmanaged == other.Unmanaged && Failures.SequenceEqual(other.Failures);
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
 }
+
+/// <summary>A VM's fail count on one node and when it last failed there (null: not recorded).</summary>
+public sealed record VmFailures(int Count, DateTimeOffset? Last);
 
 // ---- replicated events -----------------------------------------------------------------------------
 
@@ -141,8 +158,17 @@ public sealed record VmStopping(string Name, NodeId Node, string Reason) : IClus
 /// <summary>The VM no longer runs on the node: the host stopped it, or the DC records it for a fenced or departed host.</summary>
 public sealed record VmStopped(string Name, NodeId Node, string Reason) : IClusterEvent;
 
-/// <summary>The host gave up on the VM (restart limit reached, start failed, no hypervisor) and made sure it is off there.</summary>
-public sealed record VmFailed(string Name, NodeId Node, string Reason) : IClusterEvent;
+/// <summary>
+/// The host gave up on the VM (restart limit reached, start failed, no hypervisor) and made sure it is off there; its fail
+/// count on the node goes up by one, <paramref name="At"/> (the host's clock) is the last failure.
+/// </summary>
+public sealed record VmFailed(string Name, NodeId Node, string Reason, DateTimeOffset? At = null) : IClusterEvent;
+
+/// <summary>Operator cleanup (crm_resource --cleanup): the fail counts on <paramref name="Node"/> (null: every node) are forgotten.</summary>
+public sealed record VmCleanedUp(string Name, NodeId? Node = null) : IClusterEvent;
+
+/// <summary>The operator hands the VM to the cluster (true) or takes it back (false: unmanaged, left exactly as it is).</summary>
+public sealed record VmManaged(string Name, bool Managed) : IClusterEvent;
 
 /// <summary>The DC (or an operator) asks the source host to live-migrate the VM to the target.</summary>
 public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
@@ -168,5 +194,7 @@ public static class VmManifests
         .Register<VmFailed>("cluster.vm-failed.v1")
         .Register<VmMigrating>("cluster.vm-migrating.v1")
         .Register<VmMigrated>("cluster.vm-migrated.v1")
-        .Register<VmMigrationFailed>("cluster.vm-migration-failed.v1");
+        .Register<VmMigrationFailed>("cluster.vm-migration-failed.v1")
+        .Register<VmCleanedUp>("cluster.vm-cleaned-up.v1")
+        .Register<VmManaged>("cluster.vm-managed.v1");
 }

@@ -43,15 +43,18 @@ public static partial class VmRecovery
             if (!plan.State.Vms.ContainsKey(added.Vm.Name)) plan.Add(added);
         foreach (var vm in plan.State.Vms.Values.ToList()) ReleaseFromGoneHost(plan, vm);
         foreach (var vm in plan.State.Vms.Values.ToList())
-            if (vm.Desired != VmDesiredState.Started && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
+            if (vm.Desired != VmDesiredState.Started && !vm.Unmanaged && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
                 plan.Add(new VmStopping(vm.Name, vm.Node.Value, $"desired {vm.Desired.ToString().ToLowerInvariant()}"));
         StopWhatLeavingHostsKeep(plan, view);
         if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) wakeAt = Place(plan, view, services, clock);
+        if (clock is not null && BansExpireAt(plan.State, services.Policy, clock.Now) is { } expiry && (wakeAt is null || expiry < wakeAt))
+            wakeAt = expiry; // a ban that failure-timeout lifts later needs a round then
         return [.. plan.Events];
     }
 
     /// <summary>The scores and rules the placement engine applies to <paramref name="vm"/>, one line each.</summary>
-    public static IReadOnlyList<string> Explain(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services, string vm)
+    public static IReadOnlyList<string> Explain(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services, string vm,
+        DateTimeOffset? now = null)
     {
         if (!state.Vms.TryGetValue(vm, out var info)) throw new ArgumentException($"VM '{vm}' is not managed", nameof(vm));
         var lines = new List<string>
@@ -59,8 +62,17 @@ public static partial class VmRecovery
             $"{vm}: {info.State.ToString().ToLowerInvariant()}{(info.Node is { } n ? $" on {NodeName(state, n)}" : "")}"
             + $"{(info.Target is { } t ? $" → {NodeName(state, t)}" : "")}, desired {info.Desired.ToString().ToLowerInvariant()}, "
             + $"HA {(info.Spec.Ha ? "on" : "off")}{(state.VmHaEnabled() ? "" : " (global HA is off: nothing is recovered)")}"
-            + $"{(info.FailedOn.IsEmpty ? "" : $", gave up on {string.Join(", ", info.FailedOn.Select(f => NodeName(state, f)))} (banned until it is started again)")}",
+            + $"{(info.FailedOn.IsEmpty ? "" : $", gave up on {string.Join(", ", info.FailedOn.Select(f => NodeName(state, f)))}")}"
+            + $"{(info.Unmanaged ? ", unmanaged (the cluster neither starts, stops nor moves it)" : "")}",
         };
+        foreach (var node in info.FailedOn.Union(info.Failures.Keys))
+        {
+            var f = info.FailuresOn(node);
+            var banned = BannedFor(info, services.Policy, now).Contains(node);
+            lines.Add($"{vm}: fail count {f.Count} on {NodeName(state, node)} (migration-threshold {services.Policy.MigrationThreshold}"
+                      + $"{(services.Policy.FailureTimeout > TimeSpan.Zero ? $", failure-timeout {services.Policy.FailureTimeout}" : "")}): "
+                      + (banned ? "banned there until `haven vm cleanup`" + (services.Policy.FailureTimeout > TimeSpan.Zero ? " or the timeout" : "") : "may run there"));
+        }
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
         if (info.Spec.Group is { } group)
         {
@@ -68,7 +80,7 @@ public static partial class VmRecovery
             lines.Add($"{vm}: group {group}, order {info.Spec.Order}, start delay {info.Spec.StartDelay.TotalSeconds}s"
                       + (GroupHolds(Groups(state), info, null, ref unused) is { } held ? $": held, {held}" : ""));
         }
-        var plan = PlacementEngine.Plan(Input(state, view, services));
+        var plan = PlacementEngine.Plan(Input(state, view, services, now));
         lines.AddRange(plan.Explain(vm));
         return lines;
     }
@@ -81,7 +93,7 @@ public static partial class VmRecovery
     {
         var haOn = plan.State.VmHaEnabled();
         foreach (var vm in plan.State.Vms.Values.ToList())
-            if (vm.State is VmRunState.Starting or VmRunState.Running && vm.Node is { } node
+            if (vm.State is VmRunState.Starting or VmRunState.Running && vm.Node is { } node && !vm.Unmanaged
                 && plan.State.StateOf(node) == NodeState.Leaving && (!haOn || !Managed(vm)) && Acts(plan.State, view, node))
                 plan.Add(new VmStopping(vm.Name, node, $"its host {NodeName(plan.State, node)} is leaving the cluster"));
     }
@@ -116,7 +128,7 @@ public static partial class VmRecovery
         PlacementPlan placement;
         try
         {
-            placement = PlacementEngine.Plan(Input(state, view, services));
+            placement = PlacementEngine.Plan(Input(state, view, services, clock?.Now));
         }
         catch (ArgumentException)
         {
@@ -161,11 +173,14 @@ public static partial class VmRecovery
         return wakeAt;
     }
 
-    /// <summary>The engine's input: every known node (online: an Up, undemoted member of the view), every VM.</summary>
-    internal static PlacementInput Input(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services)
+    /// <summary>
+    /// The engine's input: every known node (online: an Up, undemoted member of the view), every VM; a node where a VM's
+    /// fail count reached migration-threshold is banned for it unless failure-timeout has passed since its last failure
+    /// there (measured to <paramref name="now"/>; without a clock a ban does not expire).
+    /// </summary>
+    internal static PlacementInput Input(ClusterState state, IReadOnlyCollection<NodeId> view, VmServices services, DateTimeOffset? now = null)
     {
-        var nodes = state.Nodes.Values.Select(n => new PlacementNode(n.Name,
-                view.Contains(n.Id) && n.State == NodeState.Up && !state.Demoted.Contains(n.Id) ? NodeHealth.Online : NodeHealth.Lost,
+        var nodes = state.Nodes.Values.Select(n => new PlacementNode(n.Name, Health(state, view, n),
                 services.Capacities.TryGetValue(n.Name, out var capacity) ? capacity : Capacity.Unlimited))
             .ToImmutableArray();
         var known = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
@@ -174,24 +189,69 @@ public static partial class VmRecovery
             var at = vm.State == VmRunState.Migrating ? vm.Target : vm.Node;
             var current = at is { } id && state.Nodes.TryGetValue(id, out var info) ? info.Name : null;
             var pinned = InFlight(vm.State) || !Managed(vm);
-            var preferences = vm.Spec.Preferences.Where(p => known.Contains(p.Node) && !vm.FailedOn.Any(f => NodeName(state, f) == p.Node))
-                .Concat(vm.FailedOn.Where(f => state.Nodes.ContainsKey(f)).Select(f => new NodePreference(NodeName(state, f), PlacementScores.Banned)))
+            var banned = BannedFor(vm, services.Policy, now).Where(f => state.Nodes.ContainsKey(f)).Select(f => NodeName(state, f)).ToHashSet(StringComparer.Ordinal);
+            var preferences = vm.Spec.Preferences.Where(p => known.Contains(p.Node) && !banned.Contains(p.Node))
+                .Concat(banned.Order(StringComparer.Ordinal).Select(f => new NodePreference(f, PlacementScores.Banned)))
                 .ToImmutableArray();
             return new PlacementVm(vm.Name, new Capacity(vm.Spec.Cpu, vm.Spec.Memory), current, current is not null,
                 vm.Spec.Priority, vm.Spec.AllowMigrate, preferences,
                 Wanted: Managed(vm) || current is not null,
                 Stickiness: pinned ? PlacementScores.Infinity : null,
-                With: Known(state, vm, vm.Spec.With), Apart: Known(state, vm, vm.Spec.Apart));
+                With: Known(state, vm, vm.Spec.With), Apart: Known(state, vm, vm.Spec.Apart),
+                Managed: !vm.Unmanaged);
         }).ToImmutableArray();
         return new PlacementInput(nodes, vms, services.Placement);
     }
+
+    /// <summary>
+    /// The nodes a VM may not be placed on for its failures: fail count at or over migration-threshold (0: none), and
+    /// failure-timeout (zero: never) not passed since the last failure there (a failure without a time never expires).
+    /// </summary>
+    internal static IEnumerable<NodeId> BannedFor(VmInfo vm, VmPolicy policy, DateTimeOffset? now)
+    {
+        if (policy.MigrationThreshold <= 0) yield break;
+        foreach (var node in vm.FailedOn.Union(vm.Failures.Keys))
+        {
+            var f = vm.FailuresOn(node);
+            if (f.Count < policy.MigrationThreshold) continue;
+            if (policy.FailureTimeout > TimeSpan.Zero && now is { } t && f.Last is { } last && t >= last + policy.FailureTimeout) continue;
+            yield return node;
+        }
+    }
+
+    /// <summary>When the next failure ban lifts by failure-timeout (null: none will).</summary>
+    private static DateTimeOffset? BansExpireAt(ClusterState state, VmPolicy policy, DateTimeOffset now)
+    {
+        if (policy.FailureTimeout <= TimeSpan.Zero || policy.MigrationThreshold <= 0) return null;
+        DateTimeOffset? first = null;
+        foreach (var vm in state.Vms.Values)
+            foreach (var node in BannedFor(vm, policy, now))
+                if (vm.FailuresOn(node).Last is { } last && (first is null || last + policy.FailureTimeout < first))
+                    first = last + policy.FailureTimeout;
+        return first;
+    }
+
+    /// <summary>
+    /// A node as the engine sees it: an Up, undemoted member of the view is online; a member in maintenance keeps its VMs
+    /// as they are, their room counted there (Pacemaker's node attribute maintenance); everything else — standby,
+    /// unhealthy and leaving hosts too — is lost for placement (its VMs move; one no other host can take stays on a
+    /// standby host, unlike Pacemaker's standby, which stops it).
+    /// </summary>
+    private static NodeHealth Health(ClusterState state, IReadOnlyCollection<NodeId> view, NodeInfo node) =>
+        !view.Contains(node.Id) || state.Demoted.Contains(node.Id) ? NodeHealth.Lost
+        : node.State switch
+        {
+            NodeState.Up => NodeHealth.Online,
+            NodeState.Maintenance => NodeHealth.Maintenance,
+            _ => NodeHealth.Lost,
+        };
 
     /// <summary>Colocations with VMs the state still has (a removed partner no longer constrains).</summary>
     private static ImmutableArray<VmConstraint> Known(ClusterState state, VmInfo vm, ImmutableArray<VmConstraint> constraints) =>
         constraints.IsDefaultOrEmpty || constraints.All(c => c.Vm != vm.Name && state.Vms.ContainsKey(c.Vm)) ? constraints
             : [.. constraints.Where(c => c.Vm != vm.Name && state.Vms.ContainsKey(c.Vm))];
 
-    private static bool Managed(VmInfo vm) => vm.Spec.Ha && vm.Desired == VmDesiredState.Started;
+    private static bool Managed(VmInfo vm) => vm.Spec.Ha && vm.Desired == VmDesiredState.Started && !vm.Unmanaged;
 
     private static bool InFlight(VmRunState state) => state is VmRunState.Starting or VmRunState.Stopping or VmRunState.Migrating;
 

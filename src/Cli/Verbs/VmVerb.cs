@@ -8,14 +8,14 @@ using Haven.Host.Control;
 namespace Haven.Host.Cli;
 
 /// <summary>
-/// `haven vm list|locate|explain|start|stop|enable|disable|migrate|ha|add|remove`: the managed VMs as the
+/// `haven vm list|locate|explain|start|stop|enable|disable|migrate|cleanup|manage|unmanage|ha|add|remove`: the managed VMs as the
 /// local daemon's replicated state has them, and the operator's VM commands (carried out by the cluster).
 /// </summary>
 internal static class VmVerb
 {
     public static Command Build(CliContext cli)
     {
-        var cmd = new Command("vm", "managed VMs: list, locate, explain placement, start, stop, enable, disable, migrate, HA, add, remove");
+        var cmd = new Command("vm", "managed VMs: list, locate, explain placement, start, stop, enable, disable, migrate, HA, add, remove, cleanup, manage, unmanage");
         cmd.Subcommands.Add(List(cli));
         cmd.Subcommands.Add(Locate(cli));
         cmd.Subcommands.Add(Explain(cli));
@@ -24,9 +24,12 @@ internal static class VmVerb
                      ("start", "start the VM (also forgets hosts that gave up on it)"), ("stop", "stop the VM: graceful, then forced"),
                      ("enable", "let the cluster run the VM again"), ("disable", "stop the VM and keep it stopped"),
                      ("remove", "stop managing a VM that runs nowhere"),
+                     ("manage", "let the cluster start, stop and move the VM again"),
+                     ("unmanage", "leave the VM exactly as it is: the cluster neither starts, stops nor moves it (Pacemaker's is-managed=false)"),
                  })
             cmd.Subcommands.Add(Simple(cli, verb, what));
         cmd.Subcommands.Add(Migrate(cli));
+        cmd.Subcommands.Add(Cleanup(cli));
         cmd.Subcommands.Add(Ha(cli));
         cmd.Subcommands.Add(Add(cli));
         return cmd;
@@ -78,7 +81,10 @@ internal static class VmVerb
             var reason = vm.GetProperty("reason").GetString();
             cli.Out.WriteLine($"{vm.GetProperty("name").GetString()}: {vm.GetProperty("state").GetString()}"
                               + (node is null ? " (runs nowhere)" : $" on {node}") + (target is null ? "" : $" → {target}")
-                              + (string.IsNullOrEmpty(reason) ? "" : $": {reason}"));
+                              + (string.IsNullOrEmpty(reason) ? "" : $": {reason}")
+                              + (vm.TryGetProperty("managed", out var managed) && !managed.GetBoolean() ? " (unmanaged)" : ""));
+            if (vm.TryGetProperty("failCounts", out var counts) && counts.EnumerateObject().Any())
+                cli.Out.WriteLine("fail counts: " + string.Join(", ", counts.EnumerateObject().Select(c => $"{c.Name} {c.Value.GetProperty("count").GetInt32()}")));
             return ExitCodes.Success;
         });
         return cmd;
@@ -116,6 +122,17 @@ internal static class VmVerb
         var cmd = new Command("migrate", "live-migrate a running VM to another node") { name, node, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/migrate",
             new NodeRequest(parse.GetValue(node)), ct));
+        return cmd;
+    }
+
+    private static Command Cleanup(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var node = new Option<string?>("--node") { Description = "only this node's fail count (default: every node)", HelpName = "N" };
+        var cmd = new Command("cleanup", "forget the VM's fail counts, so that it may run there again (crm_resource --cleanup)") { name, node, socket };
+        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/cleanup",
+            new { node = parse.GetValue(node) }, ct));
         return cmd;
     }
 

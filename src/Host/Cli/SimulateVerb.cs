@@ -31,6 +31,7 @@ internal static class SimulateVerb
         var steps = new Option<int>("--steps") { Description = "chaos steps per seed before the convergence phase", HelpName = "M", DefaultValueFactory = _ => DefaultSteps };
         var json = HavenCli.JsonOption();
         var cib = new Option<string?>("--cib") { Description = "plan recovery for a Pacemaker CIB file instead of simulating", HelpName = "FILE" };
+        var summary = new Option<bool>("--summary") { Description = "with --cib: print only Pacemaker's Transition Summary (to diff with crm_simulate -S)" };
         var faults = new Option<string?>("--faults") { Description = $"fault kinds to inject, comma-separated (default classic; all; {SimulationFaultNames.Names})", HelpName = "KINDS" };
         var swarm = new Option<bool>("--swarm") { Description = "swarm testing: fresh seeds on 2..7 hosts, 200..2,000 steps and random fault mixes, in parallel processes, until --duration is up" };
         var duration = new Option<string?>("--duration") { Description = "how long the swarm runs (90s, 10m, 2h, 1h30m)", HelpName = "D" };
@@ -41,17 +42,19 @@ internal static class SimulateVerb
         var log = new Option<bool>("--log") { Description = "with one seed: print every host's actor log (debug level) to standard error while it runs" };
         var cmd = new Command("simulate", "run the deterministic cluster simulation with injected faults and check the invariants, or plan a Pacemaker CIB (--cib)")
         {
-            nodes, seeds, seed, steps, json, cib, log, faults, swarm, duration, jobs, swarmSeed, maxSeeds, worker,
+            nodes, seeds, seed, steps, json, cib, summary, log, faults, swarm, duration, jobs, swarmSeed, maxSeeds, worker,
         };
         cmd.SetAction((parse, ct) =>
         {
             if (parse.GetValue(cib) is { } file)
             {
-                foreach (var other in new Option[] { nodes, seeds, seed, steps })
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, faults, swarm, log })
                     if (parse.GetResult(other) is { Implicit: false })
                         throw new CliException($"--cib cannot be combined with {other.Name}", ExitCodes.Usage);
-                return Task.FromResult(RunCib(cli, file, parse.GetValue(json)));
+                if (parse.GetValue(summary) && parse.GetValue(json)) throw new CliException("--summary cannot be combined with --json", ExitCodes.Usage);
+                return Task.FromResult(RunCib(cli, file, parse.GetValue(json), parse.GetValue(summary)));
             }
+            if (parse.GetValue(summary)) throw new CliException("--summary needs --cib FILE", ExitCodes.Usage);
             var kinds = SimulationFaults.Classic;
             if (parse.GetValue(faults) is { } text && !SimulationFaultNames.TryParse(text, out kinds, out var bad))
                 throw new CliException($"--faults: {bad}", ExitCodes.Usage);
@@ -146,40 +149,59 @@ internal static class SimulateVerb
         string.Create(CultureInfo.InvariantCulture, $"{{\"seeds\": {seeds}, \"violations\": {violations}, \"failingSeeds\": [{string.Join(", ", failingSeeds)}]}}");
 
     /// <summary>
-    /// `haven simulate --cib FILE [--json]`: reads a Pacemaker CIB, plans recovery with the placement engine and
-    /// prints the plan with the time the engine took (parse time apart, in text mode). Exit 0 when a plan was
-    /// made (unplaced VMs are part of it), 1 when the CIB cannot be read.
+    /// `haven simulate --cib FILE [--json | --summary]`: reads a Pacemaker CIB, plans recovery with the placement engine and
+    /// prints the plan with the time the engine took (parse time apart), then Pacemaker's Transition Summary for the same
+    /// plan and the CIB's warnings (what Pacemaker ignores); `--summary` prints the summary alone, `--json` the plan alone
+    /// (warnings go to stderr). Exit 0 when a plan was made (unplaced VMs are part of it), 1 when the CIB cannot be read.
     /// </summary>
-    private static int RunCib(CliContext cli, string file, bool json)
+    private static int RunCib(CliContext cli, string file, bool json, bool summaryOnly)
     {
         if (!File.Exists(file)) throw new CliException($"--cib {file}: no such file");
         var parseStart = Stopwatch.GetTimestamp();
-        PlacementInput input;
+        CibModel model;
         try
         {
-            input = CibReader.ReadFile(file);
+            model = CibReader.ReadModelFile(file);
         }
         catch (CibFormatException e)
         {
             throw new CliException(e.Message);
         }
+        var input = model.Input;
         var parsed = Stopwatch.GetElapsedTime(parseStart);
         var planStart = Stopwatch.GetTimestamp();
         var plan = PlacementEngine.Plan(input);
         var elapsed = Stopwatch.GetElapsedTime(planStart);
+        var summary = TransitionSummary.Lines(input, plan, model.Fences.Select(f => (f.Node, f.Reason)));
 
+        if (json || summaryOnly)
+        {
+            foreach (var w in model.Warnings) cli.Err.WriteLine("warning: " + w);
+            foreach (var r in plan.Reports) cli.Err.WriteLine("unmanaged: " + r);
+        }
         if (json)
         {
             cli.Out.WriteLine(PlanJson(plan, elapsed.TotalMilliseconds));
             return ExitCodes.Success;
         }
+        if (summaryOnly)
+        {
+            cli.Out.WriteLine("Transition Summary:");
+            foreach (var line in summary) cli.Out.WriteLine(line);
+            return ExitCodes.Success;
+        }
         var inv = CultureInfo.InvariantCulture;
-        cli.Out.WriteLine(string.Create(inv, $"{input.Nodes.Length} nodes ({input.Nodes.Count(n => n.Health == NodeHealth.Online)} online), {input.Vms.Length} VMs, placement-strategy {input.Options.Strategy.ToString().ToLowerInvariant()}, resource-stickiness {input.Options.ResourceStickiness}"));
+        cli.Out.WriteLine(string.Create(inv, $"{input.Nodes.Length} nodes ({input.Nodes.Count(n => n.Health == NodeHealth.Online)} online), {input.Vms.Length} resources, placement-strategy {input.Options.Strategy.ToString().ToLowerInvariant()}, resource-stickiness {input.Options.ResourceStickiness}"));
         cli.Out.WriteLine(plan.Fence.IsEmpty ? "fence: nothing" : "fence: " + string.Join(" ", plan.Fence));
         foreach (var a in plan.Actions)
             cli.Out.WriteLine($"  wave {a.Wave.ToString(inv)}: {a.ActionName} {a.Vm}{(a.From is null ? "" : " from " + a.From)}{(a.To is null ? "" : " to " + a.To)}");
         cli.Out.WriteLine(plan.Unplaced.IsEmpty ? "unplaced: none" : $"unplaced ({plan.Unplaced.Length}): " + string.Join(" ", plan.Unplaced));
         cli.Out.WriteLine(string.Create(inv, $"{plan.Actions.Length} action(s); planned in {elapsed.TotalMilliseconds:0.###} ms (CIB parsed in {parsed.TotalMilliseconds:0.###} ms)"));
+        cli.Out.WriteLine();
+        cli.Out.WriteLine("Transition Summary:");
+        foreach (var line in summary) cli.Out.WriteLine(line);
+        foreach (var r in plan.Reports) cli.Out.WriteLine("unmanaged: " + r);
+        foreach (var w in model.Warnings) cli.Out.WriteLine("warning: " + w);
         return ExitCodes.Success;
     }
 

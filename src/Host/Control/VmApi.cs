@@ -64,6 +64,12 @@ internal static class VmApi
 
         app.MapPost("/v1/vms/{name}/remove", async (string name) => await Ask(state, new RemoveVm(name)));
 
+        app.MapPost("/v1/vms/{name}/cleanup", async (string name, NodeRequest? request) =>
+            await Ask(state, new CleanupVm(name, request?.Node is { Length: > 0 } node ? node : null)));
+
+        foreach (var (verb, managed) in new[] { ("manage", true), ("unmanage", false) })
+            app.MapPost($"/v1/vms/{{name}}/{verb}", async (string name) => await Ask(state, new SetVmManaged(name, managed)));
+
         app.MapPost("/v1/vms/{name}/migrate", async (string name, NodeRequest? request) =>
             request?.Node is { Length: > 0 } node
                 ? await Ask(state, new MigrateVm(name, node))
@@ -115,11 +121,19 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
 
     public double StartDelaySeconds { get; init; }
 
+    /// <summary>Fail counts by node name (Pacemaker's fail-count), with the last failure's time when known.</summary>
+    public ImmutableSortedDictionary<string, VmFailures> FailCounts { get; init; } = ImmutableSortedDictionary<string, VmFailures>.Empty;
+
+    /// <summary>False after `haven vm unmanage`: the cluster neither starts, stops nor moves it.</summary>
+    public bool Managed { get; init; } = true;
+
     public static VmDetailView From(ClusterState state, VmInfo vm) =>
         new(vm.Name, VmView.NodeName(state, vm.Node), VmView.NodeName(state, vm.Target), VmView.Lower(vm.State), VmView.Lower(vm.Desired),
             vm.Spec.Ha, vm.Spec.Hypervisor, vm.Spec.Config, vm.Spec.Cpu, vm.Spec.Memory, vm.Spec.AllowMigrate, vm.Spec.Priority,
             [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason)
         {
             With = vm.Spec.With, Apart = vm.Spec.Apart, Group = vm.Spec.Group, Order = vm.Spec.Order, StartDelaySeconds = vm.Spec.StartDelay.TotalSeconds,
+            FailCounts = vm.FailedOn.Union(vm.Failures.Keys).ToImmutableSortedDictionary(n => VmView.NodeName(state, n)!, vm.FailuresOn, StringComparer.Ordinal),
+            Managed = !vm.Unmanaged,
         };
 }

@@ -30,7 +30,7 @@ public sealed class VmConfigTests
             haven.vms {
               monitor-interval = 7s, poll-interval = 250ms, start-timeout = 3m, stop-timeout = 45s
               migrate-timeout = 10m, call-timeout = 12s, max-restarts = 5, restart-window = 1h
-              io-pause-grace = 0s, sync-interval = 3s
+              io-pause-grace = 0s, sync-interval = 3s, migration-threshold = 3, failure-timeout = 15m
               placement { strategy = balanced, stickiness = 100, batch-limit = 4, migration-limit = 2 }
               capacities {
                 n1 { cpu = 16, memory = 64GiB }
@@ -51,6 +51,8 @@ public sealed class VmConfigTests
             RestartWindow = TimeSpan.FromHours(1),
             IoPauseGrace = TimeSpan.Zero,
             SyncInterval = TimeSpan.FromSeconds(3),
+            MigrationThreshold = 3,
+            FailureTimeout = TimeSpan.FromMinutes(15),
         }, settings.Policy);
         Assert.Equal(new PlacementOptions(PlacementStrategy.Balanced, 100, 4, 2), settings.Placement);
         Assert.Equal(new Capacity(16, 64 * 1024), settings.Capacities["n1"]);
@@ -84,6 +86,7 @@ public sealed class VmConfigTests
     [InlineData("haven.vms.restart-window = 60d", "haven.vms.restart-window", "too long (at most 30d)")]
     [InlineData("haven.vms.io-pause-grace = -1s", "haven.vms.io-pause-grace", "must not be negative")]
     [InlineData("haven.vms.max-restarts = -1", "haven.vms.max-restarts", "out of range (at least 0)")]
+    [InlineData("haven.vms.migration-threshold = -1", "haven.vms.migration-threshold", "out of range (at least 0)")]
     [InlineData("haven.vms.max-restarts = 1000", "haven.vms.max-restarts", "out of range (at most 100)")]
     [InlineData("haven.vms.placement.stickiness = -10", "haven.vms.placement.stickiness", "out of range (at least 0)")]
     [InlineData("haven.vms.placement.batch-limit = -1", "haven.vms.placement.batch-limit", "out of range (at least 0)")]

@@ -58,7 +58,7 @@ public sealed class PlacementEngineTests
         // a holds 3 of its 4 cpus; b is lost with 3 VMs of 1 cpu: only one fits
         var plan = Plan([Node("a", cpu: 4), Node("b", online: false, cpu: 4)],
             [Vm("x1", "a"), Vm("x2", "a"), Vm("x3", "a"), Vm("v1", "b"), Vm("v2", "b"), Vm("v3", "b")],
-            new PlacementOptions(PlacementStrategy.Utilization));
+            new PlacementOptions(PlacementStrategy.Utilization, ResourceStickiness: 1));
 
         Assert.Single(plan.Actions);
         Assert.Equal("a", plan.Actions[0].To);
@@ -128,7 +128,7 @@ public sealed class PlacementEngineTests
     {
         var plan = Plan([Node("a"), Node("b"), Node("lost", online: false)],
             [Vm("x", "b"), Vm("v1", "lost", prefs: [new NodePreference("b", 100)])],
-            new PlacementOptions(PlacementStrategy.Balanced));
+            new PlacementOptions(PlacementStrategy.Balanced, ResourceStickiness: 1));
 
         Assert.Equal("b", Assert.Single(plan.Actions).To);
         Assert.Contains(plan.Explain("v1"), l => l.Contains("b: score 100", StringComparison.Ordinal));
@@ -149,8 +149,8 @@ public sealed class PlacementEngineTests
     public void Plan_Balanced_FavoursTheLessLoadedNode()
     {
         var plan = Plan([Node("a", cpu: 8), Node("b", cpu: 8), Node("lost", online: false)],
-            [Vm("x1", "a", cpu: 4), Vm("x2", "b", cpu: 1), Vm("v1", "lost", cpu: 1), Vm("v2", "lost", cpu: 1)],
-            new PlacementOptions(PlacementStrategy.Balanced));
+            [Vm("x1", "a", cpu: 4, memory: 0), Vm("x2", "b", cpu: 1, memory: 0), Vm("v1", "lost", cpu: 1, memory: 0), Vm("v2", "lost", cpu: 1, memory: 0)],
+            new PlacementOptions(PlacementStrategy.Balanced, ResourceStickiness: 1));
 
         Assert.All(plan.Actions, a => Assert.Equal("b", a.To));
     }

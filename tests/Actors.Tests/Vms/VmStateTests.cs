@@ -13,7 +13,7 @@ public sealed class VmStateTests
 
     private static ClusterState WithWeb(bool migrate = false) => ThreeUp().Apply(new VmAdded(Web(migrate: migrate)));
 
-    private static string Rejected(ClusterState state, IClusterEvent e) => state.Validate(e) ?? throw new Xunit.Sdk.XunitException($"{e} was accepted");
+    internal static string Rejected(ClusterState state, IClusterEvent e) => state.Validate(e) ?? throw new Xunit.Sdk.XunitException($"{e} was accepted");
 
     [Theory]
     [InlineData("web-01", "'w'")]

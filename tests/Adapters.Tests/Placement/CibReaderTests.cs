@@ -35,14 +35,15 @@ public sealed class CibReaderTests
         Assert.All(input.Nodes.Where(n => n.Name != "node2"), n => Assert.Equal(NodeHealth.Online, n.Health));
         Assert.All(input.Nodes, n => Assert.Equal(new Capacity(64, 262144), n.Capacity));
 
-        Assert.Equal(20, input.Vms.Length); // the stonith primitive is not a VM
+        Assert.Equal(21, input.Vms.Length); // the stonith primitive is a resource too: Pacemaker places and counts it
+        Assert.Equal(("fence", "node1", 0), (input.Vms[0].Name, input.Vms[0].CurrentNode, input.Vms[0].Order));
         var vm5 = input.Vms.Single(v => v.Name == "vm5");
         Assert.Equal(new Capacity(1, 512), vm5.Utilization);
         Assert.True(vm5.Running);
         Assert.Equal("node2", vm5.CurrentNode);
         Assert.True(vm5.AllowMigrate);
         Assert.Equal<NodePreference>([new NodePreference("node2", 1000)], vm5.Preferences);
-        Assert.All(input.Vms, v => Assert.Equal($"node{int.Parse(v.Name[2..]) % 4 + 1}", v.CurrentNode));
+        Assert.All(input.Vms.Skip(1), v => Assert.Equal($"node{int.Parse(v.Name[2..]) % 4 + 1}", v.CurrentNode));
 
         Assert.Equal(new PlacementOptions(PlacementStrategy.Balanced, 10000, 24, 5), input.Options);
     }
@@ -121,8 +122,6 @@ public sealed class CibReaderTests
     }
 
     [Theory]
-    [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"v\" class=\"ocf\"/></resources>\n<constraints><rsc_colocation id=\"c\" rsc=\"v\" with-rsc=\"w\" score=\"5\"/></constraints></configuration></cib>",
-        "test.xml:2: rsc_colocation 'c' names unknown resource 'w'")]
     [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"v\" class=\"ocf\"/></resources>\n<constraints><rsc_colocation id=\"c\" rsc=\"v\" with-rsc=\"v\" score=\"5\"/></constraints></configuration></cib>",
         "test.xml:2: rsc_colocation 'c' colocates 'v' with itself")]
     [InlineData("<cib><configuration>", "test.xml:1: not well-formed XML")]
@@ -130,10 +129,6 @@ public sealed class CibReaderTests
     [InlineData("<cib>\n<status/></cib>", "test.xml:1: <cib> has no <configuration>")]
     [InlineData("<cib><configuration>\n<nodes/><resources/></configuration></cib>", "test.xml:2: <nodes> lists no node")]
     [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes></configuration></cib>", "<configuration> has no <resources>")]
-    [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources/>\n<constraints><rsc_location id=\"l\" rsc=\"v\" node=\"zz\" score=\"5\"/></constraints></configuration></cib>",
-        "test.xml:2: rsc_location 'l' names unknown node 'zz'")]
-    [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources/>\n<constraints><rsc_location id=\"l\" rsc=\"v\" node=\"a\" score=\"5\"/></constraints></configuration></cib>",
-        "test.xml:2: rsc_location names unknown resource 'v'")]
     [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources>\n<primitive id=\"v\" class=\"ocf\"><utilization id=\"u\"><nvpair id=\"c\" name=\"cpu\" value=\"two\"/></utilization></primitive></resources></configuration></cib>",
         "test.xml:2: cpu 'two' is not an integer")]
     [InlineData("<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources>\n<primitive id=\"v\" class=\"ocf\"><utilization id=\"u\"><nvpair id=\"c\" name=\"memory\" value=\"-5\"/></utilization></primitive></resources></configuration></cib>",
@@ -145,6 +140,46 @@ public sealed class CibReaderTests
     {
         var e = Assert.Throws<CibFormatException>(() => Read(xml));
         Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("<rsc_location id=\"l\" rsc=\"v\" node=\"zz\" score=\"5\"/>", "test.xml:2: rsc_location 'l' names undefined node 'zz': ignored")]
+    [InlineData("<rsc_location id=\"l\" rsc=\"w\" node=\"a\" score=\"5\"/>", "test.xml:2: rsc_location 'l' names undefined resource 'w': ignored")]
+    [InlineData("<rsc_colocation id=\"c\" rsc=\"v\" with-rsc=\"w\" score=\"5\"/>", "test.xml:2: rsc_colocation 'c' names undefined resource 'w': ignored")]
+    [InlineData("<rsc_location id=\"r\" rsc=\"v\"><rule id=\"x\" score=\"5\"/></rsc_location>", "test.xml:2: rsc_location 'r' has no node attribute (rules are not supported): ignored")]
+    public void ReadModel_ConstraintNamingUndefinedNodeOrResource_IsIgnoredWithAWarning(string constraint, string warning)
+    {
+        var xml = "<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"v\" class=\"ocf\"/></resources>\n<constraints>"
+                  + constraint + "</constraints></configuration></cib>";
+
+        var model = CibReader.ReadModel(new StringReader(xml), "test.xml");
+
+        Assert.Equal<string>([warning], model.Warnings);
+        Assert.Empty(model.Input.Vms.Single().Preferences);
+        Assert.Empty(model.Input.Vms.Single().With);
+    }
+
+    [Theory]
+    [InlineData("1.9", 1)]
+    [InlineData("-0.5", 0)]
+    [InlineData("-2.7", -2)]
+    [InlineData("+INFINITY", PlacementScores.Infinity)]
+    [InlineData("-INFINITY", PlacementScores.Banned)]
+    [InlineData("99999999", PlacementScores.Infinity)]
+    public void Read_Scores_DecimalsTruncatedAndInfinityClamped(string score, int expected)
+    {
+        var xml = "<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"f\" class=\"stonith\"/></resources>"
+                  + $"<constraints><rsc_location id=\"l\" rsc=\"f\" node=\"a\" score=\"{score}\"/></constraints></configuration></cib>";
+
+        Assert.Equal<NodePreference>([new NodePreference("a", expected)], Read(xml).Vms.Single().Preferences);
+    }
+
+    [Fact]
+    public void Read_BadScore_FailsNamingIt()
+    {
+        const string xml = "<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources><primitive id=\"v\" class=\"ocf\"/></resources>\n<constraints><rsc_location id=\"l\" rsc=\"v\" node=\"a\" score=\"high\"/></constraints></configuration></cib>";
+
+        Assert.Contains("test.xml:2: score 'high' is not a number or ±INFINITY", Assert.Throws<CibFormatException>(() => Read(xml)).Message);
     }
 
     [Fact]
