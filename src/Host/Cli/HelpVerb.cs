@@ -229,13 +229,17 @@ internal static class HelpTopics
 
             SCOPE
               @scope host keys (cluster identity and node list, journal, control socket, logging,
-              metrics, fencing secrets file) are set only in a host's file. @scope cluster keys
-              (haven.ha.enabled, switched with haven ha enable|disable) only cluster-wide.
+              metrics, and every key naming a program, a directory of programs, a URI that can
+              start one or a file the daemon opens: fence devices, secrets file, reboot command,
+              watchdog device, hypervisor tools, conntrack files, scripts directory) are set only
+              in a host's file; haven config set refuses them. docs/cluster-wide-settings.md lists
+              what a cluster-wide change can touch. @scope cluster keys (haven.ha.enabled, switched
+              with haven ha enable|disable) only cluster-wide.
 
             WHEN A CHANGE TAKES EFFECT
               The cluster state holds it at once. @live keys (HA on/off, the fencing rules) act at
-              once; the others are read at daemon start (heuristics, split-brain, fence devices, VMs,
-              events): haven config get shows APPLIES, RESTART NEEDED while a host runs an old value.
+              once; the others are read at daemon start (heuristics, split-brain, fencing topology,
+              VMs, events): haven config get shows APPLIES, RESTART NEEDED while a host runs an old value.
 
             SEE ALSO
               haven config check FILE, haven ha status
