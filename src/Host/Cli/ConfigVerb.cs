@@ -15,7 +15,7 @@ internal static class ConfigVerb
     {
         var cmd = new Command("config", "check a configuration file; get, set and reset cluster-wide settings");
         var file = new Argument<string>("FILE") { Description = "the configuration file to check" };
-        var check = new Command("check", "parse FILE, validate every key and type against reference.conf, and check its permissions") { file };
+        var check = new Command("check", "check FILE as the daemon's start does: every key, type and range against reference.conf, the rules spanning settings, the files it names (secrets, SMTP password) and its permissions") { file };
         check.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
@@ -43,7 +43,7 @@ internal static class ConfigVerb
         try
         {
             var config = ConfigFiles.Load(path);
-            problems.AddRange(HavenConfig.Validate(config, Environment.MachineName).Select(p => p.ToString()));
+            problems.AddRange(StartValidation.Problems(config, Environment.MachineName).Select(p => p.ToString()));
         }
         catch (HoconException e)
         {

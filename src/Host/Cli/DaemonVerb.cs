@@ -50,7 +50,8 @@ internal static class DaemonVerb
         {
             throw new CliException(e.Message);
         }
-        var problems = HavenConfig.Validate(loaded, Environment.MachineName);
+        var problems = StartValidation.Problems(loaded, Environment.MachineName);
+        if (problems.Count == 1) throw new CliException($"{problems[0]} (config file {path}); nothing started");
         if (problems.Count > 0)
         {
             foreach (var p in problems) cli.Err.WriteLine(p);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Haven.Host.Control;
 
-/// <summary>GET /v1/health: the seed's havc-health as one report — journal, cluster, peers, fencing, heuristics.</summary>
+/// <summary>GET /v1/health: the seed's havc-health as one report — journal, cluster, peers, fencing, heuristics, and cluster-wide settings skipped at start.</summary>
 internal static class HealthApi
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -42,6 +42,9 @@ internal static class HealthApi
             checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
         }
         checks.AddRange(await FencingAsync(state.Fencing, ct));
+        if (state.SkippedSettings.Count > 0)
+            checks.Add(HealthCheck.Warning("settings",
+                $"{state.SkippedSettings.Count} cluster-wide setting(s) skipped at start (this host runs its file and the defaults for them): {string.Join("; ", state.SkippedSettings)}"));
         checks.AddRange(await HeuristicsAsync(settings.Heuristics, loggers, ct));
         return HealthReport.Of(checks);
     }

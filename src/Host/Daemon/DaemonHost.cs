@@ -30,7 +30,7 @@ internal static class DaemonHost
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
         await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
-        (settings, state.StartedWith) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
+        (settings, state.StartedWith, state.SkippedSettings) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, Environment.MachineName, log, ct);
         var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
         using var hypervisorsOwner = hypervisors;
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run

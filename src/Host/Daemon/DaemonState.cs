@@ -19,6 +19,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>The effective settings this daemon started with: a setting read only at start runs with this value until the next start.</summary>
     public Haven.Actors.Configuration.EffectiveSettings? StartedWith { get; set; }
 
+    /// <summary>Cluster-wide settings this host could not use at start (KEY = VALUE: why); `haven health` warns of each.</summary>
+    public IReadOnlyList<string> SkippedSettings { get; set; } = [];
+
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 

@@ -105,3 +105,58 @@ public sealed class SettingScopeTests
         Assert.Empty(HavenConfig.Validate(config));
     }
 }
+
+/// <summary>@range MIN..MAX on numbers and durations, and the default range of every duration.</summary>
+public sealed class SettingRangeTests
+{
+    private static readonly ConfigSchema Schema = ConfigSchema.FromReference("""
+        app {
+          # @range 0..5
+          probes = 1
+          # @range 1ms..1h
+          stable = 2s
+          timeout = 10s
+          # @range 0s..30d
+          window = 10m
+        }
+        """, "ref.conf");
+
+    private static IReadOnlyList<ConfigProblem> Validate(string text) => Schema.Validate(HoconParser.Parse(text, "user.conf"));
+
+    [Theory]
+    [InlineData("app.probes = 0")]
+    [InlineData("app.probes = 5")]
+    [InlineData("app.stable = 1ms")]
+    [InlineData("app.stable = 1h")]
+    [InlineData("app.timeout = 0s")]
+    [InlineData("app.timeout = 24d")]
+    [InlineData("app.window = 30d")]
+    public void Validate_WithinRange_NoProblem(string line) => Assert.Empty(Validate(line));
+
+    [Theory]
+    [InlineData("app.probes = 6", "app.probes: 6 is out of range (0..5)")]
+    [InlineData("app.probes = -1", "app.probes: -1 is out of range (0..5)")]
+    [InlineData("app.stable = 0s", "app.stable: 0s is out of range (1ms..1h)")]
+    [InlineData("app.stable = 1000d", "app.stable: 1000d is out of range (1ms..1h)")]
+    [InlineData("app.timeout = -1s", "app.timeout: -1s is out of range (0s..24d)")]
+    [InlineData("app.timeout = 25d", "app.timeout: 25d is out of range (0s..24d)")]
+    [InlineData("app.window = 31d", "app.window: 31d is out of range (0s..30d)")]
+    public void Validate_OutOfRange_NamesTheKeyAndTheRange(string line, string problem)
+    {
+        var found = Assert.Single(Validate(line));
+        Assert.Equal(problem, $"{found.Path}: {found.Message}");
+        Assert.StartsWith("user.conf:1:", found.Origin);
+    }
+
+    [Theory]
+    [InlineData("# @range 5..1\na = 3")]
+    [InlineData("# @range 1s..2s\na = 3")]
+    [InlineData("# @range 1..\na = 3")]
+    [InlineData("# @range 0..5\na = x")]
+    public void Range_NotOfTheSettingsTypeOrBackwards_InvalidAnnotation(string reference) =>
+        Assert.Contains("invalid annotation @range", Assert.Throws<HoconException>(() => ConfigSchema.FromReference(reference, "ref.conf")).Message);
+
+    [Fact]
+    public void ClusterWideCheck_OutOfRange_Refused() =>
+        Assert.Equal("haven.ips.duplicate-probes: 99 is out of range (0..5)", ClusterWideSettings.Check("haven.ips.duplicate-probes", "99", out _));
+}
