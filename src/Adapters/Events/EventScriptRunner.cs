@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Haven.Actors.Events;
+using Haven.Adapters.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Adapters.Events;
@@ -16,8 +17,10 @@ namespace Haven.Adapters.Events;
 /// except <c>shutdown</c>, where every script still runs so each service gets its chance to stop. For
 /// <c>monitor</c> that is CTDB's rule (the first failure makes the host UNHEALTHY); for <c>takeip</c>,
 /// <c>releaseip</c> and the rest it is CTDB's behaviour too: the event failed and the caller decides.</para>
-/// <para>A directory that does not exist has no scripts (every event succeeds). A rules error (duplicate NN,
-/// group-writable script) refuses the run: no script runs and the result carries the errors.</para>
+/// <para>A directory that does not exist has no scripts (every event succeeds). A rules error (duplicate NN) refuses
+/// the run: no script runs and the result carries the errors. A script <see cref="FileTrust"/> refuses (another
+/// user's, writable by group or others, or in a directory others may change) does not run and is logged as an error
+/// on every run; the other scripts run.</para>
 /// <para>Output (stdout and stderr, interleaved by line, first 64 KiB) goes into the result and, line by line, into
 /// the log at Debug; a failing script's whole output is logged at Warning. After a script exits, output still held
 /// open by a background child it left behind is waited for at most <see cref="OutputGrace"/>.</para>
@@ -46,7 +49,9 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
             {
                 var target = e.LinkTarget is null ? e : e.ResolveLinkTarget(returnFinalTarget: true);
                 var regular = target is FileInfo { Exists: true };
-                return new ScriptFile(e.Name, regular ? File.GetUnixFileMode(target!.FullName) : 0, regular);
+                var mode = regular ? File.GetUnixFileMode(target!.FullName) : 0;
+                var executable = (mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+                return new ScriptFile(e.Name, mode, regular) { Untrusted = regular && executable ? FileTrust.Problem(e.FullName, "event script") : null };
             });
         return EventScriptRules.Plan(Directory, listing);
     }
@@ -62,6 +67,8 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
             return new EventRunResult(scriptEvent, [], plan.Errors, Stopped: false);
         }
 
+        foreach (var refusal in plan.RefusedScripts)
+            logger.LogError("Event {Event}: {Refusal}", scriptEvent.Name, refusal);
         var results = ImmutableArray.CreateBuilder<ScriptResult>();
         foreach (var script in plan.Scripts)
         {

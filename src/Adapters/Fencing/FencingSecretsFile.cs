@@ -1,5 +1,6 @@
 using Haven.Actors.Configuration;
 using Haven.Actors.Fencing;
+using Haven.Adapters.Configuration;
 
 namespace Haven.Adapters.Fencing;
 
@@ -31,6 +32,11 @@ public static class FencingSecretsFile
         {
             throw new ConfigException($"{FencingConfig.Root}.secrets-file", null,
                 $"secrets file {path} has mode {Convert.ToString((int)info.UnixFileMode, 8)}; it must be owner-only (chmod 600), refusing to use it");
+        }
+
+        if (FileTrust.ReadableProblem(path, ConfigFiles.MaxFileBytes, "secrets file") is { } problem)
+        {
+            throw new ConfigException($"{FencingConfig.Root}.secrets-file", null, problem);
         }
 
         try

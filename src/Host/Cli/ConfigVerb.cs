@@ -39,7 +39,6 @@ internal static class ConfigVerb
     {
         var problems = new List<string>();
         if (!File.Exists(path)) return [$"{path}: no such file"];
-        if (FileGuards.OpenModeProblem(path, "config file") is { } mode) problems.Add(mode);
         try
         {
             var config = ConfigFiles.Load(path);

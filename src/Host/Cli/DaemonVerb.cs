@@ -40,7 +40,6 @@ internal static class DaemonVerb
     internal static HavenSettings LoadSettings(string path, CliContext cli)
     {
         if (!File.Exists(path)) throw new CliException($"config file {path} not found");
-        FileGuards.EnsureNotWritableByOthers(path, "config file");
         Haven.Actors.Configuration.Config loaded;
         try
         {

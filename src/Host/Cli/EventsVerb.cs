@@ -21,8 +21,8 @@ internal static class EventsVerb
         var after = new Option<long>("--after") { Description = "only events after this journal position", HelpName = "N" };
         var digest = new Option<bool>("--digest") { Description = "print the position and SHA-256 digest of the replicated stream (equal on hosts with identical journals)" };
         var limit = new Option<long>("--limit") { Description = "at most this many events (without --follow)", HelpName = "N", DefaultValueFactory = _ => long.MaxValue };
-        after.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError("--after must be 0 or more"); });
-        limit.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--limit must be 1 or more"); });
+        HavenCli.Require(after, n => n >= 0, "--after must be 0 or more");
+        HavenCli.Require(limit, n => n >= 1, "--limit must be 1 or more");
         var cmd = new Command("events", "show the journaled events, oldest first") { socket, json, follow, after, limit, digest };
         cmd.Subcommands.Add(EventScriptsVerb.Build(cli));
         cmd.SetAction(async (parse, ct) =>

@@ -209,8 +209,9 @@ internal static class HelpTopics
               its addresses fail over; healthy-after good rounds end that); startrecovery,
               releaseip IFACE IP MASK, takeip IFACE IP MASK, updateip OLD-IFACE NEW-IFACE IP MASK,
               ipreallocated and recovered as the replicated stream gives them to this host.
-              Only executable scripts run; names ending in ~ are ignored; a duplicate NN or a
-              script writable by group or others refuses every run. Events are journaled first and
+              Only executable scripts run; names ending in ~ are ignored; a duplicate NN refuses
+              every run; a script that is not root's, or that group or others could change (it
+              or a directory above it), is refused alone. Events are journaled first and
               delivered at least once: after a crash, what had not finished runs again. On a host's
               first start with event delivery, history journaled before it is not replayed.
 
