@@ -26,11 +26,16 @@ internal static class DaemonVerb
             HelpName = "FILE",
             DefaultValueFactory = _ => DefaultConfig,
         };
-        var cmd = new Command("daemon", "run Haven on this host (foreground; stop with SIGTERM)") { config };
+        var newJournal = new Option<bool>("--new-journal")
+        {
+            Description = "start even though the SQLite journal file exists but is empty (0 bytes), beginning a fresh journal; refused otherwise",
+        };
+        var cmd = new Command("daemon", "run Haven on this host (foreground; stop with SIGTERM)") { config, newJournal };
         cmd.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(config)!;
             var settings = LoadSettings(path, cli);
+            if (parse.GetValue(newJournal)) settings = settings with { Journal = settings.Journal with { AcceptEmptyFile = true } };
             return await DaemonHost.RunAsync(settings, path, ct);
         });
         return cmd;

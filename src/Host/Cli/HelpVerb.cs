@@ -161,12 +161,14 @@ internal static class HelpTopics
               haven.journal.provider = sqlite (haven.journal.sqlite.path, one file per host) or
               postgresql (haven.journal.postgresql.connection-string). Hosts may share one PostgreSQL
               database: each host's records carry its node name, it sees only its own, and a second
-              daemon with the same node name is refused.
+              daemon with the same node name is refused. A SQLite journal file that exists but is
+              empty (truncated) is refused at start; haven daemon --new-journal begins anew.
 
             CHECKING
               haven status           events journaled, provider and location
               haven events --digest  stream length and digest: equal on every member of the primary
-              haven health           the journal answers and its file is writable
+              haven health           the journal answers, its file is writable, its last write
+                                     did not fail (a full disk is an ERROR)
 
             SEE ALSO
               haven help events

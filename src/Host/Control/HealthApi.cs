@@ -62,6 +62,7 @@ internal static class HealthApi
             {
                 using var probe = new FileStream(handle.Location, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             }
+            if (JournalWrites(state.Journal.WriteFailure, handle.Provider, handle.Location) is { } failed) return failed;
             return HealthCheck.Success("journal", $"{handle.Provider} {handle.Location}: {count} events, readable{(handle.Provider == "sqlite" ? " and writable" : "")}");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -78,6 +79,11 @@ internal static class HealthApi
     /// The PostgreSQL journal's single-daemon lock, as its watch last saw it: held is healthy; being taken
     /// again after its connection dropped, or taken by another daemon of this name, is an error.
     /// </summary>
+    /// <summary>An ERROR when the journal's last write failed (a full disk): this host cannot record changes until one succeeds.</summary>
+    internal static HealthCheck? JournalWrites(string? writeFailure, string provider, string location) => writeFailure is null
+        ? null
+        : HealthCheck.Error("journal", $"{provider} {location}: the last write failed ({writeFailure}); this host cannot record changes until a write succeeds");
+
     internal static HealthCheck JournalLock(NodeLockState lockState, string node, string key, string location) => lockState switch
     {
         NodeLockState.Held => HealthCheck.Success("journal lock", $"held: advisory lock \"{key}\" in {location}"),
