@@ -52,6 +52,12 @@ public sealed record SettingSchema(
     /// </summary>
     public (string Min, string Max)? Range { get; init; }
 
+    /// <summary>
+    /// <c>@max-length N</c>: the most characters of a string, or entries of a list or a <c>@map</c> (each entry of a
+    /// list of strings is a string of at most <see cref="ConfigSchema.DefaultMaxLength"/>); null means that default.
+    /// </summary>
+    public int? MaxLength { get; init; }
+
     /// <summary>The path's keys (a quoted key stays one key).</summary>
     public IReadOnlyList<string> Segments { get; init; } = [];
 
@@ -72,7 +78,7 @@ public sealed record ConfigProblem(string Path, string Message, string? Origin)
 /// <summary>
 /// The settings a reference configuration declares: its defaults give each key and type, and
 /// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c>,
-/// <c>@type T</c> or <c>@type list&lt;T&gt;</c>, <c>@range MIN..MAX</c> and <c>@scope any|host|cluster</c> (see
+/// <c>@type T</c> or <c>@type list&lt;T&gt;</c>, <c>@range MIN..MAX</c>, <c>@max-length N</c> and <c>@scope any|host|cluster</c> (see
 /// hocon/reference.conf for the rules; a scope applies to everything inside an object). The
 /// entries of a <c>list&lt;object&gt;</c> are checked by the code that reads them (their fields are
 /// not keys of the reference).
@@ -148,6 +154,12 @@ public sealed class ConfigSchema
             return;
         }
 
+        if (TooLong(value, setting) is { } tooLong)
+        {
+            problems.Add(new(setting.Path, tooLong, value.Origin.ToString()));
+            return;
+        }
+
         if (value is HoconObject obj && !setting.IsMap)
         {
             CheckObject(obj, path, problems);
@@ -204,6 +216,27 @@ public sealed class ConfigSchema
     /// timers take at most about 24.8 days), so that no accepted value can overflow one.
     /// </summary>
     public static readonly (string Min, string Max) DefaultDurationRange = ("0s", "24d");
+
+    /// <summary>
+    /// The most characters of a string and entries of a list or <c>@map</c> without <c>@max-length</c>: every value
+    /// comes from outside (a file, `haven config set`) and is journaled and replicated, so none is unbounded.
+    /// </summary>
+    public const int DefaultMaxLength = 4096;
+
+    /// <summary>Why a string, list or map is longer than the setting allows, or null.</summary>
+    private static string? TooLong(HoconValue value, SettingSchema setting)
+    {
+        var max = setting.MaxLength ?? DefaultMaxLength;
+        return value switch
+        {
+            HoconScalar { ScalarKind: HoconValueKind.String } s when s.Text.Length > max => $"a string of {s.Text.Length} characters, more than the {max} allowed",
+            HoconList list when list.Items.Count > max => $"a list of {list.Items.Count} entries, more than the {max} allowed",
+            HoconList list when list.Items.OfType<HoconScalar>().FirstOrDefault(i => i.Text.Length > DefaultMaxLength) is { } item =>
+                $"an entry of {item.Text.Length} characters, more than the {DefaultMaxLength} allowed",
+            HoconObject map when setting.IsMap && map.Count > max => $"{map.Count} entries, more than the {max} allowed",
+            _ => null,
+        };
+    }
 
     /// <summary>"MIN..MAX" when <paramref name="text"/> (already of the right type) lies outside the setting's range, else null.</summary>
     private static string? OutOfRange(string text, SettingSchema setting)
@@ -283,6 +316,7 @@ public sealed class ConfigSchema
                 "type" when IsTypeName(argument, out var type) => setting with { Type = type },
                 "live" when argument.Length == 0 => setting with { Live = true },
                 "range" when TryParseRange(argument, setting.Type, out var range) => setting with { Range = range },
+                "max-length" when int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length > 0 => setting with { MaxLength = length },
                 "scope" when argument.Length > 0 && argument.All(char.IsAsciiLetter) && Enum.TryParse<SettingScope>(argument, ignoreCase: true, out var scope) => setting with { Scope = scope },
                 _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
             };

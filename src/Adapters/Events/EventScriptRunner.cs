@@ -21,7 +21,8 @@ namespace Haven.Adapters.Events;
 /// the run: no script runs and the result carries the errors. A script <see cref="FileTrust"/> refuses (another
 /// user's, writable by group or others, or in a directory others may change) does not run and is logged as an error
 /// on every run; the other scripts run.</para>
-/// <para>Output (stdout and stderr, interleaved by line, first 64 KiB) goes into the result and, line by line, into
+/// <para>Output (stdout and stderr, interleaved by line, first 64 KiB; read in bounded chunks, a line over 4096
+/// characters cut into pieces) goes into the result and, line by line, into
 /// the log at Debug; a failing script's whole output is logged at Warning. After a script exits, output still held
 /// open by a background child it left behind is waited for at most <see cref="OutputGrace"/>.</para>
 /// </summary>
@@ -30,6 +31,8 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
     private const string SetSid = "/usr/bin/setsid";
     private const int SigKill = 9;
     private const int OutputLimit = 64 * 1024;
+    private const int ChunkChars = 4096;
+    private const int MaxLineChars = 4096;
 
     /// <summary>How long output is still read after a script exited (a background child may hold the pipes).</summary>
     public TimeSpan OutputGrace { get; init; } = TimeSpan.FromSeconds(1);
@@ -152,16 +155,43 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
         return new ScriptResult(script.Name, timedOut ? -1 : process.ExitCode, timedOut, duration, Text(output));
     }
 
+    /// <summary>
+    /// Reads a script's output in chunks of <see cref="ChunkChars"/>, never a whole line at once: a line longer than
+    /// <see cref="MaxLineChars"/> (100 MB without a newline) is cut into pieces, so memory stays bounded whatever
+    /// the script prints; what is kept is the first <see cref="OutputLimit"/> characters, the rest is read and dropped.
+    /// </summary>
     private async Task PumpAsync(StreamReader reader, StringBuilder output, string script, string eventName)
     {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        var buffer = new char[ChunkChars];
+        var line = new StringBuilder();
+        void Emit()
         {
-            logger.LogDebug("Event script {Script} {Event}: {Line}", script, eventName, line);
+            var text = line.ToString().TrimEnd('\r');
+            line.Clear();
+            logger.LogDebug("Event script {Script} {Event}: {Line}", script, eventName, text);
             lock (output)
             {
-                if (output.Length < OutputLimit) output.Append(line).Append('\n');
+                if (output.Length < OutputLimit) output.Append(text).Append('\n');
             }
         }
+
+        int read;
+        while ((read = await reader.ReadAsync(buffer.AsMemory()).ConfigureAwait(false)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    Emit();
+                    continue;
+                }
+
+                line.Append(buffer[i]);
+                if (line.Length >= MaxLineChars) Emit();
+            }
+        }
+
+        if (line.Length > 0) Emit();
     }
 
     private static string Text(StringBuilder output)

@@ -35,28 +35,50 @@ internal static class ControlApi
                 await http.Response.WriteAsJsonAsync(new { error }, ControlJson.Options, ct);
                 return;
             }
-            http.Response.ContentType = "application/x-ndjson";
-            await http.Response.StartAsync(ct);
+            if (Interlocked.Increment(ref state.OpenEventStreams) > MaxEventStreams)
+            {
+                Interlocked.Decrement(ref state.OpenEventStreams);
+                http.Response.StatusCode = 503;
+                await http.Response.WriteAsJsonAsync(new { error = $"{MaxEventStreams} event streams are open already, the most this daemon serves; close one (haven events --follow)" },
+                    ControlJson.Options, ct);
+                return;
+            }
             try
             {
+                http.Response.ContentType = "application/x-ndjson";
+                await http.Response.StartAsync(ct);
                 while (!ct.IsCancellationRequested)
                 {
                     var next = state.Journal.NextWrite; // taken before reading, so no write slips between
+                    // A consumer that does not read for SlowConsumer is dropped: its writes would wait (and hold memory) for ever.
+                    using var write = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    write.CancelAfter(SlowConsumer);
                     await foreach (var e in state.Journal.ReadAllAsync(after, 1000, ct))
                     {
                         after = e.Ordering;
-                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ControlJson.Options) + "\n", ct);
+                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ControlJson.Options) + "\n", write.Token);
                     }
-                    await http.Response.Body.FlushAsync(ct);
+                    await http.Response.Body.FlushAsync(write.Token);
                     await next.WaitAsync(ct);
                 }
             }
             catch (OperationCanceledException)
             {
-                // the client went away or the daemon is stopping
+                // the client went away, stopped reading (dropped), or the daemon is stopping
+                if (!ct.IsCancellationRequested) http.Abort();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref state.OpenEventStreams);
             }
         });
     }
+
+    /// <summary>Event streams (`haven events --follow`) served at once; one more is refused with 503.</summary>
+    internal const int MaxEventStreams = 32;
+
+    /// <summary>How long one batch of a stream may wait for its consumer to read before the stream is dropped.</summary>
+    internal static readonly TimeSpan SlowConsumer = TimeSpan.FromSeconds(30);
 
     private static bool TryQuery(HttpRequest request, string name, long fallback, out long value, out string? error)
     {

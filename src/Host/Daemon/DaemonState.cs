@@ -22,6 +22,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>Cluster-wide settings this host could not use at start (KEY = VALUE: why); `haven health` warns of each.</summary>
     public IReadOnlyList<string> SkippedSettings { get; set; } = [];
 
+    /// <summary>Event streams being served now (`haven events --follow`), at most ControlApi.MaxEventStreams.</summary>
+    public int OpenEventStreams;
+
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 

@@ -160,3 +160,50 @@ public sealed class SettingRangeTests
     public void ClusterWideCheck_OutOfRange_Refused() =>
         Assert.Equal("haven.ips.duplicate-probes: 99 is out of range (0..5)", ClusterWideSettings.Check("haven.ips.duplicate-probes", "99", out _));
 }
+
+/// <summary>Every string, list and map from outside is bounded: @max-length N, else ConfigSchema.DefaultMaxLength.</summary>
+public sealed class SettingLengthTests
+{
+    private static readonly ConfigSchema Schema = ConfigSchema.FromReference("""
+        app {
+          name = ""
+          # @max-length 3
+          hosts = []
+          # @map
+          devices {}
+        }
+        """, "ref.conf");
+
+    private static ConfigProblem? Problem(string text) => Schema.Validate(HoconParser.Parse(text, "user.conf")).SingleOrDefault();
+
+    [Fact]
+    public void Validate_StringLongerThanTheDefault_Refused()
+    {
+        Assert.Null(Problem($"app.name = \"{new string('a', ConfigSchema.DefaultMaxLength)}\""));
+        Assert.Equal("a string of 4097 characters, more than the 4096 allowed", Problem($"app.name = \"{new string('a', 4097)}\"")?.Message);
+    }
+
+    [Fact]
+    public void Validate_ListLongerThanItsMaxLength_Refused()
+    {
+        Assert.Null(Problem("app.hosts = [a, b, c]"));
+        Assert.Equal("a list of 4 entries, more than the 3 allowed", Problem("app.hosts = [a, b, c, d]")?.Message);
+        Assert.Equal("an entry of 5000 characters, more than the 4096 allowed", Problem($"app.hosts = [\"{new string('x', 5000)}\"]")?.Message);
+    }
+
+    [Fact]
+    public void Validate_MapWithMoreEntriesThanTheDefault_Refused()
+    {
+        var entries = string.Join(", ", Enumerable.Range(0, 4097).Select(i => $"d{i} = 1"));
+        Assert.Equal("4097 entries, more than the 4096 allowed", Problem($"app.devices {{ {entries} }}")?.Message);
+    }
+
+    [Fact]
+    public void ClusterWide_HeuristicAddressesBeyond64_Refused_AHugeValueRefusedBeforeParsing()
+    {
+        var many = "[" + string.Join(", ", Enumerable.Range(0, 65).Select(i => $"\"192.0.2.{i}\"")) + "]";
+        Assert.Equal("haven.heuristics.addresses: a list of 65 entries, more than the 64 allowed", ClusterWideSettings.Check("haven.heuristics.addresses", many, out _));
+        var huge = "\"" + new string('x', 20 * 1024 * 1024) + "\"";
+        Assert.StartsWith("haven.alerts.from: the value is 20971522 characters, more than the 65536", ClusterWideSettings.Check("haven.alerts.from", huge, out _));
+    }
+}

@@ -133,6 +133,20 @@ public sealed class EventScriptRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_HugeOutputWithoutANewline_ReadInBoundedPieces_ResultKeepsTheFirst64KiB()
+    {
+        _dir.Write("10.flood", "head -c 33554432 /dev/zero | tr '\\0' x\necho\necho after >&2");
+        var runner = new EventScriptRunner(_dir.Path, Timeout, _clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        var result = await runner.RunAsync(new ScriptEvent.Monitor(), CancellationToken.None).WaitAsync(Bound);
+
+        var script = Assert.Single(result.Scripts);
+        Assert.True(script.Succeeded, script.Output.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(script.Output.Length, 64 * 1024, 64 * 1024 + 4097); // 32 MiB printed, one line: kept in 4096-character pieces up to the limit
+        Assert.Equal(new string('x', 4096), script.Output.Split('\n')[0]);
+    }
+
+    [Fact]
     public async Task Run_Output_CapturedFromStdoutAndStderrIntoResultAndLog()
     {
         _dir.Write("10.talk", "echo to-stdout\necho to-stderr >&2\nexit 3");
