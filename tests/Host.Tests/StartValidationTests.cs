@@ -10,16 +10,13 @@ namespace Haven.Host.Tests;
 /// </summary>
 public sealed class StartValidationTests
 {
-    private static string Base(TempDir dir, string extra = "") => $$"""
-        haven {
-          cluster { name = lab, node-name = solo, transport = simulated }
-          journal.sqlite.path = "{{dir.File("journal.db")}}"
-          control.socket = "{{dir.File("haven.sock")}}"
-          split-brain-resolver.stable-after = 100ms
-          logging { console = off, file.path = "{{dir.File("haven.log")}}" }
-        }
-        {{extra}}
-        """;
+    /// <summary>(Re)writes DIR/haven.conf: the test daemon's file (journal, socket and log in DIR) with <paramref name="extra"/> after it.</summary>
+    private static string Config(TempDir dir, string extra = "")
+    {
+        var path = dir.DaemonConfig(node: "solo");
+        File.AppendAllText(path, $"\n{extra}\n");
+        return path;
+    }
 
     /// <summary>Host-file lines the daemon's start refuses, and the key each problem must name.</summary>
     public static TheoryData<string, string> BadLines => new()
@@ -45,7 +42,7 @@ public sealed class StartValidationTests
     public async Task ConfigCheckAndDaemonStart_RefuseTheSameFile_NamingTheKey(string line, string problem)
     {
         using var dir = new TempDir();
-        var path = dir.WriteConfig("haven.conf", Base(dir, line));
+        var path = Config(dir, line);
 
         var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
         Assert.Equal(1, code);
@@ -63,9 +60,9 @@ public sealed class StartValidationTests
     {
         using var dir = new TempDir();
         var secrets = dir.WriteConfig("secrets.conf", "p1 {\n  password = \"hunter2\" hunter3 = \n");
-        var path = dir.WriteConfig("haven.conf", Base(dir, $$"""
+        var path = Config(dir, $$"""
             haven.fencing { enabled = on, secrets-file = "{{secrets}}", devices { p1 { type = pool } }, topology { "*" = [[p1]] } }
-            """));
+            """);
 
         var (code, _, err) = await CliRunner.RunAsync("config", "check", path);
         Assert.Equal(1, code);
@@ -77,7 +74,7 @@ public sealed class StartValidationTests
     public async Task ConfigSet_AValueTheStartWouldRefuse_RefusedAndNothingJournaled()
     {
         using var dir = new TempDir();
-        var config = dir.WriteConfig("haven.conf", Base(dir, "haven.fencing { devices { p1 { type = pool } }, topology { \"*\" = [[p1]] } }"));
+        var config = Config(dir, "haven.fencing { devices { p1 { type = pool } }, topology { \"*\" = [[p1]] } }");
         await using var daemon = await RunningDaemon.StartAsync(config);
         await daemon.WaitForEventAsync("cluster.dc-changed.v1");
         var socket = dir.File("haven.sock");
@@ -104,7 +101,7 @@ public sealed class StartValidationTests
         using var dir = new TempDir();
         var secrets = dir.WriteConfig("secrets.conf", "");
         const string Devices = "haven.fencing { devices { p1 { type = pool } }, topology { \"*\" = [[p1]] } }";
-        var config = dir.WriteConfig("haven.conf", Base(dir, $"{Devices}\nhaven.fencing.secrets-file = \"{secrets}\""));
+        var config = Config(dir, $"{Devices}\nhaven.fencing.secrets-file = \"{secrets}\"");
         var socket = dir.File("haven.sock");
         await using (var first = await RunningDaemon.StartAsync(config))
         {
@@ -116,7 +113,7 @@ public sealed class StartValidationTests
             }
         }
 
-        dir.WriteConfig("haven.conf", Base(dir, Devices)); // this host lost its secrets file: fencing on cannot start here
+        Config(dir, Devices); // this host lost its secrets file: fencing on cannot start here
         await using var again = await RunningDaemon.StartAsync(config);
         await again.WaitForEventAsync("cluster.dc-changed.v1");
 
@@ -137,7 +134,7 @@ public sealed class StartValidationTests
             ["haven.split-brain-resolver.active-strategy"] = "static-quorum", // needs a quorum size, reported at quorum-size
             ["haven.heuristics.attempts"] = "4",
         };
-        var (used, skipped) = ClusterSettingsAtStart.Usable(cluster, Config.Empty, "solo");
+        var (used, skipped) = ClusterSettingsAtStart.Usable(cluster, Haven.Actors.Configuration.Config.Empty, "solo");
         Assert.Equal(["haven.heuristics.attempts"], used.Keys);
         Assert.StartsWith("haven.split-brain-resolver.active-strategy = static-quorum: ", Assert.Single(skipped));
     }
@@ -146,7 +143,7 @@ public sealed class StartValidationTests
     public void Usable_AllUsable_NothingSkipped()
     {
         var cluster = new Dictionary<string, string> { ["haven.heuristics.attempts"] = "4", ["haven.ips.duplicate-probes"] = "0" };
-        var (used, skipped) = ClusterSettingsAtStart.Usable(cluster, Config.Empty, "solo");
+        var (used, skipped) = ClusterSettingsAtStart.Usable(cluster, Haven.Actors.Configuration.Config.Empty, "solo");
         Assert.Equal(2, used.Count);
         Assert.Empty(skipped);
     }
