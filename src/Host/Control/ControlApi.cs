@@ -11,6 +11,25 @@ internal static class ControlApi
 {
     public static void Map(WebApplication app, DaemonState state)
     {
+        // Every refusal is {"error": …}: a body that is not the JSON a verb takes (ThrowOnBadRequest, set in DaemonHost)
+        // is a 400 saying so, and a failure inside a handler a 500 with its message, never an empty body.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = e.StatusCode;
+                await context.Response.WriteAsJsonAsync(new { error = $"the request is not valid: {e.Message}" }, ControlJson.Options);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+            {
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsJsonAsync(new { error = e.Message }, ControlJson.Options);
+            }
+        });
         ClusterApi.Map(app, state);
         FenceApi.Map(app, state);
         SettingsApi.Map(app, state);

@@ -42,6 +42,7 @@ internal static class DaemonHost
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new SerilogLoggerProvider(serilog));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // ControlApi answers {"error": …}
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socketPath));
         var app = builder.Build();
         ControlApi.Map(app, state);
