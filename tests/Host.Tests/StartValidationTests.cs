@@ -127,6 +127,23 @@ public sealed class StartValidationTests
     }
 
     [Fact]
+    public async Task Start_ClusterWideEventsValue_IsWhatTheEventsRunWithAtTheNextStart()
+    {
+        using var dir = new TempDir();
+        var config = Config(dir);
+        await using (var first = await RunningDaemon.StartAsync(config))
+        {
+            await first.WaitForEventAsync("cluster.dc-changed.v1");
+            Assert.Equal(2, first.State.Events!.Settings.HealthyAfter);
+            var (code, _, err) = await CliRunner.RunAsync("config", "set", "haven.events.healthy-after", "5", "--socket", dir.File("haven.sock"));
+            Assert.True(code == 0, err);
+        }
+
+        await using var again = await RunningDaemon.StartAsync(config);
+        Assert.Equal(5, again.State.Events!.Settings.HealthyAfter); // read from the cluster-wide value, as config get shows
+    }
+
+    [Fact]
     public void Usable_ProblemReportedAtAnotherKey_TheValueWhoseRemovalFixesItIsSkipped()
     {
         var cluster = new Dictionary<string, string>

@@ -31,7 +31,7 @@ internal static class DaemonHost
         await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
         (settings, state.StartedWith, state.SkippedSettings) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, Environment.MachineName, log, ct);
-        var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
+        var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory, state.StartConfig(settings, configPath));
         using var hypervisorsOwner = hypervisors;
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms);
