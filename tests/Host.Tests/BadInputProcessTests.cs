@@ -72,6 +72,30 @@ public sealed class BadInputProcessTests
         Assert.False(File.Exists(dir.File("journal.db")), "a refused start created the journal");
     }
 
+    [Fact]
+    public async Task EventsFollow_ReaderClosesThePipe_TheFollowerExits()
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(dir.DaemonConfig());
+        await daemon.WaitForEventAsync("daemon.started.v1");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "haven.dll"), "events", "--follow", "--socket", dir.File("haven.sock") }) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Contains("daemon.started.v1", first);
+            process.StandardOutput.Close(); // `| head -1`: the reader is gone, and the cluster stays quiet
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
     [Theory]
     [InlineData("--after", "abc")]
     [InlineData("--limit", "x")]

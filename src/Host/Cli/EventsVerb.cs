@@ -41,12 +41,16 @@ internal static class EventsVerb
             if (parse.GetValue(follow))
             {
                 var shown = 0L;
-                await foreach (var e in client.StreamAsync($"v1/events/stream?after={from}", ct))
+                using var following = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                if (ReferenceEquals(cli.Out, Console.Out) && Console.IsOutputRedirected)
+                    _ = StandardOutputWatch.WhenClosedAsync(following.Token).ContinueWith(_ => following.Cancel(), TaskScheduler.Default);
+                await foreach (var e in client.StreamAsync($"v1/events/stream?after={from}", following.Token))
                 {
                     cli.Out.WriteLine(asJson ? JsonSerializer.Serialize(e, ControlJson.Options) : Line(e));
                     await cli.Out.FlushAsync(ct);
                     if (++shown >= max) break;
                 }
+                await following.CancelAsync(); // ends the watch
                 return ExitCodes.Success;
             }
             var events = await client.GetAsync($"v1/events?after={from}&limit={max}", ct);
