@@ -84,6 +84,31 @@ internal static partial class HavenCli
     };
 
     public static Option<bool> JsonOption() => new("--json") { Description = "print JSON for scripts instead of a table" };
+
+    /// <summary>
+    /// Refuses a parsed value of <paramref name="option"/> that is not <paramref name="ok"/> with <paramref name="message"/>.
+    /// The check runs only once the value parsed: one that is not a <typeparamref name="T"/> at all (<c>--after abc</c>)
+    /// is already a usage error naming the option, and asking for its value would throw.
+    /// </summary>
+    public static void Require<T>(Option<T> option, Func<T, bool> ok, string message) =>
+        option.Validators.Add(r =>
+        {
+            if (TryValue(r, out T value) && !ok(value)) r.AddError(message);
+        });
+
+    private static bool TryValue<T>(System.CommandLine.Parsing.OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false; // not a T: the parser's own error names the option
+        }
+    }
 }
 
 /// <summary>Where a verb writes; tests run verbs in process with their own writers.</summary>

@@ -94,6 +94,8 @@ public class ConfigSettingsVerbTests
     [InlineData("haven.heuristics.atempts", "3", "haven: unknown key haven.heuristics.atempts; did you mean haven.heuristics.attempts?")]
     [InlineData("haven.heuristics.interval", "soon", "haven: haven.heuristics.interval: expected a duration such as 2s, 500ms or 1 minute, found string \"soon\"")]
     [InlineData("haven.journal.provider", "memory", "haven: haven.journal.provider is a host setting (@scope host in reference.conf): set it in each host's configuration file, not cluster-wide")]
+    [InlineData("haven.fencing.devices", "{ sh { type = fence-agent, agent = \"/bin/sh\" } }", "haven: haven.fencing.devices is a host setting (@scope host in reference.conf): set it in each host's configuration file, not cluster-wide")]
+    [InlineData("haven.events.scripts-dir", "\"/tmp\"", "haven: haven.events.scripts-dir is a host setting (@scope host in reference.conf): set it in each host's configuration file, not cluster-wide")]
     public async Task ConfigSet_BadInput_ErrorExit1AndNothingJournaled(string key, string value, string error)
     {
         using var dir = new TempDir();

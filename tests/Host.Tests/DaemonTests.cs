@@ -87,6 +87,21 @@ public class DaemonTests
     }
 
     [Fact]
+    public async Task EventsFollow_WithLimit_StopsAfterThatManyEvents()
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(dir.DaemonConfig());
+        await daemon.WaitForEventAsync("daemon.started.v1");
+        var output = new StringWriter();
+
+        var code = await Haven.Host.Cli.HavenCli.RunAsync(["events", "--follow", "--limit", "1", "--json", "--socket", dir.File("haven.sock")], output, new StringWriter())
+            .WaitAsync(TimeSpan.FromSeconds(30)); // without the limit it would follow for ever
+
+        Assert.Equal(0, code);
+        Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task SecondDaemon_SameJournal_IsRefused()
     {
         using var dir = new TempDir();

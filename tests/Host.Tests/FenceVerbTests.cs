@@ -204,6 +204,7 @@ public class FenceVerbTests
         Assert.True(code == 0, err);
         Assert.Contains("via p1", output);
         Assert.Contains("membership removal only", output);
+        Assert.Equal($"haven: warning: solo is THIS host (the daemon at {Socket(dir)} runs on it): fencing it switches off the machine you are on", err.Trim());
         Assert.Empty(CallsOf(dir));
     }
 
@@ -243,7 +244,7 @@ public class FenceVerbTests
         var (code, output, err) = await RunWithTerminal(terminal, "fence", "solo", "--socket", Socket(dir));
         Assert.True(code == 0, err);
         Assert.Contains("fenced solo (off) via good", output);
-        Assert.Contains("solo", Assert.Single(terminal.Prompts));
+        Assert.Contains("WARNING: solo is THIS host", Assert.Single(terminal.Prompts));
         Assert.Equal(["good solo stop"], CallsOf(dir));
     }
 

@@ -98,14 +98,16 @@ public sealed partial class ClusterActor
     private void Refuse(string reason) => Sender.Tell(new OperatorCommandResult(false, reason), Self);
 
     /// <summary>
-    /// The rules spanning several settings (e.g. static-quorum needs a quorum size) on what this host
-    /// would run with after the change: only problems the change brings are refused.
+    /// What this host's start would check (<see cref="ClusterOptions.ValidateSettings"/>: e.g. static-quorum needs a
+    /// quorum size, a probe count in range, fencing needs a secrets file) on what it would run with after the change:
+    /// only problems the change brings are refused.
     /// </summary>
     private string? CrossCheck(IEnumerable<KeyValuePair<string, string>> after, string key)
     {
-        static HashSet<string> Problems(IEnumerable<KeyValuePair<string, string>> cluster, Config? host) =>
-            HavenConfig.CrossCheck(SettingsResolver.Resolve(cluster, host).Config)
-                .Select(p => p.Message.StartsWith(p.Path, StringComparison.Ordinal) ? p.Message : $"{p.Path}: {p.Message}").ToHashSet();
+        var validate = _options.ValidateSettings ?? HavenConfig.CrossCheck;
+        HashSet<string> Problems(IEnumerable<KeyValuePair<string, string>> cluster, Config? host) =>
+            validate(SettingsResolver.Resolve(cluster, host).Config)
+                .Select(p => p.Path.Length == 0 || p.Message.StartsWith(p.Path, StringComparison.Ordinal) ? p.Message : $"{p.Path}: {p.Message}").ToHashSet();
         var before = Problems(_state.Settings, _options.HostConfig);
         var added = Problems(after, _options.HostConfig).Where(p => !before.Contains(p)).ToList();
         return added.Count == 0 ? null : $"{key}: the change contradicts other settings: {string.Join("; ", added)}";

@@ -81,6 +81,13 @@ public sealed record ClusterOptions
 
     /// <summary>This host's own configuration (with its origins): it overrides the cluster-wide settings on this host.</summary>
     public Haven.Actors.Configuration.Config? HostConfig { get; init; }
+
+    /// <summary>
+    /// Every problem of what this host would run with (reference.conf &lt; cluster-wide &lt; its file), as its start
+    /// would find them: `haven config set` refuses a change that adds one. Null: the rules spanning settings only
+    /// (<see cref="Haven.Actors.Configuration.HavenConfig.CrossCheck"/>); the daemon passes its start's validator.
+    /// </summary>
+    public Func<Haven.Actors.Configuration.Config, IReadOnlyList<Haven.Actors.Configuration.ConfigProblem>>? ValidateSettings { get; init; }
 }
 
 /// <summary>One host's view of the cluster: the answer to <see cref="GetClusterView"/> and what observers receive.</summary>

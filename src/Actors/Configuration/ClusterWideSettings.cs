@@ -73,6 +73,9 @@ public static class ClusterWideSettings
         return null;
     }
 
+    /// <summary>The most characters of one cluster-wide value's text (it is journaled and replicated to every host).</summary>
+    public const int MaxValueLength = 64 * 1024;
+
     /// <summary>Parses the text of one value; false with the reason when it is not exactly one HOCON value.</summary>
     public static bool TryParseValue(string text, out HoconValue value, out string? error)
     {
@@ -81,6 +84,11 @@ public static class ClusterWideSettings
         if (string.IsNullOrWhiteSpace(text))
         {
             error = "the value is empty (write \"\" for an empty string)";
+            return false;
+        }
+        if (text.Length > MaxValueLength)
+        {
+            error = $"the value is {text.Length} characters, more than the {MaxValueLength} a cluster-wide setting may hold";
             return false;
         }
         Config parsed;

@@ -46,6 +46,18 @@ public sealed record SettingSchema(
     /// </summary>
     public bool Live { get; init; }
 
+    /// <summary>
+    /// <c>@range MIN..MAX</c>: the least and greatest value of a number, whole number or duration (as written,
+    /// e.g. <c>0..5</c>, <c>1ms..1h</c>); null for a duration means <see cref="ConfigSchema.DefaultDurationRange"/>.
+    /// </summary>
+    public (string Min, string Max)? Range { get; init; }
+
+    /// <summary>
+    /// <c>@max-length N</c>: the most characters of a string, or entries of a list or a <c>@map</c> (each entry of a
+    /// list of strings is a string of at most <see cref="ConfigSchema.DefaultMaxLength"/>); null means that default.
+    /// </summary>
+    public int? MaxLength { get; init; }
+
     /// <summary>The path's keys (a quoted key stays one key).</summary>
     public IReadOnlyList<string> Segments { get; init; } = [];
 
@@ -56,13 +68,17 @@ public sealed record SettingSchema(
 /// <summary>One thing wrong with a configuration.</summary>
 public sealed record ConfigProblem(string Path, string Message, string? Origin)
 {
-    public override string ToString() => Origin is null ? $"{Path}: {Message}" : $"{Origin}: {Path}: {Message}";
+    public override string ToString()
+    {
+        var what = Path.Length == 0 ? Message : $"{Path}: {Message}";
+        return Origin is null ? what : $"{Origin}: {what}";
+    }
 }
 
 /// <summary>
 /// The settings a reference configuration declares: its defaults give each key and type, and
 /// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c>,
-/// <c>@type T</c> or <c>@type list&lt;T&gt;</c> and <c>@scope any|host|cluster</c> (see
+/// <c>@type T</c> or <c>@type list&lt;T&gt;</c>, <c>@range MIN..MAX</c>, <c>@max-length N</c> and <c>@scope any|host|cluster</c> (see
 /// hocon/reference.conf for the rules; a scope applies to everything inside an object). The
 /// entries of a <c>list&lt;object&gt;</c> are checked by the code that reads them (their fields are
 /// not keys of the reference).
@@ -138,6 +154,12 @@ public sealed class ConfigSchema
             return;
         }
 
+        if (TooLong(value, setting) is { } tooLong)
+        {
+            problems.Add(new(setting.Path, tooLong, value.Origin.ToString()));
+            return;
+        }
+
         if (value is HoconObject obj && !setting.IsMap)
         {
             CheckObject(obj, path, problems);
@@ -152,6 +174,10 @@ public sealed class ConfigSchema
                     problems.Add(new($"{setting.Path}[{i}]", $"expected {Expected(setting.ElementType)}, found {item.Describe()}", item.Origin.ToString()));
                 }
             }
+        }
+        else if (value is HoconScalar ranged && OutOfRange(ranged.Text, setting) is { } range)
+        {
+            problems.Add(new(setting.Path, $"{ranged.Text} is out of range ({range})", value.Origin.ToString()));
         }
         else if (setting.AllowedValues is { } allowed && value is HoconScalar scalar && !allowed.Contains(scalar.Text, StringComparer.Ordinal))
         {
@@ -183,6 +209,65 @@ public sealed class ConfigSchema
         var nearest = Levenshtein.Nearest(path, settings.Keys);
         var hint = nearest is null ? "" : $"; did you mean {nearest}?";
         return $"unknown key {path}{hint}";
+    }
+
+    /// <summary>
+    /// Durations without <c>@range</c> lie within this: not negative, and short enough for a timer (the runtime's
+    /// timers take at most about 24.8 days), so that no accepted value can overflow one.
+    /// </summary>
+    public static readonly (string Min, string Max) DefaultDurationRange = ("0s", "24d");
+
+    /// <summary>
+    /// The most characters of a string and entries of a list or <c>@map</c> without <c>@max-length</c>: every value
+    /// comes from outside (a file, `haven config set`) and is journaled and replicated, so none is unbounded.
+    /// </summary>
+    public const int DefaultMaxLength = 4096;
+
+    /// <summary>Why a string, list or map is longer than the setting allows, or null.</summary>
+    private static string? TooLong(HoconValue value, SettingSchema setting)
+    {
+        var max = setting.MaxLength ?? DefaultMaxLength;
+        return value switch
+        {
+            HoconScalar { ScalarKind: HoconValueKind.String } s when s.Text.Length > max => $"a string of {s.Text.Length} characters, more than the {max} allowed",
+            HoconList list when list.Items.Count > max => $"a list of {list.Items.Count} entries, more than the {max} allowed",
+            HoconList list when list.Items.OfType<HoconScalar>().FirstOrDefault(i => i.Text.Length > DefaultMaxLength) is { } item =>
+                $"an entry of {item.Text.Length} characters, more than the {DefaultMaxLength} allowed",
+            HoconObject map when setting.IsMap && map.Count > max => $"{map.Count} entries, more than the {max} allowed",
+            _ => null,
+        };
+    }
+
+    /// <summary>"MIN..MAX" when <paramref name="text"/> (already of the right type) lies outside the setting's range, else null.</summary>
+    private static string? OutOfRange(string text, SettingSchema setting)
+    {
+        if (setting.Type == SettingType.Duration)
+        {
+            var (min, max) = setting.Range ?? DefaultDurationRange;
+            return ConfigUnits.TryParseDuration(text, out var value) && ConfigUnits.TryParseDuration(min, out var low) && ConfigUnits.TryParseDuration(max, out var high)
+                && (value < low || value > high) ? $"{min}..{max}" : null;
+        }
+
+        if (setting.Range is not { } range || setting.Type is not (SettingType.Integer or SettingType.Number)) return null;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            && (number < double.Parse(range.Min, CultureInfo.InvariantCulture) || number > double.Parse(range.Max, CultureInfo.InvariantCulture))
+                ? $"{range.Min}..{range.Max}" : null;
+    }
+
+    /// <summary><c>MIN..MAX</c> of the setting's type.</summary>
+    private static bool TryParseRange(string argument, SettingType type, out (string Min, string Max) range)
+    {
+        range = default;
+        var parts = argument.Split("..", StringSplitOptions.TrimEntries);
+        if (parts.Length != 2) return false;
+        range = (parts[0], parts[1]);
+        return type switch
+        {
+            SettingType.Duration => ConfigUnits.TryParseDuration(parts[0], out var low) && ConfigUnits.TryParseDuration(parts[1], out var high) && low <= high,
+            SettingType.Integer or SettingType.Number => double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var a)
+                && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && a <= b,
+            _ => false,
+        };
     }
 
     private static bool Matches(HoconValue value, SettingType type) => type switch
@@ -221,7 +306,7 @@ public sealed class ConfigSchema
             Scope = parent?.Scope ?? SettingScope.Any,
             Live = parent?.Live ?? false,
         };
-        foreach (var (name, argument, line) in annotations)
+        foreach (var (name, argument, line) in annotations.OrderBy(a => a.Name == "type" ? 0 : 1)) // @range needs the type
         {
             setting = name switch
             {
@@ -230,6 +315,8 @@ public sealed class ConfigSchema
                 "type" when TryParseListType(argument, out var element) => setting with { Type = SettingType.List, ElementType = element },
                 "type" when IsTypeName(argument, out var type) => setting with { Type = type },
                 "live" when argument.Length == 0 => setting with { Live = true },
+                "range" when TryParseRange(argument, setting.Type, out var range) => setting with { Range = range },
+                "max-length" when int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length > 0 => setting with { MaxLength = length },
                 "scope" when argument.Length > 0 && argument.All(char.IsAsciiLetter) && Enum.TryParse<SettingScope>(argument, ignoreCase: true, out var scope) => setting with { Scope = scope },
                 _ => throw new HoconException(source, line, 1, $"invalid annotation @{name} {argument} on {path}"),
             };

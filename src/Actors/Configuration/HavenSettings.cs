@@ -81,7 +81,14 @@ public sealed record IpsSettings(ImmutableArray<PublicAddressSettings> PublicAdd
 }
 
 /// <summary><c>haven.journal</c>.</summary>
-public sealed record JournalSettings(JournalProviderKind Provider, string SqlitePath, string PostgreSqlConnectionString);
+public sealed record JournalSettings(JournalProviderKind Provider, string SqlitePath, string PostgreSqlConnectionString)
+{
+    /// <summary>
+    /// Start on a SQLite journal file that exists but is empty (`haven daemon --new-journal`): otherwise refused, since a
+    /// journal that once held the cluster's settings and VMs and is now 0 bytes was truncated, and starting would lose them.
+    /// </summary>
+    public bool AcceptEmptyFile { get; init; }
+}
 
 /// <summary><c>haven.control</c>.</summary>
 public sealed record ControlSettings(string Socket);

@@ -66,8 +66,14 @@ public abstract record ScriptEvent
     public sealed record Recovered : ScriptEvent { public override string Name => "recovered"; }
 }
 
-/// <summary>One directory entry as the rules see it: the file name, its permission bits, and whether it is a regular file.</summary>
-public sealed record ScriptFile(string Name, UnixFileMode Mode, bool IsRegularFile = true);
+/// <summary>
+/// One directory entry as the rules see it: the file name, its permission bits, whether it is a regular file, and
+/// why it may not be trusted to run as root (its owner or a directory above it: the adapter's file-trust check), if so.
+/// </summary>
+public sealed record ScriptFile(string Name, UnixFileMode Mode, bool IsRegularFile = true)
+{
+    public string? Untrusted { get; init; }
+}
 
 /// <summary>A script that will run, in <see cref="Order"/> (its NN).</summary>
 public sealed record PlannedScript(int Order, string Name, string Path);
@@ -84,8 +90,11 @@ public sealed record ScriptPlan(string Directory, ImmutableArray<PlannedScript> 
 {
     public bool IsValid => Errors.IsEmpty;
 
-    /// <summary>Why each refused script (group/other-writable, duplicate NN) refuses the run, by name.</summary>
+    /// <summary>Why each refused script (untrusted, duplicate NN) is refused, by name.</summary>
     public ImmutableDictionary<string, string> Refusals { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>One line (path and fix) per script refused on its own (untrusted): it does not run, the others do.</summary>
+    public ImmutableArray<string> RefusedScripts { get; init; } = [];
 }
 
 /// <summary>How one script ran: its exit code (-1 when killed at the timeout), its duration, its stdout and stderr interleaved by line.</summary>

@@ -9,12 +9,14 @@ namespace Haven.Actors.Events;
 /// <item>names ending in <c>~</c> (editor backups) are ignored;</item>
 /// <item>names not of the form <c>NN.name</c> (two digits, a dot, a name) are skipped — a README may live there;</item>
 /// <item>only executable regular files run (any execute bit: the daemon runs as root); the others are skipped;</item>
-/// <item>an executable script writable by group or others refuses the run (anyone in that group could run code as root);</item>
+/// <item>an executable script that may not be trusted — writable by group or others, or (as the adapter finds) owned by
+/// another user or in a directory others may change — is refused: it does not run, the others do, and the refusal is
+/// reported on every run (anyone who could change it could run code as root);</item>
 /// <item>two executable scripts with the same NN refuse the run (their order would be undefined); a disabled
 /// (non-executable) script may share its NN — that is how an operator swaps one script for another;</item>
 /// <item>the rest run in NN order.</item>
 /// </list>
-/// Any error refuses the whole run: running half a directory would be worse than running none.
+/// A rules error (a duplicate NN) refuses the whole run: the order would be undefined.
 /// </summary>
 public static class EventScriptRules
 {
@@ -29,6 +31,7 @@ public static class EventScriptRules
         var errors = ImmutableArray.CreateBuilder<string>();
         var candidates = new List<PlannedScript>();
         var refusals = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var refused = ImmutableArray.CreateBuilder<string>();
 
         foreach (var file in listing.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
@@ -50,13 +53,18 @@ public static class EventScriptRules
             {
                 skipped.Add(new SkippedScript(file.Name, "skipped: not executable (chmod +x to enable it)") { Executable = executable });
             }
+            else if ((file.Mode & GroupOrOtherWrite) != 0 || file.Untrusted is not null)
+            {
+                var (status, line) = (file.Mode & GroupOrOtherWrite) != 0
+                    ? ($"refused: writable by group or others ({Octal(file.Mode)})",
+                        $"event script {path} is writable by group or others ({Octal(file.Mode)}); refusing to run it: chmod go-w {path}")
+                    : ($"refused: {file.Untrusted}", $"{file.Untrusted}; the other scripts run");
+                skipped.Add(new SkippedScript(file.Name, status) { Executable = true });
+                refusals[file.Name] = status;
+                refused.Add(line);
+            }
             else
             {
-                if ((file.Mode & GroupOrOtherWrite) != 0)
-                {
-                    errors.Add($"event script {path} is writable by group or others ({Octal(file.Mode)}); refusing to run it: chmod go-w {path}");
-                    refusals[file.Name] = $"refused: writable by group or others ({Octal(file.Mode)})";
-                }
                 candidates.Add(new PlannedScript(order, file.Name, path));
             }
         }
@@ -76,6 +84,7 @@ public static class EventScriptRules
         return new ScriptPlan(directory, [.. candidates.OrderBy(c => c.Order)], skipped.ToImmutable(), errors.ToImmutable())
         {
             Refusals = refusals.ToImmutable(),
+            RefusedScripts = refused.ToImmutable(),
         };
     }
 

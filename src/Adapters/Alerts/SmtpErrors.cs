@@ -1,3 +1,5 @@
+using Haven.Adapters.Configuration;
+
 namespace Haven.Adapters.Alerts;
 
 /// <summary>
@@ -31,6 +33,11 @@ public static class SmtpPasswordFile
         {
             throw new InvalidOperationException(
                 $"haven.alerts.smtp-password-file: {path} has mode {Convert.ToString((int)info.UnixFileMode, 8)}; it must be owner-only (chmod 600), refusing to use it");
+        }
+
+        if (FileTrust.ReadableProblem(path, 64 * 1024, "haven.alerts.smtp-password-file:") is { } problem)
+        {
+            throw new InvalidOperationException(problem);
         }
 
         using var reader = new StreamReader(path);

@@ -2,14 +2,20 @@ using Haven.Actors.Configuration;
 
 namespace Haven.Adapters.Configuration;
 
-/// <summary>Resolves <c>include "x.conf"</c> relative to the directory of the including file.</summary>
+/// <summary>
+/// Resolves <c>include "x.conf"</c> relative to the directory of the including file. An included file is read as the
+/// configuration file itself is (<see cref="ConfigFiles.ReadTrusted"/>): a regular file of bounded size that passes
+/// <see cref="FileTrust"/>, so <c>include "/dev/zero"</c> or a file another user may change is an error naming it.
+/// </summary>
 public sealed class FileIncludeResolver : IHoconIncludeResolver
 {
     public string? Resolve(string includeName, string fromSourceName, out string resolvedSourceName)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(fromSourceName)) ?? Directory.GetCurrentDirectory();
         resolvedSourceName = Path.GetFullPath(Path.Combine(directory, includeName));
-        return File.Exists(resolvedSourceName) ? File.ReadAllText(resolvedSourceName) : null;
+        return File.Exists(resolvedSourceName) || Directory.Exists(resolvedSourceName)
+            ? ConfigFiles.ReadTrusted(resolvedSourceName, $"included file (from {fromSourceName})")
+            : null;
     }
 }
 
@@ -36,17 +42,29 @@ public static class ConfigFiles
             throw new ConfigException($"configuration file {fullPath} does not exist");
         }
 
-        string text;
+        return Parse(ReadTrusted(fullPath, "config file"), fullPath, environment);
+    }
+
+    /// <summary>The most a configuration file or an include may hold.</summary>
+    public const long MaxFileBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The text of a configuration file or include: a regular file of at most <see cref="MaxFileBytes"/> that
+    /// <see cref="FileTrust"/> trusts (root's or the daemon's, not writable by group or others, nor any directory
+    /// above it). Throws <see cref="ConfigException"/> naming the file otherwise.
+    /// </summary>
+    public static string ReadTrusted(string fullPath, string what)
+    {
+        if (FileTrust.ReadableProblem(fullPath, MaxFileBytes, what) is { } problem)
+            throw new ConfigException(problem);
         try
         {
-            text = File.ReadAllText(fullPath);
+            return File.ReadAllText(fullPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"cannot read configuration file {fullPath}: {ex.Message}");
+            throw new ConfigException($"cannot read {what} {fullPath}: {ex.Message}");
         }
-
-        return Parse(text, fullPath, environment);
     }
 
     /// <summary>Parses text; includes resolve relative to the directory of <paramref name="sourceName"/> (or the current directory).</summary>

@@ -157,7 +157,7 @@ public sealed class ConntrackdController : IConntrackController
         {
             result = await FenceProcess.RunAsync(argv[0], argv[1..], null, settings.Timeout, null, time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Win32Exception or InvalidOperationException or FileNotFoundException)
+        catch (Exception e) when (e is Win32Exception or InvalidOperationException or FileNotFoundException or UnauthorizedAccessException)
         {
             throw new ConntrackdCommandException(line, $"could not start: {e.Message}", false, e);
         }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Haven.Actors.Events;
+using Haven.Adapters.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Adapters.Events;
@@ -16,9 +17,12 @@ namespace Haven.Adapters.Events;
 /// except <c>shutdown</c>, where every script still runs so each service gets its chance to stop. For
 /// <c>monitor</c> that is CTDB's rule (the first failure makes the host UNHEALTHY); for <c>takeip</c>,
 /// <c>releaseip</c> and the rest it is CTDB's behaviour too: the event failed and the caller decides.</para>
-/// <para>A directory that does not exist has no scripts (every event succeeds). A rules error (duplicate NN,
-/// group-writable script) refuses the run: no script runs and the result carries the errors.</para>
-/// <para>Output (stdout and stderr, interleaved by line, first 64 KiB) goes into the result and, line by line, into
+/// <para>A directory that does not exist has no scripts (every event succeeds). A rules error (duplicate NN) refuses
+/// the run: no script runs and the result carries the errors. A script <see cref="FileTrust"/> refuses (another
+/// user's, writable by group or others, or in a directory others may change) does not run and is logged as an error
+/// on every run; the other scripts run.</para>
+/// <para>Output (stdout and stderr, interleaved by line, first 64 KiB; read in bounded chunks, a line over 4096
+/// characters cut into pieces) goes into the result and, line by line, into
 /// the log at Debug; a failing script's whole output is logged at Warning. After a script exits, output still held
 /// open by a background child it left behind is waited for at most <see cref="OutputGrace"/>.</para>
 /// </summary>
@@ -27,6 +31,8 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
     private const string SetSid = "/usr/bin/setsid";
     private const int SigKill = 9;
     private const int OutputLimit = 64 * 1024;
+    private const int ChunkChars = 4096;
+    private const int MaxLineChars = 4096;
 
     /// <summary>How long output is still read after a script exited (a background child may hold the pipes).</summary>
     public TimeSpan OutputGrace { get; init; } = TimeSpan.FromSeconds(1);
@@ -46,7 +52,9 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
             {
                 var target = e.LinkTarget is null ? e : e.ResolveLinkTarget(returnFinalTarget: true);
                 var regular = target is FileInfo { Exists: true };
-                return new ScriptFile(e.Name, regular ? File.GetUnixFileMode(target!.FullName) : 0, regular);
+                var mode = regular ? File.GetUnixFileMode(target!.FullName) : 0;
+                var executable = (mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+                return new ScriptFile(e.Name, mode, regular) { Untrusted = regular && executable ? FileTrust.Problem(e.FullName, "event script") : null };
             });
         return EventScriptRules.Plan(Directory, listing);
     }
@@ -62,6 +70,8 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
             return new EventRunResult(scriptEvent, [], plan.Errors, Stopped: false);
         }
 
+        foreach (var refusal in plan.RefusedScripts)
+            logger.LogError("Event {Event}: {Refusal}", scriptEvent.Name, refusal);
         var results = ImmutableArray.CreateBuilder<ScriptResult>();
         foreach (var script in plan.Scripts)
         {
@@ -145,16 +155,43 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
         return new ScriptResult(script.Name, timedOut ? -1 : process.ExitCode, timedOut, duration, Text(output));
     }
 
+    /// <summary>
+    /// Reads a script's output in chunks of <see cref="ChunkChars"/>, never a whole line at once: a line longer than
+    /// <see cref="MaxLineChars"/> (100 MB without a newline) is cut into pieces, so memory stays bounded whatever
+    /// the script prints; what is kept is the first <see cref="OutputLimit"/> characters, the rest is read and dropped.
+    /// </summary>
     private async Task PumpAsync(StreamReader reader, StringBuilder output, string script, string eventName)
     {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        var buffer = new char[ChunkChars];
+        var line = new StringBuilder();
+        void Emit()
         {
-            logger.LogDebug("Event script {Script} {Event}: {Line}", script, eventName, line);
+            var text = line.ToString().TrimEnd('\r');
+            line.Clear();
+            logger.LogDebug("Event script {Script} {Event}: {Line}", script, eventName, text);
             lock (output)
             {
-                if (output.Length < OutputLimit) output.Append(line).Append('\n');
+                if (output.Length < OutputLimit) output.Append(text).Append('\n');
             }
         }
+
+        int read;
+        while ((read = await reader.ReadAsync(buffer.AsMemory()).ConfigureAwait(false)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    Emit();
+                    continue;
+                }
+
+                line.Append(buffer[i]);
+                if (line.Length >= MaxLineChars) Emit();
+            }
+        }
+
+        if (line.Length > 0) Emit();
     }
 
     private static string Text(StringBuilder output)

@@ -1,5 +1,6 @@
 using System.Text;
 using Haven.Actors.Fencing;
+using Haven.Adapters.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -69,16 +70,17 @@ public sealed class FenceAgentDevice : IFenceDevice
 
     public string Type => "fence-agent";
 
-    /// <summary>The agent's full path; throws naming the places searched when it is not there.</summary>
+    /// <summary>
+    /// The agent's full path; throws naming the places searched when it is not there, or why it is not trusted
+    /// (<see cref="FileTrust"/>: a fence agent runs as root).
+    /// </summary>
     public string ResolveAgent()
     {
-        if (options.Agent.Contains('/', StringComparison.Ordinal))
-        {
-            return File.Exists(options.Agent) ? options.Agent : throw new FenceDeviceException(Name, $"fence agent {options.Agent} does not exist");
-        }
-
-        return SearchPath.Select(d => Path.Combine(d, options.Agent)).FirstOrDefault(File.Exists)
-            ?? throw new FenceDeviceException(Name, $"fence agent {options.Agent} not found in {string.Join(", ", SearchPath)} (is the package fence-agents installed?)");
+        var path = options.Agent.Contains('/', StringComparison.Ordinal)
+            ? File.Exists(options.Agent) ? options.Agent : throw new FenceDeviceException(Name, $"fence agent {options.Agent} does not exist")
+            : SearchPath.Select(d => Path.Combine(d, options.Agent)).FirstOrDefault(File.Exists)
+              ?? throw new FenceDeviceException(Name, $"fence agent {options.Agent} not found in {string.Join(", ", SearchPath)} (is the package fence-agents installed?)");
+        return FileTrust.Problem(path, "fence agent") is { } problem ? throw new FenceDeviceException(Name, problem) : path;
     }
 
     public async Task<FenceDeviceOutcome> ExecuteAsync(string host, FenceAction action, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Haven.Adapters.Configuration;
 
 namespace Haven.Adapters.Fencing;
 
@@ -14,7 +15,9 @@ public sealed record FenceProcessResult(int ExitCode, string Output, string Erro
 /// <summary>
 /// Runs one fence agent or script: arguments through ArgumentList only (never a shell), secrets only on
 /// stdin, in a process group of its own (started through setsid) so that at the timeout — or on
-/// cancellation — the whole group is killed with SIGKILL. A timeout is a result, never a success.
+/// cancellation — the whole group is killed with SIGKILL. A timeout is a result, never a success. A program named by
+/// its path must pass <see cref="FileTrust"/> (root's, and neither it nor a directory above it writable by group or
+/// others), else <see cref="UnauthorizedAccessException"/> naming it and nothing runs.
 /// </summary>
 public static class FenceProcess
 {
@@ -30,6 +33,7 @@ public static class FenceProcess
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        if (file.Contains('/', StringComparison.Ordinal)) FileTrust.Require(file, "program");
         var start = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : file)
         {
             RedirectStandardInput = true,

@@ -1,5 +1,6 @@
 using Haven.Actors.Configuration;
 using Haven.Actors.Fencing;
+using Haven.Adapters.Configuration;
 
 namespace Haven.Adapters.Fencing;
 
@@ -33,6 +34,20 @@ public static class FencingSecretsFile
                 $"secrets file {path} has mode {Convert.ToString((int)info.UnixFileMode, 8)}; it must be owner-only (chmod 600), refusing to use it");
         }
 
-        return FencingConfig.ParseSecrets(File.ReadAllText(path), path);
+        if (FileTrust.ReadableProblem(path, ConfigFiles.MaxFileBytes, "secrets file") is { } problem)
+        {
+            throw new ConfigException($"{FencingConfig.Root}.secrets-file", null, problem);
+        }
+
+        try
+        {
+            return FencingConfig.ParseSecrets(File.ReadAllText(path), path);
+        }
+        catch (HoconException e)
+        {
+            // The parser's reason can quote the text around the error, which may be a secret: only where it is.
+            throw new ConfigException($"{FencingConfig.Root}.secrets-file", null,
+                $"secrets file {path} is not valid HOCON at line {e.Line}, column {e.Column} (the reason is not shown: it could quote a secret)");
+        }
     }
 }

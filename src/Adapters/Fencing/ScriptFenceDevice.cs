@@ -1,4 +1,5 @@
 using Haven.Actors.Fencing;
+using Haven.Adapters.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -124,13 +125,12 @@ public sealed class ScriptFenceDevice : IFenceDevice
             throw new FenceDeviceException(Name, $"fence script {path} is a symbolic link; use the file itself");
         }
 
-        var mode = info.UnixFileMode;
-        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        if (FileTrust.Problem(path, "fence script") is { } problem)
         {
-            throw new FenceDeviceException(Name, $"fence script {path} is writable by group or others (mode {Convert.ToString((int)mode, 8)}); refusing to run it (chmod go-w)");
+            throw new FenceDeviceException(Name, problem);
         }
 
-        if ((mode & UnixFileMode.UserExecute) == 0)
+        if ((info.UnixFileMode & UnixFileMode.UserExecute) == 0)
         {
             throw new FenceDeviceException(Name, $"fence script {path} is not executable (chmod u+x)");
         }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Haven.Actors.Cluster;
 using Haven.Actors.Configuration;
+using Haven.Adapters.Configuration;
 
 namespace Haven.Adapters.FloatingIps;
 
@@ -70,16 +71,18 @@ public sealed record ExtraAddressList(ImmutableArray<PublicAddress> Addresses, I
 /// </summary>
 public static class ExtraAddressFile
 {
-    private const UnixFileMode WritableByOthers = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+    /// <summary>The most the file may hold (a few thousand addresses).</summary>
+    public const long MaxBytes = 1024 * 1024;
 
-    /// <summary>Reads and parses the file; throws <see cref="ExtraAddressFileException"/> when group or others may write it.</summary>
+    /// <summary>
+    /// Reads and parses the file; throws <see cref="ExtraAddressFileException"/> when it may not be trusted
+    /// (<see cref="FileTrust"/>: whoever could change it could move floating addresses) or is not a bounded regular file.
+    /// </summary>
     public static ExtraAddressList Read(string path, string iface, int defaultMask)
     {
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & WritableByOthers) != 0)
+        if (FileTrust.ReadableProblem(path, MaxBytes, "extra-address file") is { } problem)
         {
-            throw new ExtraAddressFileException(
-                $"extra-address file {path} has mode {Convert.ToString((int)mode, 8)}: group or others may write it, so anyone could move floating addresses; refusing it (chmod go-w)");
+            throw new ExtraAddressFileException(problem);
         }
 
         return Parse(File.ReadAllText(path), path, iface, defaultMask);

@@ -205,7 +205,7 @@ public sealed class LinuxAddressManager : IAddressManager
             var result = await FenceProcess.RunAsync(argv[0], argv[1..], null, timeout, null, time, cancellationToken).ConfigureAwait(false);
             return new Run(line, result);
         }
-        catch (Win32Exception e)
+        catch (Exception e) when (e is Win32Exception or UnauthorizedAccessException)
         {
             throw new AddressCommandException(line, $"cannot start: {e.Message}", timedOut: false, e);
         }

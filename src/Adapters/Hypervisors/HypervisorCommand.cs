@@ -25,7 +25,7 @@ internal sealed class HypervisorCommand(string tool, TimeSpan timeout, ILogger l
         {
             result = await FenceProcess.RunAsync(tool, arguments, null, timeout, null, time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Win32Exception e)
+        catch (Exception e) when (e is Win32Exception or UnauthorizedAccessException)
         {
             throw new HypervisorException($"VM {vm.Name}: cannot run {tool}: {e.Message}", e);
         }

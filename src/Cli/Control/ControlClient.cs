@@ -128,5 +128,8 @@ internal sealed class ControlClient : IDisposable
             : new CliException(message ?? $"the daemon answered HTTP {(int)response.StatusCode}");
     }
 
+    /// <summary>The HTTP client on the socket, for requests the typed methods do not make (tests send malformed bodies).</summary>
+    internal HttpClient Http => _http;
+
     public void Dispose() => _http.Dispose();
 }

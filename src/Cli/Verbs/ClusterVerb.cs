@@ -69,10 +69,7 @@ internal static class ClusterVerb
         var socket = HavenCli.SocketOption();
         var wait = new Option<bool>("--wait") { Description = "wait until the host has left (its VMs moved or stopped), polling haven cluster status" };
         var timeout = new Option<int>("--timeout") { Description = "with --wait: give up after this many seconds (exit 1; the leave goes on)", DefaultValueFactory = _ => 600 };
-        timeout.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 86_400) r.AddError("--timeout must be between 1 and 86400 seconds");
-        });
+        HavenCli.Require(timeout, s => s is >= 1 and <= 86_400, "--timeout must be between 1 and 86400 seconds");
         var cmd = new Command("leave", "this host leaves the cluster cleanly: it releases its addresses, its VMs move or stop, then it leaves")
         {
             wait, timeout, socket,

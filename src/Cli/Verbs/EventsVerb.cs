@@ -20,9 +20,9 @@ internal static class EventsVerb
         var follow = new Option<bool>("--follow", "-f") { Description = "keep streaming new events until interrupted" };
         var after = new Option<long>("--after") { Description = "only events after this journal position", HelpName = "N" };
         var digest = new Option<bool>("--digest") { Description = "print the position and SHA-256 digest of the replicated stream (equal on hosts with identical journals)" };
-        var limit = new Option<long>("--limit") { Description = "at most this many events (without --follow)", HelpName = "N", DefaultValueFactory = _ => long.MaxValue };
-        after.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 0) r.AddError("--after must be 0 or more"); });
-        limit.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--limit must be 1 or more"); });
+        var limit = new Option<long>("--limit") { Description = "at most this many events (with --follow: stop after this many)", HelpName = "N", DefaultValueFactory = _ => long.MaxValue };
+        HavenCli.Require(after, n => n >= 0, "--after must be 0 or more");
+        HavenCli.Require(limit, n => n >= 1, "--limit must be 1 or more");
         var cmd = new Command("events", "show the journaled events, oldest first") { socket, json, follow, after, limit, digest };
         cmd.Subcommands.Add(EventScriptsVerb.Build(cli));
         cmd.SetAction(async (parse, ct) =>
@@ -37,16 +37,22 @@ internal static class EventsVerb
                 return ExitCodes.Success;
             }
             var from = parse.GetValue(after);
+            var max = parse.GetValue(limit);
             if (parse.GetValue(follow))
             {
-                await foreach (var e in client.StreamAsync($"v1/events/stream?after={from}", ct))
+                var shown = 0L;
+                using var following = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                if (ReferenceEquals(cli.Out, Console.Out) && Console.IsOutputRedirected)
+                    _ = StandardOutputWatch.WhenClosedAsync(following.Token).ContinueWith(_ => following.Cancel(), TaskScheduler.Default);
+                await foreach (var e in client.StreamAsync($"v1/events/stream?after={from}", following.Token))
                 {
                     cli.Out.WriteLine(asJson ? ControlJson.Line(e) : Line(e));
                     await cli.Out.FlushAsync(ct);
+                    if (++shown >= max) break;
                 }
+                await following.CancelAsync(); // ends the watch
                 return ExitCodes.Success;
             }
-            var max = parse.GetValue(limit);
             var events = await client.GetAsync($"v1/events?after={from}&limit={max}", ct);
             if (asJson)
             {

@@ -42,9 +42,17 @@ internal static class FenceVerb
             var what = parse.GetValue(action)!;
             if (string.IsNullOrEmpty(target))
                 throw new CliException("fence needs a NODE, or one of list, check, history (see 'haven fence --help')", ExitCodes.Usage);
-            if (!parse.GetValue(yes))
-                AskToType(terminal, target, $"fence {target}", $"not fencing {target}", $"Fence {target} ({what})? This cuts it off from the cluster. Type the node name to confirm: ");
+            if (!parse.GetValue(yes) && !terminal.IsTerminal)
+                throw new CliException($"refusing to fence {target} without --yes: no terminal to confirm on");
             using var client = new ControlClient(parse.GetValue(socket)!);
+            // Fencing the host the daemon runs on switches off this very machine: say so, whether asked or not.
+            var self = (await client.GetAsync("v1/status", ct)).GetProperty("node").GetString();
+            var warning = target == self ? $"{target} is THIS host (the daemon at {client.SocketPath} runs on it): fencing it switches off the machine you are on" : null;
+            if (!parse.GetValue(yes))
+                AskToType(terminal, target, $"fence {target}", $"not fencing {target}",
+                    $"Fence {target} ({what})? {(warning is null ? "" : $"WARNING: {warning}. ")}This cuts it off from the cluster. Type the node name to confirm: ");
+            else if (warning is not null)
+                cli.Err.WriteLine($"haven: warning: {warning}");
             // No client-side limit: the daemon bounds every device call by its timeout and retries.
             var result = await client.PostAsync("v1/fence", new FenceRequest(target, what), ct, Timeout.InfiniteTimeSpan);
             cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -15,7 +15,7 @@ internal static class ConfigVerb
     {
         var cmd = new Command("config", "check a configuration file; get, set and reset cluster-wide settings");
         var file = new Argument<string>("FILE") { Description = "the configuration file to check" };
-        var check = new Command("check", "parse FILE, validate every key and type against reference.conf, and check its permissions") { file };
+        var check = new Command("check", "check FILE as the daemon's start does: every key, type and range against reference.conf, the rules spanning settings, the files it names (secrets, SMTP password) and its permissions") { file };
         check.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
@@ -47,14 +47,10 @@ internal static class ConfigVerb
     {
         var problems = new List<string>();
         if (!File.Exists(path)) return [$"{path}: no such file"];
-        if (FileGuards.OpenModeProblem(path, "config file") is { } mode) problems.Add(mode);
         try
         {
             var config = ConfigFiles.Load(path);
-            var found = HavenConfig.Validate(config, Environment.MachineName).Select(p => p.ToString()).ToList();
-            // The listeners' addresses, TLS files and token (they read files, so they are checked here, not in the schema).
-            if (found.Count == 0) found.AddRange(Haven.Host.Web.WebSettings.Check(config));
-            problems.AddRange(found);
+            problems.AddRange(StartValidation.Problems(config, Environment.MachineName).Select(p => p.ToString()));
         }
         catch (HoconException e)
         {

@@ -26,11 +26,16 @@ internal static class DaemonVerb
             HelpName = "FILE",
             DefaultValueFactory = _ => DefaultConfig,
         };
-        var cmd = new Command("daemon", "run Haven on this host (foreground; stop with SIGTERM)") { config };
+        var newJournal = new Option<bool>("--new-journal")
+        {
+            Description = "start even though the SQLite journal file exists but is empty (0 bytes), beginning a fresh journal; refused otherwise",
+        };
+        var cmd = new Command("daemon", "run Haven on this host (foreground; stop with SIGTERM)") { config, newJournal };
         cmd.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(config)!;
             var settings = LoadSettings(path, cli);
+            if (parse.GetValue(newJournal)) settings = settings with { Journal = settings.Journal with { AcceptEmptyFile = true } };
             return await DaemonHost.RunAsync(settings, path, ct);
         });
         return cmd;
@@ -40,7 +45,6 @@ internal static class DaemonVerb
     internal static HavenSettings LoadSettings(string path, CliContext cli)
     {
         if (!File.Exists(path)) throw new CliException($"config file {path} not found");
-        FileGuards.EnsureNotWritableByOthers(path, "config file");
         Haven.Actors.Configuration.Config loaded;
         try
         {
@@ -50,8 +54,8 @@ internal static class DaemonVerb
         {
             throw new CliException(e.Message);
         }
-        var problems = HavenConfig.Validate(loaded, Environment.MachineName).Select(p => p.ToString()).ToList();
-        if (problems.Count == 0) problems.AddRange(Haven.Host.Web.WebSettings.Check(loaded));
+        var problems = StartValidation.Problems(loaded, Environment.MachineName);
+        if (problems.Count == 1) throw new CliException($"{problems[0]} (config file {path}); nothing started");
         if (problems.Count > 0)
         {
             foreach (var p in problems) cli.Err.WriteLine(p);

@@ -165,12 +165,14 @@ internal static class HelpTopics
               haven.journal.provider = sqlite (haven.journal.sqlite.path, one file per host) or
               postgresql (haven.journal.postgresql.connection-string). Hosts may share one PostgreSQL
               database: each host's records carry its node name, it sees only its own, and a second
-              daemon with the same node name is refused.
+              daemon with the same node name is refused. A SQLite journal file that exists but is
+              empty (truncated) is refused at start; haven daemon --new-journal begins anew.
 
             CHECKING
               haven status           events journaled, provider and location
               haven events --digest  stream length and digest: equal on every member of the primary
-              haven health           the journal answers and its file is writable
+              haven health           the journal answers, its file is writable, its last write
+                                     did not fail (a full disk is an ERROR)
 
             SEE ALSO
               haven help events
@@ -213,8 +215,9 @@ internal static class HelpTopics
               its addresses fail over; healthy-after good rounds end that); startrecovery,
               releaseip IFACE IP MASK, takeip IFACE IP MASK, updateip OLD-IFACE NEW-IFACE IP MASK,
               ipreallocated and recovered as the replicated stream gives them to this host.
-              Only executable scripts run; names ending in ~ are ignored; a duplicate NN or a
-              script writable by group or others refuses every run. Events are journaled first and
+              Only executable scripts run; names ending in ~ are ignored; a duplicate NN refuses
+              every run; a script that is not root's, or that group or others could change (it
+              or a directory above it), is refused alone. Events are journaled first and
               delivered at least once: after a crash, what had not finished runs again. On a host's
               first start with event delivery, history journaled before it is not replayed.
 
@@ -233,13 +236,17 @@ internal static class HelpTopics
 
             SCOPE
               @scope host keys (cluster identity and node list, journal, control socket, logging,
-              metrics, fencing secrets file) are set only in a host's file. @scope cluster keys
-              (haven.ha.enabled, switched with haven ha enable|disable) only cluster-wide.
+              metrics, and every key naming a program, a directory of programs, a URI that can
+              start one or a file the daemon opens: fence devices, secrets file, reboot command,
+              watchdog device, hypervisor tools, conntrack files, scripts directory) are set only
+              in a host's file; haven config set refuses them. docs/cluster-wide-settings.md lists
+              what a cluster-wide change can touch. @scope cluster keys (haven.ha.enabled, switched
+              with haven ha enable|disable) only cluster-wide.
 
             WHEN A CHANGE TAKES EFFECT
               The cluster state holds it at once. @live keys (HA on/off, the fencing rules) act at
-              once; the others are read at daemon start (heuristics, split-brain, fence devices, VMs,
-              events): haven config get shows APPLIES, RESTART NEEDED while a host runs an old value.
+              once; the others are read at daemon start (heuristics, split-brain, fencing topology,
+              VMs, events): haven config get shows APPLIES, RESTART NEEDED while a host runs an old value.
 
             SEE ALSO
               haven config check FILE, haven ha status

@@ -11,6 +11,25 @@ internal static class ControlApi
 {
     public static void Map(WebApplication app, DaemonState state)
     {
+        // Every refusal is {"error": …}: a body that is not the JSON a verb takes (ThrowOnBadRequest, set in DaemonHost)
+        // is a 400 saying so, and a failure inside a handler a 500 with its message, never an empty body.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = e.StatusCode;
+                await context.Response.WriteAsJsonAsync(new { error = $"the request is not valid: {e.Message}" }, ControlJson.Options);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+            {
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsJsonAsync(new { error = e.Message }, ControlJson.Options);
+            }
+        });
         ClusterApi.Map(app, state);
         FenceApi.Map(app, state);
         SettingsApi.Map(app, state);
@@ -35,28 +54,50 @@ internal static class ControlApi
                 await http.Response.WriteAsJsonAsync(new { error }, ServerJson.Options, ct);
                 return;
             }
-            http.Response.ContentType = "application/x-ndjson";
-            await http.Response.StartAsync(ct);
+            if (Interlocked.Increment(ref state.OpenEventStreams) > MaxEventStreams)
+            {
+                Interlocked.Decrement(ref state.OpenEventStreams);
+                http.Response.StatusCode = 503;
+                await http.Response.WriteAsJsonAsync(new { error = $"{MaxEventStreams} event streams are open already, the most this daemon serves; close one (haven events --follow)" },
+                    ControlJson.Options, ct);
+                return;
+            }
             try
             {
+                http.Response.ContentType = "application/x-ndjson";
+                await http.Response.StartAsync(ct);
                 while (!ct.IsCancellationRequested)
                 {
                     var next = state.Journal.NextWrite; // taken before reading, so no write slips between
+                    // A consumer that does not read for SlowConsumer is dropped: its writes would wait (and hold memory) for ever.
+                    using var write = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    write.CancelAfter(SlowConsumer);
                     await foreach (var e in state.Journal.ReadAllAsync(after, 1000, ct))
                     {
                         after = e.Ordering;
-                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ServerJson.Options) + "\n", ct);
+                        await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ServerJson.Options) + "\n", write.Token);
                     }
-                    await http.Response.Body.FlushAsync(ct);
+                    await http.Response.Body.FlushAsync(write.Token);
                     await next.WaitAsync(ct);
                 }
             }
             catch (OperationCanceledException)
             {
-                // the client went away or the daemon is stopping
+                // the client went away, stopped reading (dropped), or the daemon is stopping
+                if (!ct.IsCancellationRequested) http.Abort();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref state.OpenEventStreams);
             }
         });
     }
+
+    /// <summary>Event streams (`haven events --follow`) served at once; one more is refused with 503.</summary>
+    internal const int MaxEventStreams = 32;
+
+    /// <summary>How long one batch of a stream may wait for its consumer to read before the stream is dropped.</summary>
+    internal static readonly TimeSpan SlowConsumer = TimeSpan.FromSeconds(30);
 
     /// <summary>A whole-number query parameter from 0 to <paramref name="max"/>, or <paramref name="fallback"/> when absent.</summary>
     internal static bool TryQuery(HttpRequest request, string name, long fallback, out long value, out string? error, long max = long.MaxValue)

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Haven.Host.Control;
 
-/// <summary>GET /v1/health: the seed's havc-health as one report — journal, cluster, peers, fencing, heuristics.</summary>
+/// <summary>GET /v1/health: the seed's havc-health as one report — journal, cluster, peers, fencing, heuristics, and cluster-wide settings skipped at start.</summary>
 internal static class HealthApi
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -45,6 +45,9 @@ internal static class HealthApi
         if (settings.Cluster.Transport == ClusterTransportKind.Corosync)
             checks.Add(NodeList(settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError));
         checks.AddRange(await FencingAsync(state.Fencing, FencingConfig.LostHostsWarning(settings), ct));
+        if (state.SkippedSettings.Count > 0)
+            checks.Add(HealthCheck.Warning("settings",
+                $"{state.SkippedSettings.Count} cluster-wide setting(s) skipped at start (this host runs its file and the defaults for them): {string.Join("; ", state.SkippedSettings)}"));
         checks.AddRange(await HeuristicsAsync(settings.Heuristics, loggers, ct));
         return HealthReport.Of(checks);
     }
@@ -62,6 +65,7 @@ internal static class HealthApi
             {
                 using var probe = new FileStream(handle.Location, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             }
+            if (JournalWrites(state.Journal.WriteFailure, handle.Provider, handle.Location) is { } failed) return failed;
             return HealthCheck.Success("journal", $"{handle.Provider} {handle.Location}: {count} events, readable{(handle.Provider == "sqlite" ? " and writable" : "")}");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -78,6 +82,11 @@ internal static class HealthApi
     /// The PostgreSQL journal's single-daemon lock, as its watch last saw it: held is healthy; being taken
     /// again after its connection dropped, or taken by another daemon of this name, is an error.
     /// </summary>
+    /// <summary>An ERROR when the journal's last write failed (a full disk): this host cannot record changes until one succeeds.</summary>
+    internal static HealthCheck? JournalWrites(string? writeFailure, string provider, string location) => writeFailure is null
+        ? null
+        : HealthCheck.Error("journal", $"{provider} {location}: the last write failed ({writeFailure}); this host cannot record changes until a write succeeds");
+
     internal static HealthCheck JournalLock(NodeLockState lockState, string node, string key, string location) => lockState switch
     {
         NodeLockState.Held => HealthCheck.Success("journal lock", $"held: advisory lock \"{key}\" in {location}"),

@@ -30,7 +30,11 @@ internal static class ClusterWiring
             throw new CliException(e.Message);
         }
         // The fencing rules the actor starts from are this host's own; the cluster-wide ones apply live on top.
-        options = options with { Fencing = settings.Source is { } file ? FencingRulesConfig.Read(file.WithFallback(HavenConfig.Reference)) : settings.Fencing.Policy };
+        options = options with
+        {
+            Fencing = settings.Source is { } file ? FencingRulesConfig.Read(file.WithFallback(HavenConfig.Reference)) : settings.Fencing.Policy,
+            ValidateSettings = config => StartValidation.Problems(config, Environment.MachineName), // `haven config set` checks what a start checks
+        };
         state.ClusterOptions = options;
         state.PublicAddresses = options.PublicAddresses;
         IClusterTransport transport = overrides?.Transport is { } simulated ? simulated(options) : settings.Cluster.Transport switch
@@ -64,7 +68,7 @@ internal static class ClusterWiring
             state.Fencing = DaemonFencing.Off(settings.Fencing, new UnconfiguredFencer(), history);
             return state.Fencing.Fencer;
         }
-        if (settings.Fencing.SecretsFile.Length == 0) throw new CliException("haven.fencing.enabled = on needs haven.fencing.secrets-file (owner-only, with each device's community or password)");
+        if (settings.Fencing.SecretsFile.Length == 0) throw new CliException(StartValidation.NeedsSecretsFile);
         try
         {
             var secrets = FencingSecretsFile.Load(settings.Fencing.SecretsFile);

@@ -35,9 +35,9 @@ internal static class DaemonHost
         var state = new DaemonState(settings.Cluster.Name, node, journal, time);
         await using var fenceHistory = await DurableFenceHistory.OpenAsync(journal.Journal, time, loggerFactory.CreateLogger<DurableFenceHistory>(), ct);
         await using var lifecycle = await DaemonLifecycle.StartAsync(state, loggerFactory, time, ct);
-        (settings, state.StartedWith) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, log, ct);
+        (settings, state.StartedWith, state.SkippedSettings) = await ClusterSettingsAtStart.ApplyAsync(settings, journal.Journal, Environment.MachineName, log, ct);
         settings = settings with { Cluster = settings.Cluster with { Nodes = nodes } };
-        var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory);
+        var (vms, hypervisors) = VmWiring.Create(settings, configPath, loggerFactory, state.StartConfig(settings, configPath));
         using var hypervisorsOwner = hypervisors;
         if (overrides?.Vms is { } replaceVms) vms = replaceVms(vms);
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
@@ -49,6 +49,7 @@ internal static class DaemonHost
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new SerilogLoggerProvider(serilog));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // ControlApi answers {"error": …}
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(socketPath));
         var app = builder.Build();
         ControlApi.Map(app, state);

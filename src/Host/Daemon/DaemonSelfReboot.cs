@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Haven.Actors.Fencing;
+using Haven.Adapters.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Host.Daemon;
@@ -102,8 +103,7 @@ internal sealed class DaemonSelfReboot : ISelfReboot
               ?? throw new FileNotFoundException($"{FencingRulesConfig.RebootCommandKey}: {command} is not found in PATH ({_searchPath})");
         if (!File.Exists(path)) throw new FileNotFoundException($"{FencingRulesConfig.RebootCommandKey}: {path} does not exist or is not a regular file");
         // A link (/sbin/reboot → systemctl) runs as itself (multi-call programs read argv[0]); what it points to is checked.
-        var target = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
-        if (FileGuards.OpenModeProblem(target, $"{FencingRulesConfig.RebootCommandKey}: the program") is { } problem) throw new UnauthorizedAccessException(problem);
+        FileTrust.Require(path, $"{FencingRulesConfig.RebootCommandKey}: the program");
         return path;
     }
 }

@@ -19,6 +19,20 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>The effective settings this daemon started with: a setting read only at start runs with this value until the next start.</summary>
     public Haven.Actors.Configuration.EffectiveSettings? StartedWith { get; set; }
 
+    /// <summary>
+    /// What the components that read their settings at start read (events, alerts, conntrack, extra addresses,
+    /// hypervisors): reference.conf &lt; the cluster-wide values this host could use &lt; its file, so a cluster-wide value
+    /// `haven config get` shows in force is the one they run with; else the file, read from <paramref name="configPath"/>.
+    /// </summary>
+    public Haven.Actors.Configuration.Config StartConfig(Haven.Actors.Configuration.HavenSettings settings, string configPath) =>
+        StartedWith?.Config ?? settings.Source ?? Haven.Adapters.Configuration.ConfigFiles.Load(configPath);
+
+    /// <summary>Cluster-wide settings this host could not use at start (KEY = VALUE: why); `haven health` warns of each.</summary>
+    public IReadOnlyList<string> SkippedSettings { get; set; } = [];
+
+    /// <summary>Event streams being served now (`haven events --follow`), at most ControlApi.MaxEventStreams.</summary>
+    public int OpenEventStreams;
+
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 

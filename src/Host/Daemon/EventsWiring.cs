@@ -30,7 +30,7 @@ internal static class EventsWiring
         var options = state.ClusterOptions ?? throw new InvalidOperationException("the cluster is wired first");
         try
         {
-            var config = settings.Source ?? ConfigFiles.Load(configPath);
+            var config = state.StartConfig(settings, configPath);
             events = EventsSettings.From(config);
             extra = ExtraAddressSettings.Read(config);
         }

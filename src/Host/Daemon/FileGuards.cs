@@ -3,27 +3,11 @@ using System.Runtime.InteropServices;
 namespace Haven.Host.Daemon;
 
 /// <summary>
-/// Haven runs as root, reads config and runs scripts: files others can write are refused (vzhaipd's
-/// permission check), and one daemon per journal and socket is enforced with lock files.
+/// One daemon per journal and socket, enforced with lock files; the socket's directory and umask. (Whether a file
+/// may be trusted is <see cref="Haven.Adapters.Configuration.FileTrust"/>'s one rule.)
 /// </summary>
 internal static class FileGuards
 {
-    private const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
-
-    /// <summary>A one-line problem when the file is writable by group or others, else null.</summary>
-    public static string? OpenModeProblem(string path, string what)
-    {
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & OthersWrite) == 0) return null;
-        var octal = Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
-        return $"{what} {path} is writable by group or others (mode {octal}); fix it with: chmod go-w {path}";
-    }
-
-    public static void EnsureNotWritableByOthers(string path, string what)
-    {
-        if (OpenModeProblem(path, what) is { } problem) throw new CliException(problem);
-    }
-
     /// <summary>
     /// Takes an exclusive open-file-description lock (fcntl F_OFD_SETLK) on PATH (created if needed) and writes our pid into it; the lock lives as
     /// long as the returned handle. Throws a CliException naming the holder when another process has it.

@@ -46,6 +46,9 @@ internal static class JournalFactory
             case JournalProviderKind.Sqlite:
             {
                 var path = Path.GetFullPath(settings.SqlitePath);
+                if (!settings.AcceptEmptyFile && File.Exists(path) && new FileInfo(path).Length == 0)
+                    throw new CliException($"journal {path} exists but is empty (0 bytes): it was truncated or emptied, and starting on it would start "
+                        + "a fresh cluster without its settings and VM definitions; restore it from a backup, or start with --new-journal to begin anew");
                 var dir = Path.GetDirectoryName(path)!;
                 FileGuards.EnsureDirectory(dir, "journal");
                 var lockFile = FileGuards.AcquireLock(path + ".lock", $"journal {path}");

@@ -4,7 +4,8 @@ namespace Haven.Host.Daemon;
 
 /// <summary>
 /// Wraps the daemon's journal so followers (`haven events --follow`) wake when something was written,
-/// instead of polling the store.
+/// instead of polling the store; and remembers why the last write failed (a full disk), until a write succeeds,
+/// so that `haven health` reports the journal as an ERROR rather than readable and writable.
 /// </summary>
 internal sealed class ObservableJournal(IJournal inner) : DelegatingJournal(inner)
 {
@@ -28,9 +29,23 @@ internal sealed class ObservableJournal(IJournal inner) : DelegatingJournal(inne
         }
     }
 
+    /// <summary>Why the last write failed, or null when it succeeded (or nothing was written yet).</summary>
+    public string? WriteFailure => Volatile.Read(ref _writeFailure);
+
+    private string? _writeFailure;
+
     public override async Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
-        await Inner.WriteAsync(entries, cancellationToken);
+        try
+        {
+            await Inner.WriteAsync(entries, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not JournalRejectedException)
+        {
+            Volatile.Write(ref _writeFailure, e.Message);
+            throw;
+        }
+        Volatile.Write(ref _writeFailure, null);
         Interlocked.Exchange(ref _written, NewSignal()).TrySetResult();
     }
 

@@ -26,7 +26,7 @@ internal static class ReactionsWiring
         var options = state.ClusterOptions ?? throw new InvalidOperationException("the cluster is wired first");
         try
         {
-            var config = settings.Source ?? ConfigFiles.Load(configPath);
+            var config = state.StartConfig(settings, configPath);
             alertSettings = AlertSettings.Read(config) with { ClusterName = settings.Cluster.Name };
             conntrack = ConntrackSettings.Read(config);
             extra = ExtraAddressSettings.Read(config);

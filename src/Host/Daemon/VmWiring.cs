@@ -17,12 +17,12 @@ namespace Haven.Host.Daemon;
 /// </summary>
 internal static class VmWiring
 {
-    public static (VmServices Services, IDisposable Owner) Create(HavenSettings settings, string configPath, ILoggerFactory loggers)
+    public static (VmServices Services, IDisposable Owner) Create(HavenSettings settings, string configPath, ILoggerFactory loggers, Config? startConfig = null)
     {
         HypervisorRegistry registry;
         try
         {
-            registry = HypervisorRegistry.FromConfig(settings.Source ?? ConfigFiles.Load(configPath), loggers, TimeProvider.System);
+            registry = HypervisorRegistry.FromConfig(startConfig ?? settings.Source ?? ConfigFiles.Load(configPath), loggers, TimeProvider.System);
         }
         catch (Exception e) when (e is ConfigException or HoconException)
         {

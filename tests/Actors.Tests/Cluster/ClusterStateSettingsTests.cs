@@ -51,6 +51,16 @@ public sealed class ClusterStateSettingsTests
     [InlineData("haven.control.socket", "\"/tmp/x.sock\"")]
     [InlineData("haven.logging.level", "debug")]
     [InlineData("haven.fencing.secrets-file", "\"/etc/haven/secrets.conf\"")]
+    [InlineData("haven.fencing.devices", "{ sh { type = fence-agent, agent = \"/bin/sh\" } }")]
+    [InlineData("haven.fencing.watchdog.device", "\"/etc/passwd\"")]
+    [InlineData("haven.conntrack.binary", "\"/bin/sh\"")]
+    [InlineData("haven.conntrack.state-file", "\"/etc/shadow\"")]
+    [InlineData("haven.events.scripts-dir", "\"/tmp\"")]
+    [InlineData("haven.vms.hypervisors.xen.xe", "\"/bin/sh\"")]
+    [InlineData("haven.vms.hypervisors.openvz.vzctl", "\"/bin/sh\"")]
+    [InlineData("haven.vms.hypervisors.libvirt.uri", "\"qemu+ext:///system?command=/bin/sh\"")]
+    [InlineData("haven.alerts.smtp-password-file", "\"/etc/shadow\"")]
+    [InlineData("haven.ips.extra-addresses-file", "\"/etc/shadow\"")]
     public void SettingChanged_HostOnlyKey_RejectedSayingWhereToSetIt(string key, string value)
     {
         Assert.Equal($"{key} is a host setting (@scope host in reference.conf): set it in each host's configuration file, not cluster-wide",

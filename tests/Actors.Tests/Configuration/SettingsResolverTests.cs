@@ -78,9 +78,9 @@ public sealed class SettingsResolverTests
     [Fact]
     public void Resolve_MapObject_TakenWholeFromOneLayer()
     {
-        var effective = SettingsResolver.Resolve(Cluster(("haven.fencing.devices", "{ p1 { type = pool } }")), null);
-        Assert.Equal(SettingSource.Cluster, effective["haven.fencing.devices"].Source);
-        Assert.Equal("pool", effective.Config.GetString("haven.fencing.devices.p1.type"));
+        var effective = SettingsResolver.Resolve(Cluster(("haven.vms.capacities", "{ n1 { cpu = 4 } }")), null);
+        Assert.Equal(SettingSource.Cluster, effective["haven.vms.capacities"].Source);
+        Assert.Equal(4, effective.Config.GetInt("haven.vms.capacities.n1.cpu"));
     }
 
     [Fact]

@@ -81,10 +81,10 @@ public sealed class VmConfigTests
 
     [Theory]
     [InlineData("haven.vms.monitor-interval = 0s", "haven.vms.monitor-interval", "must be greater than zero")]
-    [InlineData("haven.vms.start-timeout = -5s", "haven.vms.start-timeout", "must not be negative")]
+    [InlineData("haven.vms.start-timeout = -5s", "haven.vms.start-timeout", "-5s is out of range (0s..24d)")]
     [InlineData("haven.vms.call-timeout = 2d", "haven.vms.call-timeout", "too long (at most 24h)")]
-    [InlineData("haven.vms.restart-window = 60d", "haven.vms.restart-window", "too long (at most 30d)")]
-    [InlineData("haven.vms.io-pause-grace = -1s", "haven.vms.io-pause-grace", "must not be negative")]
+    [InlineData("haven.vms.restart-window = 60d", "haven.vms.restart-window", "60d is out of range (0s..30d)")]
+    [InlineData("haven.vms.io-pause-grace = -1s", "haven.vms.io-pause-grace", "-1s is out of range (0s..24d)")]
     [InlineData("haven.vms.max-restarts = -1", "haven.vms.max-restarts", "out of range (at least 0)")]
     [InlineData("haven.vms.migration-threshold = -1", "haven.vms.migration-threshold", "out of range (at least 0)")]
     [InlineData("haven.vms.max-restarts = 1000", "haven.vms.max-restarts", "out of range (at most 100)")]

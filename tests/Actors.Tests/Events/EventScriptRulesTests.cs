@@ -91,14 +91,27 @@ public sealed class EventScriptRulesTests
     [Theory]
     [InlineData(UnixFileMode.GroupWrite)]
     [InlineData(UnixFileMode.OtherWrite)]
-    public void Plan_ScriptWritableByGroupOrOthers_RefusedNamingFileAndFix(UnixFileMode extra)
+    public void Plan_ScriptWritableByGroupOrOthers_ThatScriptRefusedNamingFileAndFix_TheOthersRun(UnixFileMode extra)
     {
         var plan = Plan(new("10.ok", Exec), new("20.open", Exec | extra));
 
-        Assert.False(plan.IsValid);
-        var error = Assert.Single(plan.Errors);
-        Assert.Contains($"{Dir}/20.open", error);
-        Assert.Contains($"chmod go-w {Dir}/20.open", error);
+        Assert.True(plan.IsValid);
+        Assert.Equal(["10.ok"], plan.Scripts.Select(s => s.Name));
+        var refusal = Assert.Single(plan.RefusedScripts);
+        Assert.Contains($"{Dir}/20.open", refusal);
+        Assert.Contains($"chmod go-w {Dir}/20.open", refusal);
+        Assert.StartsWith("refused: writable by group or others", plan.Refusals["20.open"]);
+    }
+
+    [Fact]
+    public void Plan_UntrustedScript_ThatScriptRefusedWithTheReason_TheOthersRun()
+    {
+        var plan = Plan(new("10.ok", Exec), new ScriptFile("20.theirs", Exec) { Untrusted = $"event script {Dir}/20.theirs is owned by uid 65534, not root" });
+
+        Assert.True(plan.IsValid);
+        Assert.Equal(["10.ok"], plan.Scripts.Select(s => s.Name));
+        Assert.Equal($"refused: event script {Dir}/20.theirs is owned by uid 65534, not root", plan.Refusals["20.theirs"]);
+        Assert.Equal($"event script {Dir}/20.theirs is owned by uid 65534, not root; the other scripts run", Assert.Single(plan.RefusedScripts));
     }
 
     [Fact]

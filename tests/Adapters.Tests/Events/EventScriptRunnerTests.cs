@@ -92,16 +92,58 @@ public sealed class EventScriptRunnerTests : IDisposable
     [Theory]
     [InlineData(UnixFileMode.GroupWrite)]
     [InlineData(UnixFileMode.OtherWrite)]
-    public async Task Run_ScriptWritableByGroupOrOthers_RefusedWithTheFix(UnixFileMode extra)
+    public async Task Run_ScriptWritableByGroupOrOthers_ThatScriptRefusedWithTheFix_TheOthersRun(UnixFileMode extra)
     {
         _dir.WriteRecorder("05.fine");
         var open = _dir.WriteRecorder("10.open", ScriptDirectory.Executable | extra);
+        _dir.WriteRecorder("20.later");
 
         var result = await Run(new ScriptEvent.Monitor());
 
-        Assert.False(result.Succeeded);
+        Assert.True(result.Succeeded);
+        Assert.Equal(["05.fine", "20.later"], result.Scripts.Select(s => s.Name));
+        Assert.Contains($"chmod go-w {open}", Assert.Single(Runner().Inspect().RefusedScripts));
+    }
+
+    [Fact]
+    public async Task Run_ScriptOwnedByAnotherUser_ThatScriptRefused_TheOthersRun()
+    {
+        _dir.WriteRecorder("05.fine");
+        var theirs = _dir.WriteRecorder("10.theirs");
+        Haven.Adapters.Tests.Configuration.FileTrustTests.Chown(theirs, 65534);
+
+        var result = await Run(new ScriptEvent.Monitor());
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(["05.fine monitor"], _dir.JournalLines);
+        Assert.Contains($"event script {theirs} is owned by uid 65534", Assert.Single(Runner().Inspect().RefusedScripts));
+    }
+
+    [Fact]
+    public async Task Run_ScriptsDirectoryOthersMayWrite_EveryScriptRefused()
+    {
+        var script = _dir.WriteRecorder("05.fine");
+        File.SetUnixFileMode(_dir.Path, (UnixFileMode)Convert.ToInt32("777", 8));
+
+        var result = await Run(new ScriptEvent.Monitor());
+
+        Assert.Empty(result.Scripts);
         Assert.Empty(_dir.JournalLines);
-        Assert.Contains($"chmod go-w {open}", Assert.Single(result.Errors));
+        Assert.Contains($"event script {script}: its directory {_dir.Path} is writable by group or others", Assert.Single(Runner().Inspect().RefusedScripts));
+    }
+
+    [Fact]
+    public async Task Run_HugeOutputWithoutANewline_ReadInBoundedPieces_ResultKeepsTheFirst64KiB()
+    {
+        _dir.Write("10.flood", "head -c 33554432 /dev/zero | tr '\\0' x\necho\necho after >&2");
+        var runner = new EventScriptRunner(_dir.Path, Timeout, _clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        var result = await runner.RunAsync(new ScriptEvent.Monitor(), CancellationToken.None).WaitAsync(Bound);
+
+        var script = Assert.Single(result.Scripts);
+        Assert.True(script.Succeeded, script.Output.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(script.Output.Length, 64 * 1024, 64 * 1024 + 4097); // 32 MiB printed, one line: kept in 4096-character pieces up to the limit
+        Assert.Equal(new string('x', 4096), script.Output.Split('\n')[0]);
     }
 
     [Fact]

@@ -109,6 +109,30 @@ public sealed class FenceAgentDeviceTests : IDisposable
     }
 
     [Fact]
+    public async Task Off_AgentOwnedByAnotherUserOrWritableByOthers_RefusedAndNotRun()
+    {
+        var ran = dir.File("ran");
+        var theirs = dir.Script("fence_theirs", $"touch {ran}");
+        Haven.Adapters.Tests.Configuration.FileTrustTests.Chown(theirs, 65534);
+        var open = dir.Script("fence_open", $"touch {ran}", (UnixFileMode)Convert.ToInt32("777", 8));
+        foreach (var (agent, why) in new[] { (theirs, "is owned by uid 65534"), (open, "is writable by group or others (mode 0777)") })
+        {
+            var device = new FenceAgentDevice("x", new FenceAgentOptions { Agent = agent });
+            var e = Assert.Throws<FenceDeviceException>(device.ResolveAgent);
+            Assert.Contains($"fence agent {agent} {why}", e.Message, StringComparison.Ordinal);
+            try
+            {
+                Assert.False((await device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None)).Success);
+            }
+            catch (FenceDeviceException)
+            {
+                // refused before anything ran: as good as a failed outcome
+            }
+        }
+        Assert.False(File.Exists(ran), "an untrusted agent ran");
+    }
+
+    [Fact]
     public async Task Off_AgentHangs_TimesOutAndKillsItsProcessGroup()
     {
         var child = dir.File("child.pid");

@@ -44,7 +44,7 @@ public sealed class ScriptFenceDeviceTests : IDisposable
     {
         Write("echo ran >> CALLS; exit 0", OwnerOnly | UnixFileMode.GroupWrite);
         var error = await Assert.ThrowsAsync<FenceDeviceException>(() => Device().ExecuteAsync("node1", FenceAction.Off, CancellationToken.None));
-        Assert.Contains("is writable by group or others (mode 720); refusing to run it", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is writable by group or others (mode 0720); refusing to trust it", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(calls));
         Assert.False((await Device().CheckAsync(CancellationToken.None)).Healthy);
     }

@@ -52,13 +52,23 @@ public sealed class ExtraAddressFileTests : IDisposable
     [InlineData(UnixFileMode.GroupWrite)]
     [InlineData(UnixFileMode.OtherWrite)]
     public void Read_WritableByGroupOrOthers_IsRefused(UnixFileMode extra)
-    {
-        var path = Write("192.0.2.10\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | extra);
+        => AssertRefused(Write("192.0.2.10\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | extra));
 
+    [Fact]
+    public void Read_OwnedByAnotherUser_IsRefused()
+    {
+        var path = Write("192.0.2.10\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Haven.Adapters.Tests.Configuration.FileTrustTests.Chown(path, 65534);
+        Assert.Contains("owned by uid 65534", AssertRefused(path).Message, StringComparison.Ordinal);
+    }
+
+    private static ExtraAddressFileException AssertRefused(string path)
+    {
         var e = Assert.Throws<ExtraAddressFileException>(() => ExtraAddressFile.Read(path, "eth1", 32));
 
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
         Assert.Contains("refusing", e.Message, StringComparison.Ordinal);
+        return e;
     }
 
     [Fact]
