@@ -21,7 +21,7 @@ internal sealed class RunningDaemon : IAsyncDisposable
         var cli = new CliContext(new StringWriter(), new StringWriter());
         daemon._run = Task.Run(async () =>
         {
-            var settings = DaemonVerb.LoadSettings(configPath, cli);
+            var settings = DaemonVerb.LoadSettings(configPath, cli, transportSupplied: overrides?.Transport is not null);
             return await DaemonHost.RunAsync(settings, configPath, daemon._stop.Token, s => ready.TrySetResult(s), overrides);
         });
         var first = await Task.WhenAny(ready.Task, daemon._run).WaitAsync(TimeSpan.FromSeconds(30));

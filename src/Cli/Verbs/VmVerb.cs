@@ -132,7 +132,7 @@ internal static class VmVerb
         var node = new Option<string?>("--node") { Description = "only this node's fail count (default: every node)", HelpName = "N" };
         var cmd = new Command("cleanup", "forget the VM's fail counts, so that it may run there again (crm_resource --cleanup)") { name, node, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/cleanup",
-            new { node = parse.GetValue(node) }, ct));
+            new NodeRequest(parse.GetValue(node)), ct));
         return cmd;
     }
 

@@ -42,7 +42,9 @@ internal static class DaemonVerb
     }
 
     /// <summary>Reads, checks and types the configuration; any problem stops the start with every reason listed.</summary>
-    internal static HavenSettings LoadSettings(string path, CliContext cli)
+    /// <param name="transportSupplied">a test supplies the transport itself (DaemonOverrides): the one-host rule of
+    /// the simulated transport does not apply to it.</param>
+    internal static HavenSettings LoadSettings(string path, CliContext cli, bool transportSupplied = false)
     {
         if (!File.Exists(path)) throw new CliException($"config file {path} not found");
         Haven.Actors.Configuration.Config loaded;
@@ -54,7 +56,7 @@ internal static class DaemonVerb
         {
             throw new CliException(e.Message);
         }
-        var problems = StartValidation.Problems(loaded, Environment.MachineName);
+        var problems = StartValidation.Problems(loaded, Environment.MachineName, transportSupplied);
         if (problems.Count == 1) throw new CliException($"{problems[0]} (config file {path}); nothing started");
         if (problems.Count > 0)
         {

@@ -22,12 +22,12 @@ internal static class ControlApi
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
                 context.Response.StatusCode = e.StatusCode;
-                await context.Response.WriteAsJsonAsync(new { error = $"the request is not valid: {e.Message}" }, ControlJson.Options);
+                await context.Response.WriteAsJsonAsync(new { error = $"the request is not valid: {e.Message}" }, ServerJson.Options);
             }
             catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
             {
                 context.Response.StatusCode = 500;
-                await context.Response.WriteAsJsonAsync(new { error = e.Message }, ControlJson.Options);
+                await context.Response.WriteAsJsonAsync(new { error = e.Message }, ServerJson.Options);
             }
         });
         ClusterApi.Map(app, state);
@@ -59,7 +59,7 @@ internal static class ControlApi
                 Interlocked.Decrement(ref state.OpenEventStreams);
                 http.Response.StatusCode = 503;
                 await http.Response.WriteAsJsonAsync(new { error = $"{MaxEventStreams} event streams are open already, the most this daemon serves; close one (haven events --follow)" },
-                    ControlJson.Options, ct);
+                    ServerJson.Options, ct);
                 return;
             }
             try

@@ -21,7 +21,7 @@ namespace Haven.Host.Daemon;
 internal static class StartValidation
 {
     /// <summary>Every problem of <paramref name="config"/> as this host's configuration; empty when a start can use it.</summary>
-    public static IReadOnlyList<ConfigProblem> Problems(Config config, string hostName)
+    public static IReadOnlyList<ConfigProblem> Problems(Config config, string hostName, bool transportSupplied = false)
     {
         var c = config.WithFallback(HavenConfig.Reference);
         var found = new List<ConfigProblem>();
@@ -48,7 +48,7 @@ internal static class StartValidation
         Check(() => settings = HavenSettings.From(c));
         if (settings is null) return found;
         Check(() => Paths(c));
-        Check(() => Transport(settings, hostName));
+        if (!transportSupplied) Check(() => Transport(settings, hostName));
         Check(() => FencingRulesConfig.Read(c));
         Check(() => Fencing(settings.Fencing));
         Check(() => EventsSettings.From(c));
