@@ -65,16 +65,6 @@ public sealed record SettingSchema(
     public bool IsSection => Type == SettingType.Object && !IsMap;
 }
 
-/// <summary>One thing wrong with a configuration.</summary>
-public sealed record ConfigProblem(string Path, string Message, string? Origin)
-{
-    public override string ToString()
-    {
-        var what = Path.Length == 0 ? Message : $"{Path}: {Message}";
-        return Origin is null ? what : $"{Origin}: {what}";
-    }
-}
-
 /// <summary>
 /// The settings a reference configuration declares: its defaults give each key and type, and
 /// comment annotations on the line(s) above a key add <c>@enum a|b|c</c>, <c>@map</c>,

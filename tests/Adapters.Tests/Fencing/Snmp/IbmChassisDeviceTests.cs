@@ -76,6 +76,17 @@ public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<S
         Assert.Equal(0, snmpd.Power(1));
     }
 
+    /// <summary>Completes once <paramref name="path"/> exists (inotify through FileSystemWatcher; no polling).</summary>
+    private static async Task FileCreatedAsync(string path)
+    {
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path));
+        watcher.Created += (_, _) => created.TrySetResult();
+        watcher.EnableRaisingEvents = true;
+        if (File.Exists(path)) return; // created before the watcher started
+        await created.Task;
+    }
+
     [Fact]
     public async Task Off_BladeSwitchedByAHook_IsConfirmedOnlyOnceTheHookHasFinished()
     {
@@ -91,7 +102,7 @@ public sealed class IbmChassisDeviceTests(SnmpdEmulator snmpd) : IClassFixture<S
             });
             using var device = Device(Fast with { NoSoftOff = true, OffTimeout = TimeSpan.FromSeconds(60) });
             var fence = device.ExecuteAsync("node02", FenceAction.Off, CancellationToken.None);
-            while (!File.Exists(called) && !fence.IsCompleted) await Task.Delay(10); // a condition wait: until the hook runs
+            await Task.WhenAny(FileCreatedAsync(called), fence).WaitAsync(TimeSpan.FromSeconds(60)); // until the hook runs
             Assert.False(fence.IsCompleted, "the fence finished before the power switch did");
             Assert.Equal(1, snmpd.Power(2));
             File.WriteAllText(go, "");
