@@ -101,13 +101,10 @@ public sealed partial class ClusterActor
     private void DownIfLost(Plan plan, NodeId id, DateTimeOffset now)
     {
         var state = plan.State.StateOf(id);
-        if (state is null && plan.State.PrimaryMembers.Contains(id))
-        {
-            // A member of a primary partition whose joins this stream never received: it may hold anything.
-            plan.Add(new NodeDown(id, "lost from the membership; it was a member of a primary partition this stream saw only in part", NameOf(id)));
-            RequestFence(plan, id, now, "lost from the primary partition");
-            return;
-        }
+        // A member of a primary partition whose joins this stream never received may hold anything: down it, then fence it.
+        if (state is null && plan.State.PrimaryMembers.Contains(id)
+            && plan.Add(new NodeDown(id, "lost from the membership; it was a member of a primary partition this stream saw only in part", NameOf(id))))
+            state = NodeState.Down;
         if (state is null or NodeState.Fenced or NodeState.Left or NodeState.Maintenance) return; // maintenance: never fenced
         if (state != NodeState.Down)
         {
