@@ -78,17 +78,21 @@ public sealed partial class ClusterActor
     private void JoinIfNeeded(Plan plan, Member member, DateTimeOffset now)
     {
         var state = plan.State.StateOf(member.Id);
-        if (state == NodeState.Down || plan.State.PendingFences.ContainsKey(member.Id))
+        // A lost host that returns is readmitted once it has proved what it holds (ClusterActor.Rejoin.cs): after
+        // its fence, or, when fencing it is impossible, without one.
+        if (MayReadmit(plan.State, member.Id)) plan.Add(new NodeJoined(member.Id, member.Name));
+        else if (state == NodeState.Down || plan.State.PendingFences.ContainsKey(member.Id))
         {
             RequestFence(plan, member.Id, now, "downed while still a member: it must be confirmed off before it rejoins");
             return;
         }
+        state = plan.State.StateOf(member.Id);
         // A node that left (or is leaving) comes back only by restarting: its new incarnation never asked to leave
         // and says so in a Hello sent after its NodeLeaving (one sent before is stale).
         var restarted = _hellos.GetValueOrDefault(member.Id)?.Fresh == true && !_helloBeforeLeave.Contains(member.Id);
         var mayRejoin = state switch
         {
-            null or NodeState.Fenced => true,
+            null => true,
             NodeState.Left => restarted,
             _ => false,
         };

@@ -24,6 +24,7 @@ public sealed partial class ClusterActor
         _viewSynced = false;
         _awaitingSync = false;
         _decidedThisView = false;
+        _holdingsSent = null;
         ResetProposals();
         _tracker = _tracker is null ? _options.SplitBrain.CreateTracker(now) : _tracker.MembershipChanged(now);
         Log.LogInformation("Membership of {Cluster} changed: members {Members}; left {Left}; joined {Joined}",
@@ -363,6 +364,7 @@ public sealed partial class ClusterActor
 
     private void AfterApply()
     {
+        ReportHoldings();
         ReportHeuristics();
         ReportHealthState();
         HandOverAddresses();

@@ -109,6 +109,10 @@ public sealed partial class ClusterActor
             foreach (var vm in _state.Vms.Keys.Concat(_localVms.Keys).Distinct().ToList()) SyncVm(vm);
     }
 
+    /// <summary>A VM whose role here is <paramref name="role"/> stays as it is while this host is Down with no fence under way.</summary>
+    private bool KeptWhileDown(VmLocalRole role) =>
+        role != VmLocalRole.Absent && _state.StateOf(Me) == NodeState.Down && !_state.PendingFences.ContainsKey(Me);
+
     /// <summary>This host is Down or Fenced in the state, or a fence request for it is open.</summary>
     private bool SelfUnclean => WasUnclean(_state);
 
@@ -122,15 +126,21 @@ public sealed partial class ClusterActor
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return;
         foreach (var name in _state.Vms.Keys) SyncVm(name);
         foreach (var name in _localVms.Keys.Where(n => !_state.Vms.ContainsKey(n)).ToList()) SyncVm(name);
+        ReportHoldings();
     }
 
     private void SyncVm(string name)
     {
         var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
         _state.Vms.TryGetValue(name, out var vm);
-        // A host the state has downed, fenced or is fencing runs nothing: the cluster may already have moved its
-        // VMs in a history this host has not seen, so it must not restart them (it forces them off instead).
-        var role = SelfUnclean ? VmLocalRole.Absent : VmLocalRoles.For(vm, Me);
+        // A host the state has downed, fenced or is fencing starts nothing: the cluster may already have moved its
+        // VMs in a history this host has not seen, so it must not restart them (it forces them off instead) —
+        // except, while it is Down and no fence is under way, a VM the state still places here: nothing can move
+        // that one before this host is fenced, so it is left as it is (neither started nor stopped) until the
+        // host is readmitted (ClusterActor.Rejoin.cs).
+        var role = VmLocalRoles.For(vm, Me);
+        if (SelfUnclean && KeptWhileDown(role)) return;
+        if (SelfUnclean) role = VmLocalRole.Absent;
         var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";
         if (!_localVms.TryGetValue(name, out var local))
         {
@@ -158,6 +168,7 @@ public sealed partial class ClusterActor
         if (local.Last is not { Role: VmLocalRole.Absent } last || last.Seq != idle.Seq) return; // a newer assignment is on its way
         _localVms.Remove(idle.Vm);
         Context.Stop(local.Actor);
+        ReportHoldings();
     }
 
     /// <summary>A child's outcome goes into the replicated state (only a synced primary member can put it there).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Haven.Actors.Membership;
 
 namespace Haven.Actors.Cluster;
@@ -36,6 +37,30 @@ public sealed record NodeUnreachable(NodeId Node) : IClusterEvent;
 /// received, so it may hold anything, and it is recorded Down to be fenced.
 /// </summary>
 public sealed record NodeDown(NodeId Node, string Reason, string? Name = null) : IClusterEvent;
+
+/// <summary>
+/// A host the state has Down or Fenced, back in a synced primary partition, states what it holds: the VMs it still
+/// runs or manages (each one the state places on it) and the floating addresses on its interfaces. It sends this only
+/// after it has forced off every VM the state places elsewhere and released its addresses; the DC readmits it
+/// (<see cref="NodeJoined"/>) once the report agrees with the state (<see cref="ClusterState.HoldingsProblem"/>).
+/// </summary>
+public sealed record NodeHoldings(NodeId Node, ImmutableArray<string> Vms, ImmutableArray<string> Ips) : IClusterEvent
+{
+    public bool Equals(NodeHoldings? other) =>
+        other is not null && Node == other.Node && Vms.OrEmpty().SequenceEqual(other.Vms.OrEmpty())
+        && Ips.OrEmpty().SequenceEqual(other.Ips.OrEmpty());
+
+    public override int GetHashCode() => HashCode.Combine(Node, Vms.OrEmpty().Length, Ips.OrEmpty().Length);
+
+    public override string ToString() =>
+        $"NodeHoldings {{ Node = {Node}, Vms = [{string.Join(", ", Vms.OrEmpty())}], Ips = [{string.Join(", ", Ips.OrEmpty())}] }}";
+}
+
+internal static class ImmutableArrayDefaults
+{
+    /// <summary>A default (deserialised-as-absent) array as an empty one.</summary>
+    public static ImmutableArray<T> OrEmpty<T>(this ImmutableArray<T> array) => array.IsDefault ? [] : array;
+}
 
 /// <summary>The node is known to be off without a tracked request (watchdog timeout, operator confirmation, POOL removal).</summary>
 public sealed record NodeFenced(NodeId Node, string Device) : IClusterEvent;

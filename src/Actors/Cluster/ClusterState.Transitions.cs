@@ -22,9 +22,12 @@ public sealed partial record ClusterState
     private static readonly NodeState[] ToHealthy = [NodeState.Unhealthy];
 
     /// <summary>The next state, or null with the reason the event is rejected.</summary>
-    private (ClusterState? State, string? Reason) Transition(IClusterEvent clusterEvent) => clusterEvent switch
+    private (ClusterState? State, string? Reason) Transition(IClusterEvent clusterEvent) => ForgetHoldings(clusterEvent, NextState(clusterEvent));
+
+    private (ClusterState? State, string? Reason) NextState(IClusterEvent clusterEvent) => clusterEvent switch
     {
         null => (null, "the event is null"),
+        NodeHoldings e => Report(e),
         NodeJoined e => Joined(e),
         NodeUp e => Move(e.Node, ToUp, NodeState.Up, undemote: true),
         NodeUnreachable e => Move(e.Node, ToUnreachable, NodeState.Unreachable),

@@ -93,6 +93,7 @@ public static class ClusterManifests
         .Register<NodeUnreachable>("cluster.node-unreachable.v1")
         .Register<NodeDown>("cluster.node-down.v1")
         .Register<NodeFenced>("cluster.node-fenced.v1")
+        .Register<NodeHoldings>("cluster.node-holdings.v1")
         .Register<NodeLeaving>("cluster.node-leaving.v1")
         .Register<NodeLeft>("cluster.node-left.v1")
         .Register<NodeStandby>("cluster.node-standby.v1")

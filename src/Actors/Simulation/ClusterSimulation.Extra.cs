@@ -17,7 +17,7 @@ public sealed partial class ClusterSimulation
     /// <summary>One step in thirty is one of the extra kinds the run enables. True when it took the step.</summary>
     private bool ExtraChaos()
     {
-        var enabled = _options.Faults & SimulationFaults.Extra;
+        var enabled = _options.Faults & SimulationFaults.Extra & ~SimulationFaults.NoFencing; // a setting of the run, not a step
         if (enabled == SimulationFaults.None || ExtraRandom.Next(30) != 0) return false;
         var kinds = SimulationFaultNames.Each.Where(k => (enabled & k) != 0).ToList();
         switch (kinds[ExtraRandom.Next(kinds.Count)])
@@ -29,6 +29,16 @@ public sealed partial class ClusterSimulation
             default: Command(); break;
         }
         return true;
+    }
+
+    /// <summary>Whether this run's cluster has no fencing (no-fencing: half the seeds, drawn once at the start).</summary>
+    private bool FencingOff { get; set; }
+
+    private void DecideFencing()
+    {
+        if (!Enabled(SimulationFaults.NoFencing) || ExtraRandom.Next(2) != 0) return;
+        FencingOff = true;
+        _notes.Add("this cluster has no fencing: every fence is impossible");
     }
 
     private void LateFence()

@@ -68,6 +68,7 @@ public sealed partial class ClusterSimulation
         var converged = false;
         try
         {
+            DecideFencing();
             Record("start " + string.Join(" ", _hosts.Select(h => "n" + h.Id)), () =>
             {
                 foreach (var host in _hosts) StartHost(host);
@@ -225,6 +226,11 @@ public sealed partial class ClusterSimulation
         {
             _notes.Add($"n{requester.Id} fences unknown node {target.Node}");
             return new FenceResult(false, FenceDevice, $"node {target.Node} is not configured");
+        }
+        if (FencingOff)
+        {
+            _notes.Add($"n{requester.Id} fences n{victim.Id}: impossible (no fencing)");
+            return new FenceResult(false, FenceDevice, "fencing is disabled", Impossible: true);
         }
         if (victim.FenceFails)
         {

@@ -139,6 +139,12 @@ public static class Invariants
             yield return new InvariantViolation(InvariantNames.Convergence, step, all,
                 "stream digests differ: " + string.Join(", ", hosts.Select(h => $"n{h.Node}=#{h.View!.StreamIndex}/{Short(h.View.StreamDigest)}")));
         var state = hosts[0].View!.State;
+        // Every host is back as a full member: a lost host that returned was readmitted (after its fence, or by proving
+        // what it holds when fencing is impossible), not left Down or Fenced for ever.
+        var notUp = hosts.Where(h => state.StateOf(h.Node) != NodeState.Up).ToList();
+        if (notUp.Count > 0)
+            yield return new InvariantViolation(InvariantNames.Convergence, step, Ids(notUp),
+                "not every host is up in the cluster state: " + string.Join(", ", notUp.Select(h => $"n{h.Node} is {state.StateOf(h.Node)?.ToString() ?? "unknown"}")));
         foreach (var ip in addresses)
         {
             var holders = ledger.HoldersOf(ip);

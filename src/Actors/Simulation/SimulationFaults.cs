@@ -64,11 +64,15 @@ public enum SimulationFaults
     /// <summary>More operator commands racing with faults: ip move, cluster down, the HA switch off and on.</summary>
     Commands = 1 << 16,
 
+    /// <summary>The cluster may have no fencing at all (decided once per seed, for half the seeds): every fence is impossible,
+    /// lost hosts' resources stay where they are, and a host that comes back proves what it holds before it is readmitted.</summary>
+    NoFencing = 1 << 17,
+
     /// <summary>The kinds the fixed and pinned seeds run with.</summary>
     Classic = Partitions | Crashes | Kills | Restarts | Flapping | Delays | Heuristics | FenceFailures | Operator | Monitor | Vms | Leaves,
 
     /// <summary>The kinds drawn from their own stream (none of them in <see cref="Classic"/>).</summary>
-    Extra = LateFence | SlowTimers | OneWay | Hangs | Commands,
+    Extra = LateFence | SlowTimers | OneWay | Hangs | Commands | NoFencing,
 
     All = Classic | Extra,
 }
@@ -84,6 +88,7 @@ public static class SimulationFaultNames
         (SimulationFaults.Operator, "operator"), (SimulationFaults.Monitor, "monitor"), (SimulationFaults.Vms, "vms"),
         (SimulationFaults.Leaves, "leaves"), (SimulationFaults.LateFence, "late-fence"), (SimulationFaults.SlowTimers, "slow-timers"),
         (SimulationFaults.OneWay, "one-way"), (SimulationFaults.Hangs, "hangs"), (SimulationFaults.Commands, "commands"),
+        (SimulationFaults.NoFencing, "no-fencing"),
     ];
 
     /// <summary>Every single kind, in a fixed order.</summary>

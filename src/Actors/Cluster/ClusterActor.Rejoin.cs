@@ -1,0 +1,75 @@
+using Haven.Actors.Membership;
+using Haven.Actors.Vms;
+using Microsoft.Extensions.Logging;
+
+namespace Haven.Actors.Cluster;
+
+/// <summary>
+/// A lost host that returns proves what it holds (docs/cluster.md, "A host comes back"). Back in a synced primary
+/// partition while the state has it Down or Fenced, it releases its floating addresses, forces off every VM the
+/// state places elsewhere (<see cref="SyncVm"/>), and then reports what is left — VMs the state still places on
+/// it — as <see cref="NodeHoldings"/>. The DC readmits it once the report agrees with the state: after its fence
+/// when fencing is possible, without one when fencing is impossible (off, or no device for it).
+/// </summary>
+public sealed partial class ClusterActor
+{
+    // The report this host multicast in this view (not applied yet, or applied): not sent twice.
+    private NodeHoldings? _holdingsSent;
+    // The addresses released for this unclean spell: null until they are asked, then done or not.
+    private Task? _rejoinRelease;
+
+    /// <summary>Called after every applied batch, VM child idle and sync tick: sends the report once it is true.</summary>
+    private void ReportHoldings()
+    {
+        if (!SelfUnclean)
+        {
+            _rejoinRelease = null;
+            return;
+        }
+        if (_role != PartitionRole.Primary || !_viewSynced || _left) return;
+        if (_rejoinRelease is null)
+        {
+            var releases = _state.IpsOf(Me).Select(a =>
+            {
+                Log.LogInformation("Node {Node} is {State} in the cluster state: releasing {Ip} before it reports what it holds",
+                    _options.Self.Name, _state.StateOf(Me), a.Ip);
+                return _deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None);
+            }).ToList();
+            var self = Self;
+            _rejoinRelease = Task.WhenAll(releases);
+            _rejoinRelease.ContinueWith(_ => self.Tell(ReconcileTick.Instance, self),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        if (!_rejoinRelease.IsCompleted) return;
+        if (!_rejoinRelease.IsCompletedSuccessfully)
+        {
+            Log.LogError(_rejoinRelease.Exception?.GetBaseException(), "Node {Node} could not release its addresses; it reports nothing until it has", _options.Self.Name);
+            _rejoinRelease = null; // asked again at the next tick
+            return;
+        }
+        // Every VM the state places elsewhere is checked here (the sweep) and forced off (its child gone) first.
+        if (_state.Vms.Values.Any(vm => !_vmSwept.Contains(vm.Name) && !KeptWhileDown(VmLocalRoles.For(vm, Me)))) return;
+        if (_localVms.Values.Any(l => l.Last?.Role == VmLocalRole.Absent)) return;
+        var report = new NodeHoldings(Me, [.. _localVms.Keys.Order(StringComparer.Ordinal)], []);
+        if (report.Equals(_holdingsSent) || report.Equals(_state.Holdings.GetValueOrDefault(Me))) return;
+        _holdingsSent = report;
+        Log.LogInformation("Node {Node} is {State} in the cluster state and reports what it holds: {Vms}", _options.Self.Name,
+            _state.StateOf(Me), report.Vms.IsEmpty ? "no VM, no address" : $"VMs {string.Join(", ", report.Vms)}, no address");
+        Multicast(report);
+    }
+
+    /// <summary>
+    /// The DC's side: a Down or Fenced member may join again. A Fenced one once its report agrees with the state; a
+    /// Down one only when fencing it is impossible (it was tried and failed as such under today's rules), no fence is
+    /// open, and its report agrees — otherwise it is fenced first.
+    /// </summary>
+    private bool MayReadmit(ClusterState state, NodeId node)
+    {
+        var nodeState = state.StateOf(node);
+        if (nodeState is not (NodeState.Down or NodeState.Fenced) || state.PendingFences.ContainsKey(node)) return false;
+        if (nodeState == NodeState.Down && !(_fenceImpossible.TryGetValue(node, out var failedUnder) && failedUnder == FencingPolicyNow())) return false;
+        if (state.HoldingsProblem(node) is not { } problem) return true;
+        if (state.Holdings.ContainsKey(node)) Log.LogInformation("Not readmitting {Node} yet: {Problem}", NameOf(node), problem);
+        return false;
+    }
+}
