@@ -27,6 +27,8 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// only with a name, for a node that was a member of a primary partition (<see cref="PrimaryMembers"/>)</item>
 /// <item>NodeFenced, FenceSucceeded, FenceConfirmed: Down, Unreachable, Unhealthy → Fenced (FenceSucceeded needs an open
 /// request; FenceConfirmed, the operator's word, closes one when there is one)</item>
+/// <item>While a fence request for a node is open it may only go Down or Fenced (it neither joins nor comes up); a
+/// request (FenceRequested) is only opened for a Down, Unreachable or Unhealthy node</item>
 /// <item>NodeHoldings: a Down or Fenced node's report of what it holds, kept until it joins or is downed or fenced again</item>
 /// <item>NodeLeaving: Joining, Up, Standby, Maintenance, Unhealthy → Leaving</item>
 /// <item>NodeLeft: Leaving → Left, only once the node holds no address and no VM</item>
