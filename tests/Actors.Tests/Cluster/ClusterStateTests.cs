@@ -161,11 +161,29 @@ public sealed class ClusterStateTests
     }
 
     [Fact]
-    public void FenceSucceeded_TargetCameBackUp_RejectedAndRequestStaysOpen()
+    public void FenceRequestOpen_TargetNeitherComesUpNorJoins_UntilFencedOrTheRequestFails()
     {
-        var state = ThreeUp().ApplyAll([new NodeUnreachable(N(3)), new FenceRequested(N(3), N(1), "lost"), new NodeUp(N(3))]);
-        Assert.Contains("cannot go from Up to Fenced", state.Validate(new FenceSucceeded(N(3), "ipmi")));
-        Assert.True(state.PendingFences.ContainsKey(N(3)));
+        var state = ThreeUp().ApplyAll([new NodeUnreachable(N(3)), new FenceRequested(N(3), N(1), "lost")]);
+        Assert.Contains("a fence request for node 3 is open", state.Validate(new NodeUp(N(3))));
+        var down = state.Apply(new NodeDown(N(3), "lost"));
+        Assert.Contains("a fence request for node 3 is open", down.Validate(new NodeJoined(N(3), "node3")));
+        Assert.Null(down.Validate(new FenceSucceeded(N(3), "ipmi")));
+        Assert.Null(down.Apply(new FenceFailed(N(3), "no answer")).Validate(new NodeJoined(N(3), "node3")));
+    }
+
+    [Theory]
+    [InlineData(NodeState.Up)]
+    [InlineData(NodeState.Joining)]
+    [InlineData(NodeState.Standby)]
+    public void FenceRequested_ForAMember_IsRefused(NodeState state)
+    {
+        var cluster = state switch
+        {
+            NodeState.Joining => ThreeUp().ApplyAll([new NodeDown(N(3), "x"), new NodeFenced(N(3), "x"), new NodeJoined(N(3), "node3")]),
+            NodeState.Standby => ThreeUp().Apply(new NodeStandby(N(3))),
+            _ => ThreeUp(),
+        };
+        Assert.Contains("only a Down, Unreachable or Unhealthy node is fenced", cluster.Validate(new FenceRequested(N(3), N(1), "operator")));
     }
 
     [Fact]

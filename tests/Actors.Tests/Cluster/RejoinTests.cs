@@ -42,7 +42,7 @@ public sealed class RejoinTests : VmClusterTestKit
         var proof = stream.FindLastIndex(e => e is NodeHoldings h && h.Node == N3);
         var joined = stream.FindLastIndex(e => e is NodeJoined j && j.Node == N3);
         Assert.True(down < proof && proof < joined, $"down #{down}, holdings #{proof}, joined #{joined}");
-        Assert.Equal(["DB-01"], ((NodeHoldings)stream[proof]).Vms);
+        Assert.Equal(["DB-01"], ((NodeHoldings)stream[proof]).Vms.ToArray());
         Assert.Empty(cluster.Fenced);
         Assert.Single(cluster.Hosts.Select(h => h.View!.StreamDigest).Distinct());
     }
@@ -63,19 +63,22 @@ public sealed class RejoinTests : VmClusterTestKit
         var moved = cluster[1].View!.State.Vms["DB-01"].Node;
         Assert.NotNull(moved);
         Assert.NotEqual(N3, moved);
+        Assert.Equal(2, RunningOn("DB-01").Count); // node3 never stopped it: it was not off
 
         cluster.Network.Heal();
-        // Whenever the cluster has node3 up, DB-01 no longer runs there.
+        // Whenever the cluster has node3 up while DB-01 is placed elsewhere, DB-01 does not run on node3.
         for (var i = 0; i < 300; i++)
         {
             cluster.Run(TimeSpan.FromMilliseconds(50));
-            if (cluster[1].View!.State.StateOf(N3) == NodeState.Up)
-                Assert.DoesNotContain(N3, RunningOn("DB-01"));
+            var state = cluster[1].View!.State;
+            if (state.StateOf(N3) == NodeState.Up && state.Vms["DB-01"].Node != N3 && RunningOn("DB-01").Contains(N3))
+                Assert.Fail($"node3 is up while DB-01 still runs there; node1's stream: {string.Join(" | ", cluster[1].StreamEvents().Skip(10))}; node3's calls: {string.Join(", ", Hypervisors[N3].Calls)}");
         }
         Assert.Equal(NodeState.Up, cluster[1].View!.State.StateOf(N3));
-        Assert.Equal([moved.Value], RunningOn("DB-01"));
+        Assert.Single(RunningOn("DB-01")); // it prefers node3, so it may have moved back there since
         var report = cluster[1].StreamEvents().OfType<NodeHoldings>().Last(h => h.Node == N3);
         Assert.Empty(report.Vms);
+        Assert.Contains(Hypervisors[N3].Calls, c => c.StartsWith("shutdown", StringComparison.Ordinal) || c.StartsWith("kill", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -119,7 +122,7 @@ public sealed class RejoinTests : VmClusterTestKit
         Assert.Contains("only a Down or Fenced node reports", ThreeUp().Validate(new NodeHoldings(N(3), [], [])));
 
         var down = ThreeDown().Apply(new NodeHoldings(N(3), ["B", "A"], []));
-        Assert.Equal(["A", "B"], down.Holdings[N(3)].Vms); // kept in order
+        Assert.Equal(["A", "B"], down.Holdings[N(3)].Vms.ToArray()); // kept in order
         Assert.Contains("already reported exactly this", down.Validate(new NodeHoldings(N(3), ["A", "B"], [])));
 
         Assert.False(down.Apply(new NodeFenced(N(3), "watchdog")).Holdings.ContainsKey(N(3)));
