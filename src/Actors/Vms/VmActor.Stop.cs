@@ -143,7 +143,13 @@ public sealed partial class VmActor
 
     private void AbsentStep()
     {
-        if (_phase == Phase.Done) return;
+        if (_phase == Phase.Done)
+        {
+            // Off already: a newer assignment asking the same gets its own answer (the parent drops an idle of an
+            // older one, and would otherwise keep this child — and a returning host's report — waiting for ever).
+            if (_idleSeq != (_assignment?.Seq ?? 0)) Idle();
+            return;
+        }
         if (_hypervisor is null)
         {
             Idle();
@@ -165,10 +171,13 @@ public sealed partial class VmActor
         });
     }
 
+    private long? _idleSeq;
+
     private void Idle()
     {
         _phase = Phase.Done;
-        Context.Parent.Tell(new VmActorIdle(Name, _assignment?.Seq ?? 0), Self);
+        _idleSeq = _assignment?.Seq ?? 0;
+        Context.Parent.Tell(new VmActorIdle(Name, _idleSeq.Value), Self);
     }
 
     private sealed record Tick
