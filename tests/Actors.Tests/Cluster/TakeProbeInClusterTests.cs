@@ -13,6 +13,17 @@ public class TakeProbeInClusterTests : HavenTestKit
 {
     private static readonly NodeId N1 = new(1), N2 = new(2), N3 = new(3);
 
+    /// <summary>Forms <paramref name="cluster"/>, cuts node 3 off and runs on; the address node 3 held.</summary>
+    private static string LoseNode3(TestCluster cluster)
+    {
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var lost = cluster[3].HeldAddresses.Single();
+        cluster.Network.Partition([N1, N2], [N3]);
+        cluster.Run(TimeSpan.FromSeconds(10));
+        return lost;
+    }
+
     private static bool? ProbeOfLastTake(TestCluster cluster, string ip) =>
         cluster.Hosts.Where(h => h.Running).SelectMany(h => h.Takes).Where(t => t.Ip == ip).Select(t => (bool?)t.Probe).LastOrDefault();
 
@@ -31,12 +42,8 @@ public class TakeProbeInClusterTests : HavenTestKit
     public void HolderLostAndFencedByDevice_SurvivorTakesWithoutProbe()
     {
         var cluster = new TestCluster(this, 3);
-        cluster.StartAll();
-        cluster.Run(TimeSpan.FromSeconds(10));
-        var lost = cluster[3].HeldAddresses.Single();
 
-        cluster.Network.Partition([N1, N2], [N3]);
-        cluster.Run(TimeSpan.FromSeconds(10));
+        var lost = LoseNode3(cluster);
 
         Assert.Equal(["node3"], cluster.Fenced);
         Assert.Contains(lost, cluster[1].HeldAddresses.Concat(cluster[2].HeldAddresses));
@@ -64,12 +71,8 @@ public class TakeProbeInClusterTests : HavenTestKit
     public void RecoverOnFailureWithoutConfirmation_TakerProbes()
     {
         var cluster = new TestCluster(this, 3, configure: o => o with { Fencing = new FencingPolicy { Enabled = false, RecoverOnFailure = true } });
-        cluster.StartAll();
-        cluster.Run(TimeSpan.FromSeconds(10));
-        var lost = cluster[3].HeldAddresses.Single();
 
-        cluster.Network.Partition([N1, N2], [N3]);
-        cluster.Run(TimeSpan.FromSeconds(10));
+        var lost = LoseNode3(cluster);
 
         Assert.Empty(cluster.Fenced);
         Assert.Contains(lost, cluster[1].HeldAddresses.Concat(cluster[2].HeldAddresses));
