@@ -129,7 +129,7 @@ haven_conf() { # I N STABLE HEURISTICS
   echo "  journal { provider = sqlite, sqlite.path = \"$d/journal.db\" }"
   echo "  control.socket = \"$d/haven.sock\""
   echo "  logging { console = off, level = debug, file.path = \"$d/haven.log\" }"
-  echo "  split-brain-resolver { stable-after = $stable }"
+  [ -z "$stable" ] || echo "  split-brain-resolver { stable-after = $stable }" # none given: Haven's default
   echo "  vms.hypervisors.process.state-dir = \"$d/vms\""
   if [ -n "$public" ]; then
     echo "  ips.public-addresses = [ { address = \"$public\", interface = eth1 } ]"
@@ -184,7 +184,7 @@ corosync_sees() { # I N
 cmd_up() {
   local n=${1:-}; shift || true
   [[ $n =~ ^[1-9]$ ]] || die "usage: up N (1..9) [--token MS] [--token-coefficient MS] [--stable-after DUR] [--heuristics] [--extra FILE] [--public A/NN] [--fence] [--bare] [--no-nodes]"
-  local token=1000 coefficient=0 stable=2s heur=off bare=off
+  local token=1000 coefficient=0 stable="" heur=off bare=off
   extra="" public="" fence=off nodes=on
   while [ $# -gt 0 ]; do
     case $1 in

@@ -6,7 +6,7 @@
 #   failover-bench.sh [--runs N] [SCENARIO...]
 #
 # Scenarios (default: all, in this order):
-#   haven-default   Haven's defaults (stable-after 2s), corosync token 1000 with the default
+#   haven-default   Haven's defaults (stable-after 500ms), corosync token 1000 with the default
 #                   token_coefficient 650; the holder crashes (daemon kill -9, both links down)
 #   haven-fast      hocon/profiles/fast-failover.conf, corosync token 400, token_coefficient 0; crash
 #   haven-daemon    the fast profile; only the holder's daemon is killed -9 (links stay up: the old
@@ -22,7 +22,8 @@
 # answered within one 10 ms interval (conflicts) and whether the MACs seen were exactly "old, then
 # new"; for Haven, where the time went, from the new holder's journal (`haven events`): detection
 # (crash → the membership change, from its log), stable-after (→ node-down), fence (fence-requested → fence-succeeded,
-# the device confirming off; with --fence-snmp also request → the off SET reaching the switch),
+# the device confirming off; of it, the DC's journal write before it starts the fence, from the DC's log "Fencing
+# nX (", and with --fence-snmp request → the off SET reaching the switch),
 # assignment (→ takeip for the new holder) and take (→ the new holder's first ARP reply: probe,
 # `ip addr add`, gratuitous ARP). At the end: median and max gap per scenario, and the median of each
 # part. Logs of every run stay under $OUT (default /tmp/haven-failover-bench). Every cluster is taken
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=${2:?}; [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "--runs wants a positive number" >&2; exit 2; }; shift 2 ;;
     haven-default|haven-fast|haven-daemon|haven-snmp|haven-fast-snmp|keepalived) scenarios+=("$1"); shift ;;
-    *) sed -n '2,31p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
   esac
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(haven-default haven-fast haven-daemon haven-snmp haven-fast-snmp keepalived)
@@ -191,6 +192,21 @@ fenced = first("cluster.fence-succeeded.v1", crashed, target=old)
 taken = first("cluster.takeip.v1", fenced or crashed, node=new)
 first_new = next((m["first_ms"] for m in s["macs"] if m["mac"] == newmac), None)
 replied = s["start_epoch"] + first_new / 1000 if first_new is not None else None
+# The DC starts the fence once its FenceRequested is delivered and journaled (the journal's timestamp is the
+# proposal's): its log line "Fencing nOLD (REASON)" is that moment.
+started = None
+for i in (1, 2, 3):
+    if i == old:
+        continue
+    try:
+        for line in open(f"{d}/n{i}/haven.log", errors="replace"):
+            if f"] Fencing n{old} (" in line:
+                t = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+                if t >= crashed:
+                    started = t if started is None else min(started, t)
+                    break
+    except OSError:
+        pass
 switched = None  # the off SET reaching the power switch (STATE/fence/power: EPOCH HOST off)
 try:
     switched = next(float(t) for t, h, v in (l.split() for l in open(f"{d}/fence/power")) if int(h) == old and v == "off" and float(t) >= crashed)
@@ -198,7 +214,8 @@ except (OSError, StopIteration, ValueError):
     pass
 def part(a, b):
     return f"{b - a:.2f}" if a is not None and b is not None else "?"
-fence = part(requested, fenced) + (f" (request to off SET {part(requested, switched)}, then off confirmed {part(switched, fenced)})" if switched else "")
+fence = part(requested, fenced) + f" (journaled and fencing started after {part(requested, started)}" + (
+    f", request to off SET {part(requested, switched)}, then off confirmed {part(switched, fenced)})" if switched else ")")
 print(f"{scenario} run {n} breakdown: detection {part(crashed, changed)} s, stable-after {part(changed, down)} s, "
       f"decision to fence request {part(down, requested)} s, fence {fence} s, assignment {part(fenced, taken)} s, take {part(taken, replied)} s")
 PY
@@ -225,13 +242,13 @@ parts = {}
 for line in open(sys.argv[1]):
     m = re.match(r"(\S+) run \d+ breakdown: (.*)", line)
     if m:
-        for name, value in re.findall(r"(detection|stable-after|decision to fence request|fence|assignment|take) (\d+\.\d+|\?)", m[2]):
+        for name, value in re.findall(r"(detection|stable-after|decision to fence request|fence|started after|assignment|take) (\d+\.\d+|\?)", m[2]):
             if value != "?":
                 parts.setdefault(m[1], {}).setdefault(name, []).append(float(value))
 if parts:
-    names = ["detection", "stable-after", "decision to fence request", "fence", "assignment", "take"]
+    names = ["detection", "stable-after", "decision to fence request", "fence", "started after", "assignment", "take"]
     print()
-    print(f"{'median s':<15} " + " ".join(f"{x:>10}" for x in ["detection", "stable", "to request", "fence", "assignment", "take"]))
+    print(f"{'median s':<15} " + " ".join(f"{x:>10}" for x in ["detection", "stable", "to request", "fence", "(started)", "assignment", "take"]))
     for k, v in parts.items():
         print(f"{k:<15} " + " ".join(f"{statistics.median(v[x]):>10.2f}" if x in v else f"{'?':>10}" for x in names))
 PY

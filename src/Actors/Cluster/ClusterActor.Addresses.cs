@@ -76,17 +76,32 @@ public sealed partial class ClusterActor
     }
 
     /// <summary>
+    /// Whether the take that <paramref name="before"/> is followed by probes for duplicates first: not when the address's
+    /// last holder was released while a fence device had confirmed it off (the replicated state says so, so every host
+    /// and every replay agrees). A clean release, recover-on-failure or an operator's confirmation keeps the probe.
+    /// </summary>
+    private bool ProbeFor(ClusterState before, string ip)
+    {
+        if (before.ProbeBeforeTaking(ip)) return true;
+        var holder = before.VacatedByFence.GetValueOrDefault(System.Net.IPAddress.Parse(ip).ToString());
+        Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
+            ip, NameOf(holder));
+        return false;
+    }
+
+    /// <summary>
     /// Takes an address the state gives this host. A failure (another machine still answers for it — its
     /// previous holder may not have let go yet — or a command failed) is logged and retried with backoff
-    /// (1 s, 2 s, 4 s, … up to 30 s) for as long as the state gives it to this Up host.
+    /// (1 s, 2 s, 4 s, … up to 30 s) for as long as the state gives it to this Up host. Retries and reassertions
+    /// always probe; only the first take of an address vacated by a fence may skip it (<see cref="ProbeFor"/>).
     /// </summary>
-    private void Take(PublicAddress address, int attempt)
+    private void Take(PublicAddress address, int attempt, bool probe = true)
     {
         var self = Self;
         Task task;
         try
         {
-            task = _deps.Addresses.TakeAsync(address, CancellationToken.None);
+            task = _deps.Addresses.TakeAsync(address, probe, CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -155,7 +155,7 @@ public sealed partial class ClusterActor
                 _fenceImpossible.Remove(j.Node);
                 break;
             case IpTaken t when t.Node == Me:
-                Take(new PublicAddress(t.Ip, t.Mask, t.Interface), 0);
+                Take(new PublicAddress(t.Ip, t.Mask, t.Interface), 0, ProbeFor(before, t.Ip));
                 break;
             case IpReleased r when r.Node == Me && before.Ips.ContainsKey(r.Ip):
                 Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None), $"release {r.Ip}");

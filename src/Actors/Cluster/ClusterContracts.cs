@@ -42,7 +42,11 @@ public interface IReachability
 /// <summary>Performs the local side effects of address events (issue "Floating IPs" makes it real; a no-op or recorder here).</summary>
 public interface IAddressManager
 {
-    Task TakeAsync(PublicAddress address, CancellationToken cancellationToken);
+    /// <summary>
+    /// Puts the address on this host. <paramref name="probe"/>: run the duplicate-address probe first (as configured);
+    /// false only when the replicated state says its last holder was confirmed off by a fence (<see cref="ClusterState.ProbeBeforeTaking"/>).
+    /// </summary>
+    Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken);
     Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken);
 }
 

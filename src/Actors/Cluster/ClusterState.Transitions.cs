@@ -73,6 +73,8 @@ public sealed partial record ClusterState
             Nodes = Nodes.SetItem(e.Node, info),
             NextJoinOrder = NextJoinOrder + 1,
             Demoted = Demoted.Remove(e.Node),
+            // Back in the cluster, the last holder could answer again: what it held is probed before it is taken.
+            VacatedByFence = VacatedByFence.RemoveRange(VacatedByFence.Where(v => v.Value == e.Node).Select(v => v.Key)),
             Version = Version + 1,
         }, null);
     }
@@ -121,6 +123,7 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) Fenced(NodeFenced e)
     {
         var (moved, reason) = Move(e.Node, ToFenced, NodeState.Fenced);
+        if (moved is not null) moved = moved with { Nodes = moved.Nodes.SetItem(e.Node, moved.Nodes[e.Node] with { OffByDevice = false }) };
         return moved is null || !PendingFences.ContainsKey(e.Node)
             ? (moved, reason)
             : (moved with { PendingFences = PendingFences.Remove(e.Node) }, null);
@@ -181,7 +184,12 @@ public sealed partial record ClusterState
                 ? $"node {e.Node} already holds {ip}"
                 : $"{ip} is held by node {held.Node}; it must be released first");
         if (UnheldResourcesBlocked(ip) is { } blocked) return (null, blocked);
-        return (this with { Ips = Ips.Add(ip, new IpAssignment(e.Interface, ip, e.Mask, e.Node)), Version = Version + 1 }, null);
+        return (this with
+        {
+            Ips = Ips.Add(ip, new IpAssignment(e.Interface, ip, e.Mask, e.Node)),
+            VacatedByFence = VacatedByFence.Remove(ip),
+            Version = Version + 1,
+        }, null);
     }
 
     private (ClusterState?, string?) Release(IpReleased e)
@@ -190,7 +198,14 @@ public sealed partial record ClusterState
         if (!Ips.TryGetValue(ip, out var held)) return (null, $"{ip} is not held by any node");
         if (held.Node != e.Node) return (null, $"{ip} is held by node {held.Node}, not node {e.Node}");
         if (held.Interface != e.Interface) return (null, $"{ip} is on {held.Interface}, not {e.Interface}");
-        return (this with { Ips = Ips.Remove(ip), Version = Version + 1 }, null);
+        // Held until now by a host a device confirmed off: nobody answers for it any more.
+        var offByDevice = Nodes.TryGetValue(e.Node, out var holder) && holder is { State: NodeState.Fenced, OffByDevice: true };
+        return (this with
+        {
+            Ips = Ips.Remove(ip),
+            VacatedByFence = offByDevice ? VacatedByFence.SetItem(ip, e.Node) : VacatedByFence.Remove(ip),
+            Version = Version + 1,
+        }, null);
     }
 
     private (ClusterState?, string?) RequestFence(FenceRequested e)
@@ -219,7 +234,7 @@ public sealed partial record ClusterState
         var info = moved.Nodes[e.Target];
         return (moved with
         {
-            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0, FenceFailure = null }),
+            Nodes = moved.Nodes.SetItem(e.Target, info with { FenceFailures = 0, FenceFailure = null, OffByDevice = true }),
             PendingFences = PendingFences.Remove(e.Target),
         }, null);
     }
@@ -234,7 +249,7 @@ public sealed partial record ClusterState
         if (moved is null) return (null, reason);
         return (moved with
         {
-            Nodes = moved.Nodes.SetItem(e.Target, moved.Nodes[e.Target] with { FenceFailures = 0, FenceFailure = null }),
+            Nodes = moved.Nodes.SetItem(e.Target, moved.Nodes[e.Target] with { FenceFailures = 0, FenceFailure = null, OffByDevice = false }),
             PendingFences = moved.PendingFences.Remove(e.Target),
         }, null);
     }

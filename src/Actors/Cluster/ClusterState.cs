@@ -5,7 +5,10 @@ namespace Haven.Actors.Cluster;
 
 /// <summary>One node as the cluster state knows it. <see cref="JoinOrder"/> grows with every join (its age).</summary>
 /// <summary>A node of the cluster; <paramref name="FenceFailure"/> is why its last fence failed (until it is fenced or joins again).</summary>
-public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0, string? FenceFailure = null);
+/// <remarks><paramref name="OffByDevice"/>: it is Fenced because a fence device confirmed it off (<see cref="FenceSucceeded"/>),
+/// not by an operator's word or recover-on-failure.</remarks>
+public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0, string? FenceFailure = null,
+    bool OffByDevice = false);
 
 /// <summary>A floating address held by a node; <see cref="Ip"/> is in canonical form.</summary>
 public sealed record IpAssignment(string Interface, string Ip, int Mask, NodeId Node);
@@ -38,6 +41,7 @@ public sealed record FenceRequest(NodeId Target, NodeId RequestedBy, string Reas
 /// </list>
 /// Addresses: IpTaken needs an Up, undemoted node, an address nobody holds and no <see cref="UncleanNodes"/>; IpReleased needs the
 /// address to be held by that node on that interface (the coordinator records releases for fenced nodes).
+/// <see cref="VacatedByFence"/> says which takes need no duplicate-address probe.
 /// </summary>
 public sealed partial record ClusterState
 {
@@ -55,6 +59,19 @@ public sealed partial record ClusterState
 
     /// <summary>Floating addresses by canonical address.</summary>
     public ImmutableDictionary<string, IpAssignment> Ips { get; private init; } = ImmutableDictionary<string, IpAssignment>.Empty;
+
+    /// <summary>
+    /// Addresses nobody holds whose last holder was released while a fence device had confirmed it off
+    /// (<see cref="NodeInfo.OffByDevice"/>), by canonical address, with that holder. The holder cannot answer
+    /// for them and no other host was given them since, so their next take skips the duplicate-address probe
+    /// (<see cref="ProbeBeforeTaking"/>). Released cleanly, or after recover-on-failure or an operator's
+    /// confirmation, an address is not here: its next take probes.
+    /// </summary>
+    public ImmutableDictionary<string, NodeId> VacatedByFence { get; private init; } = ImmutableDictionary<string, NodeId>.Empty;
+
+    /// <summary>Whether taking <paramref name="ip"/> now needs the duplicate-address probe: always, unless it is in <see cref="VacatedByFence"/>.</summary>
+    public bool ProbeBeforeTaking(string ip) =>
+        !(System.Net.IPAddress.TryParse(ip, out var address) && VacatedByFence.ContainsKey(address.ToString()));
 
     public ImmutableDictionary<NodeId, FenceRequest> PendingFences { get; private init; } = ImmutableDictionary<NodeId, FenceRequest>.Empty;
 
@@ -150,6 +167,7 @@ public sealed partial record ClusterState
         && Demoted.SetEquals(other.Demoted)
         && SameContents(Nodes, other.Nodes)
         && SameContents(Ips, other.Ips)
+        && SameContents(VacatedByFence, other.VacatedByFence)
         && SameContents(PendingFences, other.PendingFences)
         && SameContents(Heuristics, other.Heuristics)
         && PrimaryMembers.SetEquals(other.PrimaryMembers)

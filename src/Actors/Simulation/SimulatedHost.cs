@@ -256,7 +256,7 @@ internal sealed class ScriptedFencer(ClusterSimulation simulation, SimulatedHost
 /// <summary>Records every take and release in the harness's address ledger.</summary>
 internal sealed class RecordingAddressManager(ClusterSimulation simulation, SimulatedHost host, int incarnation) : IAddressManager
 {
-    public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+    public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(address);
         if (host.IsCurrent(incarnation)) simulation.RecordAddress(new AddressTaken(host.Id, address.Ip));

@@ -33,7 +33,10 @@ public sealed record SimulationOptions
     /// <summary>Virtual time the convergence phase may take after every fault is cleared.</summary>
     public TimeSpan ConvergenceTime { get; init; } = TimeSpan.FromMinutes(6);
 
-    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>The hosts' split-brain stable-after (the fixed and pinned seeds run with <see cref="DefaultStableAfter"/>).</summary>
+    public TimeSpan StableAfter { get; init; } = DefaultStableAfter;
+
+    public static readonly TimeSpan DefaultStableAfter = TimeSpan.FromSeconds(2);
 
     /// <summary>The kinds of trouble injected (<see cref="SimulationFaults.Classic"/> for the fixed and pinned seeds).</summary>
     public SimulationFaults Faults { get; init; } = SimulationFaults.Classic;
@@ -78,11 +81,12 @@ public sealed record SimulationOptions
     };
 
     /// <summary>The command that replays this run.</summary>
-    public string ReplayCommand => ReplayCommandFor(Nodes, Seed, Steps, Faults);
+    public string ReplayCommand => ReplayCommandFor(Nodes, Seed, Steps, Faults, StableAfter);
 
-    public static string ReplayCommandFor(int nodes, int seed, int steps, SimulationFaults faults) =>
+    public static string ReplayCommandFor(int nodes, int seed, int steps, SimulationFaults faults, TimeSpan? stableAfter = null) =>
         string.Create(CultureInfo.InvariantCulture, $"haven simulate --nodes {nodes} --seed {seed} --steps {steps}")
-        + (faults == SimulationFaults.Classic ? "" : " --faults " + SimulationFaultNames.Format(faults));
+        + (faults == SimulationFaults.Classic ? "" : " --faults " + SimulationFaultNames.Format(faults))
+        + (stableAfter is { } s && s != DefaultStableAfter ? string.Create(CultureInfo.InvariantCulture, $" --stable-after {(long)s.TotalMilliseconds}") : "");
 }
 
 /// <summary>An invariant broken at a step, naming the hosts involved.</summary>

@@ -4,34 +4,37 @@ using Haven.Actors.Cluster;
 namespace Haven.Actors.Simulation;
 
 /// <summary>One swarm run: what a worker runs next, all of it derived from the swarm's seed.</summary>
-public sealed record SwarmRun(int Nodes, int Seed, int Steps, SimulationFaults Faults)
+/// <remarks><paramref name="StableAfterMs"/>: the hosts' stable-after, in ms.</remarks>
+public sealed record SwarmRun(int Nodes, int Seed, int Steps, SimulationFaults Faults, int StableAfterMs = 2000)
 {
     public SimulationOptions Options(ClusterActorFactory factory) =>
-        new() { Nodes = Nodes, Seed = Seed, Steps = Steps, Faults = Faults, Factory = factory };
+        new() { Nodes = Nodes, Seed = Seed, Steps = Steps, Faults = Faults, Factory = factory, StableAfter = TimeSpan.FromMilliseconds(StableAfterMs) };
 
-    public string ReplayCommand => SimulationOptions.ReplayCommandFor(Nodes, Seed, Steps, Faults);
+    public string ReplayCommand => SimulationOptions.ReplayCommandFor(Nodes, Seed, Steps, Faults, TimeSpan.FromMilliseconds(StableAfterMs));
 
-    /// <summary>One line a worker prints before it starts the run: `run NODES SEED STEPS FAULTS`.</summary>
-    public string Line => string.Create(CultureInfo.InvariantCulture, $"run {Nodes} {Seed} {Steps} {SimulationFaultNames.Format(Faults)}");
+    /// <summary>One line a worker prints before it starts the run: `run NODES SEED STEPS FAULTS STABLE-AFTER-MS`.</summary>
+    public string Line => string.Create(CultureInfo.InvariantCulture, $"run {Nodes} {Seed} {Steps} {SimulationFaultNames.Format(Faults)} {StableAfterMs}");
 
     public static bool TryParse(string line, out SwarmRun? run)
     {
         run = null;
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 5 || parts[0] != "run"
+        if (parts.Length != 6 || parts[0] != "run"
             || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var nodes)
             || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var seed)
             || !int.TryParse(parts[3], CultureInfo.InvariantCulture, out var steps)
-            || !SimulationFaultNames.TryParse(parts[4], out var faults, out _))
+            || !SimulationFaultNames.TryParse(parts[4], out var faults, out _)
+            || !int.TryParse(parts[5], CultureInfo.InvariantCulture, out var stableAfterMs) || stableAfterMs < 1)
             return false;
-        run = new SwarmRun(nodes, seed, steps, faults);
+        run = new SwarmRun(nodes, seed, steps, faults, stableAfterMs);
         return true;
     }
 }
 
 /// <summary>
 /// Swarm testing (Groce et al.): every run gets fresh parameters — a host count from 2 to 7, a seed never
-/// used by the fixed CI range, a run length from 200 to 2,000 steps and a random subset of the fault kinds —
+/// used by the fixed CI range, a run length from 200 to 2,000 steps, a random subset of the fault kinds and a
+/// stable-after of 2 s, 500 ms or 250 ms —
 /// so that runs differ in what they stress, not only in their seed. Pure: the swarm seed, the worker and the
 /// run's index give the run, so a swarm can be replayed and a worker's runs never repeat another's.
 /// </summary>
@@ -41,6 +44,9 @@ public static class SwarmPlan
     public const int FirstFreshSeed = 10_000_000;
 
     public const int MinSteps = 200;
+
+    /// <summary>The stable-after values a run is given, in ms.</summary>
+    public static readonly int[] StableAfterChoicesMs = [2000, 500, 250];
     public const int MaxSteps = 2_000;
 
     public static SwarmRun Next(long swarmSeed, int worker, long index)
@@ -62,7 +68,10 @@ public static class SwarmPlan
             foreach (var kind in SimulationFaultNames.Each)
                 if (random.Next(2) == 0) faults |= kind;
         if (faults == SimulationFaults.None) faults = SimulationFaultNames.Each[random.Next(SimulationFaultNames.Each.Count)];
-        return new SwarmRun(nodes, seed, steps, faults);
+        // stable-after: the fixed seeds' 2 s, the daemon's default 500 ms or the fast-failover profile's 250 ms, a third each
+        // (drawn last, so the rest of a run is what it was before stable-after varied).
+        var stableAfterMs = StableAfterChoicesMs[random.Next(StableAfterChoicesMs.Length)];
+        return new SwarmRun(nodes, seed, steps, faults, stableAfterMs);
     }
 
     private static int Mix(long swarmSeed, int worker, long index)

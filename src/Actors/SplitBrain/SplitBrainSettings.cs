@@ -31,7 +31,9 @@ public sealed record SplitBrainSettings
 
     /// <summary>
     /// Extra instability tolerated beyond <see cref="StableAfter"/> before everyone is downed; null turns
-    /// it off. Default: three quarters of stable-after (so down-all after 1.75 × stable-after of flapping).
+    /// it off. Default: three quarters of stable-after, at least <see cref="MinimumUnstableTolerance"/> (so down-all after
+    /// 1.75 × stable-after of flapping, and never within 1 s of a short stable-after: hosts that join a few hundred ms
+    /// apart are not flapping).
     /// </summary>
     public TimeSpan? DownAllWhenUnstable { get; init; }
 
@@ -58,7 +60,12 @@ public sealed record SplitBrainSettings
 
     /// <summary>The instability tolerance actually used, or null when off.</summary>
     public TimeSpan? EffectiveDownAllWhenUnstable =>
-        DownAllWhenUnstableEnabled ? DownAllWhenUnstable ?? StableAfter * 0.75 : null;
+        DownAllWhenUnstableEnabled ? DownAllWhenUnstable ?? Max(StableAfter * 0.75, MinimumUnstableTolerance) : null;
+
+    /// <summary>The least default instability tolerance (<see cref="DownAllWhenUnstable"/> unset).</summary>
+    public static readonly TimeSpan MinimumUnstableTolerance = TimeSpan.FromSeconds(1);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     public IReadOnlyList<string> Validate()
     {

@@ -25,8 +25,8 @@ public abstract record StabilityVerdict
 /// unstable period.</item>
 /// <item>down-all-when-unstable: when an unstable period has lasted stable-after +
 /// <see cref="DownAllWhenUnstable"/> without ever becoming stable, the answer is
-/// <see cref="StabilityVerdict.DownAllUnstable"/> (the default tolerance, 3/4 of stable-after, means
-/// down-all after 1.75 × stable-after of continuous flapping). A view that is stable wins over the limit.</item>
+/// <see cref="StabilityVerdict.DownAllUnstable"/> (the default tolerance, 3/4 of stable-after but at least 1 s,
+/// means down-all after 1.75 × stable-after of continuous flapping, 1.5 s with the default 500 ms). A view that is stable wins over the limit.</item>
 /// </list>
 /// </summary>
 public sealed record StableAfterTracker(

@@ -10,8 +10,8 @@ namespace Haven.Adapters.FloatingIps;
 /// Takes and releases floating IPv4 addresses on this host with iproute2 and iputils-arping.
 /// <para>
 /// Take: already on the interface → done (Haven reasserts addresses after restarts). Otherwise an ARP
-/// duplicate-address probe (<c>arping -D</c>); if another machine answers, <see cref="AddressInUseException"/>
-/// and nothing is added. Then <c>ip addr add</c> and one gratuitous ARP (<c>arping -U</c>) so peers
+/// duplicate-address probe (<c>arping -D</c>; skipped when the caller says the last holder was fenced, or with
+/// <c>duplicateProbes</c> 0); if another machine answers, <see cref="AddressInUseException"/> and nothing is added. Then <c>ip addr add</c> and one gratuitous ARP (<c>arping -U</c>) so peers
 /// update their neighbour entries; a failed gratuitous ARP is logged, not fatal.
 /// </para>
 /// <para>
@@ -69,7 +69,7 @@ public sealed class LinuxAddressManager : IAddressManager
 
     private readonly int probes;
 
-    public async Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+    public async Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken)
     {
         AddressValidation.Validate(address);
         var held = await HeldOnAsync(address.Interface, cancellationToken).ConfigureAwait(false);
@@ -79,7 +79,7 @@ public sealed class LinuxAddressManager : IAddressManager
             return;
         }
 
-        if (probes > 0) await ProbeAsync(address, cancellationToken).ConfigureAwait(false);
+        if (probe && probes > 0) await ProbeAsync(address, cancellationToken).ConfigureAwait(false);
 
         var cidr = $"{address.Ip}/{address.Mask.ToString(CultureInfo.InvariantCulture)}";
         await RunCheckedAsync(["ip", "addr", "add", cidr, "dev", address.Interface], cancellationToken).ConfigureAwait(false);

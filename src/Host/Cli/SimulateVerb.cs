@@ -39,16 +39,21 @@ internal static class SimulateVerb
         var swarmSeed = new Option<long?>("--swarm-seed") { Description = "the swarm's own seed (default: random, printed), from which every run is derived", HelpName = "S" };
         var maxSeeds = new Option<long?>("--max-seeds") { Description = "stop the swarm after this many runs", HelpName = "N" };
         var worker = new Option<int?>("--swarm-worker") { Hidden = true };
+        var stableAfter = new Option<int>("--stable-after")
+        {
+            Description = "the simulated hosts' split-brain stable-after in ms (the swarm varies it: 2000, 500, 250)", HelpName = "MS",
+            DefaultValueFactory = _ => (int)SimulationOptions.DefaultStableAfter.TotalMilliseconds,
+        };
         var log = new Option<bool>("--log") { Description = "with one seed: print every host's actor log (debug level) to standard error while it runs" };
         var cmd = new Command("simulate", "run the deterministic cluster simulation with injected faults and check the invariants, or plan a Pacemaker CIB (--cib)")
         {
-            nodes, seeds, seed, steps, json, cib, summary, log, faults, swarm, duration, jobs, swarmSeed, maxSeeds, worker,
+            nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, swarm, duration, jobs, swarmSeed, maxSeeds, worker,
         };
         cmd.SetAction((parse, ct) =>
         {
             if (parse.GetValue(cib) is { } file)
             {
-                foreach (var other in new Option[] { nodes, seeds, seed, steps, faults, swarm, log })
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, faults, stableAfter, swarm, log })
                     if (parse.GetResult(other) is { Implicit: false })
                         throw new CliException($"--cib cannot be combined with {other.Name}", ExitCodes.Usage);
                 if (parse.GetValue(summary) && parse.GetValue(json)) throw new CliException("--summary cannot be combined with --json", ExitCodes.Usage);
@@ -60,7 +65,7 @@ internal static class SimulateVerb
                 throw new CliException($"--faults: {bad}", ExitCodes.Usage);
             if (parse.GetValue(swarm) || parse.GetValue(worker) is not null)
             {
-                foreach (var other in new Option[] { nodes, seeds, seed, steps, json, log, faults })
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, json, log, faults, stableAfter })
                     if (parse.GetResult(other) is { Implicit: false })
                         throw new CliException($"--swarm chooses {other.Name} itself for every run; drop {other.Name}", ExitCodes.Usage);
                 var span = parse.GetValue(duration) is { } d
@@ -85,14 +90,16 @@ internal static class SimulateVerb
                     .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace))
                 : null;
             return Task.FromResult(Run(cli, factory ?? ClusterActor.Props, parse.GetValue(nodes), parse.GetValue(seeds),
-                parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(json), ct, loggers, kinds));
+                parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(json), ct, loggers, kinds, parse.GetValue(stableAfter)));
         });
         return cmd;
     }
 
     private static int Run(CliContext cli, ClusterActorFactory factory, int nodes, int seeds, int first, int steps, bool json, CancellationToken ct,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic, int stableAfterMs = 2000)
     {
+        if (stableAfterMs is < 1 or > 3_600_000)
+            throw new CliException($"--stable-after must be between 1 and 3600000 ms, got {stableAfterMs}", ExitCodes.Usage);
         if (nodes is < SimulationOptions.MinNodes or > SimulationOptions.MaxNodes)
             throw new CliException($"--nodes must be between {SimulationOptions.MinNodes} and {SimulationOptions.MaxNodes}, got {nodes}", ExitCodes.Usage);
         if (seeds < 1) throw new CliException($"--seeds must be at least 1, got {seeds}", ExitCodes.Usage);
@@ -110,7 +117,8 @@ internal static class SimulateVerb
             var count = Math.Min(batch, seeds - start);
             var results = new SimulationResult[count];
             Parallel.For(0, count, new ParallelOptions { CancellationToken = ct }, i =>
-                results[i] = ClusterSimulation.Run(new SimulationOptions { Nodes = nodes, Seed = first + start + i, Steps = steps, Factory = factory, LoggerFactory = loggers, Faults = faults }));
+                results[i] = ClusterSimulation.Run(new SimulationOptions { Nodes = nodes, Seed = first + start + i, Steps = steps, Factory = factory, LoggerFactory = loggers, Faults = faults,
+                    StableAfter = TimeSpan.FromMilliseconds(stableAfterMs) }));
             foreach (var result in results)
             {
                 done++;

@@ -218,7 +218,7 @@ internal sealed class ClusterDemo : IAsyncDisposable
 
     private sealed class DemoAddresses(DemoHost host) : IAddressManager
     {
-        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken)
         {
             host.Addresses.Add(address.Ip);
             return Task.CompletedTask;

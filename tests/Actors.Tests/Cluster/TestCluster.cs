@@ -91,6 +91,9 @@ internal sealed class TestCluster
         public InMemorySnapshotStore Snapshots { get; } = new();
         public ClusterView? View { get; private set; }
         public SortedSet<string> HeldAddresses { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Every take this host was asked for, in order, and whether it was to probe first (kept across power cycles).</summary>
+        public List<(string Ip, bool Probe)> Takes { get; } = [];
         public bool Running => _system is not null;
 
         /// <summary>The running incarnation's ClusterActor (operator commands go here).</summary>
@@ -189,8 +192,9 @@ internal sealed class TestCluster
 
     private sealed class Addresses(Host host) : IAddressManager
     {
-        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken)
         {
+            host.Takes.Add((address.Ip, probe));
             host.HeldAddresses.Add(address.Ip);
             return Task.CompletedTask;
         }

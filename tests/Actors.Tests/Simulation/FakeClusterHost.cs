@@ -63,7 +63,7 @@ internal sealed class FakeClusterHost : Actor
         {
             if (Role == PartitionRole.Primary && Dc == _options.Self.Id)
                 foreach (var a in _options.PublicAddresses.Where(a => _held.Add(a.Ip)))
-                    _deps.Addresses.TakeAsync(a, CancellationToken.None).GetAwaiter().GetResult();
+                    _deps.Addresses.TakeAsync(a, probe: true, CancellationToken.None).GetAwaiter().GetResult();
             else if (Role != PartitionRole.Primary || Dc != _options.Self.Id)
                 foreach (var a in _options.PublicAddresses.Where(a => _held.Remove(a.Ip)))
                     _deps.Addresses.ReleaseAsync(a, CancellationToken.None).GetAwaiter().GetResult();

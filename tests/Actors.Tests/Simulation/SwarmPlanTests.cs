@@ -1,3 +1,4 @@
+using Haven.Actors.Cluster;
 using Haven.Actors.Simulation;
 
 namespace Haven.Actors.Tests.Simulation;
@@ -30,6 +31,18 @@ public sealed class SwarmPlanTests
             Assert.Contains(runs, r => !r.Faults.HasFlag(kind));
         }
         Assert.True(runs.Select(r => r.Seed).Distinct().Count() > 1_990);
+        Assert.Equal(SwarmPlan.StableAfterChoicesMs.Order(), runs.Select(r => r.StableAfterMs).Distinct().Order());
+    }
+
+    [Fact]
+    public void StableAfter_ReachesTheRunAndItsReplay()
+    {
+        var run = new SwarmRun(3, 10_000_001, 300, SimulationFaults.Classic, 250);
+
+        Assert.True(SwarmRun.TryParse(run.Line, out var back));
+        Assert.Equal(run, back);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), run.Options(ClusterActor.Props).StableAfter);
+        Assert.Equal("haven simulate --nodes 3 --seed 10000001 --steps 300 --stable-after 250", run.ReplayCommand);
     }
 
     [Fact]
@@ -40,7 +53,8 @@ public sealed class SwarmPlanTests
         Assert.True(SwarmRun.TryParse(run.Line, out var back));
         Assert.Equal(run, back);
         Assert.Equal("haven simulate --nodes 4 --seed 123456789 --steps 777 --faults partitions,hangs", run.ReplayCommand);
-        Assert.False(SwarmRun.TryParse("run 4 x 777 classic", out _));
+        Assert.False(SwarmRun.TryParse("run 4 x 777 classic 2000", out _));
+        Assert.False(SwarmRun.TryParse("run 4 1 777 classic 0", out _));
     }
 
     [Theory]

@@ -15,6 +15,18 @@ public sealed class SplitBrainSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(3.75), Five.EffectiveDownAllWhenUnstable);
     }
 
+    [Theory]
+    [InlineData(200, 1000)]
+    [InlineData(500, 1000)]
+    [InlineData(1333, 1000)]
+    [InlineData(2000, 1500)]
+    public void EffectiveDownAllWhenUnstable_Default_ThreeQuartersOfStableAfterButAtLeastOneSecond(int stableMs, int toleranceMs)
+    {
+        var settings = Five with { StableAfter = TimeSpan.FromMilliseconds(stableMs) };
+        Assert.Equal(TimeSpan.FromMilliseconds(toleranceMs), settings.EffectiveDownAllWhenUnstable);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), (settings with { DownAllWhenUnstable = TimeSpan.FromMilliseconds(100) }).EffectiveDownAllWhenUnstable); // set explicitly: as set
+    }
+
     [Fact]
     public void Validate_UnknownStrategy_NamesItAndTheChoices()
     {

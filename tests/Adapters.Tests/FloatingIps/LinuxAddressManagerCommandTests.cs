@@ -37,7 +37,7 @@ public sealed class LinuxAddressManagerCommandTests : IDisposable
         var manager = Recording();
         var address = new PublicAddress(ip, mask, iface);
 
-        var take = await Assert.ThrowsAsync<ArgumentException>(() => manager.TakeAsync(address, CancellationToken.None));
+        var take = await Assert.ThrowsAsync<ArgumentException>(() => manager.TakeAsync(address, probe: true, CancellationToken.None));
         var release = await Assert.ThrowsAsync<ArgumentException>(() => manager.ReleaseAsync(address, CancellationToken.None));
 
         Assert.Contains(expected, take.Message);
@@ -64,7 +64,7 @@ public sealed class LinuxAddressManagerCommandTests : IDisposable
 
         // sleep 30 would succeed after 30 s; finishing within 10 s means the command was killed at its timeout.
         var error = await Assert.ThrowsAsync<AddressCommandException>(
-            () => manager.TakeAsync(new PublicAddress("10.214.0.50", 24, "hv0"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            () => manager.TakeAsync(new PublicAddress("10.214.0.50", 24, "hv0"), probe: true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.True(error.TimedOut);
         Assert.Contains("timed out", error.Message);
@@ -92,7 +92,7 @@ public sealed class LinuxAddressManagerCommandTests : IDisposable
             commandPrefix: ["/bin/sh", "-c", "echo 'RTNETLINK answers: Operation not permitted' >&2; exit 2"]);
 
         var error = await Assert.ThrowsAsync<AddressCommandException>(
-            () => manager.TakeAsync(new PublicAddress("10.214.0.50", 24, "hv0"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            () => manager.TakeAsync(new PublicAddress("10.214.0.50", 24, "hv0"), probe: true, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.Contains("exit code 2", error.Message);
         Assert.Contains("Operation not permitted", error.Message);

@@ -39,7 +39,7 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
     {
         Assert.NotEqual(0, net.InPeer("ping", "-c1", "-W1", "10.214.0.50"));
 
-        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
+        await manager.TakeAsync(Floating(), probe: true, CancellationToken.None).WaitAsync(Bound);
 
         Assert.Contains("10.214.0.50", await HeldIpsAsync());
         Assert.Equal(0, net.InPeer("ping", "-c1", "-W5", "10.214.0.50")); // an answer ends the wait: 5 s only matters on a loaded machine
@@ -54,7 +54,7 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
         var hostLink = NamespacePair.Run("ip", "-n", net.Host, "-o", "link", "show", NamespacePair.HostInterface).Split(' ');
         var hostMac = hostLink[Array.IndexOf(hostLink, "link/ether") + 1];
 
-        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
+        await manager.TakeAsync(Floating(), probe: true, CancellationToken.None).WaitAsync(Bound);
 
         // No traffic from the peer in between: only the gratuitous ARP can have replaced the stale MAC.
         var entry = NamespacePair.Run("ip", "-n", net.Peer, "neigh", "show", "10.214.0.50", "dev", NamespacePair.PeerInterface);
@@ -65,8 +65,8 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
     [Fact]
     public async Task TakeAsync_Twice_IsIdempotent()
     {
-        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
-        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
+        await manager.TakeAsync(Floating(), probe: true, CancellationToken.None).WaitAsync(Bound);
+        await manager.TakeAsync(Floating(), probe: true, CancellationToken.None).WaitAsync(Bound);
 
         Assert.Single(await HeldIpsAsync(), ip => ip == "10.214.0.50");
         Assert.Equal(0, net.InPeer("ping", "-c1", "-W5", "10.214.0.50")); // an answer ends the wait: 5 s only matters on a loaded machine
@@ -77,7 +77,7 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
     {
         NamespacePair.Run("ip", "-n", net.Peer, "addr", "add", "10.214.0.60/24", "dev", NamespacePair.PeerInterface);
 
-        var error = await Assert.ThrowsAsync<AddressInUseException>(() => manager.TakeAsync(Floating("10.214.0.60"), CancellationToken.None).WaitAsync(Bound));
+        var error = await Assert.ThrowsAsync<AddressInUseException>(() => manager.TakeAsync(Floating("10.214.0.60"), probe: true, CancellationToken.None).WaitAsync(Bound));
 
         Assert.Contains("10.214.0.60", error.Message);
         Assert.Contains(log.At(LogLevel.Warning), m => m.Contains("10.214.0.60 is in use on hv0"));
@@ -92,15 +92,28 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
         NamespacePair.Run("ip", "-n", net.Peer, "addr", "add", "10.214.0.61/24", "dev", NamespacePair.PeerInterface);
         var unprobed = new LinuxAddressManager(log, commandPrefix: net.HostPrefix, duplicateProbes: 0);
 
-        await unprobed.TakeAsync(Floating("10.214.0.61"), CancellationToken.None).WaitAsync(Bound); // haven.ips.duplicate-probes = 0: the operator's choice
+        await unprobed.TakeAsync(Floating("10.214.0.61"), probe: true, CancellationToken.None).WaitAsync(Bound); // haven.ips.duplicate-probes = 0: the operator's choice
 
         Assert.Contains("10.214.0.61", await HeldIpsAsync());
     }
 
     [Fact]
+    public async Task TakeAsync_ProbeFalse_SkipsTheConfiguredProbe()
+    {
+        // A machine answers: with the probe (duplicate-probes 1, the default) the take is refused; the cluster
+        // asks for no probe only after a fence confirmed the last holder off, and then the address is added at once.
+        NamespacePair.Run("ip", "-n", net.Peer, "addr", "add", "10.214.0.62/24", "dev", NamespacePair.PeerInterface);
+        await Assert.ThrowsAsync<AddressInUseException>(() => manager.TakeAsync(Floating("10.214.0.62"), probe: true, CancellationToken.None).WaitAsync(Bound));
+
+        await manager.TakeAsync(Floating("10.214.0.62"), probe: false, CancellationToken.None).WaitAsync(Bound);
+
+        Assert.Contains("10.214.0.62", await HeldIpsAsync());
+    }
+
+    [Fact]
     public async Task ReleaseAsync_HeldAddress_RemovesItAndIsIdempotent()
     {
-        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
+        await manager.TakeAsync(Floating(), probe: true, CancellationToken.None).WaitAsync(Bound);
 
         await manager.ReleaseAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
         await manager.ReleaseAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
@@ -122,7 +135,7 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
     public async Task TakeAsync_MissingInterface_FailsWithTheCommandsError()
     {
         var error = await Assert.ThrowsAsync<AddressCommandException>(
-            () => manager.TakeAsync(new PublicAddress("10.214.0.50", 24, "nosuch0"), CancellationToken.None).WaitAsync(Bound));
+            () => manager.TakeAsync(new PublicAddress("10.214.0.50", 24, "nosuch0"), probe: true, CancellationToken.None).WaitAsync(Bound));
 
         Assert.Contains("nosuch0", error.Message);
         Assert.Contains("does not exist", error.Message);
@@ -132,7 +145,7 @@ public sealed class LinuxAddressManagerNamespaceTests : IDisposable
     [Fact]
     public async Task ReleaseAsync_LiveTcpConnectionToAddress_IsReset()
     {
-        await manager.TakeAsync(Floating(), CancellationToken.None).WaitAsync(Bound);
+        await manager.TakeAsync(Floating(), probe: true, CancellationToken.None).WaitAsync(Bound);
         const string server = """
             import socket
             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -145,7 +145,7 @@ internal sealed class SimulatedPeers : IAsyncDisposable
 
     private sealed class MemoryAddresses(ConcurrentDictionary<string, bool> held) : IAddressManager
     {
-        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken)
+        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken)
         {
             held[address.Ip] = true;
             return Task.CompletedTask;
