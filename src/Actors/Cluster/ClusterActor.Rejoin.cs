@@ -13,7 +13,7 @@ namespace Haven.Actors.Cluster;
 /// </summary>
 public sealed partial class ClusterActor
 {
-    // The report this host multicast in this view (not applied yet, or applied): not sent twice.
+    // The report this host multicast and has not seen applied yet (in this view, in this unclean spell): not sent twice.
     private NodeHoldings? _holdingsSent;
     // The addresses released for this unclean spell: null until they are asked, then done or not.
     private Task? _rejoinRelease;
@@ -21,9 +21,11 @@ public sealed partial class ClusterActor
     /// <summary>Called after every applied batch, VM child idle and sync tick: sends the report once it is true.</summary>
     private void ReportHoldings()
     {
+        if (_holdingsSent is { } sent && sent.Equals(_state.Holdings.GetValueOrDefault(Me))) _holdingsSent = null; // applied
         if (!SelfUnclean)
         {
             _rejoinRelease = null;
+            _holdingsSent = null;
             return;
         }
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return;
