@@ -32,6 +32,7 @@ public sealed class SimLoop : TaskScheduler, IDisposable
     private readonly Queue<Item> _free = new();
     private readonly Thread _pump;
     private readonly List<string> _escapes = [];
+    private readonly List<Item> _quarantined = [];
     private Random _random;
     private bool _stepped;
     private bool _busy;
@@ -99,8 +100,9 @@ public sealed class SimLoop : TaskScheduler, IDisposable
             if (Environment.CurrentManagedThreadId != _owner)
             {
                 _escapes.Add($"{item.Label} enqueued from thread {Environment.CurrentManagedThreadId} " +
-                             $"('{Thread.CurrentThread.Name}') while stepping:\n{new StackTrace(2, false)}");
-                return; // never run: the run has failed, the next Step says so
+                             $"('{Thread.CurrentThread.Name}') while stepping:\n{Environment.StackTrace}");
+                _quarantined.Add(item); // not run while stepping (the run has failed, the next Step says so); Thaw runs it
+                return;
             }
             var index = _pending.BinarySearch(item, ItemOrder.Instance);
             _pending.Insert(index < 0 ? ~index : index, item);
@@ -136,8 +138,9 @@ public sealed class SimLoop : TaskScheduler, IDisposable
         lock (_gate)
         {
             if (!_stepped) return;
-            foreach (var item in _pending) _free.Enqueue(item);
+            foreach (var item in _pending.Concat(_quarantined)) _free.Enqueue(item);
             _pending.Clear();
+            _quarantined.Clear();
             _stepped = false;
             Monitor.PulseAll(_gate);
         }
@@ -258,8 +261,12 @@ public sealed class SimLoop : TaskScheduler, IDisposable
     private void Run(Item item)
     {
         var outer = _running;
+        var context = SynchronizationContext.Current;
         _running = this;
         Turn++;
+        // No SynchronizationContext in a turn: await would capture the driver's (xunit's, say) before the loop's
+        // TaskScheduler, and the continuation would run on that context's threads.
+        SynchronizationContext.SetSynchronizationContext(null);
         try
         {
             if (item.Task is { } task)
@@ -275,6 +282,7 @@ public sealed class SimLoop : TaskScheduler, IDisposable
         finally
         {
             _running = outer;
+            SynchronizationContext.SetSynchronizationContext(context);
         }
     }
 
