@@ -1,5 +1,6 @@
 using Haven.Actors.Akka;
 using Haven.Actors.Akka.Workload;
+using System.Diagnostics;
 using Xunit.Abstractions;
 
 namespace Haven.Actors.Tests.Akka;
@@ -7,7 +8,7 @@ namespace Haven.Actors.Tests.Akka;
 /// <summary>The loop's promise: a seed is one run, byte for byte, fresh or on reused hosts; another seed is another run.</summary>
 public sealed class LoopDeterminismTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan Duration = TimeSpan.FromSeconds(1);
 
     internal static SimHosts Hosts(int count = 3, int seed = 0) =>
         new($"det-{Guid.NewGuid():N}", seed, Enumerable.Range(0, count).Select(h => $"host{h}").ToList());
@@ -43,5 +44,42 @@ public sealed class LoopDeterminismTests(ITestOutputHelper output)
         using var hosts = Hosts();
         var traces = Enumerable.Range(1, 8).Select(seed => LoopWorkload.Run(hosts, seed, Duration)).ToList();
         Assert.Equal(8, traces.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public async Task SameSeed_InTwoOtherProcesses_TracesIdenticalToThisOne()
+    {
+        string here;
+        using (var hosts = Hosts()) here = LoopWorkload.Run(hosts, 42, Duration);
+        // Each process has its own string-hash seed; one also runs without tiered compilation.
+        var children = new[] { ("DOTNET_TieredCompilation", "1"), ("DOTNET_TieredCompilation", "0") }.Select(Start).ToList();
+        foreach (var child in children)
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                var stdout = child.StandardOutput.ReadToEndAsync(limit.Token);
+                var stderr = child.StandardError.ReadToEndAsync(limit.Token);
+                await child.WaitForExitAsync(limit.Token);
+                Assert.True(child.ExitCode == 0, $"child exited {child.ExitCode}: {await stderr}");
+                Assert.Equal(here, await stdout);
+            }
+            finally
+            {
+                if (!child.HasExited) child.Kill(entireProcessTree: true);
+                child.Dispose();
+            }
+        }
+    }
+
+    private static Process Start((string Name, string Value) env)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(LoopTraceProgram).Assembly.Location);
+        start.ArgumentList.Add("akka-loop-trace");
+        start.ArgumentList.Add("42");
+        start.Environment[env.Name] = env.Value;
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {dotnet}");
     }
 }
