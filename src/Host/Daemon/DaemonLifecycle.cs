@@ -15,12 +15,14 @@ internal sealed class DaemonLifecycle : IAsyncDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly ActorSystem _system;
     private readonly IActorRef _actor;
+    private readonly ObservableJournal _journal;
     private bool _stopped;
 
-    private DaemonLifecycle(ActorSystem system, IActorRef actor)
+    private DaemonLifecycle(ActorSystem system, IActorRef actor, ObservableJournal journal)
     {
         _system = system;
         _actor = actor;
+        _journal = journal;
     }
 
     public ActorSystem System => _system;
@@ -34,10 +36,12 @@ internal sealed class DaemonLifecycle : IAsyncDisposable
         try
         {
             var recorded = actor.Ask<DaemonStartRecorded>(new RecordDaemonStart(Environment.ProcessId, VersionInfo.Version), Timeout);
-            var first = await Task.WhenAny(recorded, failure.Task).WaitAsync(ct);
+            var first = await Task.WhenAny(recorded, failure.Task, state.Journal.WriteFailed).WaitAsync(ct);
             if (first == failure.Task) throw new CliException($"cannot start: {(await failure.Task).Message}");
+            if (first == state.Journal.WriteFailed)
+                throw new CliException($"cannot start: the journal {state.JournalHandle.Location} cannot record the start: {await state.Journal.WriteFailed}");
             await recorded;
-            return new DaemonLifecycle(system, actor);
+            return new DaemonLifecycle(system, actor, state.Journal);
         }
         catch
         {
@@ -46,14 +50,24 @@ internal sealed class DaemonLifecycle : IAsyncDisposable
         }
     }
 
-    /// <summary>Journals the stop, then stops every actor.</summary>
-    public async Task StopAsync(string reason)
+    /// <summary>
+    /// Journals the stop, then stops every actor. Returns null, or why the stop could not be journaled: a journal write that
+    /// fails (a full disk) ends the wait at once rather than at the timeout.
+    /// </summary>
+    public async Task<string?> StopAsync(string reason)
     {
-        if (_stopped) return;
+        if (_stopped) return null;
         _stopped = true;
         try
         {
-            await _actor.Ask<DaemonStopRecorded>(new RecordDaemonStop(reason), Timeout);
+            var recorded = _actor.Ask<DaemonStopRecorded>(new RecordDaemonStop(reason), Timeout);
+            if (await Task.WhenAny(recorded, _journal.WriteFailed) != recorded) return await _journal.WriteFailed;
+            await recorded;
+            return null;
+        }
+        catch (AskTimeoutException e)
+        {
+            return e.Message;
         }
         finally
         {
