@@ -59,15 +59,7 @@ public sealed class ConfigFuzzTests
     public async Task ConfigSet_RandomKeysAndValues_AppliedOrRefusedWithAClearError_RefusalsChangeNothing_DaemonStillStarts()
     {
         using var dir = new TempDir();
-        var config = dir.WriteConfig("haven.conf", $$"""
-            haven {
-              cluster { name = lab, node-name = solo, transport = simulated }
-              journal.sqlite.path = "{{dir.File("journal.db")}}"
-              control.socket = "{{dir.File("haven.sock")}}"
-              split-brain-resolver.stable-after = 100ms
-              logging { console = off, file.path = "{{dir.File("haven.log")}}" }
-            }
-            """);
+        var config = dir.SimulatedDaemonConfig();
         var socket = dir.File("haven.sock");
         var keys = HavenConfig.Schema.Settings.Keys.Order(StringComparer.Ordinal).ToArray();
         var random = new Random(16_006);

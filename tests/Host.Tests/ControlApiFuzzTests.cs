@@ -46,15 +46,7 @@ public sealed class ControlApiFuzzTests
     public async Task ControlApi_RandomRequests_AnsweredInTime_ErrorsAre4xxWithAReason_NothingChangedOnAnError()
     {
         using var dir = new TempDir();
-        var config = dir.WriteConfig("haven.conf", $$"""
-            haven {
-              cluster { name = lab, node-name = solo, transport = simulated }
-              journal.sqlite.path = "{{dir.File("journal.db")}}"
-              control.socket = "{{dir.File("haven.sock")}}"
-              split-brain-resolver.stable-after = 100ms
-              logging { console = off, file.path = "{{dir.File("haven.log")}}" }
-            }
-            """);
+        var config = dir.SimulatedDaemonConfig();
         await using var daemon = await RunningDaemon.StartAsync(config);
         await daemon.WaitForEventAsync("cluster.dc-changed.v1");
         using var client = new ControlClient(dir.File("haven.sock"));

@@ -16,7 +16,7 @@ public sealed class DiskFullDaemonTests
     {
         using var dir = new TempDir();
         using var disk = SmallDisk.Mount(dir.File("disk"));
-        var config = Config(dir, disk);
+        var config = dir.SimulatedDaemonConfig(disk.File("journal.db"));
         var daemon = await RunningDaemon.StartAsync(config);
         await using var _ = daemon;
         await daemon.WaitForEventAsync("cluster.dc-changed.v1");
@@ -36,7 +36,7 @@ public sealed class DiskFullDaemonTests
     {
         using var dir = new TempDir();
         using var disk = SmallDisk.Mount(dir.File("disk"));
-        var config = Config(dir, disk, console: true);
+        var config = dir.SimulatedDaemonConfig(disk.File("journal.db"), console: true);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "haven.dll"), "daemon", "--config", config }) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
@@ -75,16 +75,6 @@ public sealed class DiskFullDaemonTests
             await process.WaitForExitAsync();
         }
     }
-
-    private static string Config(TempDir dir, SmallDisk disk, bool console = false) => dir.WriteConfig("haven.conf", $$"""
-        haven {
-          cluster { name = lab, node-name = solo, transport = simulated }
-          journal.sqlite.path = "{{disk.File("journal.db")}}"
-          control.socket = "{{dir.File("haven.sock")}}"
-          split-brain-resolver.stable-after = 100ms
-          logging { console = {{(console ? "on" : "off")}}, file.path = "{{dir.File("haven.log")}}" }
-        }
-        """);
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

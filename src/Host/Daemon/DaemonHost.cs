@@ -71,6 +71,17 @@ internal static class DaemonHost
             FileGuards.SetUmask(oldMask);
         }
         File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            await lifecycle.RecordStartAsync(ct); // only now: a start that failed above is not journaled as a start
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            TryDelete(socketPath);
+            throw;
+        }
         log.LogInformation("Haven daemon {Node} of cluster {Cluster} started; journal {Provider} {Location}; control socket {Socket}; config {Config}",
             node, state.Cluster, journal.Provider, journal.Location, socketPath, configPath);
         started?.Invoke(state);
