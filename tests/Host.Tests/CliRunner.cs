@@ -40,6 +40,18 @@ internal sealed class TempDir : IDisposable
             }
             """);
 
+    /// <summary>A one-host daemon config on the simulated transport (node solo of cluster lab), its socket and log here; the journal here unless given.</summary>
+    public string SimulatedDaemonConfig(string? journalPath = null, bool console = false) =>
+        WriteConfig("haven.conf", $$"""
+            haven {
+              cluster { name = lab, node-name = solo, transport = simulated }
+              journal.sqlite.path = "{{journalPath ?? File("journal.db")}}"
+              control.socket = "{{File("haven.sock")}}"
+              split-brain-resolver.stable-after = 100ms
+              logging { console = {{(console ? "on" : "off")}}, file.path = "{{File("haven.log")}}" }
+            }
+            """);
+
     public void Dispose()
     {
         try

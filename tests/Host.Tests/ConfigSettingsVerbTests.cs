@@ -111,6 +111,26 @@ public class ConfigSettingsVerbTests
         Assert.Equal(before, await daemon.State.Journal.CountAsync(CancellationToken.None));
     }
 
+    // Found by ConfigFuzzTests: a key or value with a line break was quoted raw, so the error took several lines.
+    [Theory]
+    [InlineData("haven.heuristics.interval", "${a\nb}", "haven: haven.heuristics.interval: '${a\\nb}' is not one HOCON value: ")]
+    [InlineData("haven.\"a\nb", "3s", "haven: 'haven.\\\"a\\nb' is not a setting path: unterminated quoted key in path 'haven.\\\"a\\nb'")]
+    [InlineData("haven.\"logging\n\".level", "3s", "haven: unknown key haven.\"logging\\n\".level")]
+    public async Task ConfigSet_LineBreakInKeyOrValue_OneLineErrorWithItEscaped(string key, string value, string error)
+    {
+        using var dir = new TempDir();
+        var (daemon, socket) = await StartAsync(dir);
+        await using var _ = daemon;
+        var before = await daemon.State.Journal.CountAsync(CancellationToken.None);
+
+        var (code, _, err) = await CliRunner.RunAsync("config", "set", key, value, "--socket", socket);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith(error, line);
+        Assert.Equal(before, await daemon.State.Journal.CountAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task ConfigReset_RemovesTheClusterValue_NotSetIsAnError()
     {

@@ -16,7 +16,7 @@ public sealed class ControlApiErrorTests
     {
         using var dir = new TempDir();
         await using var daemon = await RunningDaemon.StartAsync(dir.DaemonConfig());
-        await daemon.WaitForEventAsync("daemon.started.v1");
+        await daemon.WaitForEventAsync("cluster.dc-changed.v1"); // the start's own events are written
         using var client = new ControlClient(dir.File("haven.sock"));
         var before = await daemon.State.Journal.CountAsync(CancellationToken.None);
 
@@ -26,5 +26,23 @@ public sealed class ControlApiErrorTests
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
         Assert.StartsWith("the request is not valid: ", error);
         Assert.Equal(before, await daemon.State.Journal.CountAsync(CancellationToken.None));
+    }
+
+    // Found by ControlApiFuzzTests: an unknown path or a verb a path does not take was answered with an empty body.
+    [Theory]
+    [InlineData("GET", "v1/nothing", 404, "no such request: GET /v1/nothing")]
+    [InlineData("DELETE", "v1/config/set", 405, "/v1/config/set does not take DELETE")]
+    [InlineData("GET", "v1/cluster/leave", 405, "/v1/cluster/leave does not take GET")]
+    public async Task NoSuchRequest_404Or405WithAnErrorNamingIt(string method, string path, int status, string error)
+    {
+        using var dir = new TempDir();
+        await using var daemon = await RunningDaemon.StartAsync(dir.DaemonConfig());
+        await daemon.WaitForEventAsync("daemon.started.v1");
+        using var client = new ControlClient(dir.File("haven.sock"));
+
+        using var response = await client.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(error, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
     }
 }

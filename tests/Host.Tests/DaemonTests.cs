@@ -38,6 +38,33 @@ public class DaemonTests
     }
 
     [Fact]
+    public async Task Daemon_StartFailsAfterTheJournalOpened_NotJournaledAsAStart()
+    {
+        using var dir = new TempDir();
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start(); // the web view's port is taken: the start fails after the journal and the actors are up
+        var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+        var config = dir.WriteConfig("haven.conf", $$"""
+            haven {
+              cluster { name = test, node-name = n1 }
+              journal.sqlite.path = "{{dir.File("journal.db")}}"
+              control.socket = "{{dir.File("haven.sock")}}"
+              logging { console = off, file.path = "{{dir.File("haven.log")}}" }
+              web { enabled = on, listen = "127.0.0.1:{{port}}" }
+            }
+            """);
+
+        var (code, _, err) = await CliRunner.RunAsync("daemon", "--config", config);
+
+        Assert.True(code == 1, $"exit {code}: {err}");
+        await using var journal = await Haven.Adapters.Persistence.Sqlite.SqliteJournal.OpenAsync(dir.File("journal.db"));
+        var manifests = new List<string>();
+        await foreach (var e in journal.ReadAllAsync(0)) manifests.Add(e.Manifest);
+        Assert.DoesNotContain("daemon.started.v1", manifests);
+        Assert.False(File.Exists(dir.File("haven.sock")), "the socket was left behind");
+    }
+
+    [Fact]
     public async Task Events_AfterStartAndStop_ShowsLifecycleOldestFirst()
     {
         using var dir = new TempDir();
@@ -59,7 +86,8 @@ public class DaemonTests
         Assert.Contains("reason=shutdown", lines[1]);
         Assert.Contains("daemon-n1#3 daemon.started.v1", lines[2]);
 
-        var (jsonCode, json, _) = await CliRunner.RunAsync("events", "--json", "--after", "1", "--socket", dir.File("haven.sock"));
+        // after the first run's two entries: event delivery's checkpoint, then the start (journaled once the daemon is up)
+        var (jsonCode, json, _) = await CliRunner.RunAsync("events", "--json", "--after", "2", "--socket", dir.File("haven.sock"));
         Assert.Equal(0, jsonCode);
         var array = JsonDocument.Parse(json).RootElement.EnumerateArray()
             .Where(e => e.GetProperty("type").GetString() != "events.delivered.v1").ToArray();

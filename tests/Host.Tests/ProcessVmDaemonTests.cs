@@ -34,8 +34,10 @@ public class ProcessVmDaemonTests
             // Exactly one VM process; its shell forks for sleep, and until that child execs it carries the marker too.
             Assert.True(SpinWait.SpinUntil(() => ProcessesWith(marker).Count == 1, TimeSpan.FromSeconds(10)), $"processes with the marker: {ProcessesWith(marker).Count}");
 
-            var (stopCode, _, stopErr) = await CliRunner.RunAsync("vm", "stop", "web-01", "--socket", socket);
+            var (stopCode, stopOut, stopErr) = await CliRunner.RunAsync("vm", "stop", "web-01", "--socket", socket);
             Assert.True(stopCode == 0, stopErr);
+            // what the cluster will do, not "stopped" while it is still stopping
+            Assert.Equal("VM WEB-01 is to stop: the cluster stops it where it runs (haven vm list shows when it has stopped)", stopOut.Trim());
             Assert.True(SpinWait.SpinUntil(() => State(socket) == "stopped", TimeSpan.FromSeconds(30)), $"the VM never stopped: {State(socket)}");
             Assert.True(SpinWait.SpinUntil(() => ProcessesWith(marker).Count == 0, TimeSpan.FromSeconds(10)), "the process is still running");
         }

@@ -31,6 +31,21 @@ public class VmVerbTests
         Assert.Contains(expected, err);
     }
 
+    [Theory]
+    [InlineData("0", "VM WEB-01: OpenVZ CTID 0 is out of range (1..2147483647; 0 is the host itself)")]
+    [InlineData("99999999999", "VM WEB-01: OpenVZ CTID 99999999999 is out of range (1..2147483647; 0 is the host itself)")]
+    [InlineData("--fast", "VM WEB-01: OpenVZ CTID '--fast' is neither a number (1..2147483647) nor a container name (letters, digits, -, _ and ., at most 64)")]
+    [InlineData("101 102", "VM WEB-01: OpenVZ CTID '101 102' is neither a number (1..2147483647) nor a container name (letters, digits, -, _ and ., at most 64)")]
+    public async Task VmAdd_OpenVzCtidNotUsable_RefusedWithoutTheDaemon(string ctid, string expected)
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "openvz", "--config", ctid);
+
+        Assert.Equal(2, code);
+        Assert.Equal("haven: " + expected, err.Trim());
+    }
+
     [Fact]
     public async Task VmAdd_NegativeMemoryOrBadPreference_Refused()
     {

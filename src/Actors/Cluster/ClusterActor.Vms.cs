@@ -45,8 +45,7 @@ public sealed partial class ClusterActor
             else VmCommand(new VmAdded(spec, c.Desired), $"VM {spec.Name} is managed now");
         });
         Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name)), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"));
-        Receive<SetVmDesired>(c => VmCommand(new VmDesired(VmSpecRules.Canonical(c.Name), c.Desired),
-            $"VM {VmSpecRules.Canonical(c.Name)} is {c.Desired.ToString().ToLowerInvariant()} now"));
+        Receive<SetVmDesired>(c => VmCommand(new VmDesired(VmSpecRules.Canonical(c.Name), c.Desired), DesiredAccepted(VmSpecRules.Canonical(c.Name), c.Desired)));
         Receive<SetVmHa>(c => VmCommand(new VmHa(VmSpecRules.Canonical(c.Name), c.Enabled),
             $"HA of VM {VmSpecRules.Canonical(c.Name)} is {(c.Enabled ? "on" : "off")}"));
         Receive<CleanupVm>(c =>
@@ -206,6 +205,14 @@ public sealed partial class ClusterActor
         }
         VmCommand(new VmMigrating(name, from, target.Id), $"VM {name} is migrating from {NameOf(from)} to {target.Name}");
     }
+
+    /// <summary>What an accepted start/stop/disable says: what the cluster will do, not that it is done (the VM may still be stopping).</summary>
+    private static string DesiredAccepted(string vm, VmDesiredState desired) => desired switch
+    {
+        VmDesiredState.Started => $"VM {vm} is to run: the cluster starts it where placement puts it (haven vm list shows when it runs)",
+        VmDesiredState.Stopped => $"VM {vm} is to stop: the cluster stops it where it runs (haven vm list shows when it has stopped)",
+        _ => $"VM {vm} is disabled: the cluster stops it and keeps it stopped (haven vm list shows when it has stopped)",
+    };
 
     private void VmCommand(IClusterEvent e, string accepted)
     {

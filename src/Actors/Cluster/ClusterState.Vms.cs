@@ -41,7 +41,7 @@ public sealed partial record ClusterState
     {
         VmAdded e => AddVm(e),
         VmRemoved e => WithVm(e.Name, vm => vm.Placed
-            ? (null, $"VM {vm.Name} is {vm.State} on node {vm.Node}; stop it before removing it")
+            ? (null, $"VM {vm.Name} is {Lower(vm.State)} on {Named(vm.Node)}; stop it before removing it")
             : (this with { Vms = Vms.Remove(vm.Name), Version = Version + 1 }, null)),
         VmDesired e => WithVm(e.Name, vm => ChangeDesired(vm, e.Desired)),
         VmHa e => WithVm(e.Name, vm => vm.Spec.Ha == e.Enabled
@@ -96,10 +96,10 @@ public sealed partial record ClusterState
 
     private (ClusterState?, string?) Cleanup(VmInfo vm, NodeId? node)
     {
-        if (node is { } n && !Nodes.ContainsKey(n)) return (null, $"VM {vm.Name}: node {n} is not known");
+        if (node is { } n && !Nodes.ContainsKey(n)) return (null, $"VM {vm.Name}: {Named(n)} is not known");
         var failed = node is { } one ? vm.FailedOn.Contains(one) || vm.Failures.ContainsKey(one) : !vm.FailedOn.IsEmpty || !vm.Failures.IsEmpty;
         if (!failed && (node is not null || vm.State != VmRunState.Failed))
-            return (null, $"VM {vm.Name} has no failures to clean up{(node is { } m ? $" on node {m}" : "")}");
+            return (null, $"VM {vm.Name} has no failures to clean up{(node is { } m ? $" on {Named(m)}" : "")}");
         var failedOn = node is { } k ? vm.FailedOn.Remove(k) : ImmutableSortedSet<NodeId>.Empty;
         return Put(vm with
         {
@@ -113,8 +113,8 @@ public sealed partial record ClusterState
     {
         if (vm.Desired != VmDesiredState.Started) return (null, $"VM {vm.Name} is {vm.Desired.ToString().ToLowerInvariant()}; only a started VM is placed");
         if (vm.Placed)
-            return (null, $"VM {vm.Name} is {vm.State} on node {vm.Node}; it is placed only once it runs nowhere");
-        if (CanRunVms(node) is { } why) return (null, $"VM {vm.Name} cannot be placed on node {node}: {why}");
+            return (null, $"VM {vm.Name} is {Lower(vm.State)} on {Named(vm.Node)}; it is placed only once it runs nowhere");
+        if (CanRunVms(node) is { } why) return (null, $"VM {vm.Name} cannot be placed on {Named(node)}: {why}");
         if (UnheldResourcesBlocked($"VM {vm.Name}") is { } blocked) return (null, blocked);
         return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "" });
     }
@@ -123,24 +123,24 @@ public sealed partial record ClusterState
     {
         if (OnNode(vm, from, [VmRunState.Running], "migrate") is { } bad) return bad;
         if (!vm.Spec.AllowMigrate) return (null, $"VM {vm.Name} does not allow live migration");
-        if (from == to) return (null, $"VM {vm.Name} already runs on node {to}");
-        if (CanRunVms(to) is { } why) return (null, $"VM {vm.Name} cannot migrate to node {to}: {why}");
+        if (from == to) return (null, $"VM {vm.Name} already runs on {Named(to)}");
+        if (CanRunVms(to) is { } why) return (null, $"VM {vm.Name} cannot migrate to {Named(to)}: {why}");
         return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "", Attempt = Version + 1 });
     }
 
     /// <summary>An outcome answers the migration in progress; one naming another attempt (attempt 0: not named) is stale.</summary>
-    private static (ClusterState?, string?)? Migration(VmInfo vm, NodeId from, NodeId to, long attempt) =>
+    private (ClusterState?, string?)? Migration(VmInfo vm, NodeId from, NodeId to, long attempt) =>
         vm.State != VmRunState.Migrating || vm.Node != from || vm.Target != to
-            ? (null, $"VM {vm.Name} is not migrating from node {from} to node {to} (it is {vm.State}{(vm.Node is { } n ? $" on node {n}" : "")})")
+            ? (null, $"VM {vm.Name} is not migrating from {Named(from)} to {Named(to)} (it is {Lower(vm.State)}{(vm.Node is { } n ? $" on {Named(n)}" : "")})")
             : attempt != 0 && attempt != vm.Attempt
                 ? (null, $"VM {vm.Name}: the report answers migration attempt {attempt}, but attempt {vm.Attempt} is in progress")
                 : null;
 
     /// <summary>Null when the VM is in one of <paramref name="states"/> on <paramref name="node"/>, else the rejection.</summary>
-    private static (ClusterState?, string?)? OnNode(VmInfo vm, NodeId node, VmRunState[] states, string verb)
+    private (ClusterState?, string?)? OnNode(VmInfo vm, NodeId node, VmRunState[] states, string verb)
     {
-        if (vm.Node != node) return (null, $"VM {vm.Name} is not on node {node} (it is {vm.State}{(vm.Node is { } n ? $" on node {n}" : "")}); cannot {verb} it there");
-        if (Array.IndexOf(states, vm.State) < 0) return (null, $"VM {vm.Name} is {vm.State} on node {node}; cannot {verb} it (allowed from {string.Join(", ", states)})");
+        if (vm.Node != node) return (null, $"VM {vm.Name} is not on {Named(node)} (it is {Lower(vm.State)}{(vm.Node is { } n ? $" on {Named(n)}" : "")}); cannot {verb} it there");
+        if (Array.IndexOf(states, vm.State) < 0) return (null, $"VM {vm.Name} is {Lower(vm.State)} on {Named(node)}; cannot {verb} it (allowed from {string.Join(", ", states.Select(s => Lower(s)))})");
         return null;
     }
 
@@ -149,15 +149,20 @@ public sealed partial record ClusterState
     {
         if (OnNode(vm, node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], verb) is { } bad) return bad;
         if (StateOf(node) is NodeState.Down or NodeState.Unreachable || PendingFences.ContainsKey(node))
-            return (null, $"node {node} is {StateOf(node)}{(PendingFences.ContainsKey(node) ? " with a fence request open" : "")}; "
+            return (null, $"{Named(node)} is {Lower(StateOf(node))}{(PendingFences.ContainsKey(node) ? " with a fence request open" : "")}; "
                           + $"VM {vm.Name} stays on it until it is fenced or has left");
         return null;
     }
 
+    /// <summary>A node as messages name it: its name, or "node ID" while the state does not know it.</summary>
+    private string Named(NodeId? node) => node is { } id && Nodes.TryGetValue(id, out var info) ? info.Name : $"node {node?.ToString() ?? "none"}";
+
+    private static string Lower<T>(T value) => value?.ToString()?.ToLowerInvariant() ?? "";
+
     private string? CanRunVms(NodeId node)
     {
         if (!Nodes.TryGetValue(node, out var info)) return "it is not known";
-        if (info.State != NodeState.Up) return $"it is {info.State}, not Up";
+        if (info.State != NodeState.Up) return $"it is {Lower(info.State)}, not up";
         if (Demoted.Contains(node)) return "it is demoted";
         return null;
     }

@@ -39,7 +39,7 @@ public static class ClusterWideSettings
         error = null;
         if (!ConfigPath.TryParse(key, out var segments, out var pathError))
         {
-            error = $"'{key}' is not a setting path: {pathError}";
+            error = $"'{Shown(key)}' is not a setting path: {pathError}";
             return null;
         }
         var schema = HavenConfig.Schema;
@@ -73,6 +73,9 @@ public static class ClusterWideSettings
         return null;
     }
 
+    /// <summary>An operator's text as an error quotes it: on one line (control characters escaped), at most 100 characters.</summary>
+    private static string Shown(string text) => ConfigPath.Escape(text.Length > 100 ? text[..100] + "…" : text);
+
     /// <summary>The most characters of one cluster-wide value's text (it is journaled and replicated to every host).</summary>
     public const int MaxValueLength = 64 * 1024;
 
@@ -98,12 +101,12 @@ public static class ClusterWideSettings
         }
         catch (HoconException e)
         {
-            error = $"'{text}' is not one HOCON value: {e.Reason}";
+            error = $"'{Shown(text)}' is not one HOCON value: {e.Reason}";
             return false;
         }
         if (parsed.Root.Count != 1 || !parsed.Root.TryGetValue("v", out var found))
         {
-            error = $"'{text}' is not one value (it sets {string.Join(", ", parsed.Root.Keys.Where(k => k != "v"))} too)";
+            error = $"'{Shown(text)}' is not one value (it sets {string.Join(", ", parsed.Root.Keys.Where(k => k != "v"))} too)";
             return false;
         }
         value = found;

@@ -40,7 +40,7 @@ public static class ConfigPath
 
                 if (close >= text.Length)
                 {
-                    error = $"unterminated quoted key in path '{text}'";
+                    error = $"unterminated quoted key in path '{Escape(text)}'";
                     return false;
                 }
 
@@ -52,7 +52,7 @@ public static class ConfigPath
             {
                 if (!touched)
                 {
-                    error = $"empty key in path '{text}'";
+                    error = $"empty key in path '{Escape(text)}'";
                     return false;
                 }
 
@@ -69,7 +69,7 @@ public static class ConfigPath
 
         if (!touched)
         {
-            error = $"empty key in path '{text}'";
+            error = $"empty key in path '{Escape(text)}'";
             return false;
         }
 
@@ -83,5 +83,23 @@ public static class ConfigPath
     private static string Quote(string key) =>
         key.Length > 0 && key.All(c => char.IsLetterOrDigit(c) || c is '-' or '_')
             ? key
-            : "\"" + key.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+            : "\"" + Escape(key) + "\"";
+
+    /// <summary>A quoted key's text with JSON's escapes: a control character (a line break) never reaches a message raw.</summary>
+    internal static string Escape(string key)
+    {
+        var sb = new System.Text.StringBuilder(key.Length);
+        foreach (var c in key)
+            sb.Append(c switch
+            {
+                '\\' => "\\\\",
+                '"' => "\\\"",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        return sb.ToString();
+    }
 }

@@ -98,8 +98,9 @@ internal sealed partial class HoconDocumentParser
         {
             text = context.Includes.Resolve(name.Text, source, out resolved);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ConfigException)
         {
+            // a file the resolver refuses (a device, too big, untrusted) is named where the include is written
             throw Error(name, $"cannot read include \"{name.Text}\": {ex.Message}");
         }
 

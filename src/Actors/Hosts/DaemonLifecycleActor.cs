@@ -11,14 +11,17 @@ public sealed class DaemonLifecycleActor : PersistentActor
 {
     private readonly string _node;
     private readonly Action<Exception>? _recoveryFailed;
+    private readonly Action? _recovered;
     private bool _running;
     private long _starts;
 
     /// <param name="recoveryFailed">told why, when the journal cannot be recovered (the actor then stops)</param>
-    public DaemonLifecycleActor(string node, PersistenceServices services, Action<Exception>? recoveryFailed = null) : base(services)
+    /// <param name="recovered">told when the journal was recovered (before any start is recorded)</param>
+    public DaemonLifecycleActor(string node, PersistenceServices services, Action<Exception>? recoveryFailed = null, Action? recovered = null) : base(services)
     {
         _node = node;
         _recoveryFailed = recoveryFailed;
+        _recovered = recovered;
         Recover<DaemonStarted>(Apply);
         Recover<DaemonStopped>(Apply);
 
@@ -42,6 +45,8 @@ public sealed class DaemonLifecycleActor : PersistentActor
     }
 
     public override string PersistenceId => $"daemon-{_node}";
+
+    protected override void OnRecoveryCompleted() => _recovered?.Invoke();
 
     protected override void OnRecoveryFailure(Exception cause)
     {

@@ -30,6 +30,25 @@ public static class VmSpecRules
         return null;
     }
 
+    /// <summary>
+    /// Null when the hypervisor can use the config, else why not; checked when a VM is added (`haven vm add`, the control API), not
+    /// when the journal is replayed. OpenVZ: a CTID of 1..2147483647 (0 is the host itself) or a container name (letters, digits,
+    /// '-', '_', '.', starting with a letter or digit, at most 64).
+    /// </summary>
+    public static string? CheckHypervisorConfig(VmSpec spec)
+    {
+        if (spec.Hypervisor != "openvz") return null;
+        var id = spec.Config.Trim();
+        if (id.All(char.IsAsciiDigit) && id.Length > 0)
+            return long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= int.MaxValue
+                ? null
+                : $"VM {spec.Name}: OpenVZ CTID {id} is out of range (1..{int.MaxValue}; 0 is the host itself)";
+        var named = id.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(id[0])
+            && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+        return named ? null
+            : $"VM {spec.Name}: OpenVZ CTID '{id}' is neither a number (1..{int.MaxValue}) nor a container name (letters, digits, -, _ and ., at most 64)";
+    }
+
     /// <summary>Null when the definition is valid, else what is wrong (naming the VM and the field).</summary>
     public static string? Check(VmSpec? spec)
     {

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using Haven.Actors.Events;
 using Haven.Adapters.Configuration;
@@ -12,7 +11,8 @@ namespace Haven.Adapters.Events;
 /// Runs the event scripts of one directory (CTDB's events.d) for one event, following <see cref="EventScriptRules"/>:
 /// each script as argv <c>PATH EVENT ARGS…</c> (never through a shell), stdin closed, in a process group of its own
 /// (started through util-linux <c>setsid</c>) so that at <paramref name="timeout"/> the whole group — the script and
-/// everything it spawned — is killed with SIGKILL. A timeout is a failure, never a success.
+/// everything it spawned, also a child that left the group with setsid or a double fork (<see cref="ProcessTreeKill"/>) —
+/// is killed with SIGKILL. A timeout is a failure, never a success.
 /// <para>Failure semantics: a failing (non-zero or timed-out) script stops the remaining scripts for every event
 /// except <c>shutdown</c>, where every script still runs so each service gets its chance to stop. For
 /// <c>monitor</c> that is CTDB's rule (the first failure makes the host UNHEALTHY); for <c>takeip</c>,
@@ -29,7 +29,6 @@ namespace Haven.Adapters.Events;
 public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimeProvider time, ILogger logger) : IEventScriptRunner
 {
     private const string SetSid = "/usr/bin/setsid";
-    private const int SigKill = 9;
     private const int OutputLimit = 64 * 1024;
     private const int ChunkChars = 4096;
     private const int MaxLineChars = 4096;
@@ -111,6 +110,7 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
         if (grouped) start.ArgumentList.Add(script.Path);
         foreach (var argument in scriptEvent.Argv) start.ArgumentList.Add(argument);
 
+        var marker = ProcessTreeKill.Mark(start);
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -137,7 +137,7 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
         }
         catch (OperationCanceledException)
         {
-            KillGroup(process, grouped);
+            KillAll(process, marker);
             cancellationToken.ThrowIfCancellationRequested();
             timedOut = true;
         }
@@ -199,12 +199,12 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
         lock (output) return output.ToString();
     }
 
-    private static void KillGroup(Process process, bool grouped)
+    private static void KillAll(Process process, string marker)
     {
         try
         {
-            // setsid exec()s the script, so the script's pid is its process group's id
-            if (grouped) _ = Kill(-process.Id, SigKill);
+            // the group setsid made (the script's pid), what left it (setsid again, a double fork): all of the run's processes
+            _ = ProcessTreeKill.Kill(process.Id, marker);
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             process.WaitForExit(5_000);
         }
@@ -214,6 +214,4 @@ public sealed class EventScriptRunner(string directory, TimeSpan timeout, TimePr
         }
     }
 
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using Haven.Adapters.Configuration;
 
@@ -15,14 +14,13 @@ public sealed record FenceProcessResult(int ExitCode, string Output, string Erro
 /// <summary>
 /// Runs one fence agent or script: arguments through ArgumentList only (never a shell), secrets only on
 /// stdin, in a process group of its own (started through setsid) so that at the timeout — or on
-/// cancellation — the whole group is killed with SIGKILL. A timeout is a result, never a success. A program named by
+/// cancellation — the whole group, and what left it with setsid or a double fork (<see cref="ProcessTreeKill"/>), is killed with SIGKILL. A timeout is a result, never a success. A program named by
 /// its path must pass <see cref="FileTrust"/> (root's, and neither it nor a directory above it writable by group or
 /// others), else <see cref="UnauthorizedAccessException"/> naming it and nothing runs.
 /// </summary>
 public static class FenceProcess
 {
     private const string SetSid = "/usr/bin/setsid";
-    private const int SigKill = 9;
 
     public static async Task<FenceProcessResult> RunAsync(
         string file,
@@ -56,6 +54,7 @@ public static class FenceProcess
             start.Environment[key] = value;
         }
 
+        var marker = ProcessTreeKill.Mark(start);
         var began = time.GetTimestamp();
         using var process = new Process { StartInfo = start };
         var output = new StringBuilder();
@@ -84,21 +83,22 @@ public static class FenceProcess
         }
         catch (OperationCanceledException)
         {
-            KillGroup(process);
+            KillAll(process, marker);
             cancellationToken.ThrowIfCancellationRequested();
             return new FenceProcessResult(-1, Text(output), Text(error), true, time.GetElapsedTime(began));
         }
 
         // Children left behind in the group (a backgrounded helper) go too.
-        KillGroup(process);
+        KillAll(process, marker);
         return new FenceProcessResult(process.ExitCode, Text(output), Text(error), false, time.GetElapsedTime(began));
     }
 
-    private static void KillGroup(Process process)
+    private static void KillAll(Process process, string marker)
     {
         try
         {
-            _ = Kill(-process.Id, SigKill);
+            // the group setsid made, and what left it (setsid again, a double fork): all of the run's processes
+            _ = ProcessTreeKill.Kill(process.Id, marker);
             if (!process.HasExited)
             {
                 process.Kill(entireProcessTree: true);
@@ -136,6 +136,4 @@ public static class FenceProcess
         }
     }
 
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -186,7 +186,7 @@ internal static class VmVerb
                 Order = parse.GetValue(order),
                 StartDelay = parse.GetValue(delay) is { } d ? ParseDelay(d) : TimeSpan.Zero,
             };
-            if (VmSpecRules.Check(spec) is { } bad) throw new CliException(bad, ExitCodes.Usage);
+            if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
             return Post(cli, parse.GetValue(socket)!, "v1/vms", new AddVmRequest(spec.Name, spec.Hypervisor, spec.Config, spec.Cpu, spec.Memory,

@@ -18,6 +18,9 @@ internal static class ControlApi
             try
             {
                 await next(context);
+                // No endpoint matched (an unknown path, or a verb the path does not take): say so, never an empty body.
+                if (!context.Response.HasStarted && context.Response.StatusCode is 404 or 405)
+                    await context.Response.WriteAsJsonAsync(new { error = NoSuchRequest(context.Request, context.Response.StatusCode) }, ServerJson.Options);
             }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
@@ -91,6 +94,16 @@ internal static class ControlApi
                 Interlocked.Decrement(ref state.OpenEventStreams);
             }
         });
+    }
+
+    /// <summary>Why a request matched no endpoint: the path is unknown (404), or it does not take this verb (405).</summary>
+    internal static string NoSuchRequest(HttpRequest request, int status)
+    {
+        var path = request.Path.Value ?? "/";
+        if (path.Length > 200) path = path[..200] + "…";
+        return status == 405
+            ? $"{path} does not take {request.Method}"
+            : $"no such request: {request.Method} {path}";
     }
 
     /// <summary>Event streams (`haven events --follow`) served at once; one more is refused with 503.</summary>

@@ -52,6 +52,7 @@ internal static class VmApi
                 Order = request.Order,
                 StartDelay = TimeSpan.FromSeconds(Math.Clamp(request.StartDelaySeconds, -1, 86_401)),
             };
+            if (VmSpecRules.CheckHypervisorConfig(spec) is { } unusable) return Error(unusable, 400);
             return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
         });
 

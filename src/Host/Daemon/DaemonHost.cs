@@ -11,8 +11,9 @@ namespace Haven.Host.Daemon;
 
 /// <summary>
 /// Runs one host: journal, actors and the control API on the generic host, until SIGTERM/SIGINT or
-/// the token, or until another daemon of the same name took the PostgreSQL journal's lock (then it stops
-/// with that error). Stopping records the shutdown, stops the actors and flushes the journal.
+/// the token, or until another daemon of the same name took the PostgreSQL journal's lock, or until a journal write
+/// failed (a full disk: then it stops with that error, exit 1, and systemd starts it again). Stopping records the
+/// shutdown (without waiting on a journal that cannot write), stops the actors, flushes the journal and removes the socket.
 /// </summary>
 internal static class DaemonHost
 {
@@ -70,19 +71,39 @@ internal static class DaemonHost
             FileGuards.SetUmask(oldMask);
         }
         File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            await lifecycle.RecordStartAsync(ct); // only now: a start that failed above is not journaled as a start
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            TryDelete(socketPath);
+            throw;
+        }
         log.LogInformation("Haven daemon {Node} of cluster {Cluster} started; journal {Provider} {Location}; control socket {Socket}; config {Config}",
             node, state.Cluster, journal.Provider, journal.Location, socketPath, configPath);
         started?.Invoke(state);
 
         string? lockLost = null;
+        string? journalBroken = null;
         try
         {
             var shutdown = app.WaitForShutdownAsync(ct);
-            if (await Task.WhenAny(shutdown, journal.LockLost) != shutdown)
+            var first = await Task.WhenAny(shutdown, journal.LockLost, state.Journal.WriteFailed);
+            if (first == journal.LockLost)
             {
                 // Another daemon of this name writes the same persistence ids now: stop as SIGTERM would.
                 lockLost = await journal.LockLost;
                 log.LogCritical("Haven daemon {Node} stopping: {Reason}", node, lockLost);
+                app.Lifetime.StopApplication();
+            }
+            else if (first == state.Journal.WriteFailed)
+            {
+                // The actor that wrote has stopped and every later change would be lost: stop (systemd starts it again).
+                journalBroken = $"the journal {journal.Location} could not be written ({await state.Journal.WriteFailed}); stopping so that no change is acknowledged and lost";
+                log.LogCritical("Haven daemon {Node} stopping: {Reason}", node, journalBroken);
                 app.Lifetime.StopApplication();
             }
             await shutdown;
@@ -90,18 +111,29 @@ internal static class DaemonHost
         finally
         {
             log.LogInformation("Haven daemon {Node} stopping", node);
-            if (state.Events is { } events) await events.ShutdownAsync();
-            // With the lock lost the stop is not journaled: the records are the other daemon's now.
-            if (lockLost is null) await lifecycle.StopAsync("shutdown");
-            else await lifecycle.DisposeAsync();
-            state.Watchdog?.Stopped();
-            state.Watchdog?.Dispose();
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            TryDelete(socketPath);
+            try
+            {
+                if (state.Events is { } events) await events.ShutdownAsync();
+                // With the lock lost the stop is not journaled: the records are the other daemon's now.
+                if (lockLost is not null || journalBroken is not null) await lifecycle.DisposeAsync();
+                else if (await lifecycle.StopAsync("shutdown") is { } notRecorded)
+                {
+                    journalBroken = $"the journal {journal.Location} could not record the stop ({notRecorded})";
+                    log.LogError("Haven daemon {Node}: {Reason}", node, journalBroken);
+                }
+                state.Watchdog?.Stopped();
+                state.Watchdog?.Dispose();
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+            }
+            finally
+            {
+                TryDelete(socketPath); // also when a step above failed: no socket is left behind
+            }
             log.LogInformation("Haven daemon {Node} stopped; journal flushed", node);
         }
         if (lockLost is not null) throw new CliException(lockLost);
+        if (journalBroken is not null) throw new CliException(journalBroken);
         return ExitCodes.Success;
     }
 

@@ -33,6 +33,10 @@ internal sealed class ObservableJournal(IJournal inner) : DelegatingJournal(inne
     public string? WriteFailure => Volatile.Read(ref _writeFailure);
 
     private string? _writeFailure;
+    private readonly TaskCompletionSource<string> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the reason at the first write that failed (storage broken: the actor that wrote it has stopped).</summary>
+    public Task<string> WriteFailed => _firstFailure.Task;
 
     public override async Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
     {
@@ -43,6 +47,7 @@ internal sealed class ObservableJournal(IJournal inner) : DelegatingJournal(inne
         catch (Exception e) when (e is not OperationCanceledException and not JournalRejectedException)
         {
             Volatile.Write(ref _writeFailure, e.Message);
+            _firstFailure.TrySetResult(e.Message);
             throw;
         }
         Volatile.Write(ref _writeFailure, null);

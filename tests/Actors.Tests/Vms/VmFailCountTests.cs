@@ -89,7 +89,7 @@ public sealed class VmFailCountTests
     [Fact]
     public void Cleanup_NothingToCleanOrUnknownNode_IsRejected()
     {
-        Assert.Contains("has no failures to clean up on node 2", Rejected(FailedOnce(), new VmCleanedUp("WEB-01", N(2))));
+        Assert.Contains("has no failures to clean up on node2", Rejected(FailedOnce(), new VmCleanedUp("WEB-01", N(2))));
         Assert.Contains("node 9 is not known", Rejected(FailedOnce(), new VmCleanedUp("WEB-01", N(9))));
         Assert.Contains("is not managed", Rejected(FailedOnce(), new VmCleanedUp("NOPE-1")));
     }

@@ -79,7 +79,7 @@ public sealed class VmStateTests
     {
         var state = ClusterState.Empty.ApplyAll(PathTo(1, NodeState.Up)).ApplyAll(PathTo(2, nodeState)).Apply(new VmAdded(Web()));
 
-        Assert.Contains($"it is {nodeState}", Rejected(state, new VmPlaced("WEB-01", N(2))));
+        Assert.Contains($"it is {nodeState.ToString().ToLowerInvariant()}", Rejected(state, new VmPlaced("WEB-01", N(2))));
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class VmStateTests
     {
         var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2)));
 
-        Assert.Contains("is not on node 3", Rejected(state, new VmStopped("WEB-01", N(3), "x")));
+        Assert.Contains("is not on node3", Rejected(state, new VmStopped("WEB-01", N(3), "x")));
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class VmStateTests
 
         Assert.Equal((VmRunState.Running, N(2), (Haven.Actors.Membership.NodeId?)null), (done.State, done.Node!.Value, done.Target));
         Assert.Equal((VmRunState.Running, N(1), (Haven.Actors.Membership.NodeId?)null), (failed.State, failed.Node!.Value, failed.Target));
-        Assert.Contains("not migrating from node 2", Rejected(migrating, new VmMigrated("WEB-01", N(2), N(1))));
+        Assert.Contains("not migrating from node2", Rejected(migrating, new VmMigrated("WEB-01", N(2), N(1))));
     }
 
     [Fact]
@@ -186,7 +186,8 @@ public sealed class VmStateTests
     {
         var running = WithWeb().Apply(new VmPlaced("WEB-01", N(1)));
 
-        Assert.Contains("stop it before removing it", Rejected(running, new VmRemoved("WEB-01")));
+        // the node by name and the state in lower case, not "Starting on node 1"
+        Assert.Equal("VM WEB-01 is starting on node1; stop it before removing it", Rejected(running, new VmRemoved("WEB-01")));
         Assert.Empty(running.Apply(new VmStopped("WEB-01", N(1), "stopped")).Apply(new VmRemoved("WEB-01")).Vms);
     }
 

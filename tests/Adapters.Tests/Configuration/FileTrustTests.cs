@@ -112,11 +112,11 @@ public sealed class FileTrustTests : IDisposable
     [Theory]
     [InlineData("/dev/zero")]
     [InlineData("/dev/urandom")]
-    public void Load_IncludeOfADevice_ConfigExceptionNamingIt(string device)
+    public void Load_IncludeOfADevice_ErrorNamingItWhereTheIncludeIs(string device)
     {
         var path = File("haven.conf", $"include \"{device}\"\n");
-        var e = Assert.Throws<ConfigException>(() => ConfigFiles.Load(path, _ => null));
-        Assert.Equal($"included file (from {path}) {device} is not a regular file", e.Message);
+        var e = Assert.Throws<HoconException>(() => ConfigFiles.Load(path, _ => null));
+        Assert.Equal($"{path}:1:9: cannot read include \"{device}\": included file (from {path}) {device} is not a regular file", e.Message);
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class FileTrustTests : IDisposable
         var included = File("other.conf", "haven.cluster.name = evil\n");
         Chown(included, Nobody);
         var path = File("haven.conf", "include \"other.conf\"\n");
-        var e = Assert.Throws<ConfigException>(() => ConfigFiles.Load(path, _ => null));
+        var e = Assert.Throws<HoconException>(() => ConfigFiles.Load(path, _ => null));
         Assert.Contains($"{included} is owned by uid {Nobody}", e.Message);
     }
 

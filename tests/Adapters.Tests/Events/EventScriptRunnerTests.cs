@@ -229,6 +229,35 @@ public sealed class EventScriptRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_ScriptHangs_TimeoutAlsoKillsChildrenThatLeftTheGroupWithSetsidOrADoubleFork()
+    {
+        // a child in a session of its own, and a grandchild in a session of its own whose parent exited (adopted by init)
+        _dir.Write("10.escape", "setsid sleep 1000 &\necho \"escaped $!\"\nsh -c 'setsid sleep 1000 & echo \"orphan $!\"'\necho ready\nwait");
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _log.OnMessage = m => { if (m.EndsWith(": ready", StringComparison.Ordinal)) ready.TrySetResult(); };
+
+        var run = Runner().RunAsync(new ScriptEvent.Monitor(), CancellationToken.None);
+        await ready.Task.WaitAsync(Bound);
+        _clock.Advance(Timeout);
+        var result = await run.WaitAsync(Bound);
+
+        var script = Assert.Single(result.Scripts);
+        Assert.True(script.TimedOut);
+        var escaped = Pid(script.Output, "escaped");
+        var orphan = Pid(script.Output, "orphan");
+        try
+        {
+            Assert.True(Gone(escaped), $"the setsid child {escaped} still alive");
+            Assert.True(Gone(orphan), $"the double-forked setsid grandchild {orphan} still alive");
+        }
+        finally
+        {
+            foreach (var pid in new[] { escaped, orphan })
+                try { System.Diagnostics.Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        }
+    }
+
+    [Fact]
     public async Task Run_Cancelled_KillsTheScriptsGroupAndThrows()
     {
         _dir.Write("10.hang", "sleep 1000 &\necho \"child $!\"\necho ready\nwait");
