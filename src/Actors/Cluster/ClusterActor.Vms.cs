@@ -105,7 +105,7 @@ public sealed partial class ClusterActor
         }
         if (_left) return;
         if (VmEvents.NameOf(e) is { } name) SyncVm(name);
-        else if (SelfUnclean != WasUnclean(before))
+        else if (SelfUnclean != WasUnclean(before) || (before.StateOf(Me) == NodeState.Maintenance) != (_state.StateOf(Me) == NodeState.Maintenance))
             foreach (var vm in _state.Vms.Keys.Concat(_localVms.Keys).Distinct().ToList()) SyncVm(vm);
     }
 
@@ -132,6 +132,7 @@ public sealed partial class ClusterActor
         // VMs in a history this host has not seen, so it must not restart them (it forces them off instead).
         var role = SelfUnclean ? VmLocalRole.Absent : VmLocalRoles.For(vm, Me);
         var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";
+        var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
         if (!_localVms.TryGetValue(name, out var local))
         {
             // Once per incarnation, a VM the state puts elsewhere is checked here too (an orphan is forced off).
@@ -141,13 +142,13 @@ public sealed partial class ClusterActor
             _localVms[name] = local;
         }
         _vmSwept.Add(name);
-        if (local.Last is { } last && last.Role == role && Equals(last.Vm, vm) && last.TargetName == target) return;
-        Assign(name, local, vm, role, target);
+        if (local.Last is { } last && last.Role == role && Equals(last.Vm, vm) && last.TargetName == target && last.HostMaintenance == maintenance) return;
+        Assign(name, local, vm, role, target, maintenance);
     }
 
-    private void Assign(string name, LocalVm local, VmInfo? vm, VmLocalRole role, string target)
+    private void Assign(string name, LocalVm local, VmInfo? vm, VmLocalRole role, string target, bool maintenance = false)
     {
-        local.Last = new VmAssignment(++_vmSequence, vm, role, target);
+        local.Last = new VmAssignment(++_vmSequence, vm, role, target, maintenance);
         Log.LogDebug("VM {Vm} on {Node}: {Role}", name, _options.Self.Name, role);
         local.Actor.Tell(local.Last, Self);
     }
@@ -164,12 +165,47 @@ public sealed partial class ClusterActor
     private void OnVmReport(VmReport report)
     {
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return; // the child re-sends it
+        if (report.Event is VmOperationFailed failed)
+        {
+            ReportFailedOperation(failed);
+            return;
+        }
         if (_state.Validate(report.Event) is { } reason)
         {
             Log.LogDebug("Not reporting {Event}: {Reason}", report.Event, reason);
             return;
         }
         Multicast(report.Event);
+    }
+
+    /// <summary>
+    /// A failed operation's on-fail, with what follows in the same batch: fence asks for this host's fence
+    /// (FenceRequested, carried out by the DC), standby puts this host in standby. The stop's default is fence when fencing
+    /// is enabled, else block; fence without fencing enabled, or on the DC itself (which never fences itself), is block.
+    /// </summary>
+    private void ReportFailedOperation(VmOperationFailed failed)
+    {
+        var fencing = FencingPolicyNow().Enabled;
+        var onFail = failed.Operation == "stop" ? new VmOnFailPolicy(Stop: failed.OnFail).ForStop(fencing) : failed.OnFail;
+        var reason = failed.Reason;
+        if (onFail == VmOnFail.Fence && (!fencing || DcOfView() == Me))
+        {
+            onFail = VmOnFail.Block;
+            reason += fencing ? " (this host is the DC, which is never fenced by itself: blocked instead)" : " (fencing is disabled: blocked instead)";
+        }
+        var e = failed with { OnFail = onFail, Reason = reason };
+        var plan = new Plan(_state);
+        if (!plan.Add(e))
+        {
+            Log.LogDebug("Not reporting {Event}: {Reason}", e, _state.Validate(e));
+            return;
+        }
+        if (onFail == VmOnFail.Fence)
+            plan.Add(new FenceRequested(Me, Me, $"VM {failed.Name} failed to {failed.Operation} here (on-fail fence): {failed.Reason}"));
+        else if (onFail == VmOnFail.Standby && plan.State.StateOf(Me) == NodeState.Up)
+            plan.Add(new NodeStandby(Me));
+        Log.LogWarning("VM {Vm} failed to {Operation} on {Node}: on-fail {OnFail}", failed.Name, failed.Operation, _options.Self.Name, VmOnFailPolicy.Name(onFail));
+        MulticastEvents(plan.Events);
     }
 
     // ---- operator commands --------------------------------------------------------------------------

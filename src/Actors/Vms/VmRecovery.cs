@@ -74,6 +74,7 @@ public static partial class VmRecovery
                       + (banned ? "banned there until `haven vm cleanup`" + (services.Policy.FailureTimeout > TimeSpan.Zero ? " or the timeout" : "") : "may run there"));
         }
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
+        if (info.Spec.OnFail != VmOnFailPolicy.Default) lines.Add($"{vm}: on-fail {info.Spec.OnFail} (the others: Pacemaker's defaults)");
         if (info.Spec.Group is { } group)
         {
             DateTimeOffset? unused = null;
