@@ -31,6 +31,7 @@ public sealed partial class ClusterActor
     private void RegisterVmHandlers()
     {
         Receive<VmReport>(OnVmReport);
+        RegisterDemotionHandlers();
         Receive<VmActorIdle>(OnVmIdle);
         Receive<VmSyncTick>(_ => SyncLocalVms());
         Receive<AddVm>(c =>
@@ -76,6 +77,7 @@ public sealed partial class ClusterActor
     private void RecoverVms(Plan plan)
     {
         if (plan.State.Vms.IsEmpty && VmServices.Configured.IsEmpty) return;
+        FenceForFailedOperations(plan);
         // Decide is a pure function of these (immutable collections: a change gives a new instance, and they
         // compare by reference); a round that found
         // nothing to do is not repeated until one of them changes (the DC runs a round after every event).
@@ -92,6 +94,23 @@ public sealed partial class ClusterActor
         _idleVmRound = events.IsEmpty && wakeAt is null ? inputs : null;
         if (wakeAt is { } at) Timers.StartSingleTimer("vm-group-delay", ReconcileTick.Instance, at > now ? at - now : TimeSpan.Zero);
         foreach (var e in events) plan.Add(e);
+    }
+
+    /// <summary>
+    /// On-fail fence: a host where a VM's operation failed is downed and fenced, as `haven cluster down` does (it rejoins
+    /// after its restart); the VM starts elsewhere once the fence is done. Never this DC itself (it never fences itself).
+    /// </summary>
+    private void FenceForFailedOperations(Plan plan)
+    {
+        var now = Context.System.TimeProvider.GetUtcNow();
+        foreach (var vm in plan.State.Vms.Values)
+        {
+            if (vm.FenceFor is not { } node || vm.Node != node || node == Me) continue;
+            var why = $"VM {vm.Name}: {vm.Reason}";
+            if (plan.State.StateOf(node) is NodeState.Fenced or NodeState.Left or null) continue;
+            if (plan.State.StateOf(node) != NodeState.Down) plan.Add(new NodeDown(node, why));
+            if (plan.State.StateOf(node) == NodeState.Down) RequestFence(plan, node, now, why);
+        }
     }
 
     /// <summary>This host's side effects of an applied VM event (never during replay).</summary>
@@ -126,6 +145,8 @@ public sealed partial class ClusterActor
 
     private void SyncVm(string name)
     {
+        if (_role == PartitionRole.Primary) _demotedStop = false;
+        else if (_demotedStop) return; // demoted under a stopping no-quorum-policy: the VMs stay stopped until this host is primary
         var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
         _state.Vms.TryGetValue(name, out var vm);
         // A host the state has downed, fenced or is fencing runs nothing: the cluster may already have moved its
@@ -164,6 +185,7 @@ public sealed partial class ClusterActor
     /// <summary>A child's outcome goes into the replicated state (only a synced primary member can put it there).</summary>
     private void OnVmReport(VmReport report)
     {
+        if (_role == PartitionRole.Minority) DemotionReport(report.Event);
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return; // the child re-sends it
         if (report.Event is VmOperationFailed failed)
         {
@@ -179,8 +201,8 @@ public sealed partial class ClusterActor
     }
 
     /// <summary>
-    /// A failed operation's on-fail, with what follows in the same batch: fence asks for this host's fence
-    /// (FenceRequested, carried out by the DC), standby puts this host in standby. The stop's default is fence when fencing
+    /// A failed operation's on-fail, with what follows in the same batch: standby puts this host in standby; fence is the
+    /// DC's (it downs and fences the host the VM names in FenceFor: see FenceForFailedOperations). The stop's default is fence when fencing
     /// is enabled, else block; fence without fencing enabled, or on the DC itself (which never fences itself), is block.
     /// </summary>
     private void ReportFailedOperation(VmOperationFailed failed)
@@ -200,9 +222,7 @@ public sealed partial class ClusterActor
             Log.LogDebug("Not reporting {Event}: {Reason}", e, _state.Validate(e));
             return;
         }
-        if (onFail == VmOnFail.Fence)
-            plan.Add(new FenceRequested(Me, Me, $"VM {failed.Name} failed to {failed.Operation} here (on-fail fence): {failed.Reason}"));
-        else if (onFail == VmOnFail.Standby && plan.State.StateOf(Me) == NodeState.Up)
+        if (onFail == VmOnFail.Standby && plan.State.StateOf(Me) == NodeState.Up)
             plan.Add(new NodeStandby(Me));
         Log.LogWarning("VM {Vm} failed to {Operation} on {Node}: on-fail {OnFail}", failed.Name, failed.Operation, _options.Self.Name, VmOnFailPolicy.Name(onFail));
         MulticastEvents(plan.Events);

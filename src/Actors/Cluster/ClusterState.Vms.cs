@@ -115,8 +115,8 @@ public sealed partial record ClusterState
                 return Put(vm with { Unmanaged = true, Failures = failures, Reason = reason });
             case VmOnFail.Fence:
                 if (OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], "fence for") is { } elsewhere) return elsewhere;
-                if (PendingFences.ContainsKey(e.Node)) return (null, $"a fence request for node {e.Node} is already open");
-                return Put(vm with { Failures = failures, Reason = reason });
+                if (PendingFences.ContainsKey(e.Node) || vm.FenceFor == e.Node) return (null, $"node {e.Node} is already to be fenced for VM {vm.Name}");
+                return Put(vm with { Failures = failures, Reason = reason, FenceFor = e.Node });
             case VmOnFail.Stop or VmOnFail.Standby:
                 if (Release(vm, e.Node, "release") is { } bad) return bad;
                 return Put(vm with
@@ -202,7 +202,20 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) WithVm(string name, Func<VmInfo, (ClusterState?, string?)> transition) =>
         name is not null && Vms.TryGetValue(name, out var vm) ? transition(vm) : (null, $"VM '{name}' is not managed");
 
-    private (ClusterState?, string?) Put(VmInfo vm) => (this with { Vms = Vms.SetItem(vm.Name, vm), Version = Version + 1 }, null);
+    private (ClusterState?, string?) Put(VmInfo vm)
+    {
+        if (vm.FenceFor is not null && Vms.TryGetValue(vm.Name, out var old) && old.Node != vm.Node) vm = vm with { FenceFor = null }; // it left that node
+        return (this with { Vms = Vms.SetItem(vm.Name, vm), Version = Version + 1 }, null);
+    }
+
+    /// <summary>A fence of <paramref name="node"/> answers every on-fail fence that named it (<see cref="VmInfo.FenceFor"/>).</summary>
+    internal ClusterState WithoutFenceEscalations(NodeId node)
+    {
+        var vms = Vms;
+        foreach (var vm in Vms.Values)
+            if (vm.FenceFor == node) vms = vms.SetItem(vm.Name, vm with { FenceFor = null });
+        return ReferenceEquals(vms, Vms) ? this : this with { Vms = vms };
+    }
 
     private bool VmsEqual(ClusterState other)
     {
@@ -212,4 +225,11 @@ public sealed partial record ClusterState
             if (!other.Vms.TryGetValue(name, out var theirs) || !vm.Equals(theirs)) return false;
         return true;
     }
+}
+
+/// <summary>Transition results of fencing events: the fenced node's on-fail fence escalations are answered.</summary>
+internal static class FenceTransitions
+{
+    public static (ClusterState? State, string? Reason) FencedFor(this (ClusterState? State, string? Reason) result, NodeId node) =>
+        result.State is { } state ? (state.WithoutFenceEscalations(node), result.Reason) : result;
 }

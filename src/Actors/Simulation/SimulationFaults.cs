@@ -64,11 +64,17 @@ public enum SimulationFaults
     /// <summary>More operator commands racing with faults: ip move, cluster down, the HA switch off and on.</summary>
     Commands = 1 << 16,
 
+    /// <summary>
+    /// Pacemaker's semantics: the VMs get on-fail values (block, stop, standby, fence) and the run a no-quorum-policy drawn
+    /// from the seed; operators unmanage, manage and clean up VMs.
+    /// </summary>
+    Pacemaker = 1 << 17,
+
     /// <summary>The kinds the fixed and pinned seeds run with.</summary>
     Classic = Partitions | Crashes | Kills | Restarts | Flapping | Delays | Heuristics | FenceFailures | Operator | Monitor | Vms | Leaves,
 
     /// <summary>The kinds drawn from their own stream (none of them in <see cref="Classic"/>).</summary>
-    Extra = LateFence | SlowTimers | OneWay | Hangs | Commands,
+    Extra = LateFence | SlowTimers | OneWay | Hangs | Commands | Pacemaker,
 
     All = Classic | Extra,
 }
@@ -84,6 +90,7 @@ public static class SimulationFaultNames
         (SimulationFaults.Operator, "operator"), (SimulationFaults.Monitor, "monitor"), (SimulationFaults.Vms, "vms"),
         (SimulationFaults.Leaves, "leaves"), (SimulationFaults.LateFence, "late-fence"), (SimulationFaults.SlowTimers, "slow-timers"),
         (SimulationFaults.OneWay, "one-way"), (SimulationFaults.Hangs, "hangs"), (SimulationFaults.Commands, "commands"),
+        (SimulationFaults.Pacemaker, "pacemaker"),
     ];
 
     /// <summary>Every single kind, in a fixed order.</summary>

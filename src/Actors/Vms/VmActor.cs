@@ -77,7 +77,13 @@ public sealed partial class VmActor : Actor
         if (a.Vm is not null) _spec = a.Vm.Spec;
         // Where the VM is changed: what was reported arrived (or is moot). Other changes (desired, HA) do not answer it.
         if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target
-            || previous?.Vm?.Attempt != a.Vm?.Attempt || previous?.Vm?.Unmanaged != a.Vm?.Unmanaged) _pending = null;
+            || previous?.Vm?.Attempt != a.Vm?.Attempt || previous?.Vm?.Unmanaged != a.Vm?.Unmanaged || previous?.Role != a.Role)
+        {
+            _pending = null;
+            // A report the change did not answer (a stop done before the state asked for it, a demotion's; a failure reported
+            // while an earlier report was still on its way) is made again: the step starts over from the hypervisor's status.
+            if (previous?.Role == a.Role && a.Role is VmLocalRole.Stop or VmLocalRole.Run && _phase == Phase.Done) _phase = Phase.Idle;
+        }
         if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName
             || (previous.HostMaintenance || previous.Vm?.Unmanaged == true) != LeftAlone)
         {

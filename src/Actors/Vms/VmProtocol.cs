@@ -116,6 +116,9 @@ public sealed record VmInfo(
     /// <summary>Left alone by the DC: never placed, stopped or moved (Pacemaker's is-managed=false).</summary>
     public bool Unmanaged { get; init; }
 
+    /// <summary>An operation failed on this node with on-fail fence: the DC downs and fences it (cleared once the VM leaves the node).</summary>
+    public NodeId? FenceFor { get; init; }
+
     /// <summary>How often the VM failed on <paramref name="node"/> (a host in <see cref="FailedOn"/> from an older journal counts once).</summary>
     public VmFailures FailuresOn(NodeId node) =>
         Failures.TryGetValue(node, out var f) ? f : FailedOn.Contains(node) ? new VmFailures(1, null) : new VmFailures(0, null);
@@ -127,7 +130,7 @@ public sealed record VmInfo(
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
         && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
         && Attempt == other.Attempt
-        && Unmanaged == other.Unmanaged && Failures.SequenceEqual(other.Failures);
+        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Failures.SequenceEqual(other.Failures);
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
 }
@@ -230,8 +233,8 @@ public sealed record VmManaged(string Name, bool Managed) : IClusterEvent;
 /// An operation of the VM failed on <paramref name="Node"/> and its on-fail is not restart (Pacemaker's on-fail): the host
 /// reports it, and the failure counts on that node. <paramref name="OnFail"/> says what follows — block: the VM stays
 /// where it is, unmanaged; stop: the host forced it off, it stays stopped (desired stopped); standby: the host forced it
-/// off, and the host goes standby (a NodeStandby in the same batch); fence: the host asks to be fenced (a FenceRequested in
-/// the same batch), the VM stays on it until then. <paramref name="Operation"/> is start, monitor or stop.
+/// off, and the host goes standby (a NodeStandby in the same batch); fence: the VM is left as it is and
+/// the DC downs and fences the host (<see cref="VmInfo.FenceFor"/>), the VM stays on it until then. <paramref name="Operation"/> is start, monitor or stop.
 /// </summary>
 public sealed record VmOperationFailed(string Name, NodeId Node, string Operation, VmOnFail OnFail, string Reason, DateTimeOffset? At = null) : IClusterEvent;
 
