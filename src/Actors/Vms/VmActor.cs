@@ -48,6 +48,7 @@ public sealed partial class VmActor : Actor
     private IClusterEvent? _pending;
     private string _giveUpReason = "";
     private VmOnFail _giveUpThen = VmOnFail.Restart;
+    private bool _seenRunning; // a VM this actor never saw running that is found off was not failed by a monitor here: a probe, restarted
     private string _giveUpOperation = "monitor";
 
     public static Props Props(NodeId me, IHypervisor? hypervisor, VmPolicy policy) =>
@@ -186,6 +187,7 @@ public sealed partial class VmActor : Actor
         _phase = Phase.Up;
         if (status.State == VmPowerState.Running)
         {
+            _seenRunning = true;
             if (_pausedSince is not null) Log.LogInformation("VM {Vm} resumed on {Node}", Name, _me);
             _pausedSince = null;
         }
@@ -227,7 +229,9 @@ public sealed partial class VmActor : Actor
             return;
         }
         var operation = start ? "start" : "monitor";
-        var onFail = _spec!.OnFail.ForStartOrMonitor(start);
+        // Found off at this actor's first look (the host restarted, or was fenced and rejoined): Pacemaker's probe, not a
+        // monitor failure; it is started again rather than escalated.
+        var onFail = start || _seenRunning ? _spec!.OnFail.ForStartOrMonitor(start) : VmOnFail.Restart;
         switch (onFail)
         {
             case VmOnFail.Ignore:

@@ -29,7 +29,7 @@ public sealed class VmOnFailTests : HavenTestKit
     private void Start(VmOnFailPolicy onFail, bool unmanaged = false, bool maintenance = false)
     {
         var spec = new VmSpec("WEB-01", "process", "web", 1, 512) { OnFail = onFail };
-        _parent ??= ActorOf(Props.Create(() => new Parent(VmActor.Props(Me, _hv, Policy), _probe.Ref)));
+        _parent ??= ActorOf(Props.Create(() => new VmActorTests.Parent(VmActor.Props(Me, _hv, Policy), _probe.Ref)));
         Assign(Info(spec, VmRunState.Starting), VmLocalRole.Run);
         _probe.FishForMessage<VmReport>(r => r.Event is VmRunning, TimeSpan.FromSeconds(10));
         Assign(Info(spec, VmRunState.Running) with { Unmanaged = unmanaged }, VmLocalRole.Run, maintenance);
@@ -259,16 +259,5 @@ public sealed class VmOnFailTests : HavenTestKit
         var added = new VmAdded(Web() with { OnFail = new VmOnFailPolicy(Monitor: VmOnFail.Block) });
         var (m2, p2) = serializer.Serialize(added);
         Assert.Equal(added, serializer.Deserialize(new Haven.Actors.Persistence.JournalEntry("cluster", 2, m2, p2, T0, [])));
-    }
-
-    /// <summary>Creates the VmActor as its child and forwards what the child sends to the probe.</summary>
-    private sealed class Parent : Actor
-    {
-        public Parent(Props child, IActorRef probe)
-        {
-            var vm = Context.ActorOf(child, "vm");
-            Receive<VmAssignment>(a => vm.Tell(a, Self));
-            ReceiveAny(m => probe.Tell(m, Self));
-        }
     }
 }
