@@ -170,6 +170,11 @@ public class VmVerbTests
         var (againCode, _, againErr) = await CliRunner.RunAsync("vm", "unmanage", "WEB-01", "--socket", socket);
         Assert.NotEqual(0, againCode);
         Assert.Contains("already unmanaged", againErr);
+        var (onFailCode, _, onFailErr) = await Add(dir, "db-01", "--hypervisor", "process", "--config", "sleep 1000", "--no-ha", "--stopped",
+            "--on-fail", "monitor=block", "--on-fail", "stop=fence");
+        Assert.True(onFailCode == 0, onFailErr);
+        var (_, dbLocate, _) = await CliRunner.RunAsync("vm", "locate", "DB-01", "--socket", socket);
+        Assert.Contains("on-fail: monitor=block,stop=fence", dbLocate);
         var (manageCode, _, manageErr) = await CliRunner.RunAsync("vm", "manage", "WEB-01", "--socket", socket);
         Assert.True(manageCode == 0, manageErr);
         var (_, json, _) = await CliRunner.RunAsync("vm", "locate", "WEB-01", "--json", "--socket", socket);
@@ -208,6 +213,21 @@ public class VmVerbTests
         using var dir = new TempDir();
 
         var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", option, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+    }
+
+    [Theory]
+    [InlineData("monitor", "is not OP=ACTION")]
+    [InlineData("reload=block", "is not OP=ACTION")]
+    [InlineData("monitor=explode", "'explode' is not one of")]
+    [InlineData("stop=ignore", "on-fail for stop must be block or fence")]
+    public async Task VmAdd_BadOnFail_RefusedWithoutTheDaemon(string value, string expected)
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", "--on-fail", value);
 
         Assert.Equal(2, code);
         Assert.Contains(expected, err);

@@ -81,5 +81,13 @@ C["migrate-live"] = cib([N("node1"), N("node2"), N("node3", "lost")],
     F + [R("live", meta={"allow-migrate": "true"}), R("cold"), R("from-lost", meta={"allow-migrate": "true"})],
     cons='<rsc_location id="l1" rsc="live" node="node2" score="100"/><rsc_location id="l2" rsc="cold" node="node2" score="100"/>',
     status={"node1": fs(started("live"), started("cold")), "node3": [started("from-lost")]})
+# no-quorum-policy (have-quorum="0"): every resource probed everywhere, so that only the policy's own actions show
+probe = lambda r: op(r, "monitor", 7, 0, 1, 7)
+for policy in ["stop", "freeze", "ignore", "demote", "suicide"]:
+    C[f"no-quorum-{policy}"] = cib([N("node1"), N("node2"), N("node3", "lost")],
+        F + [R("r1"), R("r2"), R("r3", meta={"target-role": "Stopped"}), R("r4")], props={"no-quorum-policy": policy}, quorum=False,
+        cons='<rsc_location id="l1" rsc="r2" node="node1" score="-INFINITY"/>',
+        status={"node1": [started("fence", 1), started("r1"), started("r2"), probe("r3"), probe("r4")],
+                "node2": [started("r3"), probe("fence"), probe("r1"), probe("r2"), probe("r4")]})
 for name, xml in C.items():
     open(f"{name}.xml", "w").write(xml + "\n")

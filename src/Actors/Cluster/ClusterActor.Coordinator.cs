@@ -173,7 +173,10 @@ public sealed partial class ClusterActor
         task.ContinueWith(t => Log.LogError(t.Exception?.GetBaseException(), "Could not {Action}", what),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>This side lost: release everything this host holds, remember it locally, decide nothing.</summary>
+    /// <summary>
+    /// This side lost: release what the no-quorum-policy says (addresses unless ignore, VMs for stop, demote and fence:
+    /// see DemoteVms), remember it locally, decide nothing. The watchdog hears Demoted once all of it is released.
+    /// </summary>
     private void Demote(string reason)
     {
         var already = _role == PartitionRole.Minority;
@@ -183,8 +186,10 @@ public sealed partial class ClusterActor
         Log.LogWarning("Node {Node} demotes: its side lost the split-brain decision ({Reason})", _options.Self.Name, reason);
         var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
         if (maintenance) Log.LogWarning("Node {Node} is in maintenance: it keeps its addresses while demoted", _options.Self.Name);
-        var held = maintenance ? [] : _state.IpsOf(Me).ToList();
+        var policy = _options.SplitBrain.NoQuorumPolicy;
+        var held = maintenance || policy == SplitBrain.NoQuorumPolicy.Ignore ? [] : _state.IpsOf(Me).ToList();
         _deps.SelfFence?.Demoting();
+        var demotion = DemoteVms(policy, reason);
         var facts = new List<ILocalFact> { new DemotedLocally(reason) };
         facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
         var releases = new List<Task>();
@@ -199,12 +204,12 @@ public sealed partial class ClusterActor
                 Effect(release, $"release {r.Ip}");
                 releases.Add(release);
             }
-            if (!ReferenceEquals(f, last) || _deps.SelfFence is not { } selfFence) return;
+            if (!ReferenceEquals(f, last)) return;
             // The watchdog may stop resetting this host only once everything it held is really gone; a
             // release that fails leaves the demotion unfinished, and the watchdog resets the host.
             Task.WhenAll(releases).ContinueWith(t =>
                 {
-                    if (t.IsCompletedSuccessfully) selfFence.Demoted();
+                    if (t.IsCompletedSuccessfully) self.Tell(new AddressesReleasedOnDemotion(demotion), self);
                 },
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         });

@@ -31,6 +31,7 @@ public sealed partial class ClusterActor
     private void RegisterVmHandlers()
     {
         Receive<VmReport>(OnVmReport);
+        RegisterDemotionHandlers();
         Receive<VmActorIdle>(OnVmIdle);
         Receive<VmSyncTick>(_ => SyncLocalVms());
         Receive<AddVm>(c =>
@@ -75,6 +76,7 @@ public sealed partial class ClusterActor
     private void RecoverVms(Plan plan)
     {
         if (plan.State.Vms.IsEmpty && VmServices.Configured.IsEmpty) return;
+        FenceForFailedOperations(plan);
         // Decide is a pure function of these (immutable collections: a change gives a new instance, and they
         // compare by reference); a round that found
         // nothing to do is not repeated until one of them changes (the DC runs a round after every event).
@@ -93,6 +95,23 @@ public sealed partial class ClusterActor
         foreach (var e in events) plan.Add(e);
     }
 
+    /// <summary>
+    /// On-fail fence: a host where a VM's operation failed is downed and fenced, as `haven cluster down` does (it rejoins
+    /// after its restart); the VM starts elsewhere once the fence is done. Never this DC itself (it never fences itself).
+    /// </summary>
+    private void FenceForFailedOperations(Plan plan)
+    {
+        var now = Context.System.TimeProvider.GetUtcNow();
+        foreach (var vm in plan.State.Vms.Values)
+        {
+            if (vm.FenceFor is not { } node || vm.Node != node || node == Me) continue;
+            var why = $"VM {vm.Name}: {vm.Reason}";
+            if (plan.State.StateOf(node) is NodeState.Fenced or NodeState.Left or null) continue;
+            if (plan.State.StateOf(node) != NodeState.Down) plan.Add(new NodeDown(node, why));
+            if (plan.State.StateOf(node) == NodeState.Down) RequestFence(plan, node, now, why);
+        }
+    }
+
     /// <summary>This host's side effects of an applied VM event (never during replay).</summary>
     private void VmLocalEffects(ClusterState before, IClusterEvent e)
     {
@@ -104,7 +123,7 @@ public sealed partial class ClusterActor
         }
         if (_left) return;
         if (VmEvents.NameOf(e) is { } name) SyncVm(name);
-        else if (SelfUnclean != WasUnclean(before))
+        else if (SelfUnclean != WasUnclean(before) || (before.StateOf(Me) == NodeState.Maintenance) != (_state.StateOf(Me) == NodeState.Maintenance))
             foreach (var vm in _state.Vms.Keys.Concat(_localVms.Keys).Distinct().ToList()) SyncVm(vm);
     }
 
@@ -130,6 +149,8 @@ public sealed partial class ClusterActor
 
     private void SyncVm(string name)
     {
+        if (_role == PartitionRole.Primary) _demotedStop = false;
+        else if (_demotedStop) return; // demoted under a stopping no-quorum-policy: the VMs stay stopped until this host is primary
         var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
         _state.Vms.TryGetValue(name, out var vm);
         // A host the state has downed, fenced or is fencing starts nothing: the cluster may already have moved its
@@ -141,6 +162,7 @@ public sealed partial class ClusterActor
         if (SelfUnclean && KeptWhileDown(role)) return;
         if (SelfUnclean) role = VmLocalRole.Absent;
         var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";
+        var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
         if (!_localVms.TryGetValue(name, out var local))
         {
             // Once per incarnation, a VM the state puts elsewhere is checked here too (an orphan is forced off).
@@ -150,13 +172,13 @@ public sealed partial class ClusterActor
             _localVms[name] = local;
         }
         _vmSwept.Add(name);
-        if (local.Last is { } last && last.Role == role && Equals(last.Vm, vm) && last.TargetName == target) return;
-        Assign(name, local, vm, role, target);
+        if (local.Last is { } last && last.Role == role && Equals(last.Vm, vm) && last.TargetName == target && last.HostMaintenance == maintenance) return;
+        Assign(name, local, vm, role, target, maintenance);
     }
 
-    private void Assign(string name, LocalVm local, VmInfo? vm, VmLocalRole role, string target)
+    private void Assign(string name, LocalVm local, VmInfo? vm, VmLocalRole role, string target, bool maintenance = false)
     {
-        local.Last = new VmAssignment(++_vmSequence, vm, role, target);
+        local.Last = new VmAssignment(++_vmSequence, vm, role, target, maintenance);
         Log.LogDebug("VM {Vm} on {Node}: {Role}", name, _options.Self.Name, role);
         local.Actor.Tell(local.Last, Self);
     }
@@ -173,13 +195,47 @@ public sealed partial class ClusterActor
     /// <summary>A child's outcome goes into the replicated state (only a synced primary member can put it there).</summary>
     private void OnVmReport(VmReport report)
     {
+        if (_role == PartitionRole.Minority) DemotionReport(report.Event);
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return; // the child re-sends it
+        if (report.Event is VmOperationFailed failed)
+        {
+            ReportFailedOperation(failed);
+            return;
+        }
         if (_state.Validate(report.Event) is { } reason)
         {
             Log.LogDebug("Not reporting {Event}: {Reason}", report.Event, reason);
             return;
         }
         Multicast(report.Event);
+    }
+
+    /// <summary>
+    /// A failed operation's on-fail, with what follows in the same batch: standby puts this host in standby; fence is the
+    /// DC's (it downs and fences the host the VM names in FenceFor: see FenceForFailedOperations). The stop's default is fence when fencing
+    /// is enabled, else block; fence without fencing enabled, or on the DC itself (which never fences itself), is block.
+    /// </summary>
+    private void ReportFailedOperation(VmOperationFailed failed)
+    {
+        var fencing = FencingPolicyNow().Enabled;
+        var onFail = failed.Operation == "stop" ? new VmOnFailPolicy(Stop: failed.OnFail).ForStop(fencing) : failed.OnFail;
+        var reason = failed.Reason;
+        if (onFail == VmOnFail.Fence && (!fencing || DcOfView() == Me))
+        {
+            onFail = VmOnFail.Block;
+            reason += fencing ? " (this host is the DC, which is never fenced by itself: blocked instead)" : " (fencing is disabled: blocked instead)";
+        }
+        var e = failed with { OnFail = onFail, Reason = reason };
+        var plan = new Plan(_state);
+        if (!plan.Add(e))
+        {
+            Log.LogDebug("Not reporting {Event}: {Reason}", e, _state.Validate(e));
+            return;
+        }
+        if (onFail == VmOnFail.Standby && plan.State.StateOf(Me) == NodeState.Up)
+            plan.Add(new NodeStandby(Me));
+        Log.LogWarning("VM {Vm} failed to {Operation} on {Node}: on-fail {OnFail}", failed.Name, failed.Operation, _options.Self.Name, VmOnFailPolicy.Name(onFail));
+        MulticastEvents(plan.Events);
     }
 
     // ---- operator commands --------------------------------------------------------------------------

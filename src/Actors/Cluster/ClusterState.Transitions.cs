@@ -32,7 +32,7 @@ public sealed partial record ClusterState
         NodeUp e => Move(e.Node, ToUp, NodeState.Up, undemote: true),
         NodeUnreachable e => Move(e.Node, ToUnreachable, NodeState.Unreachable),
         NodeDown e => Downed(e),
-        NodeFenced e => Fenced(e),
+        NodeFenced e => Fenced(e).FencedFor(e.Node),
         NodeLeaving e => Move(e.Node, ToLeaving, NodeState.Leaving),
         NodeLeft e => Left(e),
         NodeStandby e => Move(e.Node, ToStandby, NodeState.Standby),
@@ -49,9 +49,9 @@ public sealed partial record ClusterState
         IpReleased e => Release(e),
         IpReallocated => (this with { IpReallocations = IpReallocations + 1, Version = Version + 1 }, null),
         FenceRequested e => RequestFence(e),
-        FenceSucceeded e => FenceDone(e),
+        FenceSucceeded e => FenceDone(e).FencedFor(e.Target),
         FenceFailed e => FenceFailedFor(e),
-        FenceConfirmed e => ConfirmedOff(e),
+        FenceConfirmed e => ConfirmedOff(e).FencedFor(e.Target),
         PrimaryFormed e => e.Epoch != Epoch + 1 ? (null, $"epoch {e.Epoch} does not follow {Epoch}")
             : (this with { Epoch = e.Epoch, PrimaryMembers = PrimaryMembers.Union(e.Members.IsDefault ? [] : e.Members), Version = Version + 1 }, null),
         HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"node {e.Node} is not known")

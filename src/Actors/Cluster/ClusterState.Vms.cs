@@ -19,6 +19,8 @@ namespace Haven.Actors.Cluster;
 /// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected</item>
 /// <item>VmFailed also counts the failure on its node (<see cref="VmInfo.Failures"/>); VmCleanedUp forgets the counts of one node
 /// or all (a Failed VM becomes Stopped); VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
+/// <item>VmOperationFailed (on-fail other than restart): counts the failure; block makes the VM unmanaged where it is; fence
+/// leaves it on its node (the host is being fenced); stop → Stopped and desired stopped; standby → Failed</item>
 /// </list>
 /// </summary>
 public sealed partial record ClusterState
@@ -60,6 +62,7 @@ public sealed partial record ClusterState
                 State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason,
                 Failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last)),
             })),
+        VmOperationFailed e => WithVm(e.Name, vm => OperationFailed(vm, e)),
         VmCleanedUp e => WithVm(e.Name, vm => Cleanup(vm, e.Node)),
         VmManaged e => WithVm(e.Name, vm => vm.Unmanaged != e.Managed
             ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")
@@ -92,6 +95,40 @@ public sealed partial record ClusterState
             Failures = desired == VmDesiredState.Started ? ImmutableSortedDictionary<NodeId, VmFailures>.Empty : vm.Failures,
             State = cleanup && vm.State == VmRunState.Failed ? VmRunState.Stopped : vm.State,
         });
+    }
+
+    /// <summary>
+    /// A failed operation's on-fail (the failure counts on the node): block leaves the VM where it is, unmanaged; fence
+    /// leaves it there until the host is fenced; stop and standby release it (the host forced it off), stop keeps it
+    /// stopped. Restart, ignore and the default are never reported.
+    /// </summary>
+    private (ClusterState?, string?) OperationFailed(VmInfo vm, VmOperationFailed e)
+    {
+        if (!VmOnFailPolicy.Operations.Contains(e.Operation)) return (null, $"VM {vm.Name}: '{e.Operation}' is not start, monitor or stop");
+        var failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last));
+        var reason = $"{e.Operation} failed on node {e.Node}: {e.Reason} (on-fail {VmOnFailPolicy.Name(e.OnFail)})";
+        switch (e.OnFail)
+        {
+            case VmOnFail.Block:
+                if (OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], "block") is { } notThere) return notThere;
+                if (vm.Unmanaged) return (null, $"VM {vm.Name} is already unmanaged (blocked)");
+                return Put(vm with { Unmanaged = true, Failures = failures, Reason = reason });
+            case VmOnFail.Fence:
+                if (OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], "fence for") is { } elsewhere) return elsewhere;
+                if (PendingFences.ContainsKey(e.Node) || vm.FenceFor == e.Node) return (null, $"node {e.Node} is already to be fenced for VM {vm.Name}");
+                return Put(vm with { Failures = failures, Reason = reason, FenceFor = e.Node });
+            case VmOnFail.Stop or VmOnFail.Standby:
+                if (Release(vm, e.Node, "release") is { } bad) return bad;
+                return Put(vm with
+                {
+                    State = e.OnFail == VmOnFail.Stop ? VmRunState.Stopped : VmRunState.Failed, Node = null, Target = null,
+                    Desired = e.OnFail == VmOnFail.Stop ? VmDesiredState.Stopped : vm.Desired,
+                    FailedOn = e.OnFail == VmOnFail.Standby ? vm.FailedOn.Add(e.Node) : vm.FailedOn,
+                    Failures = failures, Reason = reason,
+                });
+            default:
+                return (null, $"VM {vm.Name}: on-fail {VmOnFailPolicy.Name(e.OnFail)} is not reported as a failed operation");
+        }
     }
 
     private (ClusterState?, string?) Cleanup(VmInfo vm, NodeId? node)
@@ -170,7 +207,20 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) WithVm(string name, Func<VmInfo, (ClusterState?, string?)> transition) =>
         name is not null && Vms.TryGetValue(name, out var vm) ? transition(vm) : (null, $"VM '{name}' is not managed");
 
-    private (ClusterState?, string?) Put(VmInfo vm) => (this with { Vms = Vms.SetItem(vm.Name, vm), Version = Version + 1 }, null);
+    private (ClusterState?, string?) Put(VmInfo vm)
+    {
+        if (vm.FenceFor is not null && Vms.TryGetValue(vm.Name, out var old) && old.Node != vm.Node) vm = vm with { FenceFor = null }; // it left that node
+        return (this with { Vms = Vms.SetItem(vm.Name, vm), Version = Version + 1 }, null);
+    }
+
+    /// <summary>A fence of <paramref name="node"/> answers every on-fail fence that named it (<see cref="VmInfo.FenceFor"/>).</summary>
+    internal ClusterState WithoutFenceEscalations(NodeId node)
+    {
+        var vms = Vms;
+        foreach (var vm in Vms.Values)
+            if (vm.FenceFor == node) vms = vms.SetItem(vm.Name, vm with { FenceFor = null });
+        return ReferenceEquals(vms, Vms) ? this : this with { Vms = vms };
+    }
 
     private bool VmsEqual(ClusterState other)
     {
@@ -180,4 +230,11 @@ public sealed partial record ClusterState
             if (!other.Vms.TryGetValue(name, out var theirs) || !vm.Equals(theirs)) return false;
         return true;
     }
+}
+
+/// <summary>Transition results of fencing events: the fenced node's on-fail fence escalations are answered.</summary>
+internal static class FenceTransitions
+{
+    public static (ClusterState? State, string? Reason) FencedFor(this (ClusterState? State, string? Reason) result, NodeId node) =>
+        result.State is { } state ? (state.WithoutFenceEscalations(node), result.Reason) : result;
 }

@@ -90,6 +90,7 @@ public static partial class ClusterConfig
         {
             Nodes = [.. nodes.Select(n => new NodeId(n.Id))],
             Strategy = StrategyName(resolver.ActiveStrategy),
+            NoQuorumPolicy = resolver.NoQuorumPolicy,
             StableAfter = resolver.StableAfter,
             DownAllWhenUnstableEnabled = resolver.DownAllWhenUnstable,
             QuorumSize = resolver.StaticQuorumSize,

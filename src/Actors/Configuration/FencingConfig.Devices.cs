@@ -49,7 +49,7 @@ public static partial class FencingConfig
                 "fence-agent" => reader.Known(AgentFields) ? Agent(name, reader) : null,
                 "script" => reader.Known(ScriptFields) ? Script(name, reader) : null,
                 "pool" => reader.Known(PoolFields) ? new PoolFenceDeviceSettings(name) : null,
-                "watchdog" => reader.Known(WatchdogFields) ? Watchdog(name, reader, watchdog) : null,
+                "watchdog" => reader.Known(WatchdogFields) ? Watchdog(name, reader, watchdog, DemotedKeepResources(config)) : null,
                 _ => reader.Fail("type", $"unknown device type \"{type}\"; known types: {string.Join(", ", Types)}"),
             };
             if (device is not null && !reader.Failed)
@@ -296,4 +296,10 @@ public static partial class FencingConfig
             return map.ToImmutable();
         }
     }
+
+    /// <summary>Whether the no-quorum-policy (freeze, ignore) leaves a demoted host running VMs or holding addresses.</summary>
+    private static bool DemotedKeepResources(Config config) =>
+        config.HasPath(NoQuorumPolicyKey) && config.GetString(NoQuorumPolicyKey) is "freeze" or "ignore";
+
+    private const string NoQuorumPolicyKey = "haven.split-brain-resolver.no-quorum-policy";
 }

@@ -37,7 +37,7 @@ public static partial class FencingConfig
         }
     }
 
-    private static WatchdogFenceDeviceSettings? Watchdog(string name, EntryReader reader, WatchdogSettings watchdog)
+    private static WatchdogFenceDeviceSettings? Watchdog(string name, EntryReader reader, WatchdogSettings watchdog, bool demotedKeepResources)
     {
         var timeout = reader.Duration("watchdog-timeout", watchdog.Timeout);
         var factor = reader.Number("safety-factor", 2, 1);
@@ -45,6 +45,11 @@ public static partial class FencingConfig
         if (!watchdog.Enabled)
         {
             reader.Fail("type", $"a watchdog device assumes every host resets itself, which is safe only when every host runs the watchdog: set {WatchdogPath}.enabled = on");
+        }
+        else if (demotedKeepResources)
+        {
+            reader.Fail("type", "a watchdog device counts a lost host as fenced once it had time to release everything, but "
+                                + "haven.split-brain-resolver.no-quorum-policy freeze or ignore keeps its VMs (or addresses) running: use stop, demote or fence");
         }
         else if (settings.Wait < watchdog.Timeout + watchdog.DemoteTimeout)
         {

@@ -107,6 +107,9 @@ public sealed record SplitBrainResolverSettings(
 {
     /// <summary><c>keep-referee.down-all-if-less-than-nodes</c>.</summary>
     public int KeepRefereeDownAllIfLessThanNodes { get; init; } = 1;
+
+    /// <summary><c>no-quorum-policy</c>: what the losing side does with its resources.</summary>
+    public Haven.Actors.SplitBrain.NoQuorumPolicy NoQuorumPolicy { get; init; }
 }
 
 /// <summary><c>haven.heuristics</c>.</summary>
@@ -186,6 +189,7 @@ public sealed record HavenSettings(
             c.GetBoolean($"{Sbr}.keep-oldest.down-if-alone"))
         {
             KeepRefereeDownAllIfLessThanNodes = c.GetInt($"{Sbr}.keep-referee.down-all-if-less-than-nodes"),
+            NoQuorumPolicy = Enum<Haven.Actors.SplitBrain.NoQuorumPolicy>(c, $"{Sbr}.no-quorum-policy"),
         };
     }
 

@@ -21,10 +21,19 @@ public static class TransitionSummary
     /// <summary>The default reason for a lost node the engine fences when the caller gives none.</summary>
     public const string LostReason = "peer is no longer part of the cluster";
 
+    /// <summary>Why a resource stops, unless the caller says otherwise (Pacemaker's "due to node availability").</summary>
+    public const string NodeAvailability = "node availability";
+
     /// <summary>The summary lines (without the "Transition Summary:" header).</summary>
     /// <param name="fences">nodes to fence with Pacemaker's reason, in Pacemaker's order; any other node the plan fences follows with <see cref="LostReason"/>.</param>
-    public static ImmutableArray<string> Lines(PlacementInput input, PlacementPlan plan, IEnumerable<(string Node, string Reason)>? fences = null)
+    /// <param name="stopReasons">what a resource's Stop line says it is due to, by resource (others: node availability; a
+    /// partition without quorum stops its resources "due to no quorum").</param>
+    /// <param name="blockedStarts">starts that cannot run (Pacemaker's "Start rsc ( node ) due to no quorum (blocked)"), by
+    /// resource: where it would start and why it does not; listed in the resource's place in the assignment order.</param>
+    public static ImmutableArray<string> Lines(PlacementInput input, PlacementPlan plan, IEnumerable<(string Node, string Reason)>? fences = null,
+        IReadOnlyDictionary<string, string>? stopReasons = null, IReadOnlyDictionary<string, (string Node, string Reason)>? blockedStarts = null)
     {
+        string StopReason(string rsc) => stopReasons is not null && stopReasons.TryGetValue(rsc, out var why) ? why : NodeAvailability;
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(plan);
         var lines = ImmutableArray.CreateBuilder<string>();
@@ -53,7 +62,7 @@ public static class TransitionSummary
                     case PlacementActionKind.Stop when keepsOne && a.From != vm.CurrentNode:
                         continue;
                     case PlacementActionKind.Stop:
-                        items.Add(("Stop", name, a.From, null, "node availability"));
+                        items.Add(("Stop", name, a.From, null, StopReason(name)));
                         break;
                     case PlacementActionKind.Start when a.From is null:
                         items.Add(("Start", name, null, a.To, null));
@@ -74,7 +83,9 @@ public static class TransitionSummary
             }
             // on a fenced node and going nowhere: Pacemaker still lists the stop (the fence does it)
             if (actions.Count == 0 && vm.Running && vm.CurrentNode is { } on && lost.Contains(on) && fenced.Contains(on) && plan.Outcome(name).Node is null)
-                items.Add(("Stop", name, on, null, "node availability"));
+                items.Add(("Stop", name, on, null, StopReason(name)));
+            if (actions.Count == 0 && blockedStarts is not null && blockedStarts.TryGetValue(name, out var blocked))
+                items.Add(("Start", name, null, blocked.Node, $"{blocked.Reason} (blocked)"));
         }
 
         int rscWidth = 5, detailWidth = 5;

@@ -26,6 +26,7 @@ public sealed partial class ClusterSimulation
             case SimulationFaults.SlowTimers: SlowTimers(); break;
             case SimulationFaults.OneWay: OneWay(); break;
             case SimulationFaults.Hangs: Hang(); break;
+            case SimulationFaults.Pacemaker: VmAdmin(); break;
             default: Command(); break;
         }
         return true;

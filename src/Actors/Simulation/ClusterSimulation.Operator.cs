@@ -116,6 +116,8 @@ public sealed partial class ClusterSimulation
         var state = primary[0].LastView!.State;
         var pending = state.Nodes.Values.Where(n => n.State is NodeState.Standby or NodeState.Maintenance or NodeState.Unhealthy).ToList();
         var haOff = !state.HaEnabled;
+        if (state.Vms.Values.Any(v => v.Unmanaged))
+            Record("converge: every VM managed (an unmanaged one still placed is stopped first)", () => ManageEveryVm(state, c => primary[0].Cluster!.Tell(c, null)));
         if (pending.Count == 0 && !haOff) return;
         Record(haOff ? "converge: monitors pass, no standby, no maintenance, HA on" : "converge: monitors pass, no standby, no maintenance", () =>
         {

@@ -37,8 +37,19 @@ public sealed partial class ClusterSimulation
     /// <summary>The configured VMs of this run.</summary>
     internal ImmutableArray<VmAdded> ConfiguredVms => _configuredVms ??= Enumerable.Range(1, _options.Nodes * _options.VmsPerNode)
         .Select(i => new VmAdded(new VmSpec($"VM-{i:00}", SimulatedHypervisor.KindName, $"sim-vm-{i}", Cpu: 1, Memory: 1024,
-            Preferences: [new NodePreference($"n{(i - 1) % _options.Nodes + 1}", 100)], AllowMigrate: i % 2 == 0, Priority: i % 3)))
+            Preferences: [new NodePreference($"n{(i - 1) % _options.Nodes + 1}", 100)], AllowMigrate: i % 2 == 0, Priority: i % 3)
+            { OnFail = OnFailOf(i) }))
         .ToImmutableArray();
+
+    /// <summary>With the Pacemaker kind, VMs 3, 4, 6 and 7 of every eight fail their monitor by block, stop, standby and fence.</summary>
+    private VmOnFailPolicy OnFailOf(int i) => !Enabled(SimulationFaults.Pacemaker) ? VmOnFailPolicy.Default : (i % 8) switch
+    {
+        3 => new VmOnFailPolicy(Monitor: VmOnFail.Block),
+        4 => new VmOnFailPolicy(Monitor: VmOnFail.Stop),
+        6 => new VmOnFailPolicy(Monitor: VmOnFail.Standby),
+        7 => new VmOnFailPolicy(Monitor: VmOnFail.Fence),
+        _ => VmOnFailPolicy.Default,
+    };
 
     private static bool Stubborn(string vm) => vm.EndsWith('0') || vm.EndsWith('5');
 

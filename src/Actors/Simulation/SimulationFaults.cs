@@ -67,12 +67,17 @@ public enum SimulationFaults
     /// <summary>The cluster may have no fencing at all (decided once per seed, for half the seeds): every fence is impossible,
     /// lost hosts' resources stay where they are, and a host that comes back proves what it holds before it is readmitted.</summary>
     NoFencing = 1 << 17,
+    /// <summary>
+    /// Pacemaker's semantics: the VMs get on-fail values (block, stop, standby, fence) and the run a no-quorum-policy drawn
+    /// from the seed; operators unmanage, manage and clean up VMs.
+    /// </summary>
+    Pacemaker = 1 << 18,
 
     /// <summary>The kinds the fixed and pinned seeds run with.</summary>
     Classic = Partitions | Crashes | Kills | Restarts | Flapping | Delays | Heuristics | FenceFailures | Operator | Monitor | Vms | Leaves,
 
     /// <summary>The kinds drawn from their own stream (none of them in <see cref="Classic"/>).</summary>
-    Extra = LateFence | SlowTimers | OneWay | Hangs | Commands | NoFencing,
+    Extra = LateFence | SlowTimers | OneWay | Hangs | Commands | NoFencing | Pacemaker,
 
     All = Classic | Extra,
 }
@@ -89,6 +94,7 @@ public static class SimulationFaultNames
         (SimulationFaults.Leaves, "leaves"), (SimulationFaults.LateFence, "late-fence"), (SimulationFaults.SlowTimers, "slow-timers"),
         (SimulationFaults.OneWay, "one-way"), (SimulationFaults.Hangs, "hangs"), (SimulationFaults.Commands, "commands"),
         (SimulationFaults.NoFencing, "no-fencing"),
+        (SimulationFaults.Pacemaker, "pacemaker"),
     ];
 
     /// <summary>Every single kind, in a fixed order.</summary>

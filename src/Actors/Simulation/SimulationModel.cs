@@ -72,9 +72,19 @@ public sealed record SimulationOptions
     public ImmutableArray<PublicAddress> PublicAddresses() =>
         Enumerable.Range(0, Nodes * AddressesPerNode).Select(i => new PublicAddress($"10.0.0.{11 + i}", 24, "eth0")).ToImmutableArray();
 
+    /// <summary>
+    /// What a losing side does with its resources: stop (Pacemaker's default) unless the run enables the
+    /// <see cref="SimulationFaults.Pacemaker"/> kind, which draws one from the seed.
+    /// </summary>
+    public NoQuorumPolicy NoQuorumPolicy => !Faults.HasFlag(SimulationFaults.Pacemaker) ? NoQuorumPolicy.Stop
+        : Policies[new Random(unchecked(Seed * 48_271 + 3)).Next(Policies.Length)];
+
+    private static readonly NoQuorumPolicy[] Policies = [NoQuorumPolicy.Stop, NoQuorumPolicy.Freeze, NoQuorumPolicy.Ignore, NoQuorumPolicy.Demote, NoQuorumPolicy.Fence];
+
     public SplitBrainSettings SplitBrain() => new()
     {
         Nodes = Members().Select(m => m.Id).ToImmutableArray(),
+        NoQuorumPolicy = NoQuorumPolicy,
         StableAfter = StableAfter,
         UseIpHeuristics = true,
         HeuristicAddresses = ["192.0.2.1"],

@@ -12,6 +12,32 @@ public sealed class SplitBrainConfigurationException(IReadOnlyList<string> error
 }
 
 /// <summary>
+/// Pacemaker's no-quorum-policy: what a host does with its resources when its side lost the split-brain decision
+/// (it has no quorum). In every case the losing side decides nothing (no DC, nothing placed or fenced) and the
+/// primary fences it before it recovers anything of it.
+/// </summary>
+public enum NoQuorumPolicy
+{
+    /// <summary>Release its addresses and stop its VMs (graceful, then forced): Pacemaker's default.</summary>
+    Stop,
+
+    /// <summary>Release its addresses, keep its VMs running as they are and start nothing (Haven before no-quorum-policy).</summary>
+    Freeze,
+
+    /// <summary>Keep its addresses and VMs as they are (only the primary's fence ends them).</summary>
+    Ignore,
+
+    /// <summary>As stop: Haven has no promotable resources besides conntrackd, which follows the addresses.</summary>
+    Demote,
+
+    /// <summary>Stop everything, then reboot itself (reboot-command, or the watchdog): Pacemaker's fence.</summary>
+    Fence,
+
+    /// <summary>Pacemaker's older name of fence.</summary>
+    Suicide,
+}
+
+/// <summary>
 /// The split-brain resolver's configuration (haven.split-brain.*). <see cref="Validate"/> lists every
 /// error; <see cref="CreateStrategy"/> throws them all at once.
 /// </summary>
@@ -25,6 +51,9 @@ public sealed record SplitBrainSettings
     public ImmutableArray<NodeId> Nodes { get; init; } = [];
 
     public string Strategy { get; init; } = "keep-majority";
+
+    /// <summary>What the losing side does with its resources (Pacemaker's no-quorum-policy).</summary>
+    public NoQuorumPolicy NoQuorumPolicy { get; init; } = NoQuorumPolicy.Stop;
 
     /// <summary>How long the membership must stay unchanged before a decision.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(5);

@@ -59,7 +59,7 @@ public sealed partial class VmActor
         Kill((_, error) =>
         {
             if (error is null) Stopped($"forced off: {why}");
-            else Schedule(_policy.PollInterval);
+            else StopFailed($"the forced stop failed ({error}) after: {why}");
         });
     }
 
@@ -159,6 +159,11 @@ public sealed partial class VmActor
         {
             if (error is not null) Schedule(_policy.PollInterval);
             else if (s!.State == VmPowerState.Stopped) Idle();
+            else if (s.State == VmPowerState.Crashed && _assignment?.Vm is { Unmanaged: true, Node: null })
+            {
+                Log.LogWarning("Unmanaged VM {Vm} is {State} on {Node}: left as it is", Name, Describe(s), _me);
+                Idle(); // a crashed domain runs nothing; one that runs is forced off below even when unmanaged (never two copies)
+            }
             else
             {
                 Log.LogWarning("VM {Vm} is {State} on {Node} but the cluster does not place it here; forcing it off", Name, Describe(s), _me);

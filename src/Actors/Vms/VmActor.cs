@@ -15,8 +15,13 @@ namespace Haven.Actors.Vms;
 /// <item>Run: start (unless already running), poll until Running within start-timeout, report VmRunning, then
 /// monitor every monitor-interval. A VM that stopped or crashed is restarted (kill, start); more than
 /// max-restarts within restart-window and the host gives up: forced off, then VmFailed (the DC moves it).
-/// A VM paused on I/O errors is degraded, not failed, for io-pause-grace.</item>
-/// <item>Stop: graceful shutdown, poll until Stopped within stop-timeout, else forced off; then VmStopped.</item>
+/// A VM paused on I/O errors is degraded, not failed, for io-pause-grace. A failed start or monitor follows the VM's
+/// on-fail (<see cref="VmOnFailPolicy"/>): restart (the default, as above), ignore (nothing is done), block (left as it
+/// is, reported: VmOperationFailed makes it unmanaged), stop or standby (forced off, then reported), fence (reported:
+/// the host asks to be fenced). An unmanaged VM (or any VM on a host in maintenance) is only monitored: never started,
+/// restarted or stopped; an unmanaged one found off is reported VmFailed without being touched.</item>
+/// <item>Stop: graceful shutdown, poll until Stopped within stop-timeout, else forced off; then VmStopped. A forced stop
+/// that fails is the stop's failure: reported VmOperationFailed (on-fail of stop: fence, or block).</item>
 /// <item>MigrateOut: live-migrate within migrate-timeout; VmMigrated, or VmMigrationFailed (it keeps running here).</item>
 /// <item>Absent: make sure it is off here (an orphan, or what is left after a move), then <see cref="VmActorIdle"/>.</item>
 /// </list>
@@ -42,6 +47,9 @@ public sealed partial class VmActor : Actor
     private DateTimeOffset? _pausedSince;
     private IClusterEvent? _pending;
     private string _giveUpReason = "";
+    private VmOnFail _giveUpThen = VmOnFail.Restart;
+    private bool _seenRunning; // a VM this actor never saw running that is found off was not failed by a monitor here: a probe, restarted
+    private string _giveUpOperation = "monitor";
 
     public static Props Props(NodeId me, IHypervisor? hypervisor, VmPolicy policy) =>
         Runtime.Props.Create(() => new VmActor(me, hypervisor, policy));
@@ -58,6 +66,9 @@ public sealed partial class VmActor : Actor
 
     private string Name => _spec?.Name ?? "?";
     private VmLocalRole Role => _assignment?.Role ?? VmLocalRole.Absent;
+
+    /// <summary>The VM is unmanaged (Pacemaker's is-managed=false, or blocked by on-fail) or this host is in maintenance: monitor only.</summary>
+    private bool LeftAlone => _assignment is { } a && (a.HostMaintenance || a.Vm?.Unmanaged == true);
     private DateTimeOffset Now => Context.System.TimeProvider.GetUtcNow();
 
     private void OnAssignment(VmAssignment a)
@@ -67,8 +78,15 @@ public sealed partial class VmActor : Actor
         if (a.Vm is not null) _spec = a.Vm.Spec;
         // Where the VM is changed: what was reported arrived (or is moot). Other changes (desired, HA) do not answer it.
         if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target
-            || previous?.Vm?.Attempt != a.Vm?.Attempt) _pending = null;
-        if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName)
+            || previous?.Vm?.Attempt != a.Vm?.Attempt || previous?.Vm?.Unmanaged != a.Vm?.Unmanaged || previous?.Role != a.Role)
+        {
+            _pending = null;
+            // A report the change did not answer (a stop done before the state asked for it, a demotion's; a failure reported
+            // while an earlier report was still on its way) is made again: the step starts over from the hypervisor's status.
+            if (previous?.Role == a.Role && a.Role is VmLocalRole.Stop or VmLocalRole.Run && _phase == Phase.Done) _phase = Phase.Idle;
+        }
+        if (previous is null || previous.Role != a.Role || previous.TargetName != a.TargetName
+            || (previous.HostMaintenance || previous.Vm?.Unmanaged == true) != LeftAlone)
         {
             _phase = Phase.Idle;
             _epoch++;
@@ -106,9 +124,14 @@ public sealed partial class VmActor : Actor
             case Phase.Idle:
                 Status((s, error) =>
                 {
-                    if (error is not null) Fail($"status failed: {error}");
+                    if (error is not null) Fail($"status failed: {error}", start: false);
                     else if (s!.State is VmPowerState.Running or VmPowerState.Paused) Monitor(s, announce: true);
-                    else if (_assignment?.Vm?.State == VmRunState.Running) Fail($"it is {Describe(s)} though the cluster has it running here");
+                    else if (_assignment?.Vm?.State == VmRunState.Running) Fail($"it is {Describe(s)} though the cluster has it running here", start: false, off: true);
+                    else if (LeftAlone)
+                    {
+                        Log.LogInformation("VM {Vm} is not started on {Node}: it is unmanaged or the host is in maintenance", Name, _me);
+                        Schedule(_policy.MonitorInterval);
+                    }
                     else StartVm();
                 });
                 break;
@@ -116,19 +139,21 @@ public sealed partial class VmActor : Actor
                 Status((s, error) =>
                 {
                     if (s?.State == VmPowerState.Running) Monitor(s, announce: true);
-                    else if (Now >= _deadline) Fail($"not running {Seconds(_policy.StartTimeout)} after its start ({(error ?? Describe(s!))})");
+                    else if (Now >= _deadline)
+                        Fail($"not running {Seconds(_policy.StartTimeout)} after its start ({(error ?? Describe(s!))})", start: true,
+                            off: s?.State is VmPowerState.Stopped or VmPowerState.Crashed);
                     else Schedule(_policy.PollInterval);
                 });
                 break;
             case Phase.Up:
                 Status((s, error) =>
                 {
-                    if (error is not null) Fail($"monitor failed: {error}");
+                    if (error is not null) Fail($"monitor failed: {error}", start: false);
                     else Monitor(s!, announce: false);
                 });
                 break;
             case Phase.GivingUp:
-                GiveUp(_giveUpReason);
+                GiveUp(_giveUpReason, _giveUpThen, _giveUpOperation);
                 break;
             case Phase.Done:
                 Schedule(_policy.PollInterval);
@@ -152,7 +177,7 @@ public sealed partial class VmActor : Actor
         Call(_policy.StartTimeout, async ct => { await _hypervisor.StartAsync(definition, ct).ConfigureAwait(false); return null; },
             (_, error) =>
             {
-                if (error is not null) Fail($"start failed: {error}");
+                if (error is not null) Fail($"start failed: {error}", start: true);
                 else RunStep();
             });
     }
@@ -162,6 +187,7 @@ public sealed partial class VmActor : Actor
         _phase = Phase.Up;
         if (status.State == VmPowerState.Running)
         {
+            _seenRunning = true;
             if (_pausedSince is not null) Log.LogInformation("VM {Vm} resumed on {Node}", Name, _me);
             _pausedSince = null;
         }
@@ -171,14 +197,14 @@ public sealed partial class VmActor : Actor
             var paused = Now - _pausedSince.Value;
             if (paused >= _policy.IoPauseGrace)
             {
-                Fail($"paused for {Seconds(paused)} ({status.Detail}), longer than the {Seconds(_policy.IoPauseGrace)} grace");
+                Fail($"paused for {Seconds(paused)} ({status.Detail}), longer than the {Seconds(_policy.IoPauseGrace)} grace", start: false);
                 return;
             }
             Log.LogWarning("VM {Vm} on {Node} is paused ({Detail}): degraded, not failed, for up to {Grace}", Name, _me, status.Detail, _policy.IoPauseGrace);
         }
         else
         {
-            Fail($"it is {Describe(status)}");
+            Fail($"it is {Describe(status)}", start: false, off: true);
             return;
         }
         // Also when already up: a stream reset (this host's history diverged) can bring "Starting" back for a VM
@@ -191,9 +217,39 @@ public sealed partial class VmActor : Actor
         Schedule(_pausedSince is null ? _policy.MonitorInterval : Min(_policy.PollInterval, _policy.MonitorInterval));
     }
 
-    /// <summary>A failed start or monitor: restart unless the restart limit is reached within the window.</summary>
-    private void Fail(string reason)
+    /// <summary>
+    /// A failed start or monitor (<paramref name="off"/>: the VM is known not to run): left alone when unmanaged, else as
+    /// its on-fail says; restart (the default) restarts unless the restart limit is reached within the window.
+    /// </summary>
+    private void Fail(string reason, bool start, bool off = false)
     {
+        if (LeftAlone)
+        {
+            Unattended(reason, off);
+            return;
+        }
+        var operation = start ? "start" : "monitor";
+        // Found off at this actor's first look (the host restarted, or was fenced and rejoined): Pacemaker's probe, not a
+        // monitor failure; it is started again rather than escalated.
+        var onFail = start || _seenRunning ? _spec!.OnFail.ForStartOrMonitor(start) : VmOnFail.Restart;
+        switch (onFail)
+        {
+            case VmOnFail.Ignore:
+                Log.LogWarning("VM {Vm} failed on {Node}: {Reason}; ignored (on-fail ignore for {Operation})", Name, _me, reason, operation);
+                _phase = Phase.Up;
+                Schedule(_policy.MonitorInterval);
+                return;
+            case VmOnFail.Block or VmOnFail.Fence:
+                Log.LogError("VM {Vm} failed on {Node}: {Reason}; on-fail {OnFail} for {Operation}: it is left as it is", Name, _me, reason,
+                    VmOnFailPolicy.Name(onFail), operation);
+                Report(new VmOperationFailed(Name, _me, operation, onFail, reason, Now));
+                _phase = Phase.Done;
+                Schedule(_policy.PollInterval);
+                return;
+            case VmOnFail.Stop or VmOnFail.Standby:
+                GiveUp(reason, onFail, operation);
+                return;
+        }
         var now = Now;
         while (_restarts.Count > 0 && now - _restarts.Peek() > _policy.RestartWindow) _restarts.Dequeue();
         _pausedSince = null;
@@ -215,24 +271,61 @@ public sealed partial class VmActor : Actor
         });
     }
 
-    /// <summary>The host gives up: the VM is forced off here, then VmFailed so the DC places it elsewhere.</summary>
-    private void GiveUp(string reason)
+    /// <summary>
+    /// The host gives up: the VM is forced off here, then VmFailed so the DC places it elsewhere (<paramref name="then"/>
+    /// restart), or VmOperationFailed for on-fail stop or standby. A forced stop that fails is the stop's failure.
+    /// </summary>
+    private void GiveUp(string reason, VmOnFail then = VmOnFail.Restart, string operation = "monitor")
     {
         _phase = Phase.GivingUp;
         _giveUpReason = reason;
+        _giveUpThen = then;
+        _giveUpOperation = operation;
         Kill((_, error) =>
         {
             if (error is not null)
             {
-                Log.LogError("VM {Vm} cannot be forced off on {Node}: {Reason}; retrying before it is reported failed", Name, _me, error);
-                Schedule(_policy.PollInterval);
+                StopFailed($"cannot be forced off ({error}) after: {reason}");
                 return;
             }
-            Log.LogError("VM {Vm} failed on {Node}: {Reason}; giving it up so that it runs elsewhere", Name, _me, reason);
-            Report(new VmFailed(Name, _me, reason, Now));
+            Log.LogError("VM {Vm} failed on {Node}: {Reason}; {Then}", Name, _me, reason,
+                then == VmOnFail.Restart ? "giving it up so that it runs elsewhere" : $"forced off (on-fail {VmOnFailPolicy.Name(then)} for {operation})");
+            Report(then == VmOnFail.Restart ? new VmFailed(Name, _me, reason, Now) : new VmOperationFailed(Name, _me, operation, then, reason, Now));
             _phase = Phase.Done;
             Schedule(_policy.PollInterval);
         });
+    }
+
+    /// <summary>
+    /// A forced stop failed: the stop's on-fail is reported (the ClusterActor takes the default as fence when fencing is
+    /// enabled, else block), and nothing more is done to the VM here (a fence, or the operator, settles it).
+    /// </summary>
+    private void StopFailed(string reason)
+    {
+        Log.LogError("VM {Vm} failed to stop on {Node}: {Reason}; on-fail for stop follows", Name, _me, reason);
+        Report(new VmOperationFailed(Name, _me, "stop", _spec!.OnFail.Stop, reason, Now));
+        _phase = Phase.Done;
+        Schedule(_policy.PollInterval);
+    }
+
+    /// <summary>
+    /// An unmanaged VM (or one on a host in maintenance) failed: nothing is done to it. An unmanaged one known to be off is
+    /// reported VmFailed (it runs nowhere now; the DC does not place it while it is unmanaged); on a maintenance host it is
+    /// only logged.
+    /// </summary>
+    private void Unattended(string reason, bool off)
+    {
+        if (off && _assignment?.HostMaintenance != true && _assignment?.Vm?.State is VmRunState.Running or VmRunState.Starting)
+        {
+            Log.LogWarning("Unmanaged VM {Vm} failed on {Node}: {Reason}; reported, not restarted", Name, _me, reason);
+            Report(new VmFailed(Name, _me, $"{reason} (unmanaged: not restarted)", Now));
+            _phase = Phase.Done;
+            Schedule(_policy.PollInterval);
+            return;
+        }
+        Log.LogWarning("VM {Vm} failed on {Node}: {Reason}; left as it is (unmanaged or the host is in maintenance)", Name, _me, reason);
+        _phase = Phase.Up;
+        Schedule(_policy.MonitorInterval);
     }
 
     private sealed record CallDone(long Id, VmStatus? Status, string? Error);

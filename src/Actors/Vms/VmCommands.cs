@@ -47,6 +47,7 @@ public static class VmEvents
         VmMigrationFailed m => m.Name,
         VmCleanedUp c => c.Name,
         VmManaged m => m.Name,
+        VmOperationFailed o => o.Name,
         _ => null,
     };
 }

@@ -67,6 +67,9 @@ public sealed record VmSpec(
     /// <summary>How long after the group's lower-order VMs are all running this one may start.</summary>
     public TimeSpan StartDelay { get; init; }
 
+    /// <summary>What the cluster does when one of the VM's operations fails (Pacemaker's on-fail per operation).</summary>
+    public VmOnFailPolicy OnFail { get; init => field = value ?? VmOnFailPolicy.Default; } = VmOnFailPolicy.Default;
+
     /// <summary>What the hypervisor adapter needs to act on this VM.</summary>
     public VmDefinition Definition => new(Name, Hypervisor, Config, Options);
 
@@ -75,7 +78,7 @@ public sealed record VmSpec(
         && Cpu == other.Cpu && Memory == other.Memory && AllowMigrate == other.AllowMigrate && Priority == other.Priority
         && Ha == other.Ha && Preferences.SequenceEqual(other.Preferences)
         && With.SequenceEqual(other.With) && Apart.SequenceEqual(other.Apart)
-        && Group == other.Group && Order == other.Order && StartDelay == other.StartDelay
+        && Group == other.Group && Order == other.Order && StartDelay == other.StartDelay && OnFail == other.OnFail
         && (Options ?? ImmutableSortedDictionary<string, string>.Empty).SequenceEqual(other.Options ?? ImmutableSortedDictionary<string, string>.Empty);
 
     public override int GetHashCode() => HashCode.Combine(Name, Hypervisor, Config, Cpu, Memory);
@@ -113,6 +116,9 @@ public sealed record VmInfo(
     /// <summary>Left alone by the DC: never placed, stopped or moved (Pacemaker's is-managed=false).</summary>
     public bool Unmanaged { get; init; }
 
+    /// <summary>An operation failed on this node with on-fail fence: the DC downs and fences it (cleared once the VM leaves the node).</summary>
+    public NodeId? FenceFor { get; init; }
+
     /// <summary>How often the VM failed on <paramref name="node"/> (a host in <see cref="FailedOn"/> from an older journal counts once).</summary>
     public VmFailures FailuresOn(NodeId node) =>
         Failures.TryGetValue(node, out var f) ? f : FailedOn.Contains(node) ? new VmFailures(1, null) : new VmFailures(0, null);
@@ -124,9 +130,62 @@ public sealed record VmInfo(
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
         && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
         && Attempt == other.Attempt
-        && Unmanaged == other.Unmanaged && Failures.SequenceEqual(other.Failures);
+        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Failures.SequenceEqual(other.Failures);
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
+}
+
+/// <summary>
+/// Pacemaker's on-fail: what follows a failed operation. <see cref="Default"/> is Pacemaker's default for the operation:
+/// restart for start and monitor; for stop, fence when fencing is enabled, else block.
+/// </summary>
+public enum VmOnFail
+{
+    Default,
+
+    /// <summary>Pretend it did not fail: nothing is done (the VM is left as the hypervisor has it).</summary>
+    Ignore,
+
+    /// <summary>Do nothing more to the VM: it is left where it is and becomes unmanaged (blocked) until `haven vm manage`.</summary>
+    Block,
+
+    /// <summary>Stop it and keep it stopped (desired stopped): it is not started elsewhere.</summary>
+    Stop,
+
+    /// <summary>Restart it in place, up to max-restarts within restart-window; then it moves (Haven's behaviour before on-fail).</summary>
+    Restart,
+
+    /// <summary>Fence the host it failed on; it starts elsewhere once that host is fenced.</summary>
+    Fence,
+
+    /// <summary>Move every VM off the host it failed on: that host goes standby; the VM is stopped there and placed elsewhere.</summary>
+    Standby,
+}
+
+/// <summary>The VM's on-fail for each of its operations (Pacemaker's <c>op name="start|monitor|stop" on-fail="…"</c>).</summary>
+public sealed record VmOnFailPolicy(VmOnFail Start = VmOnFail.Default, VmOnFail Monitor = VmOnFail.Default, VmOnFail Stop = VmOnFail.Default)
+{
+    public static readonly VmOnFailPolicy Default = new();
+
+    /// <summary>The operations on-fail applies to, as Pacemaker names them.</summary>
+    public static readonly IReadOnlyList<string> Operations = ["start", "monitor", "stop"];
+
+    /// <summary>The on-fail values as Pacemaker spells them (lower case).</summary>
+    public static string Name(VmOnFail onFail) => onFail.ToString().ToLowerInvariant();
+
+    /// <summary>What a failed start or monitor leads to (Default: restart).</summary>
+    public VmOnFail ForStartOrMonitor(bool start)
+    {
+        var value = start ? Start : Monitor;
+        return value == VmOnFail.Default ? VmOnFail.Restart : value;
+    }
+
+    /// <summary>What a failed stop leads to: fence when fencing is enabled, else block (Default), or the value set.</summary>
+    public VmOnFail ForStop(bool fencingEnabled) => Stop == VmOnFail.Default ? (fencingEnabled ? VmOnFail.Fence : VmOnFail.Block) : Stop;
+
+    /// <summary>As `--on-fail` prints it: <c>start=restart,monitor=block</c> (only the values set; empty when none is).</summary>
+    public override string ToString() => string.Join(",",
+        new[] { ("start", Start), ("monitor", Monitor), ("stop", Stop) }.Where(p => p.Item2 != VmOnFail.Default).Select(p => $"{p.Item1}={Name(p.Item2)}"));
 }
 
 /// <summary>A VM's fail count on one node and when it last failed there (null: not recorded).</summary>
@@ -170,6 +229,15 @@ public sealed record VmCleanedUp(string Name, NodeId? Node = null) : IClusterEve
 /// <summary>The operator hands the VM to the cluster (true) or takes it back (false: unmanaged, left exactly as it is).</summary>
 public sealed record VmManaged(string Name, bool Managed) : IClusterEvent;
 
+/// <summary>
+/// An operation of the VM failed on <paramref name="Node"/> and its on-fail is not restart (Pacemaker's on-fail): the host
+/// reports it, and the failure counts on that node. <paramref name="OnFail"/> says what follows — block: the VM stays
+/// where it is, unmanaged; stop: the host forced it off, it stays stopped (desired stopped); standby: the host forced it
+/// off, and the host goes standby (a NodeStandby in the same batch); fence: the VM is left as it is and
+/// the DC downs and fences the host (<see cref="VmInfo.FenceFor"/>), the VM stays on it until then. <paramref name="Operation"/> is start, monitor or stop.
+/// </summary>
+public sealed record VmOperationFailed(string Name, NodeId Node, string Operation, VmOnFail OnFail, string Reason, DateTimeOffset? At = null) : IClusterEvent;
+
 /// <summary>The DC (or an operator) asks the source host to live-migrate the VM to the target.</summary>
 public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
 
@@ -196,5 +264,6 @@ public static class VmManifests
         .Register<VmMigrated>("cluster.vm-migrated.v1")
         .Register<VmMigrationFailed>("cluster.vm-migration-failed.v1")
         .Register<VmCleanedUp>("cluster.vm-cleaned-up.v1")
-        .Register<VmManaged>("cluster.vm-managed.v1");
+        .Register<VmManaged>("cluster.vm-managed.v1")
+        .Register<VmOperationFailed>("cluster.vm-operation-failed.v1");
 }

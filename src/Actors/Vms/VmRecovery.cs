@@ -74,6 +74,7 @@ public static partial class VmRecovery
                       + (banned ? "banned there until `haven vm cleanup`" + (services.Policy.FailureTimeout > TimeSpan.Zero ? " or the timeout" : "") : "may run there"));
         }
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
+        if (info.Spec.OnFail != VmOnFailPolicy.Default) lines.Add($"{vm}: on-fail {info.Spec.OnFail} (the others: Pacemaker's defaults)");
         if (info.Spec.Group is { } group)
         {
             DateTimeOffset? unused = null;
@@ -142,12 +143,19 @@ public static partial class VmRecovery
         // A host that is down or unreachable and not yet fenced may run VMs this state does not know of.
         var unclean = state.Nodes.Values.Any(n => n.State is NodeState.Down or NodeState.Unreachable);
         var byName = state.Nodes.Values.ToDictionary(n => n.Name, n => n.Id, StringComparer.Ordinal);
+        // Pacemaker orders a start after the stops that make room for it (priority preemption): a start on a node with a
+        // capacity waits while a VM leaves that node, in this plan or in flight; the round after the stop places it.
+        var leaving = placement.Actions.Where(a => a.Action != PlacementActionKind.Start && a.From is not null && a.From != a.To)
+            .Select(a => a.From!).Concat(state.Vms.Values.Where(v => v.State is VmRunState.Stopping or VmRunState.Migrating && v.Node is not null)
+                .Select(v => NodeName(state, v.Node!.Value)))
+            .Where(services.Capacities.ContainsKey).ToHashSet(StringComparer.Ordinal);
         foreach (var action in placement.Actions)
         {
             if (budget <= 0) break;
             if (!plan.State.Vms.TryGetValue(action.Vm, out var vm) || !Managed(vm) || InFlight(vm.State)) continue;
             if (vm.Node is null && action.Action == PlacementActionKind.Start && GroupHolds(groups, vm, clock, ref wakeAt) is not null) continue;
             var to = action.To is { } t ? byName[t] : (NodeId?)null;
+            if (vm.Node is null && action.To is { } target && leaving.Contains(target)) continue; // a start waits; stops and migrations do not
             IClusterEvent? decision = action.Action switch
             {
                 PlacementActionKind.Start when vm.Node is null => unclean ? null : new VmPlaced(vm.Name, to!.Value),

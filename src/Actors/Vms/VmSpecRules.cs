@@ -66,6 +66,7 @@ public static class VmSpecRules
         if (spec.Priority is < -PlacementScores.Infinity or > PlacementScores.Infinity)
             return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: priority {spec.Priority} is out of range (±{PlacementScores.Infinity})");
         if (CheckColocations(spec) is { } colocation) return colocation;
+        if (CheckOnFail(spec) is { } onFail) return onFail;
         if (spec.Group is not null)
         {
             if (CheckName(spec.Group) is not null) return $"VM {vm}: group name '{spec.Group}' is not valid (at least 3 characters of -.A-Z0-9)";
@@ -83,6 +84,42 @@ public static class VmSpecRules
                 return string.Create(CultureInfo.InvariantCulture,
                     $"VM {vm}: score {p.Score} for node '{p.Node}' is out of range ({PlacementScores.Banned}..{PlacementScores.Infinity})");
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Every on-fail value is known; a failed stop may only block or fence (or take the default): after a stop that failed
+    /// the VM may still run, so nothing else may start it elsewhere or pretend it stopped.
+    /// </summary>
+    private static string? CheckOnFail(VmSpec spec)
+    {
+        var f = spec.OnFail;
+        foreach (var (op, value) in new[] { ("start", f.Start), ("monitor", f.Monitor), ("stop", f.Stop) })
+            if (!Enum.IsDefined(value)) return $"VM {spec.Name}: on-fail for {op} is not valid ({value})";
+        if (f.Stop is not (VmOnFail.Default or VmOnFail.Block or VmOnFail.Fence))
+            return $"VM {spec.Name}: on-fail for stop must be block or fence, not {VmOnFailPolicy.Name(f.Stop)} (a VM whose stop failed may still run)";
+        return null;
+    }
+
+    /// <summary>
+    /// Parses `--on-fail OP=ACTION` (OP start, monitor or stop; ACTION ignore, block, stop, restart, fence or standby) into
+    /// <paramref name="policy"/>; null when it parsed, else what is wrong.
+    /// </summary>
+    public static string? ParseOnFail(string text, ref VmOnFailPolicy policy)
+    {
+        var eq = (text ?? "").IndexOf('=', StringComparison.Ordinal);
+        var op = eq > 0 ? text![..eq].Trim().ToLowerInvariant() : "";
+        var value = eq > 0 ? text![(eq + 1)..].Trim().ToLowerInvariant() : "";
+        if (!VmOnFailPolicy.Operations.Contains(op))
+            return $"--on-fail '{text}' is not OP=ACTION with OP start, monitor or stop (e.g. --on-fail monitor=block)";
+        if (!Enum.TryParse<VmOnFail>(value, ignoreCase: true, out var onFail) || onFail == VmOnFail.Default || !char.IsLetter(value.FirstOrDefault()))
+            return $"--on-fail '{text}': '{value}' is not one of ignore, block, stop, restart, fence, standby";
+        policy = op switch
+        {
+            "start" => policy with { Start = onFail },
+            "monitor" => policy with { Monitor = onFail },
+            _ => policy with { Stop = onFail },
+        };
         return null;
     }
 

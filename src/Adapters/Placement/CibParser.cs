@@ -13,6 +13,8 @@ internal sealed class CibParser(string source, DateTimeOffset now)
     private readonly List<CibFence> fencedByState = [];   // from node_state, in document order
     private readonly List<CibFence> fencedByHistory = []; // from resource history, in document order
     private readonly HashSet<string> fenced = new(StringComparer.Ordinal);
+    private readonly HashSet<string> quorumStopped = new(StringComparer.Ordinal); // running or not: stopped for want of quorum
+    private readonly HashSet<string> quorumFrozen = new(StringComparer.Ordinal);  // not running, not started under freeze
 
     private sealed class NodeFacts
     {
@@ -136,9 +138,12 @@ internal sealed class CibParser(string source, DateTimeOffset now)
             var unmanaged = rsc.Unmanaged || maintenanceMode
                 || (Meta(rsc, "is-managed") is { } im && !Flag(im)) || (Meta(rsc, "maintenance") is { } rm && Flag(rm));
             var wanted = !rsc.StopIt && !string.Equals(role, "Stopped", StringComparison.OrdinalIgnoreCase);
-            if (!quorate && noQuorum != "ignore")
+            if (!quorate && noQuorum != "ignore" && wanted)
             {
-                if (noQuorum == "freeze") unmanaged = true; else wanted = false;
+                // freeze: what runs goes on running (and may move); nothing new starts. The others: everything stops.
+                if (noQuorum != "freeze") quorumStopped.Add(rsc.Id);
+                else if (rsc.ActiveOn.Count == 0) quorumFrozen.Add(rsc.Id);
+                if (noQuorum != "freeze" || rsc.ActiveOn.Count == 0) wanted = false;
             }
             var multiple = Meta(rsc, "multiple-active") ?? "stop_start";
             var also = rsc.ActiveOn.Skip(1).ToImmutableArray();
@@ -170,11 +175,21 @@ internal sealed class CibParser(string source, DateTimeOffset now)
         // Pacemaker lists fencing newest first; it fences nothing in maintenance-mode or without quorum (unless no-quorum-policy ignore)
         var fencing = stonith && !maintenanceMode && (quorate || noQuorum == "ignore");
         var fences = fencing ? fencedByState.Concat(fencedByHistory).Reverse().ToImmutableArray() : [];
+
         if (!fencing)
             for (var i = 0; i < vms.Count; i++)
                 if (vms[i].CurrentNode is { } on && fenced.Contains(on)) vms[i] = vms[i] with { Managed = false }; // blocked: only a fence could stop it
         var placementNodes = nodes.Select(n => new PlacementNode(n.Name, n.Health, n.Capacity, fencing && fenced.Contains(n.Name))).ToImmutableArray();
-        return new CibModel(new PlacementInput(placementNodes, vms.ToImmutable(), options), fences, [.. warnings]);
+        var model = new CibModel(new PlacementInput(placementNodes, vms.ToImmutable(), options), fences, [.. warnings]);
+        if (quorate || noQuorum == "ignore") return model;
+        // Without quorum Pacemaker still assigns every resource; the starts are blocked ("due to no quorum (blocked)", under
+        // freeze "due to quorum freeze (blocked)") and, but under freeze, every running resource stops "due to no quorum".
+        return model with
+        {
+            StoppedForQuorum = [.. quorumStopped],
+            WithQuorum = model.Input with { Vms = [.. model.Input.Vms.Select(v => quorumStopped.Contains(v.Name) || quorumFrozen.Contains(v.Name) ? v with { Wanted = true } : v)] },
+            BlockedReason = noQuorum == "freeze" ? "quorum freeze" : "no quorum",
+        };
     }
 
     private readonly Dictionary<string, List<VmConstraint>> with = new(StringComparer.Ordinal);

@@ -17,7 +17,34 @@ public sealed record CibFence(string Node, string Reason);
 /// Transition Summary lists them, and warnings for what Pacemaker ignores (a constraint naming an undefined node or
 /// resource, a rule).
 /// </summary>
-public sealed record CibModel(PlacementInput Input, ImmutableArray<CibFence> Fences, ImmutableArray<string> Warnings);
+public sealed record CibModel(PlacementInput Input, ImmutableArray<CibFence> Fences, ImmutableArray<string> Warnings)
+{
+    /// <summary>
+    /// Without quorum (no-quorum-policy other than ignore): the resources stopped for it (their Stop lines say "due to no
+    /// quorum"), the input as it would be with quorum (where blocked starts would go), and why they are blocked.
+    /// </summary>
+    public ImmutableHashSet<string> StoppedForQuorum { get; init; } = [];
+
+    public PlacementInput? WithQuorum { get; init; }
+
+    public string BlockedReason { get; init; } = "no quorum";
+
+    /// <summary>The plan's Transition Summary lines, with this CIB's fences, and without quorum its stops and blocked starts.</summary>
+    public ImmutableArray<string> Summary(PlacementPlan plan)
+    {
+        Dictionary<string, (string, string)>? blocked = null;
+        if (WithQuorum is { } quorate)
+        {
+            blocked = new(StringComparer.Ordinal);
+            var would = PlacementEngine.Plan(quorate);
+            var running = Input.Vms.Where(v => v.Running).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var a in would.Actions)
+                if (a is { Action: PlacementActionKind.Start, From: null, To: { } to } && !running.Contains(a.Vm)) blocked[a.Vm] = (to, BlockedReason);
+        }
+        return TransitionSummary.Lines(Input, plan, Fences.Select(f => (f.Node, f.Reason)),
+            StoppedForQuorum.ToDictionary(v => v, _ => "no quorum", StringComparer.Ordinal), blocked);
+    }
+}
 
 /// <summary>
 /// Reads a Pacemaker CIB (cib.xml, or `cibadmin -Q` output) into a <see cref="PlacementInput"/> as Pacemaker's scheduler

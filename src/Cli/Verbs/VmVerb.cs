@@ -83,6 +83,8 @@ internal static class VmVerb
                               + (node is null ? " (runs nowhere)" : $" on {node}") + (target is null ? "" : $" → {target}")
                               + (string.IsNullOrEmpty(reason) ? "" : $": {reason}")
                               + (vm.TryGetProperty("managed", out var managed) && !managed.GetBoolean() ? " (unmanaged)" : ""));
+            if (vm.TryGetProperty("onFail", out var onFail) && onFail.GetString() is { Length: > 0 } policy)
+                cli.Out.WriteLine($"on-fail: {policy}");
             if (vm.TryGetProperty("failCounts", out var counts) && counts.EnumerateObject().Any())
                 cli.Out.WriteLine("fail counts: " + string.Join(", ", counts.EnumerateObject().Select(c => $"{c.Name} {c.Value.GetProperty("count").GetInt32()}")));
             return ExitCodes.Success;
@@ -170,9 +172,14 @@ internal static class VmVerb
         var group = new Option<string>("--group") { Description = "appliance group: its VMs start in order", HelpName = "NAME" };
         var order = new Option<int>("--order") { Description = "start order in the group (lower first)", HelpName = "N" };
         var delay = new Option<string>("--start-delay") { Description = "wait this long after the group's lower orders run (e.g. 10s, 2m)", HelpName = "DURATION" };
+        var onFail = new Option<string[]>("--on-fail")
+        {
+            Description = "what a failed operation leads to (Pacemaker's on-fail), repeatable: OP start|monitor|stop, ACTION ignore|block|stop|restart|fence|standby (stop: block or fence)",
+            HelpName = "OP=ACTION", AllowMultipleArgumentsPerToken = false,
+        };
         var cmd = new Command("add", "register a VM with the cluster")
         {
-            name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, with, apart, group, order, delay, socket,
+            name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, with, apart, group, order, delay, onFail, socket,
         };
         cmd.SetAction((parse, ct) =>
         {
@@ -186,13 +193,18 @@ internal static class VmVerb
                 Order = parse.GetValue(order),
                 StartDelay = parse.GetValue(delay) is { } d ? ParseDelay(d) : TimeSpan.Zero,
             };
+            var onFails = parse.GetValue(onFail) ?? [];
+            var policy = VmOnFailPolicy.Default;
+            foreach (var text in onFails)
+                if (VmSpecRules.ParseOnFail(text, ref policy) is { } wrong) throw new CliException(wrong, ExitCodes.Usage);
+            spec = spec with { OnFail = policy };
             if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
             return Post(cli, parse.GetValue(socket)!, "v1/vms", new AddVmRequest(spec.Name, spec.Hypervisor, spec.Config, spec.Cpu, spec.Memory,
                 [.. preferences.Select(p => new PreferenceRequest(p.Node, p.Score))], spec.AllowMigrate, spec.Priority, spec.Ha, parse.GetValue(stopped),
                 [.. spec.With.Select(c => new ConstraintRequest(c.Vm, c.Score))], [.. spec.Apart.Select(c => new ConstraintRequest(c.Vm, c.Score))],
-                spec.Group, spec.Order, spec.StartDelay.TotalSeconds), ct);
+                spec.Group, spec.Order, spec.StartDelay.TotalSeconds, onFails.Length == 0 ? null : onFails), ct);
         });
         return cmd;
     }

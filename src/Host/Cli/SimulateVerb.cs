@@ -180,7 +180,7 @@ internal static class SimulateVerb
         var planStart = Stopwatch.GetTimestamp();
         var plan = PlacementEngine.Plan(input);
         var elapsed = Stopwatch.GetElapsedTime(planStart);
-        var summary = TransitionSummary.Lines(input, plan, model.Fences.Select(f => (f.Node, f.Reason)));
+        var summary = model.Summary(plan);
 
         if (json || summaryOnly)
         {

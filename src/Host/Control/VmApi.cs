@@ -42,6 +42,9 @@ internal static class VmApi
         {
             if (request?.Name is not { Length: > 0 } || request.Hypervisor is null || request.Config is null)
                 return Error("the request needs name, hypervisor and config: {\"name\": …, \"hypervisor\": …, \"config\": …}", 400);
+            var onFail = VmOnFailPolicy.Default;
+            foreach (var text in request.OnFail ?? [])
+                if (VmSpecRules.ParseOnFail(text ?? "", ref onFail) is { } wrong) return Error(wrong, 400);
             var spec = new VmSpec(request.Name, request.Hypervisor, request.Config, request.Cpu, request.Memory,
                 [.. (request.Preferences ?? []).Select(p => new NodePreference(p.Node ?? "", p.Score))],
                 request.AllowMigrate, request.Priority, request.Ha ?? true)
@@ -51,6 +54,7 @@ internal static class VmApi
                 Group = request.Group is { Length: > 0 } g ? VmSpecRules.Canonical(g) : null,
                 Order = request.Order,
                 StartDelay = TimeSpan.FromSeconds(Math.Clamp(request.StartDelaySeconds, -1, 86_401)),
+                OnFail = onFail,
             };
             if (VmSpecRules.CheckHypervisorConfig(spec) is { } unusable) return Error(unusable, 400);
             return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
@@ -128,6 +132,9 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
     /// <summary>False after `haven vm unmanage`: the cluster neither starts, stops nor moves it.</summary>
     public bool Managed { get; init; } = true;
 
+    /// <summary>The on-fail set per operation (`monitor=block,stop=fence`; empty: Pacemaker's defaults).</summary>
+    public string OnFail { get; init; } = "";
+
     public static VmDetailView From(ClusterState state, VmInfo vm) =>
         new(vm.Name, VmView.NodeName(state, vm.Node), VmView.NodeName(state, vm.Target), VmView.Lower(vm.State), VmView.Lower(vm.Desired),
             vm.Spec.Ha, vm.Spec.Hypervisor, vm.Spec.Config, vm.Spec.Cpu, vm.Spec.Memory, vm.Spec.AllowMigrate, vm.Spec.Priority,
@@ -136,5 +143,6 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
             With = vm.Spec.With, Apart = vm.Spec.Apart, Group = vm.Spec.Group, Order = vm.Spec.Order, StartDelaySeconds = vm.Spec.StartDelay.TotalSeconds,
             FailCounts = vm.FailedOn.Union(vm.Failures.Keys).ToImmutableSortedDictionary(n => VmView.NodeName(state, n)!, vm.FailuresOn, StringComparer.Ordinal),
             Managed = !vm.Unmanaged,
+            OnFail = vm.Spec.OnFail.ToString(),
         };
 }

@@ -17,9 +17,30 @@ public sealed class RejoinTests : VmClusterTestKit
     private static ClusterOptions FencingOff(ClusterOptions o) => o with { Fencing = new FencingPolicy { Enabled = false } };
 
     [Fact]
-    public void FencingOff_BlipOfAHost_ItIsUpAgainAfterTheMend_AndItsVmNeverStopped()
+    public void FencingOff_BlipOfAHost_ItIsUpAgainAfterTheMend_AndRunsItsVmAgain()
     {
+        // no-quorum-policy stop (the default): the cut-off host stops its VM; the VM stays assigned to it (nothing of an
+        // unclean host moves), and once it is readmitted it starts it again there.
         var cluster = Cluster(FencingOff, 3, Vm("DB-01", "node3"));
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(15));
+        cluster.Network.Partition([N1, N2], [N3]);
+        cluster.Run(TimeSpan.FromMinutes(1));
+        Assert.Empty(RunningOn("DB-01"));
+        Assert.Equal(N3, cluster[1].View!.State.Vms["DB-01"].Node);
+
+        cluster.Network.Heal();
+        cluster.Run(TimeSpan.FromSeconds(30));
+
+        Assert.All(cluster.Hosts, h => Assert.Equal(NodeState.Up, h.View!.State.StateOf(N3)));
+        Assert.Equal([N3], RunningOn("DB-01"));
+        Assert.Empty(cluster.Fenced);
+    }
+
+    [Fact]
+    public void FencingOffAndNoQuorumFreeze_BlipOfAHost_ItIsUpAgainAfterTheMend_AndItsVmNeverStopped()
+    {
+        var cluster = Cluster(FencingOff, 3, Haven.Actors.SplitBrain.NoQuorumPolicy.Freeze, Vm("DB-01", "node3"));
         cluster.StartAll();
         cluster.Run(TimeSpan.FromSeconds(15));
         Assert.Equal([N3], RunningOn("DB-01"));

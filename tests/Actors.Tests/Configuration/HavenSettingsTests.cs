@@ -53,6 +53,31 @@ public sealed class HavenSettingsTests
         Assert.Equal(kind, HavenSettings.From(cfg).SplitBrainResolver.ActiveStrategy);
     }
 
+    [Theory]
+    [InlineData("stop", Haven.Actors.SplitBrain.NoQuorumPolicy.Stop)]
+    [InlineData("freeze", Haven.Actors.SplitBrain.NoQuorumPolicy.Freeze)]
+    [InlineData("ignore", Haven.Actors.SplitBrain.NoQuorumPolicy.Ignore)]
+    [InlineData("demote", Haven.Actors.SplitBrain.NoQuorumPolicy.Demote)]
+    [InlineData("fence", Haven.Actors.SplitBrain.NoQuorumPolicy.Fence)]
+    [InlineData("suicide", Haven.Actors.SplitBrain.NoQuorumPolicy.Suicide)]
+    public void From_NoQuorumPolicy_ReachesTheSplitBrainSettings(string word, Haven.Actors.SplitBrain.NoQuorumPolicy policy)
+    {
+        var cfg = HoconParser.Parse($"haven.split-brain-resolver.no-quorum-policy = {word}", "u.conf");
+        var settings = HavenSettings.From(cfg);
+        Assert.Equal(policy, settings.SplitBrainResolver.NoQuorumPolicy);
+        Assert.Equal(Haven.Actors.SplitBrain.NoQuorumPolicy.Stop, HavenSettings.From(HavenConfig.Reference).SplitBrainResolver.NoQuorumPolicy);
+    }
+
+    [Fact]
+    public void Validate_UnknownNoQuorumPolicy_NamesTheKeyAndTheValues()
+    {
+        var problems = HavenConfig.Validate(HoconParser.Parse("haven.split-brain-resolver.no-quorum-policy = panic", "u.conf",
+            new HoconParseOptions { Fallback = HavenConfig.Reference }));
+        var problem = Assert.Single(problems);
+        Assert.Equal("haven.split-brain-resolver.no-quorum-policy", problem.Path);
+        Assert.Contains("stop, freeze, ignore, demote, fence, suicide", problem.Message);
+    }
+
     [Fact]
     public void From_InvalidValue_ThrowsConfigExceptionWithOrigin()
     {

@@ -82,6 +82,7 @@ public sealed class FencingConfigTests
     [InlineData("watchdog.enabled = on, devices.x { type = watchdog, safety-factor = 1 }", "haven.fencing.devices.x.safety-factor", "is shorter than a lost host may take to reset")]
     [InlineData("watchdog.enabled = on, devices.x { type = watchdog, watchdog-timeout = 5s }", "haven.fencing.devices.x.watchdog-timeout", "watchdog-timeout × safety-factor = 10 s is shorter")]
     [InlineData("watchdog.enabled = on, devices.x { type = watchdog, safety-factor = 0.5 }", "haven.fencing.devices.x.safety-factor", "expected a number of at least 1")]
+    [InlineData("watchdog.enabled = on, devices.x { type = watchdog } }, haven.split-brain-resolver { no-quorum-policy = freeze", "haven.fencing.devices.x.type", "no-quorum-policy freeze or ignore keeps its VMs")]
     [InlineData("watchdog.enabled = on, devices.x { type = watchdog, timeout = 5s }", "haven.fencing.devices.x.timeout", "unknown field timeout for type watchdog; known fields: type, watchdog-timeout, safety-factor")]
     [InlineData("watchdog { timeout = 10s, demote-timeout = 10s }", "haven.fencing.watchdog.demote-timeout", "must be shorter than timeout (10 s)")]
     [InlineData("watchdog { timeout = 1500ms }", "haven.fencing.watchdog.timeout", "must be a whole number of seconds")]

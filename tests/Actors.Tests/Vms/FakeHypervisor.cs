@@ -8,6 +8,9 @@ internal sealed class FakeHypervisor(string kind = "process") : IHypervisor
     public Dictionary<string, VmStatus> Domains { get; } = new(StringComparer.Ordinal);
     public List<string> Calls { get; } = [];
     public int StartFailures { get; set; }
+
+    /// <summary>The next this many kill calls fail.</summary>
+    public int KillFailures { get; set; }
     public bool IgnoreShutdown { get; set; }
     public bool Migratable { get; set; } = true;
     public string? MigrateError { get; set; }
@@ -40,6 +43,11 @@ internal sealed class FakeHypervisor(string kind = "process") : IHypervisor
 
     public Task KillAsync(VmDefinition vm, CancellationToken cancellationToken) => Run("kill", vm, () =>
     {
+        if (KillFailures > 0)
+        {
+            KillFailures--;
+            throw new HypervisorException($"{vm.Name}: the domain does not die");
+        }
         Domains.Remove(vm.Name);
         return new VmStatus(VmPowerState.Stopped);
     });

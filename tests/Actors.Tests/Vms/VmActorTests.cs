@@ -286,7 +286,7 @@ public sealed class VmActorTests : HavenTestKit
     }
 
     /// <summary>Creates the VmActor as its child and forwards what the child sends to the probe.</summary>
-    private sealed class Parent : Actor
+    internal sealed class Parent : Actor
     {
         public Parent(Props child, IActorRef probe)
         {

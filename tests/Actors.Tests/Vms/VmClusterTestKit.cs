@@ -13,16 +13,24 @@ public abstract class VmClusterTestKit : HavenTestKit
     /// <summary>Each host's hypervisor; a host keeps its domains across daemon restarts and loses them with power.</summary>
     private protected Dictionary<NodeId, FakeHypervisor> Hypervisors { get; } = [];
 
-    private protected TestCluster Cluster(int nodes, params VmSpec[] vms) => Cluster(null, nodes, vms);
+    private protected TestCluster Cluster(int nodes, params VmSpec[] vms) => Cluster(null, nodes, null, vms);
 
-    private protected TestCluster Cluster(Func<ClusterOptions, ClusterOptions>? configure, int nodes, params VmSpec[] vms)
+    /// <summary>As <see cref="Cluster(int, VmSpec[])"/>, with this no-quorum-policy on every host (null: the default).</summary>
+    private protected TestCluster Cluster(int nodes, Haven.Actors.SplitBrain.NoQuorumPolicy? noQuorumPolicy, params VmSpec[] vms) =>
+        Cluster(null, nodes, noQuorumPolicy, vms);
+
+    private protected TestCluster Cluster(Func<ClusterOptions, ClusterOptions>? configure, int nodes, params VmSpec[] vms) =>
+        Cluster(configure, nodes, null, vms);
+
+    private protected TestCluster Cluster(Func<ClusterOptions, ClusterOptions>? configure, int nodes, Haven.Actors.SplitBrain.NoQuorumPolicy? noQuorumPolicy,
+        params VmSpec[] vms)
     {
         var policy = new VmPolicy
         {
             MonitorInterval = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(500), SyncInterval = TimeSpan.FromSeconds(2),
             StartTimeout = TimeSpan.FromSeconds(5), StopTimeout = TimeSpan.FromSeconds(3), CallTimeout = TimeSpan.FromSeconds(2),
         };
-        var cluster = new TestCluster(this, nodes, configure: configure, vms: member =>
+        var cluster = new TestCluster(this, nodes, splitBrain: s => noQuorumPolicy is { } p ? s with { NoQuorumPolicy = p } : s, configure: configure, vms: member =>
         {
             var hv = Hypervisors[member.Id] = Hypervisors.GetValueOrDefault(member.Id) ?? new FakeHypervisor();
             return new VmServices(new Dictionary<string, IHypervisor> { ["process"] = hv })

@@ -217,4 +217,23 @@ public sealed class VmRecoveryTests
         Assert.Contains(lines, l => l.Contains("node2: score 100, eligible", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("chose node2", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Decide_HigherPriorityVmNeedsTheRoom_LowerOneStopsFirst_ThenTheHigherOneStarts()
+    {
+        var services = Services with
+        {
+            Capacities = ImmutableDictionary<string, Capacity>.Empty.Add("node1", new Capacity(2, 4096)).Add("node2", new Capacity(1, 4096))
+                .Add("node3", new Capacity(1, 4096)),
+        };
+        var low = new VmSpec("LOW-01", "process", "low", 2, 512, [new NodePreference("node1", 10)]);
+        var high = new VmSpec("HIGH-01", "process", "high", 2, 512, [new NodePreference("node1", 10)], Priority: 10);
+        var state = Running(ThreeUp().Apply(new VmAdded(low)), "LOW-01", 1).Apply(new VmAdded(high));
+
+        var first = Decide(state, services);
+
+        Assert.Equal<IClusterEvent>([new VmStopping("LOW-01", N(1), "it fits on no node")], first); // preempted: no room anywhere else
+        var stopped = state.Apply(first[0]).Apply(new VmStopped("LOW-01", N(1), "shut down"));
+        Assert.Equal<IClusterEvent>([new VmPlaced("HIGH-01", N(1))], Decide(stopped, services));
+    }
 }

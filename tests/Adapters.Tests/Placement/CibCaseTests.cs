@@ -22,7 +22,7 @@ public sealed class CibCaseTests
     {
         var model = CibReader.ReadModelFile(path);
         var plan = PlacementEngine.Plan(model.Input);
-        var lines = TransitionSummary.Lines(model.Input, plan, model.Fences.Select(f => (f.Node, f.Reason)));
+        var lines = model.Summary(plan);
         return string.Join("\n", ["Transition Summary:", .. lines]) + "\n";
     }
 
