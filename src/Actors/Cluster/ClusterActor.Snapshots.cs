@@ -20,7 +20,6 @@ public sealed partial class ClusterActor
     // Journal sequence numbers of the snapshots this incarnation knows to be in the journal, oldest first.
     private readonly List<long> _snapshotSeqs = [];
     private long _journalDeletedTo;
-    private bool _snapshotSaving;
 
     private SnapshotPolicy Snapshots => _options.Snapshots;
 
@@ -29,12 +28,8 @@ public sealed partial class ClusterActor
         Recover<StreamSnapshot>(InstallSnapshot);
         RecoverSnapshot<StreamSnapshot>(InstallSnapshot);
         Receive<SaveSnapshotSuccess>(OnSnapshotSaved);
-        Receive<SaveSnapshotFailure>(f =>
-        {
-            _snapshotSaving = false;
-            Log.LogWarning(f.Cause, "Could not save the snapshot at journal #{SequenceNr}: {Reason}; the journal is kept whole until the next one",
-                f.Metadata.SequenceNr, f.Cause.Message);
-        });
+        Receive<SaveSnapshotFailure>(f => Log.LogWarning(f.Cause, "Could not save the snapshot at journal #{SequenceNr}: {Reason}; the journal is kept whole until the next one",
+            f.Metadata.SequenceNr, f.Cause.Message));
         Receive<DeleteMessagesSuccess>(d => Log.LogDebug("Deleted journal entries up to #{SequenceNr}", d.ToSequenceNr));
         Receive<DeleteMessagesFailure>(d => Log.LogWarning(d.Cause, "Could not delete journal entries up to #{SequenceNr}: {Reason}", d.ToSequenceNr, d.Cause.Message));
         Receive<DeleteSnapshotsSuccess>(d => Log.LogDebug("Deleted snapshots up to #{SequenceNr}", d.MaxSequenceNr));
@@ -78,17 +73,19 @@ public sealed partial class ClusterActor
     /// <summary>Journals a snapshot once the records after the base reach snapshot-every (and nothing else waits to be written).</summary>
     private void MaybeSnapshot()
     {
-        if (IsRecovering || _snapshotSaving || _stream.TailCount < Snapshots.Every || WritesQueued) return;
+        if (IsRecovering || _stream.TailCount < Snapshots.Every || WritesQueued) return;
         Persist(CaptureSnapshot(), SnapshotJournaled);
     }
 
-    /// <summary>The snapshot is in the journal (at <see cref="PersistentActor.LastSequenceNr"/>): memory drops what lies before it, the store gets it.</summary>
+    /// <summary>
+    /// The snapshot is in the journal (at <see cref="PersistentActor.LastSequenceNr"/>): memory drops what lies before it, the store gets
+    /// it. Saves do not wait for one another (the next snapshot is due after snapshot-every more events whatever the store does).
+    /// </summary>
     private void SnapshotJournaled(StreamSnapshot snapshot)
     {
         if (_stream.BaseIndex < snapshot.Index) _stream.TruncateBefore(snapshot.Index);
         _base = snapshot;
         _snapshotSeqs.Add(LastSequenceNr);
-        _snapshotSaving = true;
         Log.LogDebug("Snapshot of the replicated stream at #{Index} (journal #{SequenceNr})", snapshot.Index, LastSequenceNr);
         SaveSnapshot(snapshot);
     }
@@ -96,7 +93,6 @@ public sealed partial class ClusterActor
     /// <summary>The store holds the snapshot: older snapshots go, and the journal before the audit window.</summary>
     private void OnSnapshotSaved(SaveSnapshotSuccess saved)
     {
-        _snapshotSaving = false;
         var seq = saved.Metadata.SequenceNr;
         if (seq > 1) DeleteSnapshots(seq - 1);
         // The newest snapshot at least keep-events entries before the latest one: the journal starts there.
