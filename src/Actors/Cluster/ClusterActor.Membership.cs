@@ -63,6 +63,9 @@ public sealed partial class ClusterActor
             case SyncOffer offer:
                 OnSyncOffer(offer);
                 break;
+            case SnapshotOffer offer:
+                OnSnapshotOffer(offer);
+                break;
             case PartitionDecided decided:
                 OnPartitionDecided(decided);
                 break;
@@ -104,63 +107,11 @@ public sealed partial class ClusterActor
             return;
         }
         if (behind.Contains(Me)) _awaitingSync = true;
-        if (source.Key != Me) return;
-        var from = behind.Select(n => _hellos[n]).Min(h => _stream.HasPrefix(h.Index, h.Digest) ? h.Index : 0);
-        var records = _stream.After(from).Select(r => new WireRecord(r.Manifest, Encoding.UTF8.GetString(r.Payload))).ToImmutableArray();
-        Log.LogInformation("Syncing {Targets} from index {From}: {Count} records", string.Join(",", behind.Select(n => n.Value)), from, records.Length);
-        Multicast(new SyncOffer(_viewId, _viewIds, behind, from, records));
+        if (source.Key == Me) OfferSync(behind);
     }
 
-    private void OnSyncOffer(SyncOffer offer)
-    {
-        if (!InThisView(offer.ViewId, offer.View) || _viewSynced) return;
-        if (offer.Targets.Contains(Me) && _awaitingSync)
-        {
-            // Records we already hold (the common prefix) are skipped; at the first that differs our
-            // history diverged: the stream restarts there (the old records stay in the journal).
-            var facts = new List<object>();
-            var index = offer.FromIndex;
-            var mine = _stream.After(offer.FromIndex);
-            var same = 0;
-            while (same < offer.Records.Length && same < mine.Count
-                   && mine[same].Manifest == offer.Records[same].Manifest
-                   && Encoding.UTF8.GetString(mine[same].Payload) == offer.Records[same].Payload) same++;
-            if (same < mine.Count)
-            {
-                Log.LogWarning("Replicated history of {Node} diverged from the primary's after index {Index}; restarting the stream there",
-                    _options.Self.Name, index + same);
-                facts.Add(new StreamReset(index + same));
-            }
-            foreach (var r in offer.Records.Skip(same))
-                facts.Add(Persistence.Serializer.Deserialize(new JournalEntry("sync", 0, r.Manifest, Encoding.UTF8.GetBytes(r.Payload), default, [])));
-            if (facts.Count == 0)
-            {
-                SyncDone();
-                return;
-            }
-            var last = facts[^1];
-            var heldBefore = _state.IpsOf(Me).ToList();
-            PersistAll(facts, f =>
-            {
-                if (f is StreamReset reset) RebuildTo(reset.DivergedAt);
-                else ApplyReplicated((IClusterEvent)f, sideEffects: false);
-                if (!ReferenceEquals(f, last)) return;
-                ReleaseWhatIsNoLongerMine(heldBefore);
-                SyncDone();
-            });
-            return;
-        }
-        ViewSynced();
-    }
-
-    /// <summary>A reset keeps the common prefix: re-apply the stream's first records, drop the rest.</summary>
-    private void RebuildTo(long keep)
-    {
-        var kept = _stream.After(0).Take((int)keep).ToList();
-        ResetStream();
-        foreach (var r in kept)
-            ApplyReplicated((IClusterEvent)Persistence.Serializer.Deserialize(new JournalEntry("cluster", r.Index, r.Manifest, r.Payload, default, [])), sideEffects: false);
-    }
+    private void OnSyncOffer(SyncOffer offer) =>
+        OnOffer(offer.ViewId, offer.View, offer.Targets, offer.FromIndex, offer.FromDigest, null, offer.Records);
 
     /// <summary>
     /// The primary's history may not give this host what its own did (it applied events alone before it
@@ -356,12 +307,6 @@ public sealed partial class ClusterActor
         SettingsApplied(e);
     }
 
-    private void ResetStream()
-    {
-        _stream.Clear();
-        _state = ClusterState.Empty;
-    }
-
     private void AfterApply()
     {
         ReportHoldings();
@@ -369,6 +314,7 @@ public sealed partial class ClusterActor
         ReportHealthState();
         HandOverAddresses();
         FinishLeaving();
+        MaybeSnapshot();
         Notify();
         Self.Tell(ReconcileTick.Instance, Self);
     }

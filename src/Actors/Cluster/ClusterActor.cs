@@ -65,6 +65,7 @@ public sealed partial class ClusterActor : PersistentActor
         Recover<ReleasedLocally>(f => _unreconciled.Add(f));
         Recover<LocalFactsReconciled>(f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
         Recover<StreamReset>(r => RebuildTo(r.DivergedAt));
+        RegisterSnapshotHandlers();
 
         Receive<TransportDelivered>(m => OnDelivered(m.Sender, m.Payload));
         Receive<TransportMembership>(m => OnMembershipChanged(m.Change));
@@ -106,6 +107,7 @@ public sealed partial class ClusterActor : PersistentActor
         _deps.Transport.QuorumChanged += OnTransportQuorum;
         Log.LogInformation("Cluster {Cluster}: node {Node} recovered {Events} replicated events (digest {Digest}); joining",
             _options.ClusterName, _options.Self.Name, _stream.Count, Short(_stream.Digest));
+        SnapshotsRecovered();
         JoinGroup();
         if (_deps.SelfFence is { } selfFence)
         {

@@ -92,6 +92,9 @@ public sealed record ClusterOptions
     /// (<see cref="Haven.Actors.Configuration.HavenConfig.CrossCheck"/>); the daemon passes its start's validator.
     /// </summary>
     public Func<Haven.Actors.Configuration.Config, IReadOnlyList<Haven.Actors.Configuration.ConfigProblem>>? ValidateSettings { get; init; }
+
+    /// <summary>How often the replicated stream is snapshotted and how much journal before the snapshot is kept (haven.journal).</summary>
+    public SnapshotPolicy Snapshots { get; init; } = SnapshotPolicy.Default;
 }
 
 /// <summary>One host's view of the cluster: the answer to <see cref="GetClusterView"/> and what observers receive.</summary>

@@ -21,8 +21,15 @@ public sealed record Hello(long ViewId, ImmutableArray<NodeId> View, PartitionRo
 /// </summary>
 public sealed record MoveAddressRequest(string Ip, NodeId Target);
 
-/// <summary>The sync source hands the members that are behind the records they lack (from index 0 when one diverged).</summary>
-public sealed record SyncOffer(long ViewId, ImmutableArray<NodeId> View, ImmutableArray<NodeId> Targets, long FromIndex, ImmutableArray<WireRecord> Records);
+/// <summary>
+/// The sync source hands the members that are behind the records they lack (from index 0 when one diverged and the
+/// source holds its whole history). <see cref="FromDigest"/>: the source's digest at <see cref="FromIndex"/>, by
+/// which a member that holds only a later part of its history (a snapshot) finds the prefix both share; absent
+/// from an older Haven's offers (ignored by an older Haven, as every unknown field is). A member behind the
+/// source's snapshot gets a <see cref="SnapshotOffer"/> instead.
+/// </summary>
+public sealed record SyncOffer(long ViewId, ImmutableArray<NodeId> View, ImmutableArray<NodeId> Targets, long FromIndex, ImmutableArray<WireRecord> Records,
+    string? FromDigest = null);
 
 /// <summary>A record as it travels in a <see cref="SyncOffer"/>: the payload is the event's JSON text.</summary>
 public sealed record WireRecord(string Manifest, string Payload);
@@ -121,6 +128,8 @@ public static class ClusterManifests
         .Register<StreamReset>("local.stream-reset.v1")
         .Register<Hello>("wire.hello.v1")
         .Register<SyncOffer>("wire.sync-offer.v1")
+        .Register<SnapshotOffer>("wire.snapshot-offer.v1")
+        .Register<StreamSnapshot>("local.stream-snapshot.v1")
         .Register<PartitionDecided>("wire.partition-decided.v1")
         .Register<ReplicateBatch>("wire.replicate-batch.v1")
         .Register<MoveAddressRequest>("wire.move-address.v1");

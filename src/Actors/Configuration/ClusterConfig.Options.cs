@@ -44,6 +44,7 @@ public static partial class ClusterConfig
             HeuristicsInterval = settings.Heuristics.Interval,
             Fencing = settings.Fencing.Policy,
             HostConfig = settings.Source,
+            Snapshots = new Haven.Actors.Cluster.SnapshotPolicy(settings.Journal.SnapshotEvery, settings.Journal.KeepEvents),
         };
     }
 

@@ -88,6 +88,12 @@ public sealed record JournalSettings(JournalProviderKind Provider, string Sqlite
     /// journal that once held the cluster's settings and VMs and is now 0 bytes was truncated, and starting would lose them.
     /// </summary>
     public bool AcceptEmptyFile { get; init; }
+
+    /// <summary>haven.journal.snapshot-every: replicated events between snapshots.</summary>
+    public long SnapshotEvery { get; init; } = 10_000;
+
+    /// <summary>haven.journal.keep-events: journal entries kept before the latest snapshot (the audit window).</summary>
+    public long KeepEvents { get; init; } = 10_000;
 }
 
 /// <summary><c>haven.control</c>.</summary>
@@ -159,7 +165,11 @@ public sealed record HavenSettings(
             new JournalSettings(
                 Enum<JournalProviderKind>(c, "haven.journal.provider"),
                 c.GetString("haven.journal.sqlite.path"),
-                c.GetString("haven.journal.postgresql.connection-string")),
+                c.GetString("haven.journal.postgresql.connection-string"))
+            {
+                SnapshotEvery = c.GetLong("haven.journal.snapshot-every"),
+                KeepEvents = c.GetLong("haven.journal.keep-events"),
+            },
             new ControlSettings(c.GetString("haven.control.socket")),
             new LoggingSettings(
                 Enum<HavenLogLevel>(c, "haven.logging.level"),

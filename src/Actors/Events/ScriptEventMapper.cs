@@ -84,12 +84,16 @@ public static class ScriptEventMapper
 
 /// <summary>
 /// The "cluster" stream as the ClusterActor applies it, rebuilt from the journal: replicated events change the
-/// state when they apply (a refused record is kept, as the ClusterActor keeps it), a <see cref="StreamReset"/>
-/// re-applies the stream's first records, other local facts change nothing. Gives the state before each event.
+/// state when they apply (a refused record is kept, as the ClusterActor keeps it), a <see cref="StreamSnapshot"/>
+/// sets the state (the journal may start there: what lay before it was deleted), a <see cref="StreamReset"/>
+/// re-applies the stream's records from the last snapshot on, other local facts change nothing. Gives the state
+/// before each event. Holds the records after the last snapshot only.
 /// </summary>
 public sealed class ClusterStreamFold
 {
     private readonly List<IClusterEvent> _stream = [];
+    private long _baseIndex;
+    private ClusterState _baseState = ClusterState.Empty;
 
     public ClusterState State { get; private set; } = ClusterState.Empty;
 
@@ -102,10 +106,15 @@ public sealed class ClusterStreamFold
                 _stream.Add(e);
                 if (State.TryApply(e, out var next, out _)) State = next;
                 break;
-            case StreamReset reset:
-                var kept = _stream.Take((int)Math.Min(reset.DivergedAt, _stream.Count)).ToList();
+            case StreamSnapshot snapshot:
                 _stream.Clear();
-                State = ClusterState.Empty;
+                _baseIndex = snapshot.Index;
+                State = _baseState = ClusterState.FromImage(snapshot.State);
+                break;
+            case StreamReset reset:
+                var kept = _stream.Take((int)Math.Clamp(reset.DivergedAt - _baseIndex, 0, _stream.Count)).ToList();
+                _stream.Clear();
+                State = _baseState;
                 foreach (var e in kept) Apply(e);
                 break;
         }

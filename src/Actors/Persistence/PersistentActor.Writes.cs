@@ -17,6 +17,9 @@ public abstract partial class PersistentActor
 
     private sealed record WriteFailed(PendingWrite Write, long FirstSequenceNr, Exception Cause);
 
+    /// <summary>Writes wait behind the one in flight (a Persist now would be journaled after them).</summary>
+    protected bool WritesQueued => _writes.Count > 0;
+
     private void EnqueueWrite(PendingWrite write)
     {
         if (_recovering) throw new InvalidOperationException($"{PersistenceId}: Persist called during recovery; recover handlers only change state");

@@ -51,6 +51,7 @@ public sealed partial class ClusterSimulation
         _addresses = options.PublicAddresses();
         _network = new SimulatedNetwork(_members, new Random(unchecked(options.Seed * 1_000_003 + 17)));
         _hosts = _members.Select(m => new SimulatedHost(m, _network.Transport(m.Id)) { Clock = new HostClock(_clock) }).ToArray();
+        foreach (var host in _hosts) host.BeforeDelete = () => ReadStream(host); // the audit reads what is about to go
     }
 
     /// <summary>Runs one seed to the end and returns its violations and trace. Throws only for invalid options.</summary>
@@ -176,6 +177,7 @@ public sealed partial class ClusterSimulation
             Nodes = _members,
             SplitBrain = _options.SplitBrain(),
             PublicAddresses = _addresses,
+            Snapshots = SnapshotPolicyOfSeed(),
         };
         host.Cluster = system.ActorOf(_options.Factory(options, dependencies), "cluster");
         _notes.Add($"n{host.Id} starts (incarnation {host.Incarnation})");
@@ -324,7 +326,8 @@ public sealed partial class ClusterSimulation
     private void ReadStream(SimulatedHost host)
     {
         var highest = host.Journal.ReadHighestSequenceNrAsync(SimulatedHost.StreamPersistenceId).GetAwaiter().GetResult();
-        if (highest <= host.ReadUpTo) return;
+        if (highest <= host.ReadUpTo || host.Reading) return;
+        host.Reading = true;
         var pending = new List<IClusterEvent>();
         var entries = host.Journal.ReadAsync(SimulatedHost.StreamPersistenceId, host.ReadUpTo + 1, highest).GetAsyncEnumerator();
         try
@@ -335,13 +338,20 @@ public sealed partial class ClusterSimulation
                 {
                     case IClusterEvent e:
                         pending.Add(e);
+                        host.Chain.Append(entries.Current.Manifest, entries.Current.Payload);
                         break;
                     case StreamReset reset:
                         Audit(host, pending);
                         pending.Clear();
                         var keep = (int)Math.Clamp(reset.DivergedAt, 0, host.Stream.Count);
                         host.Stream.Truncate(keep);
+                        host.Chain.TruncateAfter(keep);
                         host.AuditState = Rebuild(host.Stream.Events);
+                        break;
+                    case StreamSnapshot snapshot:
+                        Audit(host, pending);
+                        pending.Clear();
+                        ReadSnapshot(host, snapshot);
                         break;
                 }
             }
@@ -349,6 +359,7 @@ public sealed partial class ClusterSimulation
         finally
         {
             entries.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            host.Reading = false;
         }
         Audit(host, pending);
         host.ReadUpTo = highest;

@@ -60,6 +60,15 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
     public StreamObservation Stream { get; } = new();
     public ClusterState AuditState { get; set; } = ClusterState.Empty;
     public long ReadUpTo { get; set; }
+
+    /// <summary>The digests of the journaled stream as read so far (the whole history: the audit never drops it).</summary>
+    public ReplicatedStream Chain { get; } = new();
+
+    /// <summary>The audit is reading this host's journal now.</summary>
+    public bool Reading { get; set; }
+
+    /// <summary>Called before journal entries are deleted: the audit reads them first.</summary>
+    public Action? BeforeDelete { get; set; }
     public JsonEventSerializer? Reader { get; set; }
 
     public bool IsCurrent(int incarnation) => Running && Incarnation == incarnation;
@@ -119,6 +128,7 @@ internal sealed class SimulatedHost(Member member, SimulatedTransport transport)
         public override Task DeleteToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
         {
             host.CheckPowered(incarnation);
+            host.BeforeDelete?.Invoke();
             return base.DeleteToAsync(persistenceId, toSequenceNr, cancellationToken);
         }
     }

@@ -159,7 +159,11 @@ internal static class HelpTopics
             JOURNAL
               Haven is event-sourced: every change of cluster state is an event, appended to this host's
               journal before it takes effect, and replayed on start. The primary partition's events
-              form one replicated stream every member applies in the same order.
+              form one replicated stream every member applies in the same order. Every
+              haven.journal.snapshot-every events (10,000) the state is snapshotted; a start replays
+              the latest snapshot and the events after it, and the journal keeps
+              haven.journal.keep-events entries (10,000) before the latest snapshot for audit: older
+              ones are deleted, so haven events begins at a snapshot.
 
             CONFIGURATION
               haven.journal.provider = sqlite (haven.journal.sqlite.path, one file per host) or

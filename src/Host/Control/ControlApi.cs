@@ -129,6 +129,11 @@ internal static class ControlApi
 /// <summary>One journaled event as the API and `haven events` show it; fields are the event's own JSON.</summary>
 internal sealed record EventView(long Ordering, DateTimeOffset Timestamp, string PersistenceId, long SequenceNr, string Type, JsonElement? Fields)
 {
+    /// <summary>The manifest of <see cref="Haven.Actors.Cluster.StreamSnapshot"/>: the journal's history starts at the oldest one kept.</summary>
+    internal const string SnapshotManifest = "local.stream-snapshot.v1";
+
+    private sealed record SnapshotMark(long Index, string Digest);
+
     public static EventView From(JournalEntry e)
     {
         JsonElement? fields;
@@ -140,6 +145,9 @@ internal sealed record EventView(long Ordering, DateTimeOffset Timestamp, string
         {
             fields = null; // shown without fields; recovery is what fails loudly on corrupt rows
         }
+        // A snapshot holds the whole cluster state: the timeline shows where it stands, not the state.
+        if (e.Manifest == SnapshotManifest && fields is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty("index", out var index) && f.TryGetProperty("digest", out var digest))
+            fields = JsonSerializer.SerializeToElement(new SnapshotMark(index.GetInt64(), digest.GetString() ?? ""), ServerJson.Options);
         return new EventView(e.Ordering, e.Timestamp, e.PersistenceId, e.SequenceNr, e.Manifest, fields);
     }
 }

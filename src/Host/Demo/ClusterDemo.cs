@@ -7,6 +7,7 @@ using Haven.Actors.Runtime;
 using Haven.Actors.Placement;
 using Haven.Actors.SplitBrain;
 using Haven.Actors.Vms;
+using Haven.Adapters.Persistence;
 using Haven.Adapters.Persistence.Sqlite;
 
 namespace Haven.Host.Demo;
@@ -146,7 +147,7 @@ internal sealed class ClusterDemo : IAsyncDisposable
         public void Start()
         {
             _system = ActorSystem.Create($"{Member.Name}-{++_incarnation}", ActorSystemSettings.Deterministic(demo._dispatcher, demo._clock, 7 + (int)Member.Id.Value));
-            var services = new PersistenceServices(new BlockingJournal(journal), new BlockingSnapshots(snapshots), new JsonEventSerializer(HavenManifests.CreateRegistry()));
+            var services = new PersistenceServices(new SynchronousJournal(journal), new SynchronousSnapshotStore(snapshots), new JsonEventSerializer(HavenManifests.CreateRegistry()));
             Vms = VmServicesFor(new DemoHypervisor(demo, this, _incarnation));
             var deps = new ClusterDependencies(demo._network.Transport(Member.Id), services, new DemoFencer(demo), new DemoAddresses(this), Observer: Observe, Vms: Vms);
             _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
@@ -227,44 +228,6 @@ internal sealed class ClusterDemo : IAsyncDisposable
         public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken)
         {
             host.Addresses.Remove(address.Ip);
-            return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>
-    /// Completes every journal call before returning, so the single-threaded virtual-time run never
-    /// waits on SQLite's own threads (the demo trades throughput for a reproducible story).
-    /// </summary>
-    private sealed class BlockingJournal(IJournal inner) : DelegatingJournal(inner)
-    {
-        public override Task WriteAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken = default)
-        {
-            Inner.WriteAsync(entries, cancellationToken).GetAwaiter().GetResult();
-            return Task.CompletedTask;
-        }
-
-        public override IAsyncEnumerable<JournalEntry> ReadAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max = long.MaxValue,
-            CancellationToken cancellationToken = default) =>
-            Inner.ReadAsync(persistenceId, fromSequenceNr, toSequenceNr, max, cancellationToken).ToListAsync(cancellationToken).AsTask().GetAwaiter().GetResult().ToAsyncEnumerable();
-
-        public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default) =>
-            Task.FromResult(Inner.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).GetAwaiter().GetResult());
-    }
-
-    private sealed class BlockingSnapshots(ISnapshotStore inner) : ISnapshotStore
-    {
-        public Task SaveAsync(SnapshotEntry snapshot, CancellationToken cancellationToken = default)
-        {
-            inner.SaveAsync(snapshot, cancellationToken).GetAwaiter().GetResult();
-            return Task.CompletedTask;
-        }
-
-        public Task<SnapshotEntry?> LoadLatestAsync(string persistenceId, long maxSequenceNr = long.MaxValue, CancellationToken cancellationToken = default) =>
-            Task.FromResult(inner.LoadLatestAsync(persistenceId, maxSequenceNr, cancellationToken).GetAwaiter().GetResult());
-
-        public Task DeleteToAsync(string persistenceId, long maxSequenceNr, CancellationToken cancellationToken = default)
-        {
-            inner.DeleteToAsync(persistenceId, maxSequenceNr, cancellationToken).GetAwaiter().GetResult();
             return Task.CompletedTask;
         }
     }

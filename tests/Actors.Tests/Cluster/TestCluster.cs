@@ -87,6 +87,13 @@ internal sealed class TestCluster
         private ActorSystem? _system;
         private int _incarnation;
         public Member Member { get; } = member;
+
+        /// <summary>The options the next start uses.</summary>
+        public ClusterOptions Options { get; set; } = options;
+
+        /// <summary>The first view the running incarnation reported: what it recovered from its journal.</summary>
+        public ClusterView? RecoveredView { get; private set; }
+
         public InMemoryJournal Journal { get; } = new();
         public InMemorySnapshotStore Snapshots { get; } = new();
         public ClusterView? View { get; private set; }
@@ -107,9 +114,10 @@ internal sealed class TestCluster
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
             var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
-                new Reachability(cluster, Member.Id), v => View = v, new SelfFenceRecorder(SelfFence), cluster._vms?.Invoke(Member),
+                new Reachability(cluster, Member.Id), v => { RecoveredView ??= v; View = v; }, new SelfFenceRecorder(SelfFence), cluster._vms?.Invoke(Member),
                 new SelfRebootRecorder(Reboots));
-            Actor = _system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+            RecoveredView = null;
+            Actor = _system.ActorOf(ClusterActor.Props(Options, deps), "cluster");
         }
 
         /// <summary>The reasons this host was asked to reboot itself (reboot-lone-host), in order; nothing reboots.</summary>

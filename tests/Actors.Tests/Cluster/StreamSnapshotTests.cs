@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using System.Text;
+using Haven.Actors.Cluster;
+using Haven.Actors.Persistence;
+using Haven.Actors.Vms;
+using static Haven.Actors.Tests.Cluster.ClusterTestEvents;
+
+namespace Haven.Actors.Tests.Cluster;
+
+public sealed class StreamSnapshotTests
+{
+    private static readonly JsonEventSerializer Serializer = new(HavenManifests.CreateRegistry());
+
+    /// <summary>A state that uses every part of ClusterState: nodes in several states, addresses, a fence request, a VM with fail counts, settings, heuristics, epochs.</summary>
+    internal static ClusterState RichState() => ThreeUp().ApplyAll(
+    [
+        new PrimaryFormed(1, [N(1), N(2), N(3)]),
+        new DcChanged(N(1)),
+        new HeuristicsChanged(N(2), true),
+        new IpTaken("eth0", "10.0.0.11", 24, N(1)),
+        new IpTaken("eth0", "10.0.0.12", 24, N(2)),
+        new SettingChanged("haven.heuristics.attempts", "3"),
+        new VmAdded(new VmSpec("WEB", "process", "web.conf", Cpu: 2, Memory: 1024)),
+        new VmPlaced("WEB", N(2)),
+        new VmFailed("WEB", N(2), "crashed", DateTimeOffset.UnixEpoch.AddHours(1)),
+        new VmPlaced("WEB", N(3)),
+        new RecoveryStarted(N(1)),
+        new NodeStandby(N(3)),
+        new NodeUnreachable(N(2)),
+        new FenceRequested(N(2), N(1), "lost"),
+    ]);
+
+    [Fact]
+    public void Image_SerializedAndRead_GivesAnEqualState()
+    {
+        var state = RichState();
+        Assert.NotEmpty(state.PendingFences);
+        Assert.NotEmpty(state.Vms);
+        var snapshot = new StreamSnapshot(14, new string('a', 64), state.ToImage());
+        var (manifest, payload) = Serializer.Serialize(snapshot);
+
+        var read = (StreamSnapshot)Serializer.Deserialize(new JournalEntry("cluster", 1, manifest, payload, default, []));
+
+        var back = ClusterState.FromImage(read.State);
+        Assert.Equal(state, back);
+        Assert.Equal(state.Settings.KeyComparer, back.Settings.KeyComparer);
+        // The same state gives the same bytes (snapshots are compared and shipped).
+        Assert.Equal(payload, Serializer.Serialize(read).Payload);
+    }
+
+    [Fact]
+    public void Image_OfAStateAfterMoreEvents_DiffersAndStillReadsBack()
+    {
+        var state = RichState();
+        var later = state.Apply(new FenceSucceeded(N(2), "pdu", 1.5));
+        Assert.NotEqual(state, ClusterState.FromImage(later.ToImage()));
+        Assert.Equal(later, ClusterState.FromImage(later.ToImage()));
+        Assert.True(later.TryApply(new IpReleased("eth0", "10.0.0.12", 24, N(2)), out _, out var reason), reason);
+        Assert.True(ClusterState.FromImage(later.ToImage()).TryApply(new IpReleased("eth0", "10.0.0.12", 24, N(2)), out _, out reason), reason);
+    }
+}
