@@ -208,7 +208,7 @@ public sealed class LongHistoryBench : IBench
 
     private sealed class NoAddresses : IAddressManager
     {
-        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

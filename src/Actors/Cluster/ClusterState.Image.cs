@@ -25,7 +25,9 @@ public sealed record ClusterStateImage(
     ImmutableSortedSet<NodeId> PrimaryMembers,
     ImmutableSortedDictionary<NodeId, bool> Heuristics,
     ImmutableArray<SettingValue> Settings,
-    ImmutableArray<VmInfo> Vms);
+    ImmutableArray<VmInfo> Vms,
+    ImmutableSortedDictionary<string, NodeId>? VacatedByFence = null,
+    ImmutableArray<NodeHoldings> Holdings = default);
 
 /// <summary>One cluster-wide setting in a <see cref="ClusterStateImage"/>.</summary>
 public sealed record SettingValue(string Key, string Value);
@@ -49,7 +51,9 @@ public sealed partial record ClusterState
         PrimaryMembers,
         Heuristics.ToImmutableSortedDictionary(),
         [.. Settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new SettingValue(s.Key, s.Value))],
-        [.. Vms.Values]);
+        [.. Vms.Values],
+        VacatedByFence.ToImmutableSortedDictionary(StringComparer.Ordinal),
+        [.. Holdings.Values.OrderBy(h => h.Node)]);
 
     /// <summary>The state a snapshot holds (equal to the one it was taken of).</summary>
     public static ClusterState FromImage(ClusterStateImage image)
@@ -73,6 +77,8 @@ public sealed partial record ClusterState
             Heuristics = (image.Heuristics ?? ImmutableSortedDictionary<NodeId, bool>.Empty).ToImmutableDictionary(),
             Settings = (image.Settings.IsDefault ? [] : image.Settings).ToImmutableDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal),
             Vms = (image.Vms.IsDefault ? [] : image.Vms).ToImmutableSortedDictionary(v => v.Name, v => v, StringComparer.Ordinal),
+            VacatedByFence = (image.VacatedByFence ?? ImmutableSortedDictionary<string, NodeId>.Empty).ToImmutableDictionary(),
+            Holdings = (image.Holdings.IsDefault ? [] : image.Holdings).ToImmutableDictionary(h => h.Node),
         };
     }
 }

@@ -28,6 +28,16 @@ public sealed class StreamSnapshotTests
         new NodeStandby(N(3)),
         new NodeUnreachable(N(2)),
         new FenceRequested(N(2), N(1), "lost"),
+        // a fourth node fenced by a device, its address released (vacated by a fence), back and reporting what it holds
+        new NodeJoined(N(4), "node4"),
+        new NodeUp(N(4)),
+        new IpTaken("eth0", "10.0.0.14", 24, N(4)),
+        new NodeUnreachable(N(4)),
+        new NodeDown(N(4), "lost"),
+        new FenceRequested(N(4), N(1), "lost"),
+        new FenceSucceeded(N(4), "ipmi"),
+        new IpReleased("eth0", "10.0.0.14", 24, N(4)),
+        new NodeHoldings(N(4), [], []),
     ]);
 
     [Fact]
@@ -36,6 +46,8 @@ public sealed class StreamSnapshotTests
         var state = RichState();
         Assert.NotEmpty(state.PendingFences);
         Assert.NotEmpty(state.Vms);
+        Assert.NotEmpty(state.VacatedByFence);
+        Assert.NotEmpty(state.Holdings);
         var snapshot = new StreamSnapshot(14, new string('a', 64), state.ToImage());
         var (manifest, payload) = Serializer.Serialize(snapshot);
 

@@ -199,7 +199,7 @@ public abstract class ClusterHistoryStoreTests : IAsyncLifetime
 
     private sealed class NoAddresses : IAddressManager
     {
-        public Task TakeAsync(PublicAddress address, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken) => Task.CompletedTask;
         public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
