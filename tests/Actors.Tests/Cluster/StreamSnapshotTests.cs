@@ -15,6 +15,16 @@ public sealed class StreamSnapshotTests
     internal static ClusterState RichState() => ThreeUp().ApplyAll(
     [
         new PrimaryFormed(1, [N(1), N(2), N(3)]),
+        // a fourth node fenced by a device, its address released (vacated by a fence), back and reporting what it holds
+        new NodeJoined(N(4), "node4"),
+        new NodeUp(N(4)),
+        new IpTaken("eth0", "10.0.0.14", 24, N(4)),
+        new NodeUnreachable(N(4)),
+        new NodeDown(N(4), "lost"),
+        new FenceRequested(N(4), N(1), "lost"),
+        new FenceSucceeded(N(4), "ipmi"),
+        new IpReleased("eth0", "10.0.0.14", 24, N(4)),
+        new NodeHoldings(N(4), [], []),
         new DcChanged(N(1)),
         new HeuristicsChanged(N(2), true),
         new IpTaken("eth0", "10.0.0.11", 24, N(1)),
@@ -28,16 +38,6 @@ public sealed class StreamSnapshotTests
         new NodeStandby(N(3)),
         new NodeUnreachable(N(2)),
         new FenceRequested(N(2), N(1), "lost"),
-        // a fourth node fenced by a device, its address released (vacated by a fence), back and reporting what it holds
-        new NodeJoined(N(4), "node4"),
-        new NodeUp(N(4)),
-        new IpTaken("eth0", "10.0.0.14", 24, N(4)),
-        new NodeUnreachable(N(4)),
-        new NodeDown(N(4), "lost"),
-        new FenceRequested(N(4), N(1), "lost"),
-        new FenceSucceeded(N(4), "ipmi"),
-        new IpReleased("eth0", "10.0.0.14", 24, N(4)),
-        new NodeHoldings(N(4), [], []),
     ]);
 
     [Fact]

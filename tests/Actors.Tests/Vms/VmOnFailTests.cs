@@ -201,6 +201,7 @@ public sealed class VmOnFailTests : HavenTestKit
     public void State_Fence_KeepsItOnTheNodeUntilFenced_AndIsRefusedWhileAFenceIsOpen()
     {
         var state = RunningOnNode1().Apply(new VmOperationFailed("WEB-01", N(1), "stop", VmOnFail.Fence, "does not die", T0))
+            .Apply(new NodeDown(N(1), "VM WEB-01 failed to stop")) // a fence request is only opened for a Down node
             .Apply(new FenceRequested(N(1), N(1), "VM WEB-01 failed to stop"));
 
         Assert.Equal(N(1), state.Vms["WEB-01"].Node);

@@ -127,7 +127,8 @@ public sealed class VmStateTests
     [Fact]
     public void VmStopped_FenceRequestOpen_Rejected()
     {
-        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new FenceRequested(N(2), N(1), "unhealthy"));
+        var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new NodeUnhealthy(N(2), "monitor failed"))
+            .Apply(new FenceRequested(N(2), N(1), "unhealthy"));
 
         Assert.Contains("fence request open", Rejected(state, new VmStopped("WEB-01", N(2), "x")));
     }
