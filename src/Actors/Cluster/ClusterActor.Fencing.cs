@@ -26,6 +26,13 @@ public sealed partial class ClusterActor
     // Fences that failed as impossible (fencing off, no device for the node): journaled once, and not
     // requested again while the fencing rules are the ones they failed under.
     private readonly SortedDictionary<NodeId, FencingPolicy> _fenceImpossible = new();
+
+    // The same, kept across the node's rejoins: an on-fail fence of a VM on a node that cannot be fenced under these rules
+    // is not asked again and again (it would down, fail to fence and readmit the node for ever).
+    private readonly SortedDictionary<NodeId, FencingPolicy> _fenceNeverPossible = new();
+
+    private bool FenceImpossibleUnderTodaysRules(NodeId node) =>
+        _fenceNeverPossible.TryGetValue(node, out var failedUnder) && failedUnder == FencingPolicyNow();
     private IActorRef? _fenceActor;
     private (IReadOnlyDictionary<string, string>? Settings, FencingPolicy Policy) _fencingPolicy;
 
@@ -151,6 +158,7 @@ public sealed partial class ClusterActor
                 NameOf(outcome.Node), outcome.Result.Detail);
             _fenceRetryAt.Remove(outcome.Node);
             _fenceImpossible[outcome.Node] = FencingPolicyNow();
+            _fenceNeverPossible[outcome.Node] = FencingPolicyNow();
             Propose([new FenceFailed(outcome.Node, $"{outcome.Result.Detail}; not retried until the fencing rules change", seconds)]);
         }
         else

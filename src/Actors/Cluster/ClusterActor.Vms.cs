@@ -107,6 +107,8 @@ public sealed partial class ClusterActor
             if (vm.FenceFor is not { } node || vm.Node != node || node == Me) continue;
             var why = $"VM {vm.Name}: {vm.Reason}";
             if (plan.State.StateOf(node) is NodeState.Fenced or NodeState.Left or null) continue;
+            // Fencing that node is impossible under today's rules (off, no device): the VM is left where it is (block).
+            if (FenceImpossibleUnderTodaysRules(node) && plan.State.StateOf(node) != NodeState.Down) continue;
             if (plan.State.StateOf(node) != NodeState.Down) plan.Add(new NodeDown(node, why));
             if (plan.State.StateOf(node) == NodeState.Down) RequestFence(plan, node, now, why);
         }
