@@ -51,7 +51,9 @@ internal sealed class ClusterDemo : IAsyncDisposable
                 ClusterName = "demo",
                 Self = member,
                 Nodes = nodes,
-                SplitBrain = new SplitBrainSettings { Nodes = [.. nodes.Select(n => n.Id)], StableAfter = TimeSpan.FromSeconds(2) },
+                // no-quorum-policy freeze: the cut-off host keeps its VMs running, so the story shows the fence (not the host's own
+                // stop under Haven's default, stop) ending them before they start elsewhere
+                SplitBrain = new SplitBrainSettings { Nodes = [.. nodes.Select(n => n.Id)], StableAfter = TimeSpan.FromSeconds(2), NoQuorumPolicy = NoQuorumPolicy.Freeze },
                 PublicAddresses = addresses,
             };
             demo._hosts[member.Id] = new DemoHost(demo, member, options, path, journal, snapshots);
