@@ -6,8 +6,8 @@ namespace Haven.Actors.Cluster;
 
 /// <summary>
 /// What a host whose side lost does with its VMs, by the no-quorum-policy (Pacemaker's): stop, demote and fence stop every
-/// VM this host runs (graceful, then forced) and keep them stopped until the host is primary again; freeze and ignore leave
-/// them running. The demotion is finished — the watchdog hears Demoted, and under fence the host reboots itself — once the
+/// managed VM this host runs (graceful, then forced) and keep them stopped until the host is primary again; freeze and ignore
+/// leave them running, and so does every policy an unmanaged (or blocked) VM, which the cluster never stops. The demotion is finished — the watchdog hears Demoted, and under fence the host reboots itself — once the
 /// addresses are released and every VM stopped. A host in maintenance keeps its VMs whatever the policy.
 /// </summary>
 public sealed partial class ClusterActor
@@ -47,6 +47,7 @@ public sealed partial class ClusterActor
         foreach (var (name, local) in _localVms)
         {
             if (local.Last is not { Role: VmLocalRole.Run or VmLocalRole.MigrateOut } last) continue;
+            if (last.Vm?.Unmanaged == true) continue; // Pacemaker's is-managed=false (or blocked): the cluster never stops it
             _demotionStops.Add(name);
             Assign(name, local, last.Vm, VmLocalRole.Stop, "", last.HostMaintenance);
         }

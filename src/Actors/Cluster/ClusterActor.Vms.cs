@@ -97,18 +97,28 @@ public sealed partial class ClusterActor
 
     /// <summary>
     /// On-fail fence: a host where a VM's operation failed is downed and fenced, as `haven cluster down` does (it rejoins
-    /// after its restart); the VM starts elsewhere once the fence is done. Never this DC itself (it never fences itself).
+    /// after its restart); the VM starts elsewhere once the fence is done. A fence this DC cannot carry out — of itself (it
+    /// never fences itself), with fencing off, or of a host whose fence failed as impossible under the rules in force —
+    /// falls back to block (VmFenceBlocked: unmanaged where it is, reported), never left pending for ever.
     /// </summary>
     private void FenceForFailedOperations(Plan plan)
     {
         var now = Context.System.TimeProvider.GetUtcNow();
-        foreach (var vm in plan.State.Vms.Values)
+        foreach (var vm in plan.State.Vms.Values.ToList())
         {
-            if (vm.FenceFor is not { } node || vm.Node != node || node == Me) continue;
+            if (vm.FenceFor is not { } node || vm.Node != node) continue;
             var why = $"VM {vm.Name}: {vm.Reason}";
             if (plan.State.StateOf(node) is NodeState.Fenced or NodeState.Left or null) continue;
-            // Fencing that node is impossible under today's rules (off, no device): the VM is left where it is (block).
-            if (FenceImpossibleUnderTodaysRules(node) && plan.State.StateOf(node) != NodeState.Down) continue;
+            var impossible = node == Me ? $"{NameOf(node)} is the DC, which never fences itself"
+                : !FencingPolicyNow().Enabled ? "fencing is disabled"
+                : FenceImpossibleUnderTodaysRules(node) ? $"fencing {NameOf(node)} is impossible under the fencing rules in force"
+                : null;
+            if (impossible is not null)
+            {
+                if (plan.Add(new VmFenceBlocked(vm.Name, node, impossible)))
+                    Log.LogWarning("VM {Vm}: the on-fail fence of {Node} cannot be carried out ({Reason}): blocked instead", vm.Name, NameOf(node), impossible);
+                continue;
+            }
             if (plan.State.StateOf(node) != NodeState.Down) plan.Add(new NodeDown(node, why));
             if (plan.State.StateOf(node) == NodeState.Down) RequestFence(plan, node, now, why);
         }

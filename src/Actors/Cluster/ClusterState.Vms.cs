@@ -21,6 +21,7 @@ namespace Haven.Actors.Cluster;
 /// or all (a Failed VM becomes Stopped); VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
 /// <item>VmOperationFailed (on-fail other than restart): counts the failure; block makes the VM unmanaged where it is; fence
 /// leaves it on its node (the host is being fenced); stop → Stopped and desired stopped; standby → Failed</item>
+/// <item>VmFenceBlocked: the pending on-fail fence (<see cref="VmInfo.FenceFor"/>) cannot be carried out → block (unmanaged where it is)</item>
 /// </list>
 /// </summary>
 public sealed partial record ClusterState
@@ -63,6 +64,7 @@ public sealed partial record ClusterState
                 Failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last)),
             })),
         VmOperationFailed e => WithVm(e.Name, vm => OperationFailed(vm, e)),
+        VmFenceBlocked e => WithVm(e.Name, vm => FenceBlocked(vm, e)),
         VmCleanedUp e => WithVm(e.Name, vm => Cleanup(vm, e.Node)),
         VmManaged e => WithVm(e.Name, vm => vm.Unmanaged != e.Managed
             ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")
@@ -129,6 +131,14 @@ public sealed partial record ClusterState
             default:
                 return (null, $"VM {vm.Name}: on-fail {VmOnFailPolicy.Name(e.OnFail)} is not reported as a failed operation");
         }
+    }
+
+    /// <summary>An on-fail fence that cannot be carried out becomes block: unmanaged where it is (its failure was counted already).</summary>
+    private (ClusterState?, string?) FenceBlocked(VmInfo vm, VmFenceBlocked e)
+    {
+        if (vm.FenceFor != e.Node) return (null, $"VM {vm.Name}: no on-fail fence of {Named(e.Node)} is pending");
+        if (OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], "block") is { } bad) return bad;
+        return Put(vm with { Unmanaged = true, FenceFor = null, Reason = $"{vm.Reason}; {e.Reason}: blocked instead" });
     }
 
     private (ClusterState?, string?) Cleanup(VmInfo vm, NodeId? node)

@@ -258,6 +258,7 @@ public sealed partial class ClusterSimulation
         if (Failed) return false;
         var problems = CheckConvergence();
         _violations.AddRange(problems);
+        if (problems.Count > 0) ExplainUnconvergedVms(problems);
         return problems.Count == 0;
     }
 }

@@ -62,6 +62,22 @@ public sealed partial class ClusterSimulation
             Capacities = _members.ToImmutableDictionary(m => m.Name, _ => new Capacity(2 * _options.VmsPerNode, long.MaxValue / 4)),
         };
 
+    /// <summary>
+    /// A VM that did not converge: the trace ends with the DC's explanation of it (`haven vm explain`), from the first
+    /// running host's state and view, so a failing seed shows why the placement engine left it where it is.
+    /// </summary>
+    private void ExplainUnconvergedVms(IEnumerable<InvariantViolation> problems)
+    {
+        if (_hosts.FirstOrDefault(h => h.Running && h.LastView is not null)?.LastView is not { } view) return;
+        var services = VmServicesFor(new SimulatedHypervisor(this, _hosts[0], _hosts[0].Incarnation));
+        if (services is null) return;
+        var members = view.Members.Select(m => m.Id).ToList();
+        foreach (var vm in view.State.Vms.Keys.Where(n => problems.Any(p => p.Detail.Contains($"VM {n} ", StringComparison.Ordinal))))
+            foreach (var line in VmRecovery.Explain(view.State, members, services, vm, _clock.GetUtcNow()))
+                _notes.Add("explain " + line);
+        if (_notes.Count > 0) FlushNotes("explain (n" + view.Self.Id + "'s state)");
+    }
+
     // ---- the simulated hypervisors' effects (on an actor's turn) -------------------------------------------
 
     internal void VmStart(SimulatedHost host, string vm)

@@ -67,6 +67,7 @@ public sealed partial class VmActor
     {
         Log.LogInformation("VM {Vm} stopped on {Node} ({How})", Name, _me, how);
         Report(new VmStopped(Name, _me, how));
+        _stoppedHere = true;
         _phase = Phase.Done;
         Schedule(_policy.PollInterval);
     }

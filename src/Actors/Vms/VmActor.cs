@@ -49,6 +49,7 @@ public sealed partial class VmActor : Actor
     private string _giveUpReason = "";
     private VmOnFail _giveUpThen = VmOnFail.Restart;
     private bool _seenRunning; // a VM this actor never saw running that is found off was not failed by a monitor here: a probe, restarted
+    private bool _stoppedHere; // this actor's own stop left the VM off (and it has not run since): found off, it is stopped, not failed
     private string _giveUpOperation = "monitor";
 
     public static Props Props(NodeId me, IHypervisor? hypervisor, VmPolicy policy) =>
@@ -126,6 +127,7 @@ public sealed partial class VmActor : Actor
                 {
                     if (error is not null) Fail($"status failed: {error}", start: false);
                     else if (s!.State is VmPowerState.Running or VmPowerState.Paused) Monitor(s, announce: true);
+                    else if (_assignment?.Vm?.State == VmRunState.Running && _stoppedHere) StoppedBeforeRecorded(s);
                     else if (_assignment?.Vm?.State == VmRunState.Running) Fail($"it is {Describe(s)} though the cluster has it running here", start: false, off: true);
                     else if (LeftAlone)
                     {
@@ -171,6 +173,7 @@ public sealed partial class VmActor : Actor
             return;
         }
         _phase = Phase.Starting;
+        _stoppedHere = false;
         _deadline = Now + _policy.StartTimeout;
         Log.LogInformation("Starting VM {Vm} on {Node} via {Hypervisor}", Name, _me, _hypervisor.Kind);
         var definition = _spec!.Definition;
@@ -188,6 +191,7 @@ public sealed partial class VmActor : Actor
         if (status.State == VmPowerState.Running)
         {
             _seenRunning = true;
+            _stoppedHere = false;
             if (_pausedSince is not null) Log.LogInformation("VM {Vm} resumed on {Node}", Name, _me);
             _pausedSince = null;
         }
@@ -215,6 +219,20 @@ public sealed partial class VmActor : Actor
             Report(new VmRunning(Name, _me));
         }
         Schedule(_pausedSince is null ? _policy.MonitorInterval : Min(_policy.PollInterval, _policy.MonitorInterval));
+    }
+
+    /// <summary>
+    /// The state has the VM running here, but this actor stopped it itself (a demotion under a stopping no-quorum-policy, or
+    /// a stop of a history this host no longer shares) before the cluster recorded the stop: that is a stop, not a failed
+    /// monitor — no fail count, no on-fail. It is reported stopped again, and the DC places it anew.
+    /// </summary>
+    private void StoppedBeforeRecorded(VmStatus status)
+    {
+        Log.LogInformation("VM {Vm} is {State} on {Node}: this host stopped it before the cluster recorded the stop; reported stopped, not failed",
+            Name, Describe(status), _me);
+        Report(new VmStopped(Name, _me, "stopped by this host before the cluster recorded it"));
+        _phase = Phase.Done;
+        Schedule(_policy.PollInterval);
     }
 
     /// <summary>

@@ -48,6 +48,7 @@ public static class VmEvents
         VmCleanedUp c => c.Name,
         VmManaged m => m.Name,
         VmOperationFailed o => o.Name,
+        VmFenceBlocked b => b.Name,
         _ => null,
     };
 }

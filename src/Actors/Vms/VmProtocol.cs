@@ -238,6 +238,14 @@ public sealed record VmManaged(string Name, bool Managed) : IClusterEvent;
 /// </summary>
 public sealed record VmOperationFailed(string Name, NodeId Node, string Operation, VmOnFail OnFail, string Reason, DateTimeOffset? At = null) : IClusterEvent;
 
+/// <summary>
+/// The DC cannot carry out the on-fail fence of <paramref name="Node"/> a failed operation asked for (<see cref="VmInfo.FenceFor"/>):
+/// fencing that host is impossible under the rules in force (no device answers for it, fencing was switched off), or it
+/// is the DC itself. The fence falls back to block, as Pacemaker's does without fencing: the VM stays where it is, unmanaged,
+/// with <paramref name="Reason"/> added to its reason, until `haven vm manage` (no second fail count).
+/// </summary>
+public sealed record VmFenceBlocked(string Name, NodeId Node, string Reason) : IClusterEvent;
+
 /// <summary>The DC (or an operator) asks the source host to live-migrate the VM to the target.</summary>
 public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
 
@@ -265,5 +273,6 @@ public static class VmManifests
         .Register<VmMigrationFailed>("cluster.vm-migration-failed.v1")
         .Register<VmCleanedUp>("cluster.vm-cleaned-up.v1")
         .Register<VmManaged>("cluster.vm-managed.v1")
-        .Register<VmOperationFailed>("cluster.vm-operation-failed.v1");
+        .Register<VmOperationFailed>("cluster.vm-operation-failed.v1")
+        .Register<VmFenceBlocked>("cluster.vm-fence-blocked.v1");
 }

@@ -46,6 +46,9 @@ internal sealed class TestCluster
     public Host this[uint id] => _hosts[new NodeId(id)];
     public HashSet<NodeId> FenceFailures { get; } = [];
 
+    /// <summary>Hosts no device answers for: their fence fails as impossible (not retried under the same rules).</summary>
+    public HashSet<NodeId> FenceImpossible { get; } = [];
+
     /// <summary>How long each fence takes in virtual time (zero: it completes at once).</summary>
     public TimeSpan FenceTakes { get; set; }
 
@@ -185,6 +188,7 @@ internal sealed class TestCluster
 
         private FenceResult Fence(FenceTarget target)
         {
+            if (cluster.FenceImpossible.Contains(target.Node)) return new FenceResult(false, "test-pdu", "no device for this host", Impossible: true);
             if (cluster.FenceFailures.Contains(target.Node)) return new FenceResult(false, "test-pdu", "device did not answer");
             cluster.Fenced.Add(target.Name);
             cluster._hosts[target.Node].PowerOff();

@@ -12,7 +12,7 @@ public sealed class NoQuorumPolicyTests : VmClusterTestKit
 {
     private static readonly NodeId Three = new(3);
 
-    private TestClusterRun Split(NoQuorumPolicy? policy)
+    private TestClusterRun Split(NoQuorumPolicy? policy, bool unmanaged = false)
     {
         var cluster = Cluster(3, policy, Vm("WEB-01", "node3"));
         cluster.FenceFailures.Add(Three);
@@ -20,6 +20,7 @@ public sealed class NoQuorumPolicyTests : VmClusterTestKit
         cluster.Run(TimeSpan.FromSeconds(15));
         Assert.Equal([Three], RunningOn("WEB-01"));
         Assert.NotEmpty(cluster[3].HeldAddresses);
+        if (unmanaged) Assert.True(Ask<OperatorCommandResult>(cluster, 3, new Haven.Actors.Vms.SetVmManaged("WEB-01", false)).Accepted);
 
         cluster.Network.Partition([new NodeId(1), new NodeId(2)], [Three]);
         cluster.Run(TimeSpan.FromSeconds(20));
@@ -82,6 +83,18 @@ public sealed class NoQuorumPolicyTests : VmClusterTestKit
         Assert.Empty(RunningOn("WEB-01"));
         Assert.Empty(run.Cluster[3].HeldAddresses);
         Assert.Contains("no-quorum-policy fence", Assert.Single(run.Cluster[3].Reboots));
+    }
+
+    [Theory]
+    [InlineData(NoQuorumPolicy.Stop)]
+    [InlineData(NoQuorumPolicy.Demote)]
+    public void StoppingPolicy_UnmanagedVm_IsLeftRunning_TheAddressesAreReleased(NoQuorumPolicy policy)
+    {
+        var run = Split(policy, unmanaged: true);
+
+        Assert.Equal([Three], RunningOn("WEB-01")); // is-managed=false: the cluster never stops it, quorum or not
+        Assert.Empty(run.Cluster[3].HeldAddresses);
+        Assert.Contains("demoted", run.Cluster[3].SelfFence.Calls);
     }
 
     [Fact]

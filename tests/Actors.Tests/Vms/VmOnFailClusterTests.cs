@@ -87,6 +87,27 @@ public sealed class VmOnFailClusterTests : VmClusterTestKit
     }
 
     [Fact]
+    public void MonitorFails_OnFailFence_HostCannotBeFenced_TheVmIsBlockedWhereItIs_NotLeftPending()
+    {
+        var cluster = Cluster(3, Vm("WEB-01", "node2") with { OnFail = new VmOnFailPolicy(Monitor: VmOnFail.Fence) });
+        cluster.FenceImpossible.Add(Two);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        Hypervisors[Two].Domains["WEB-01"] = new VmStatus(VmPowerState.Crashed, "guest crashed");
+        cluster.Run(TimeSpan.FromSeconds(40));
+
+        Assert.Empty(cluster.Fenced);
+        var blocked = Assert.Single(cluster[1].StreamEvents().OfType<VmFenceBlocked>());
+        Assert.Equal(Two, blocked.Node);
+        // on-fail block: unmanaged; its host, finding it off, reports it failed without touching it; nothing starts elsewhere
+        var vm = cluster[1].View!.State.Vms["WEB-01"];
+        Assert.Equal((VmRunState.Failed, true, (NodeId?)null), (vm.State, vm.Unmanaged, vm.FenceFor));
+        Assert.Empty(RunningOn("WEB-01"));
+        Assert.Equal(VmPowerState.Crashed, Hypervisors[Two].Domains["WEB-01"].State);
+    }
+
+    [Fact]
     public void UnmanagedVm_Crashes_IsNotRestarted_ThenManaged_RunsAgain()
     {
         var cluster = Cluster(3, Vm("WEB-01", "node2"));

@@ -147,6 +147,38 @@ public sealed class VmOnFailTests : HavenTestKit
     }
 
     [Fact]
+    public void Run_AfterItsOwnStop_TheStateStillSaysRunning_ReportedStoppedNotFailed()
+    {
+        Start(new VmOnFailPolicy(Monitor: VmOnFail.Block));
+        var running = Info(new VmSpec("WEB-01", "process", "web", 1, 512) { OnFail = new VmOnFailPolicy(Monitor: VmOnFail.Block) }, VmRunState.Running);
+        Assign(running, VmLocalRole.Stop); // a demotion's stop: the state never heard of it
+        Expect<VmStopped>();
+
+        Assign(running, VmLocalRole.Run); // primary again, the state still has it running here
+
+        var stopped = (VmStopped)_probe.FishForMessage<VmReport>(r => r.Event is VmStopped s && s.Reason.Contains("before the cluster recorded", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10)).Event;
+        Assert.Equal(Me, stopped.Node);
+        Assert.Equal((1, 0), (Count("start"), Count("kill"))); // neither restarted nor blocked as a failed monitor
+    }
+
+    [Fact]
+    public void Run_SeenRunningAfterItsOwnStop_ThenFoundOff_IsAFailedMonitor()
+    {
+        Start(new VmOnFailPolicy(Monitor: VmOnFail.Block));
+        var spec = new VmSpec("WEB-01", "process", "web", 1, 512) { OnFail = new VmOnFailPolicy(Monitor: VmOnFail.Block) };
+        Assign(Info(spec, VmRunState.Stopping), VmLocalRole.Stop);
+        Expect<VmStopped>();
+        Assign(Info(spec, VmRunState.Starting), VmLocalRole.Run);
+        _probe.FishForMessage<VmReport>(r => r.Event is VmRunning, TimeSpan.FromSeconds(10));
+        Assign(Info(spec, VmRunState.Running), VmLocalRole.Run);
+
+        Crash();
+
+        Assert.Equal(VmOnFail.Block, Expect<VmOperationFailed>().OnFail); // the own stop no longer excuses it
+    }
+
+    [Fact]
     public void Stop_ForcedStopFails_ReportsTheStopsFailureOnce()
     {
         Start(VmOnFailPolicy.Default);
@@ -207,6 +239,31 @@ public sealed class VmOnFailTests : HavenTestKit
         Assert.Equal(N(1), state.Vms["WEB-01"].Node);
         Assert.NotNull(state.Validate(new VmOperationFailed("WEB-01", N(1), "stop", VmOnFail.Fence, "again", T0)));
         Assert.NotNull(state.Validate(new VmStopped("WEB-01", N(1), "stopped"))); // nothing leaves it before the fence
+    }
+
+    [Fact]
+    public void State_FenceBlocked_MakesThePendingFenceABlock_WithoutASecondCount()
+    {
+        var state = RunningOnNode1().Apply(new VmOperationFailed("WEB-01", N(1), "monitor", VmOnFail.Fence, "crashed", T0));
+        Assert.NotNull(state.Validate(new VmFenceBlocked("WEB-01", N(2), "fencing is disabled"))); // no fence of node 2 pending
+
+        var vm = state.Apply(new VmFenceBlocked("WEB-01", N(1), "fencing is disabled")).Vms["WEB-01"];
+
+        Assert.Equal((VmRunState.Running, N(1), true, (NodeId?)null), (vm.State, vm.Node, vm.Unmanaged, vm.FenceFor));
+        Assert.Equal(1, vm.FailuresOn(N(1)).Count);
+        Assert.Contains("fencing is disabled: blocked instead", vm.Reason);
+        Assert.NotNull(RunningOnNode1().Validate(new VmFenceBlocked("WEB-01", N(1), "x"))); // no on-fail fence at all
+    }
+
+    [Fact]
+    public void VmFenceBlocked_RoundTripsUnderItsManifest()
+    {
+        var serializer = new Haven.Actors.Persistence.JsonEventSerializer(HavenManifests.CreateRegistry());
+        var e = new VmFenceBlocked("WEB-01", N(1), "fencing node1 is impossible under the fencing rules in force");
+        var (manifest, payload) = serializer.Serialize(e);
+
+        Assert.Equal("cluster.vm-fence-blocked.v1", manifest);
+        Assert.Equal(e, serializer.Deserialize(new Haven.Actors.Persistence.JournalEntry("cluster", 1, manifest, payload, T0, [])));
     }
 
     [Theory]
