@@ -82,4 +82,28 @@ public sealed class SimulateSwarmVerbTests
         Assert.Contains("0 failing; swarm seed 11", last);
         Assert.Contains("swarm: 2 worker process(es)", output);
     }
+    [Theory]
+    [InlineData("exec sleep 60")] // ends at SIGTERM
+    [InlineData("trap '' TERM; while :; do :; done")] // loops on CPU and ignores SIGTERM: SIGKILL after the grace
+    public void Stop_AWorkerStillRunning_EndsWithinTheGrace(string script)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(script);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            Thread.Sleep(200); // let sh install its trap
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+
+            SwarmVerb.Stop(process, TimeSpan.FromMilliseconds(500), CancellationToken.None);
+
+            Assert.True(process.HasExited);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
 }

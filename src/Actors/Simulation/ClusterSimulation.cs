@@ -82,6 +82,11 @@ public sealed partial class ClusterSimulation
             _violations.Add(new InvariantViolation(InvariantNames.HostFailure, _step, [], e.Message));
             FlushNotes("(aborted: livelock)");
         }
+        catch (SimulationRunawayException e)
+        {
+            _violations.Add(new InvariantViolation(InvariantNames.HostFailure, _step, [e.Host], e.Message));
+            FlushNotes("(aborted: runaway stream)");
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _violations.Add(new InvariantViolation(InvariantNames.HostFailure, _step, [],
@@ -342,6 +347,10 @@ public sealed partial class ClusterSimulation
     private void CheckSafety()
     {
         var hosts = Observe();
+        var bound = _options.MaxStreamEvents ?? _options.DefaultMaxStreamEvents;
+        if (_hosts.FirstOrDefault(h => h.Stream.Count > bound) is { } runaway)
+            throw new SimulationRunawayException(runaway.Id, string.Create(CultureInfo.InvariantCulture,
+                $"runaway: n{runaway.Id}'s replicated stream holds {runaway.Stream.Count:N0} events at step {_step} (bound {bound:N0}): the cluster repeats a decision for ever; the trace's last lines show which"));
         // A hung daemon's view is what it believed when it hung: it is not asked until it resumes.
         _violations.AddRange(Invariants.SinglePrimary(_step, [.. hosts.Where(h => !HostOf(h.Node).Hung)]));
         _violations.AddRange(Invariants.AddressesExclusive(_step, hosts, _ledger));
@@ -364,3 +373,9 @@ public sealed partial class ClusterSimulation
 
 /// <summary>The actors never became idle within a step; the run is aborted with a host-failure violation.</summary>
 public sealed class SimulationLivelockException(string message) : Exception(message);
+
+/// <summary>A host's replicated stream outgrew <see cref="SimulationOptions.MaxStreamEvents"/>; the run is aborted with a host-failure violation.</summary>
+public sealed class SimulationRunawayException(NodeId host, string message) : Exception(message)
+{
+    public NodeId Host { get; } = host;
+}

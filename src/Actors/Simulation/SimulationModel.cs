@@ -53,6 +53,15 @@ public sealed record SimulationOptions
     /// <summary>Called with every trace line as it is written (live progress while debugging a seed).</summary>
     public Action<TraceEntry>? TraceSink { get; init; }
 
+    /// <summary>
+    /// The runaway guard: a host whose replicated stream grows past this many events fails the run at once, with a clear
+    /// message, instead of running (and holding the stream) for minutes. Null: <see cref="DefaultMaxStreamEvents"/>.
+    /// </summary>
+    public int? MaxStreamEvents { get; init; }
+
+    /// <summary>The runaway bound's default: 100,000 events plus 100 a chaos step, many times what any sound run writes.</summary>
+    public int DefaultMaxStreamEvents => (int)Math.Min(int.MaxValue, 100_000L + 100L * Steps);
+
     /// <summary>Null when the options are usable, else what is wrong.</summary>
     public string? Validate()
     {
@@ -62,6 +71,7 @@ public sealed record SimulationOptions
         if (VmsPerNode is < 0 or > 30) return $"VMs per node must be between 0 and 30, got {VmsPerNode}";
         if (ConvergenceTime <= TimeSpan.Zero) return $"convergence time must be positive, got {ConvergenceTime}";
         if (StableAfter <= TimeSpan.Zero) return $"stable-after must be positive, got {StableAfter}";
+        if (MaxStreamEvents is < 1) return $"the stream bound must be at least 1, got {MaxStreamEvents}";
         return null;
     }
 

@@ -51,9 +51,21 @@ internal static partial class SwarmVerb
             }
             using var progress = new Timer(_ => cli.Out.WriteLine(totals.Progress(Stopwatch.GetElapsedTime(started))), null,
                 TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            // A worker looks at the deadline between runs only: one still running RunGrace after it (a run looping on CPU)
+            // is stopped — SIGTERM, then SIGKILL after TermGrace — and reported with the run it was in.
+            var overdueAt = started + (long)((duration + RunGrace).TotalSeconds * Stopwatch.Frequency);
             foreach (var (process, reader) in workers)
             {
-                process.WaitForExitAsync(ct).GetAwaiter().GetResult();
+                var left = TimeSpan.FromSeconds(Math.Max(0, (overdueAt - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency));
+                if (!WaitForExit(process, left, ct))
+                {
+                    var during = totals.Current(process) is { } late ? $" in {late.ReplayCommand}" : "";
+                    totals.WorkerFailed(cli, string.Create(CultureInfo.InvariantCulture,
+                        $"a worker was still running {RunGrace.TotalSeconds:0} s after the deadline{during} (a runaway run?): stopped (SIGTERM, then SIGKILL after {TermGrace.TotalSeconds:0} s)"));
+                    Stop(process, TermGrace, ct);
+                    reader.GetAwaiter().GetResult();
+                    continue;
+                }
                 reader.GetAwaiter().GetResult();
                 if (process.ExitCode is not (0 or 1))
                     totals.WorkerFailed(cli, $"a worker exited with {process.ExitCode}{(totals.Current(process) is { } run ? $" during {run.ReplayCommand}" : "")}");
@@ -74,6 +86,42 @@ internal static partial class SwarmVerb
         cli.Out.WriteLine(totals.Summary(Stopwatch.GetElapsedTime(started), swarmSeed));
         return totals.Failed == 0 ? ExitCodes.Success : ExitCodes.Error;
     }
+
+    /// <summary>How long after the deadline a worker may finish the run it is in.</summary>
+    internal static readonly TimeSpan RunGrace = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a worker has between SIGTERM and SIGKILL.</summary>
+    internal static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; false when it is still running. Throws when <paramref name="ct"/> is cancelled.</summary>
+    private static bool WaitForExit(Process process, TimeSpan timeout, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            process.WaitForExitAsync(bounded.Token).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return process.HasExited;
+        }
+    }
+
+    /// <summary>SIGTERM, and SIGKILL (the whole tree) if the process has not exited <paramref name="grace"/> later.</summary>
+    internal static void Stop(Process process, TimeSpan grace, CancellationToken ct)
+    {
+        if (process.HasExited) return;
+        if (SendSignal(process.Id, SigTerm) == 0 && WaitForExit(process, grace, ct)) return;
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     private static Process StartWorker(long swarmSeed, int worker, TimeSpan duration, long? maxSeeds)
     {

@@ -93,4 +93,23 @@ public sealed class ClusterSimulationHarnessTests
 
         Assert.Contains(message, e.Message);
     }
+    [Fact]
+    public void Run_StreamPastTheRunawayBound_FailsAtOnceNamingTheHostAndTheBound()
+    {
+        var options = new SimulationOptions { Nodes = 5, Seed = 1, Steps = 100, Factory = Haven.Actors.Cluster.ClusterActor.Props };
+
+        var guarded = ClusterSimulation.Run(options with { MaxStreamEvents = 10 });
+
+        var violation = Assert.Single(guarded.Violations);
+        Assert.Equal(InvariantNames.HostFailure, violation.Invariant);
+        Assert.Contains("runaway:", violation.Detail);
+        Assert.Contains("(bound 10)", violation.Detail);
+        Assert.EndsWith("(aborted: runaway stream)", guarded.Trace[^1].Action);
+        Assert.True(ClusterSimulation.Run(options).Passed); // the default bound is far above what this run writes
+    }
+
+    [Fact]
+    public void Run_StreamBoundBelowOne_IsRefused() =>
+        Assert.Contains("the stream bound must be at least 1, got 0",
+            Assert.Throws<ArgumentException>(() => ClusterSimulation.Run(Options(3, 1, 10, FakeBehavior.Quiet) with { MaxStreamEvents = 0 })).Message);
 }
