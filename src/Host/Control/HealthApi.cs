@@ -40,10 +40,11 @@ internal static class HealthApi
         if (view is not null)
         {
             checks.Add(Cluster(view));
-            checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
+            checks.AddRange(Peers(view, (state.NodeListWatch?.Running ?? settings.Cluster.Nodes).Select(n => n.Name)));
         }
         if (settings.Cluster.Transport == ClusterTransportKind.Corosync)
-            checks.Add(NodeList(settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError));
+            checks.Add(NodeList(state.NodeListWatch?.Running ?? settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError,
+                state.NodeListWatch?.Problem));
         checks.AddRange(await FencingAsync(state.Fencing, FencingConfig.LostHostsWarning(settings), ct));
         if (state.SkippedSettings.Count > 0)
             checks.Add(HealthCheck.Warning("settings",
@@ -130,18 +131,19 @@ internal static class HealthApi
     }
 
     /// <summary>
-    /// corosync's nodelist now against the node list this daemon started with: a node added to or removed
-    /// from corosync.conf and reloaded (corosync-cfgtool -R) is taken at the daemon's next start, and
-    /// until then it is a warning naming the difference.
+    /// corosync's nodelist now against the node list this daemon runs with. A node added to or removed from
+    /// corosync.conf and reloaded (corosync-cfgtool -R) is taken within a few seconds without a restart; until
+    /// then the difference is a warning, and a change that cannot be taken (<paramref name="problem"/>: it no
+    /// longer matches haven.cluster.nodes, it removes a node that is still a member, …) stays one, with why.
     /// </summary>
     internal static HealthCheck NodeList(System.Collections.Immutable.ImmutableArray<NodeSettings> running,
-        System.Collections.Immutable.ImmutableArray<NodeSettings>? corosync, string error)
+        System.Collections.Immutable.ImmutableArray<NodeSettings>? corosync, string error, string? problem = null)
     {
         if (corosync is not { } now) return HealthCheck.Warning("nodelist", $"cannot read corosync's nodelist: {error}");
-        var differences = ClusterConfig.NodeListDifferences(running, now, "the node list this daemon started with");
-        return differences.Count == 0
-            ? HealthCheck.Success("nodelist", $"{now.Length} nodes, as in corosync's nodelist")
-            : HealthCheck.Warning("nodelist", $"corosync's nodelist changed: {string.Join("; ", differences)}; restart the daemon to take it");
+        var differences = ClusterConfig.NodeListDifferences(running, now, "the node list Haven runs with");
+        if (differences.Count == 0) return HealthCheck.Success("nodelist", $"{now.Length} nodes, as in corosync's nodelist");
+        return HealthCheck.Warning("nodelist", problem
+            ?? $"corosync's nodelist changed: {string.Join("; ", differences)}; Haven takes it within a few seconds (it reads the nodelist every {CorosyncNodeListWatch.Period.TotalSeconds:0} s)");
     }
 
     /// <summary>
