@@ -6,13 +6,10 @@ namespace Haven.Actors.Cluster;
 
 /// <summary>
 /// The node list changing while the actor runs (corosync's nodelist reloaded): an added node is known at
-/// once and joins as any member does; a removed node is forgotten once it is no longer a member.
+/// once and joins as any member does; a removed node is forgotten once it is clean (fenced or left).
 /// </summary>
 public sealed partial class ClusterActor
 {
-    /// <summary>The reason journaled for a removed node that was still down: the operator's act of removing it.</summary>
-    internal const string RemovedFromNodeList = "removed from corosync's nodelist while not a member (corosync reload): forgotten, not fenced";
-
     private void OnChangeNodeList(ChangeNodeList command)
     {
         var nodes = command.Nodes.IsDefault ? [] : command.Nodes.OrderBy(n => n.Id).ToImmutableArray();
@@ -62,21 +59,14 @@ public sealed partial class ClusterActor
     }
 
     /// <summary>
-    /// The DC's part: a node the node list no longer names and that is not a member is forgotten. One still
-    /// up in the state goes down, and one down (or unreachable) counts as confirmed off by that removal, the
-    /// operator's act, so it is never fenced and its resources are recovered elsewhere.
+    /// The nodes the DC treats as lost when not in the view: the node list's, and a removed node that is not
+    /// clean yet. A removed node is forgotten (not counted, not waited for) once it is fenced or has left; one
+    /// still down or unreachable in the state was never confirmed off (corosync drops a running node from the
+    /// membership at the reload that removes it), so it is downed and fenced as any lost node before its
+    /// resources move, or, with fencing off, stays down until <c>haven fence confirm</c>.
     /// </summary>
-    private void ForgetRemoved(Plan plan)
-    {
-        foreach (var id in plan.State.Nodes.Keys.Where(n => !_configured.Contains(n) && !_viewIds.Contains(n)).Order().ToList())
-        {
-            var state = plan.State.StateOf(id);
-            if (state is null or NodeState.Fenced or NodeState.Left) continue;
-            if (state is not (NodeState.Down or NodeState.Unreachable or NodeState.Unhealthy))
-                plan.Add(new NodeDown(id, RemovedFromNodeList));
-            plan.Add(new FenceConfirmed(id, Me, RemovedFromNodeList));
-        }
-    }
+    private IEnumerable<NodeId> KnownOrUnclean(ClusterState state) =>
+        _configured.Union(state.Nodes.Where(n => !_configured.Contains(n.Key) && n.Value.State is not (NodeState.Fenced or NodeState.Left)).Select(n => n.Key));
 
     /// <summary>A member as the node list names it (the transport may not know a node added since it started).</summary>
     private Member Named(Member member) => _options.Nodes.FirstOrDefault(n => n.Id == member.Id) ?? member;

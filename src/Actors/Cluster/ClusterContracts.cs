@@ -135,7 +135,8 @@ public sealed record OperatorCommandResult(bool Accepted, string Message);
 /// <summary>
 /// Adopt a new node list (corosync's nodelist after <c>corosync-cfgtool -R</c>), this host included: an added
 /// node is known from now on (it joins through the usual Hello and sync); a removed node that is not a member
-/// is forgotten (never fenced or waited for again; a removed node still down counts as confirmed off). Refused,
+/// is no longer counted or waited for, and forgotten once clean (one still down is fenced first, as any lost
+/// node: its removal is not taken for a confirmation that it is off). Refused,
 /// changing nothing, when a removed node is still a member of this host's view or this host is not in the
 /// list. Reply: <see cref="OperatorCommandResult"/>.
 /// </summary>

@@ -40,7 +40,9 @@ internal static class HealthApi
         if (view is not null)
         {
             checks.Add(Cluster(view));
-            checks.AddRange(Peers(view, (state.NodeListWatch?.Running ?? settings.Cluster.Nodes).Select(n => n.Name)));
+            var running = (state.NodeListWatch?.Running ?? settings.Cluster.Nodes).Select(n => n.Name).ToList();
+            checks.AddRange(Peers(view, running));
+            checks.AddRange(Unlisted(view, running));
         }
         if (settings.Cluster.Transport == ClusterTransportKind.Corosync)
             checks.Add(NodeList(state.NodeListWatch?.Running ?? settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError,
@@ -129,6 +131,18 @@ internal static class HealthApi
             };
         }
     }
+
+    /// <summary>
+    /// Nodes the cluster shows that the node list Haven runs with does not name: one removed from corosync's
+    /// nodelist that is not clean yet (down, never confirmed off) is an error, as a lost peer is; a member not
+    /// named yet (its daemon started before this host took the reload) is a warning. Fenced or left: forgotten.
+    /// </summary>
+    internal static IEnumerable<HealthCheck> Unlisted(ClusterStatusView view, IReadOnlyCollection<string> running) =>
+        view.Members.Where(m => m.Name != view.Node && !running.Contains(m.Name) && m.State is not ("fenced" or "left"))
+            .Select(m => m.State == "joining"
+                ? HealthCheck.Warning($"peer {m.Name}", "a member, but not in the node list Haven runs with: it is not admitted until the node list names it")
+                : HealthCheck.Error($"peer {m.Name}", $"removed from the node list while {m.State}, never confirmed off: it is fenced before its resources move "
+                    + $"(with fencing off, they stay until haven fence confirm {m.Name})"));
 
     /// <summary>
     /// corosync's nodelist now against the node list this daemon runs with. A node added to or removed from

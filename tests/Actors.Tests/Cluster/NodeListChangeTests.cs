@@ -81,7 +81,7 @@ public class NodeListChangeTests : HavenTestKit
     }
 
     [Fact]
-    public void RemovingADownNode_ForgetsIt_NoFenceAndItsAddressRecovered()
+    public void RemovingADownNode_IsNotTakenForConfirmedOff_ItStaysDownUntilTheOperatorConfirms()
     {
         var cluster = new TestCluster(this, 3, configure: o => o with { Fencing = new FencingPolicy { Enabled = false } });
         cluster.StartAll();
@@ -90,7 +90,6 @@ public class NodeListChangeTests : HavenTestKit
         cluster[3].PowerOff();
         cluster.Run(TimeSpan.FromSeconds(15));
         Assert.Equal(NodeState.Down, cluster[1].View!.State.StateOf(N3));
-        Assert.DoesNotContain(address, cluster[1].HeldAddresses.Concat(cluster[2].HeldAddresses));
 
         var two = cluster.Network.Nodes.Where(n => n.Id != N3).ToImmutableArray();
         foreach (var id in new uint[] { 1, 2 })
@@ -99,16 +98,51 @@ public class NodeListChangeTests : HavenTestKit
             Assert.True(reply.Accepted, reply.Message);
             Assert.Contains("removed node3 (3)", reply.Message);
         }
-        cluster.Run(TimeSpan.FromSeconds(10));
+        cluster.Run(TimeSpan.FromMinutes(2));
 
-        var confirmed = Assert.Single(cluster[1].StreamEvents().OfType<FenceConfirmed>());
-        Assert.Equal(new FenceConfirmed(N3, N1, ClusterActor.RemovedFromNodeList), confirmed);
+        // Corosync drops a running node at the reload that removes it: the removal says nothing of it being off.
+        Assert.DoesNotContain(cluster[1].StreamEvents(), e => e is FenceConfirmed);
+        Assert.Equal(NodeState.Down, cluster[2].View!.State.StateOf(N3));
+        Assert.DoesNotContain(address, cluster[1].HeldAddresses.Concat(cluster[2].HeldAddresses));
+
+        var confirm = cluster[1].Command(new ConfirmFenced("node3", "decommissioned, powered off at the PDU"));
+        cluster.Run(TimeSpan.FromSeconds(10));
+        Assert.True(confirm.Accepted, confirm.Message);
         Assert.Equal(NodeState.Fenced, cluster[2].View!.State.StateOf(N3));
         Assert.Contains(address, cluster[1].HeldAddresses.Concat(cluster[2].HeldAddresses));
         Assert.Equal(cluster[1].View!.StreamDigest, cluster[2].View!.StreamDigest);
-        // Forgotten: never fenced or asked for again.
-        cluster.Run(TimeSpan.FromMinutes(3));
-        Assert.DoesNotContain(cluster[1].StreamEvents().SkipWhile(e => e is not FenceConfirmed).Skip(1), e => e is FenceRequested or FenceFailed or NodeDown);
-        Assert.Empty(cluster.Fenced);
+    }
+
+    [Fact]
+    public void RemovedNodeLostWhileUp_IsFencedAsAnyLostNode_ThenForgottenAndNotReadmitted()
+    {
+        var cluster = new TestCluster(this, 3);
+        cluster.StartAll();
+        cluster.Run(TimeSpan.FromSeconds(10));
+        var two = cluster.Network.Nodes.Where(n => n.Id != N3).ToImmutableArray();
+
+        // The list changes first, then corosync drops node3: the others see it lost after they stopped naming it.
+        cluster.Network.Partition([N1, N2], [N3]);
+        cluster.Run(TimeSpan.FromMilliseconds(500)); // the view changes; the resolver decides after stable-after (2 s)
+        Assert.Null(cluster[1].StreamEvents().OfType<NodeDown>().FirstOrDefault());
+        foreach (var id in new uint[] { 1, 2 })
+        {
+            var reply = cluster[id].Command(new ChangeNodeList(two));
+            Assert.True(reply.Accepted, reply.Message);
+        }
+        cluster.Run(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(["node3"], cluster.Fenced);
+        Assert.Equal(NodeState.Fenced, cluster[1].View!.State.StateOf(N3));
+        var fencedAt = cluster[1].StreamEvents().Count;
+
+        cluster.Network.Heal();
+        cluster[3].PowerOn(); // still configured with the old list: it is synced, never admitted
+        cluster.Run(TimeSpan.FromSeconds(20));
+        Assert.Contains(N3, cluster[1].View!.Members.Select(m => m.Id));
+        Assert.Equal(NodeState.Fenced, cluster[1].View!.State.StateOf(N3));
+        Assert.DoesNotContain(cluster[1].StreamEvents().Skip(fencedAt), e => e is NodeJoined or NodeUp or FenceRequested);
+        Assert.Empty(cluster[3].HeldAddresses);
+        Assert.Equal(PartitionRole.Primary, cluster[1].View!.Role);
     }
 }

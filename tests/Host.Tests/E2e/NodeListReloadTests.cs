@@ -71,4 +71,31 @@ public class NodeListReloadTests
         Assert.Equal(["n1", "n2"], status.States.Keys.Order());
         Assert.Equal("primary", status.Partition);
     }
+
+    [Fact]
+    public async Task RunningHostRemovedAndReloaded_IsNotTakenForOff_StaysDownAndHealthSaysSo()
+    {
+        await using var cluster = await E2eCluster.UpAsync(3, "--token", "500", "--stable-after", "1s", "--no-nodes");
+        await RealClusterTests.FormedAsync(cluster);
+
+        foreach (var host in new[] { 1, 2 })
+        {
+            var conf = Path.Combine(cluster.HostDir(host), "corosync.conf");
+            File.WriteAllText(conf, File.ReadAllText(conf).Replace("node {\nring0_addr: 10.213.0.3\nnodeid: 3\nname: n3\n}\n", "", StringComparison.Ordinal));
+        }
+        var (code, stdout, stderr) = await cluster.ExecAsync(1, "corosync-cfgtool", "-R");
+        Assert.True(code == 0, $"corosync-cfgtool -R failed: {stderr}{stdout}");
+
+        // corosync drops the running n3 at the reload; Haven takes the list, but n3 was never confirmed off.
+        await E2eCluster.WaitForAsync(() => CorosyncNodeListTests.NodeListCheckAsync(cluster, 1), c => c.Status == "success" && c.Reason.StartsWith("2 nodes", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "n1 to take corosync's nodelist without n3");
+        var status = await E2eCluster.WaitForAsync(() => cluster.StatusAsync(1), s => s.States.GetValueOrDefault("n3") == "down", TimeSpan.FromSeconds(30), "n1 to show n3 down");
+        Assert.Equal("primary", status.Partition);
+        Assert.DoesNotContain(await cluster.ClusterEventsAsync(1), e => e.Type.StartsWith("cluster.fence-confirmed", StringComparison.Ordinal));
+        var (_, health, _) = await CliRunner.RunAsync("health", "--json", "--socket", cluster.Socket(1));
+        var peer = System.Text.Json.JsonDocument.Parse(health).RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "peer n3");
+        Assert.Equal("error", peer.GetProperty("status").GetString());
+        Assert.StartsWith("removed from the node list while down, never confirmed off", peer.GetProperty("reason").GetString());
+        Assert.Contains("Node list of haven-", E2eCluster.ReadLog(cluster.Log(1)));
+    }
 }
