@@ -109,6 +109,20 @@ public class HealthVerbTests
         var checks = HealthApi.Peers(view, ["n1", "n2", "n3", "n4"]).ToDictionary(c => c.Name, c => c.Status);
         Assert.Equal(new Dictionary<string, string> { ["peer n2"] = "success", ["peer n3"] = "warning", ["peer n4"] = "error" }, checks);
     }
+
+    [Fact]
+    public void Unlisted_RemovedButUncleanIsAnError_NotYetNamedAWarning_FencedForgotten()
+    {
+        var view = View("primary", true, ("n1", "up"), ("n2", "up"), ("n3", "down"), ("n4", "joining"), ("n5", "fenced"));
+
+        var checks = HealthApi.Unlisted(view, ["n1", "n2"]).ToDictionary(c => c.Name, c => (c.Status, c.Reason));
+
+        Assert.Equal(["peer n3", "peer n4"], checks.Keys.Order());
+        Assert.Equal(("error", "removed from the node list while down, never confirmed off: it is fenced before its resources move (with fencing off, they stay until haven fence confirm n3)"),
+            checks["peer n3"]);
+        Assert.Equal("warning", checks["peer n4"].Status);
+        Assert.Empty(HealthApi.Unlisted(view, ["n1", "n2", "n3", "n4", "n5"]));
+    }
 }
 
 /// <summary>`haven help TOPIC` and `haven completion bash`, which is generated from the real command tree.</summary>

@@ -22,6 +22,8 @@
 #                             take host I's uplink down / up (the heuristic gateway 10.213.1.254)
 #   cluster.sh kill I               kill -9 host I's daemon
 #   cluster.sh start I              start host I's daemon again
+#   cluster.sh add-host I           a new host I (cluster up with --no-nodes): namespace, a node block in every
+#                             host's corosync.conf, its corosync started; then corosync-cfgtool -R, start I
 #   cluster.sh corosync-stop I | corosync-start I
 #                             stop (SIGTERM) / start host I's corosync (the daemon must reconnect)
 #   cluster.sh haven I ARGS...      run a haven verb against host I's control socket
@@ -217,16 +219,7 @@ cmd_up() {
   local i d
   for i in $(seq "$n"); do
     d=$(host_dir "$i"); mkdir -m 700 "$d" "$d/corosync-lib"
-    ip netns add "$(ns "$i")" && echo "$(ns "$i")" >>"$state/namespaces"
-    ip -n "$(ns "$i")" link set lo up
-    ip -n "$(ns "$i")" link add eth0 type veth peer name "c$i" netns "$net"
-    ip -n "$(ns "$i")" link add eth1 type veth peer name "u$i" netns "$net"
-    ip -n "$net" link set "c$i" master br0 up
-    ip -n "$net" link set "u$i" master br1 up
-    ip -n "$(ns "$i")" addr add "10.213.0.$i/24" dev eth0
-    ip -n "$(ns "$i")" addr add "10.213.1.$i/24" dev eth1
-    ip -n "$(ns "$i")" link set eth0 up
-    ip -n "$(ns "$i")" link set eth1 up
+    make_host_net "$i"
     corosync_conf "$n" "$token" "$coefficient" >"$d/corosync.conf"
     haven_conf "$i" "$n" "$stable" "$heur" >"$d/haven.conf"
     chmod 600 "$d/corosync.conf" "$d/haven.conf"
@@ -241,6 +234,43 @@ cmd_up() {
   for i in $(seq "$n"); do start_daemon "$i"; done
   for i in $(seq "$n"); do wait_for 60 "host $i's control socket" test -S "$(host_dir "$i")/haven.sock"; done
   echo "up: $n hosts, run $run, state $state"
+}
+
+make_host_net() { # I: host I's namespace, eth0 on the cluster bridge (10.213.0.I), eth1 on the uplink (10.213.1.I)
+  local i=$1
+  ip netns add "$(ns "$i")" && echo "$(ns "$i")" >>"$state/namespaces"
+  ip -n "$(ns "$i")" link set lo up
+  ip -n "$(ns "$i")" link add eth0 type veth peer name "c$i" netns "$net"
+  ip -n "$(ns "$i")" link add eth1 type veth peer name "u$i" netns "$net"
+  ip -n "$net" link set "c$i" master br0 up
+  ip -n "$net" link set "u$i" master br1 up
+  ip -n "$(ns "$i")" addr add "10.213.0.$i/24" dev eth0
+  ip -n "$(ns "$i")" addr add "10.213.1.$i/24" dev eth1
+  ip -n "$(ns "$i")" link set eth0 up
+  ip -n "$(ns "$i")" link set eth1 up
+}
+
+# A new host I of a running cluster (up with --no-nodes: no haven.conf names the nodes): its namespace, its
+# node block appended to every host's corosync.conf (the running corosyncs read it at `corosync-cfgtool -R`),
+# its haven.conf made from host 1's, its corosync started. Its daemon is not: `start I` starts it.
+add_host() { # I
+  local i=$1 d h
+  [[ $i =~ ^[1-9]$ ]] || die "host must be 1..9, got '$i'"
+  [ -d "$state" ] || die "run '$run' is not up"
+  [ -e "$(host_dir "$i")" ] && die "host $i exists already"
+  grep -q 'nodes = \[' "$(host_dir 1)/haven.conf" && die "add-host needs a cluster made with --no-nodes (else haven.cluster.nodes would change on every host)"
+  for h in "$state"/n[1-9]; do
+    sed -i '$d' "$h/corosync.conf" # the nodelist's closing brace, the file's last line
+    printf 'node {\nring0_addr: 10.213.0.%s\nnodeid: %s\nname: n%s\n}\n}\n' "$i" "$i" "$i" >>"$h/corosync.conf"
+  done
+  d=$(host_dir "$i"); mkdir -m 700 "$d" "$d/corosync-lib"
+  make_host_net "$i"
+  cp "$(host_dir 1)/corosync.conf" "$d/corosync.conf"
+  sed -e "s#$(host_dir 1)/#$d/#g" -e "s#node-name = n1#node-name = n$i#" "$(host_dir 1)/haven.conf" >"$d/haven.conf"
+  chmod 600 "$d/corosync.conf" "$d/haven.conf"
+  [ "$i" -gt "$(cat "$state/hosts")" ] && echo "$i" >"$state/hosts"
+  start_corosync "$i"
+  echo "add-host: host $i, corosync started; run corosync-cfgtool -R on a host, then start $i"
 }
 
 # The client: namespace hv-RUN-cl, eth0 = 10.213.1.250/24 on br1 (the hosts' eth1 network).
@@ -416,6 +446,7 @@ case $cmd in
   kill) need_host "${1:?host}"; p=$(cat "$(host_dir "$1")/daemon.pid"); ours "$p" || die "host $1's daemon is not running"; kill -KILL "$p"; rm -f "$(host_dir "$1")/daemon.pid" ;;
   corosync-stop) need_host "${1:?host}"; stop_pid "$(host_dir "$1")/corosync.pid" ;;
   corosync-start) need_host "${1:?host}"; start_corosync "$1" ;;
+  add-host) add_host "${1:?host}" ;;
   start) need_host "${1:?host}"; start_daemon "$1"; wait_for 60 "host $1's control socket" test -S "$(host_dir "$1")/haven.sock" ;;
   haven) need_host "${1:?host}"; i=$1; shift; exec dotnet "$dll" "$@" --socket "$(host_dir "$i")/haven.sock" ;;
   exec) need_host "${1:?host}"; i=$1; shift; exec ip netns exec "$(ns "$i")" "$@" ;;

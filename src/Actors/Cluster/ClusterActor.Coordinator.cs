@@ -61,9 +61,9 @@ public sealed partial class ClusterActor
         if (!IsDc || _proposalsInFlight > 0) return;
         var now = Context.System.TimeProvider.GetUtcNow();
         var plan = new Plan(_state);
-        foreach (var member in _view) JoinIfNeeded(plan, member, now);
+        foreach (var member in _view.Where(m => _configured.Contains(m.Id))) JoinIfNeeded(plan, member, now); // an unknown node waits for the node list
         if (plan.State.StateOf(Me) == NodeState.Up && plan.State.Dc != Me) plan.Add(new DcChanged(Me));
-        foreach (var id in _configured.Where(n => !_viewIds.Contains(n))) DownIfLost(plan, id, now);
+        foreach (var id in KnownOrUnclean(plan.State).Where(n => !_viewIds.Contains(n)).ToList()) DownIfLost(plan, id, now);
         ReportLostInMaintenance(plan.State);
         RecoverResources(plan);
         RecoverVms(plan);

@@ -14,7 +14,7 @@ public sealed partial class ClusterActor
     {
         if (_left || !change.Contains(Me)) return;
         var now = Context.System.TimeProvider.GetUtcNow();
-        _view = change.Members.OrderBy(m => m.Id).ToImmutableArray();
+        _view = change.Members.Select(Named).OrderBy(m => m.Id).ToImmutableArray();
         _viewIds = _view.Select(m => m.Id).ToImmutableArray();
         _viewId = change.ViewId;
         if (_role == PartitionRole.Primary) _role = PartitionRole.Joining; // acts on nothing until the resolver decides again
@@ -189,7 +189,8 @@ public sealed partial class ClusterActor
 
     private SplitBrainView ResolverView()
     {
-        var reachable = _viewIds.ToImmutableSortedSet();
+        // A member the node list does not name yet (added to corosync.conf, not yet adopted here) has no vote.
+        var reachable = _viewIds.Where(_configured.Contains).ToImmutableSortedSet();
         var unreachable = _configured.Except(reachable);
         var configured = _options.Nodes
             .Select(n => new ConfiguredNode(n.Id, _state.Nodes.TryGetValue(n.Id, out var info) ? info.JoinOrder : long.MaxValue - 1000 + n.Id.Value))

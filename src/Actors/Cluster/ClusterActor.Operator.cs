@@ -78,7 +78,9 @@ public sealed partial class ClusterActor
     /// </summary>
     private void OnConfirmFenced(ConfirmFenced command)
     {
-        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node);
+        // A node removed from the node list while down is still in the state until it is confirmed off.
+        var target = _options.Nodes.FirstOrDefault(n => n.Name == command.Node)
+            ?? _state.Nodes.Values.Where(n => n.Name == command.Node).Select(n => new Member(n.Id, n.Name)).FirstOrDefault();
         string? refusal = target is null ? $"unknown node '{command.Node}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})"
             : FenceConfirmed.ReasonProblem(command.Reason) is { } bad ? bad
             : _role != PartitionRole.Primary || !_viewSynced ? $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}{(_role == PartitionRole.Primary ? ", syncing" : "")}); ask a primary member"

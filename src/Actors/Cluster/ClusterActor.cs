@@ -20,10 +20,10 @@ namespace Haven.Actors.Cluster;
 /// </summary>
 public sealed partial class ClusterActor : PersistentActor
 {
-    private readonly ClusterOptions _options;
+    private ClusterOptions _options; // its node list changes with ChangeNodeList (ClusterActor.NodeList.cs)
     private readonly ClusterDependencies _deps;
     private readonly DowningStrategy _strategy;
-    private readonly ImmutableSortedSet<NodeId> _configured;
+    private ImmutableSortedSet<NodeId> _configured;
     private readonly ReplicatedStream _stream = new();
     private readonly List<ILocalFact> _unreconciled = [];
 
@@ -52,6 +52,10 @@ public sealed partial class ClusterActor : PersistentActor
 
     public static Props Props(ClusterOptions options, ClusterDependencies dependencies) =>
         Runtime.Props.Create(() => new ClusterActor(options, dependencies));
+
+    /// <summary>Options read at each (re)start: a restarted actor runs with the node list adopted since (<see cref="ChangeNodeList"/>).</summary>
+    public static Props Props(Func<ClusterOptions> options, ClusterDependencies dependencies) =>
+        Runtime.Props.Create(() => new ClusterActor(options(), dependencies));
 
     public ClusterActor(ClusterOptions options, ClusterDependencies dependencies) : base(dependencies.Persistence)
     {
@@ -82,6 +86,7 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
         Receive<DownNode>(OnDownNode);
         Receive<ConfirmFenced>(OnConfirmFenced);
+        Receive<ChangeNodeList>(OnChangeNodeList);
         Receive<LeaveCluster>(_ => OnLeave());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);

@@ -133,6 +133,16 @@ public sealed record LeaveCluster
 public sealed record OperatorCommandResult(bool Accepted, string Message);
 
 /// <summary>
+/// Adopt a new node list (corosync's nodelist after <c>corosync-cfgtool -R</c>), this host included: an added
+/// node is known from now on (it joins through the usual Hello and sync); a removed node that is not a member
+/// is no longer counted or waited for, and forgotten once clean (one still down is fenced first, as any lost
+/// node: its removal is not taken for a confirmation that it is off). Refused,
+/// changing nothing, when a removed node is still a member of this host's view or this host is not in the
+/// list. Reply: <see cref="OperatorCommandResult"/>.
+/// </summary>
+public sealed record ChangeNodeList(System.Collections.Immutable.ImmutableArray<Membership.Member> Nodes);
+
+/// <summary>
 /// The outside world of one host's ClusterActor. Transport events are handed to the actor as messages,
 /// so under the deterministic dispatcher a whole cluster runs on one thread. <see cref="Observer"/> is
 /// called on the actor's turn after every change of its view (the simulation checks invariants there).

@@ -30,7 +30,7 @@ public sealed record CorosyncTransportOptions
     /// holds these names and ids: the daemon sets it to haven.cluster.nodes when it could not check
     /// that list against corosync's at its start (corosync was not running yet), so a host whose list
     /// differs from its corosync's never joins. (A reload that changes corosync's nodelist later is
-    /// not refused: <c>haven health</c> names the change until the daemon restarts.)
+    /// not refused here: the daemon's nodelist watch adopts or refuses it, see CorosyncNodeListWatch.)
     /// </summary>
     public System.Collections.Immutable.ImmutableArray<Haven.Actors.Configuration.NodeSettings>? ExpectedNodes { get; init; }
 }
@@ -47,7 +47,7 @@ public sealed record CorosyncTransportOptions
 public sealed partial class CorosyncTransport : IClusterTransport, IDisposable
 {
     private readonly Member _self;
-    private readonly CorosyncMembers _members;
+    private volatile CorosyncMembers _members;
     private readonly ILogger _log;
     private readonly CorosyncTransportOptions _options;
     private readonly ConcurrentQueue<PendingSend> _sends = new();
@@ -73,6 +73,16 @@ public sealed partial class CorosyncTransport : IClusterTransport, IDisposable
     }
 
     public NodeId LocalNode => _self.Id;
+
+    /// <summary>
+    /// The node list changed (corosync's nodelist reloaded and adopted): names node ids from now on, for the
+    /// next membership change. Safe from any thread.
+    /// </summary>
+    public void SetNodes(ImmutableArray<Member> nodes)
+    {
+        _members = new CorosyncMembers(nodes.IsDefaultOrEmpty ? [_self] : nodes);
+        lock (_gate) _reportedUnknown.Clear();
+    }
 
     /// <summary>Whether this node has seen its own join in the current connection (sending is allowed).</summary>
     public bool IsMember => _ownJoinSeen;
@@ -172,8 +182,9 @@ public sealed partial class CorosyncTransport : IClusterTransport, IDisposable
 
     private void ReportUnknown(ISet<uint> unknown)
     {
-        foreach (var id in unknown)
-            if (_reportedUnknown.Add(id))
-                _log.LogError("Corosync reports node id {NodeId}, which is not in the node list this daemon started with; it is shown as unknown-{NodeId}. A node added to corosync.conf is taken at the daemon's next start (haven.cluster.nodes, when set, must list it too)", id, id);
+        lock (_gate)
+            foreach (var id in unknown)
+                if (_reportedUnknown.Add(id))
+                    _log.LogWarning("Corosync reports node id {NodeId}, which is not in the node list Haven runs with; it is shown as unknown-{NodeId} and not admitted until the node list names it (a node added to corosync.conf is taken within seconds of corosync-cfgtool -R, unless haven.cluster.nodes is set and does not list it)", id, id);
     }
 }

@@ -40,10 +40,13 @@ internal static class HealthApi
         if (view is not null)
         {
             checks.Add(Cluster(view));
-            checks.AddRange(Peers(view, settings.Cluster.Nodes.Select(n => n.Name)));
+            var running = (state.NodeListWatch?.Running ?? settings.Cluster.Nodes).Select(n => n.Name).ToList();
+            checks.AddRange(Peers(view, running));
+            checks.AddRange(Unlisted(view, running));
         }
         if (settings.Cluster.Transport == ClusterTransportKind.Corosync)
-            checks.Add(NodeList(settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError));
+            checks.Add(NodeList(state.NodeListWatch?.Running ?? settings.Cluster.Nodes, Haven.Adapters.Corosync.CorosyncNodeList.Read(out var nodeListError), nodeListError,
+                state.NodeListWatch?.Problem));
         checks.AddRange(await FencingAsync(state.Fencing, FencingConfig.LostHostsWarning(settings), ct));
         if (state.SkippedSettings.Count > 0)
             checks.Add(HealthCheck.Warning("settings",
@@ -130,18 +133,31 @@ internal static class HealthApi
     }
 
     /// <summary>
-    /// corosync's nodelist now against the node list this daemon started with: a node added to or removed
-    /// from corosync.conf and reloaded (corosync-cfgtool -R) is taken at the daemon's next start, and
-    /// until then it is a warning naming the difference.
+    /// Nodes the cluster shows that the node list Haven runs with does not name: one removed from corosync's
+    /// nodelist that is not clean yet (down, never confirmed off) is an error, as a lost peer is; a member not
+    /// named yet (its daemon started before this host took the reload) is a warning. Fenced or left: forgotten.
+    /// </summary>
+    internal static IEnumerable<HealthCheck> Unlisted(ClusterStatusView view, IReadOnlyCollection<string> running) =>
+        view.Members.Where(m => m.Name != view.Node && !running.Contains(m.Name) && m.State is not ("fenced" or "left"))
+            .Select(m => m.State == "joining"
+                ? HealthCheck.Warning($"peer {m.Name}", "a member, but not in the node list Haven runs with: it is not admitted until the node list names it")
+                : HealthCheck.Error($"peer {m.Name}", $"removed from the node list while {m.State}, never confirmed off: it is fenced before its resources move "
+                    + $"(with fencing off, they stay until haven fence confirm {m.Name})"));
+
+    /// <summary>
+    /// corosync's nodelist now against the node list this daemon runs with. A node added to or removed from
+    /// corosync.conf and reloaded (corosync-cfgtool -R) is taken within a few seconds without a restart; until
+    /// then the difference is a warning, and a change that cannot be taken (<paramref name="problem"/>: it no
+    /// longer matches haven.cluster.nodes, it removes a node that is still a member, …) stays one, with why.
     /// </summary>
     internal static HealthCheck NodeList(System.Collections.Immutable.ImmutableArray<NodeSettings> running,
-        System.Collections.Immutable.ImmutableArray<NodeSettings>? corosync, string error)
+        System.Collections.Immutable.ImmutableArray<NodeSettings>? corosync, string error, string? problem = null)
     {
         if (corosync is not { } now) return HealthCheck.Warning("nodelist", $"cannot read corosync's nodelist: {error}");
-        var differences = ClusterConfig.NodeListDifferences(running, now, "the node list this daemon started with");
-        return differences.Count == 0
-            ? HealthCheck.Success("nodelist", $"{now.Length} nodes, as in corosync's nodelist")
-            : HealthCheck.Warning("nodelist", $"corosync's nodelist changed: {string.Join("; ", differences)}; restart the daemon to take it");
+        var differences = ClusterConfig.NodeListDifferences(running, now, "the node list Haven runs with");
+        if (differences.Count == 0) return HealthCheck.Success("nodelist", $"{now.Length} nodes, as in corosync's nodelist");
+        return HealthCheck.Warning("nodelist", problem
+            ?? $"corosync's nodelist changed: {string.Join("; ", differences)}; Haven takes it within a few seconds (it reads the nodelist every {CorosyncNodeListWatch.Period.TotalSeconds:0} s)");
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ internal static class ClusterWiring
                 new CorosyncTransportOptions { ExpectedClusterName = options.ClusterName, ExpectedNodes = checkNodeList ? settings.Cluster.Nodes : null }),
             _ => throw new CliException($"haven.cluster.transport = {settings.Cluster.Transport} is not supported"),
         };
+        state.Transport = transport;
         // Leave the group cleanly (peers see LEAVE, not PROCDOWN) once the actors have stopped.
         if (transport is IDisposable disposable)
             _ = system.WhenTerminated.ContinueWith(_ => disposable.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -57,7 +58,8 @@ internal static class ClusterWiring
         var selfReboot = new DaemonSelfReboot(state.Watchdog, settings.Fencing.RebootCommand, loggers.CreateLogger<DaemonSelfReboot>());
         var deps = new ClusterDependencies(transport, services, Fencer(settings, state, loggers, fenceHistory), overrides?.Addresses ?? new LinuxAddressManager(loggers.CreateLogger<LinuxAddressManager>(), duplicateProbes: settings.Ips.DuplicateProbes), reachability,
             SelfFence: state.Watchdog, Vms: vms, SelfReboot: selfReboot);
-        return system.ActorOf(ClusterActor.Props(options, deps), "cluster");
+        // A restart of the actor takes the node list as adopted since (NodeListWiring updates state.ClusterOptions).
+        return system.ActorOf(ClusterActor.Props(() => state.ClusterOptions ?? options, deps), "cluster");
     }
 
     /// <summary>The configured fencing topology, or (fencing off) a fencer that always fails, so nothing of a lost host moves.</summary>

@@ -21,6 +21,7 @@ internal static class DaemonHost
         DaemonOverrides? overrides = null)
     {
         var node = settings.Cluster.EffectiveNodeName(Environment.MachineName);
+        var file = settings; // its haven.cluster.nodes, which a reloaded nodelist must match as a start's must
         using var serilog = LoggingSetup.Create(settings.Logging, node);
         using var loggerFactory = new SerilogLoggerFactory(serilog);
         var log = loggerFactory.CreateLogger("Haven.Daemon");
@@ -43,6 +44,7 @@ internal static class DaemonHost
         if (overrides?.Vms is { } replaceVms) vms = replaceVms(vms);
         await EventsWiring.PrepareAsync(state, loggerFactory, ct); // before the ClusterActor can journal anything of this run
         state.ClusterActor = ClusterWiring.Start(lifecycle.System, settings, state, loggerFactory, fenceHistory, vms, checkNodeList: !nodesChecked, overrides: overrides);
+        await using var nodeList = NodeListWiring.Start(state, file, nodes, loggerFactory, time);
         state.Events = EventsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
         using var reactions = ReactionsWiring.Start(lifecycle.System, settings, configPath, state, state.ClusterActor, loggerFactory);
 

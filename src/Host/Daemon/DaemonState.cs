@@ -33,6 +33,12 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>Event streams being served now (`haven events --follow`), at most ControlApi.MaxEventStreams.</summary>
     public int OpenEventStreams;
 
+    /// <summary>The transport the ClusterActor runs over (set by ClusterWiring).</summary>
+    public Haven.Actors.Membership.IClusterTransport? Transport { get; set; }
+
+    /// <summary>With transport = corosync: the watch of corosync's nodelist (the node list Haven runs with, and why a change is not taken).</summary>
+    public CorosyncNodeListWatch? NodeListWatch { get; set; }
+
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 
