@@ -83,6 +83,7 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<DownNode>(OnDownNode);
         Receive<ConfirmFenced>(OnConfirmFenced);
         Receive<LeaveCluster>(_ => OnLeave());
+        Receive<ShutDownCleanly>(_ => OnShutDownCleanly());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);
         Receive<AddressesReleasedLocally>(OnAddressesReleasedLocally);

@@ -56,7 +56,7 @@ public sealed partial class ClusterSimulation
     private VmServices? VmServicesFor(IHypervisor hypervisor) => _options.VmsPerNode == 0 ? null
         : new VmServices(new Dictionary<string, IHypervisor> { [hypervisor.Kind] = hypervisor })
         {
-            Policy = SimulationVmPolicy,
+            Policy = SimulationVmPolicy with { ShutdownLock = _options.ShutdownLock, ShutdownLockLimit = _options.ShutdownLockLimit },
             Configured = ConfiguredVms,
             // every VM fits even when only a majority of the hosts is left
             Capacities = _members.ToImmutableDictionary(m => m.Name, _ => new Capacity(2 * _options.VmsPerNode, long.MaxValue / 4)),

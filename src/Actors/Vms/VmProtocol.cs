@@ -119,6 +119,9 @@ public sealed record VmInfo(
     /// <summary>An operation failed on this node with on-fail fence: the DC downs and fences it (cleared once the VM leaves the node).</summary>
     public NodeId? FenceFor { get; init; }
 
+    /// <summary>Pacemaker's shutdown-lock: stopped by its host's clean shutdown, it may run only there until the lock is released.</summary>
+    public VmShutdownLock? Lock { get; init; }
+
     /// <summary>How often the VM failed on <paramref name="node"/> (a host in <see cref="FailedOn"/> from an older journal counts once).</summary>
     public VmFailures FailuresOn(NodeId node) =>
         Failures.TryGetValue(node, out var f) ? f : FailedOn.Contains(node) ? new VmFailures(1, null) : new VmFailures(0, null);
@@ -130,7 +133,7 @@ public sealed record VmInfo(
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
         && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
         && Attempt == other.Attempt
-        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Failures.SequenceEqual(other.Failures);
+        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Lock == other.Lock && Failures.SequenceEqual(other.Failures);
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
 }
@@ -187,6 +190,13 @@ public sealed record VmOnFailPolicy(VmOnFail Start = VmOnFail.Default, VmOnFail 
     public override string ToString() => string.Join(",",
         new[] { ("start", Start), ("monitor", Monitor), ("stop", Stop) }.Where(p => p.Item2 != VmOnFail.Default).Select(p => $"{p.Item1}={Name(p.Item2)}"));
 }
+
+/// <summary>
+/// Pacemaker's shutdown-lock: the VM was stopped by <paramref name="Node"/>'s clean shutdown begun at <paramref name="At"/> (its
+/// host's clock) and is locked to it: not started elsewhere until the node is back (it starts there), shutdown-lock-limit has
+/// passed since <paramref name="At"/> (it is placed as usual), or `haven vm cleanup` releases it.
+/// </summary>
+public sealed record VmShutdownLock(NodeId Node, DateTimeOffset At);
 
 /// <summary>A VM's fail count on one node and when it last failed there (null: not recorded).</summary>
 public sealed record VmFailures(int Count, DateTimeOffset? Last);

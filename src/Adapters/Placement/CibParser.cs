@@ -7,7 +7,7 @@ using Haven.Actors.Placement;
 namespace Haven.Adapters.Placement;
 
 /// <summary>One parse of one CIB (see <see cref="CibReader"/> for what is read).</summary>
-internal sealed class CibParser(string source, DateTimeOffset now)
+internal sealed partial class CibParser(string source, DateTimeOffset now)
 {
     private readonly List<string> warnings = [];
     private readonly List<CibFence> fencedByState = [];   // from node_state, in document order
@@ -91,8 +91,9 @@ internal sealed class CibParser(string source, DateTimeOffset now)
         {
             if (node.Health != NodeHealth.Online) continue;
             if (Flag(Attribute(node, "maintenance"))) node.Health = NodeHealth.Maintenance;
-            else if (Flag(Attribute(node, "standby"))) node.Health = NodeHealth.Standby;
+            else if (Flag(Attribute(node, "standby")) || ShuttingDownSince(node) is not null) node.Health = NodeHealth.Standby; // shutting down: takes nothing
         }
+        var shutdownLock = ShutdownLockEnabled(crm);
 
         foreach (var (node, lrm) in histories)
         {
@@ -108,6 +109,7 @@ internal sealed class CibParser(string source, DateTimeOffset now)
             }
             if (history.Active && node.Health == NodeHealth.Lost && !stonith) continue; // no fencing: a lost node runs nothing
             if (history.Active) rsc.ActiveOn.Add(node.Name);
+            ShutdownLock(shutdownLock, rsc, node, lrm, history.Active);
             if (history.FailedOp is { } op) Failure(rsc, node, op, history.FailedInterval, history.Kind, history.Active, stonith);
         }
         foreach (var node in nodes)
@@ -129,6 +131,7 @@ internal sealed class CibParser(string source, DateTimeOffset now)
             }
 
         Constraints(configuration.Element("constraints"), byName, byId);
+        ApplyShutdownLocks(crm, nodes, byId, clock);
 
         var vms = ImmutableArray.CreateBuilder<PlacementVm>();
         foreach (var rsc in resources)

@@ -83,6 +83,10 @@ internal static class VmVerb
                               + (node is null ? " (runs nowhere)" : $" on {node}") + (target is null ? "" : $" → {target}")
                               + (string.IsNullOrEmpty(reason) ? "" : $": {reason}")
                               + (vm.TryGetProperty("managed", out var managed) && !managed.GetBoolean() ? " (unmanaged)" : ""));
+            if (vm.TryGetProperty("lockedTo", out var lockedTo) && lockedTo.GetString() is { } lockNode)
+                cli.Out.WriteLine($"locked to {lockNode} by shutdown-lock since {vm.GetProperty("lockedSince").GetString()} until "
+                                  + (vm.TryGetProperty("lockedUntil", out var until) && until.GetString() is { } end ? end : $"{lockNode} is back")
+                                  + " (`haven vm cleanup` releases it)");
             if (vm.TryGetProperty("onFail", out var onFail) && onFail.GetString() is { Length: > 0 } policy)
                 cli.Out.WriteLine($"on-fail: {policy}");
             if (vm.TryGetProperty("failCounts", out var counts) && counts.EnumerateObject().Any())
@@ -132,7 +136,7 @@ internal static class VmVerb
         var socket = HavenCli.SocketOption();
         var name = NameArgument();
         var node = new Option<string?>("--node") { Description = "only this node's fail count (default: every node)", HelpName = "N" };
-        var cmd = new Command("cleanup", "forget the VM's fail counts, so that it may run there again (crm_resource --cleanup)") { name, node, socket };
+        var cmd = new Command("cleanup", "forget the VM's fail counts, so that it may run there again, and release a shutdown-lock (crm_resource --cleanup)") { name, node, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/cleanup",
             new NodeRequest(parse.GetValue(node)), ct));
         return cmd;
