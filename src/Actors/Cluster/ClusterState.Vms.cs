@@ -11,6 +11,8 @@ namespace Haven.Actors.Cluster;
 /// <item>VmPlaced(node): Stopped, Failed → Starting on an Up, undemoted node, only when Started is desired and
 /// no node is unclean (<see cref="UncleanNodes"/>: it may run the VM through events this stream never received)</item>
 /// <item>VmStopped on a node shutting down under shutdown-lock locks the VM to it (ClusterState.ShutdownLock.cs); VmPlaced clears the lock</item>
+/// <item>VmMultiplyActive (a host forced off a copy the state does not place there): stop_start marks the state's copy for a restart,
+/// stop_only makes it desired stopped, block unmanaged (ClusterState.MultiplyActive.cs)</item>
 /// <item>VmRunning: Starting → Running (same node); VmStopping: Starting, Running → Stopping (same node)</item>
 /// <item>VmStopped, VmFailed: Starting, Running, Stopping → Stopped / Failed (runs nowhere). Never for a node
 /// that is Down, Unreachable or has a fence request open: a lost host's VMs are released only once it is
@@ -56,14 +58,15 @@ public sealed partial record ClusterState
         VmStopping e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running], "stop")
             ?? Put(vm with { State = VmRunState.Stopping, Reason = e.Reason })),
         VmStopped e => WithVm(e.Name, vm => Release(vm, e.Node, "stop")
-            ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason, Lock = LockOnStop(vm, e.Node) })),
+            ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason, Lock = LockOnStop(vm, e.Node), RestartPending = false })),
         VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail")
             ?? Put(vm with
             {
-                State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason,
+                State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason, RestartPending = false,
                 Failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last)),
             })),
         VmOperationFailed e => WithVm(e.Name, vm => OperationFailed(vm, e)),
+        VmMultiplyActive e => WithVm(e.Name, vm => MultiplyActive(vm, e)),
         VmCleanedUp e => WithVm(e.Name, vm => Cleanup(vm, e.Node)),
         VmManaged e => WithVm(e.Name, vm => vm.Unmanaged != e.Managed
             ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")

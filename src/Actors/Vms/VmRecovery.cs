@@ -45,6 +45,7 @@ public static partial class VmRecovery
         foreach (var vm in plan.State.Vms.Values.ToList())
             if (vm.Desired != VmDesiredState.Started && !vm.Unmanaged && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
                 plan.Add(new VmStopping(vm.Name, vm.Node.Value, $"desired {vm.Desired.ToString().ToLowerInvariant()}"));
+        RestartMultiplyActive(plan, view);
         StopOnShuttingDownHosts(plan, view);
         StopWhatLeavingHostsKeep(plan, view);
         if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) wakeAt = Place(plan, view, services, clock);
@@ -78,6 +79,8 @@ public static partial class VmRecovery
         }
         if (LockLine(state, info, services.Policy, now) is { } locked) lines.Add(locked);
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
+        if (info.Spec.MultipleActive != VmMultipleActive.StopStart)
+            lines.Add($"{vm}: multiple-active {VmMultipleActiveNames.Name(info.Spec.MultipleActive)} (a second copy is forced off where it is found, then {(info.Spec.MultipleActive == VmMultipleActive.Block ? "the VM is unmanaged" : "the VM is stopped")})");
         if (info.Spec.OnFail != VmOnFailPolicy.Default) lines.Add($"{vm}: on-fail {info.Spec.OnFail} (the others: Pacemaker's defaults)");
         if (info.Spec.Group is { } group)
         {

@@ -59,6 +59,8 @@ internal static class VmApi
             var onFail = VmOnFailPolicy.Default;
             foreach (var text in request.OnFail ?? [])
                 if (VmSpecRules.ParseOnFail(text ?? "", ref onFail) is { } wrong) return Error(wrong, 400);
+            var multiple = request.MultipleActive is null ? VmMultipleActive.StopStart : VmMultipleActiveNames.Parse(request.MultipleActive);
+            if (multiple is null) return Error($"multipleActive '{request.MultipleActive}' is not stop_start, stop_only or block", 400);
             var spec = new VmSpec(request.Name, request.Hypervisor, request.Config, request.Cpu, request.Memory,
                 [.. (request.Preferences ?? []).Select(p => new NodePreference(p.Node ?? "", p.Score))],
                 request.AllowMigrate, request.Priority, request.Ha ?? true)
@@ -69,6 +71,7 @@ internal static class VmApi
                 Order = request.Order,
                 StartDelay = TimeSpan.FromSeconds(Math.Clamp(request.StartDelaySeconds, -1, 86_401)),
                 OnFail = onFail,
+                MultipleActive = multiple.Value,
             };
             if (VmSpecRules.CheckHypervisorConfig(spec) is { } unusable) return Error(unusable, 400);
             return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
@@ -149,6 +152,9 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
     /// <summary>The on-fail set per operation (`monitor=block,stop=fence`; empty: Pacemaker's defaults).</summary>
     public string OnFail { get; init; } = "";
 
+    /// <summary>Pacemaker's multiple-active: stop_start, stop_only or block.</summary>
+    public string MultipleActive { get; init; } = "stop_start";
+
     /// <summary>Pacemaker's shutdown-lock: the node the VM is locked to, since when, and until when (null: until the node is back).</summary>
     public string? LockedTo { get; init; }
 
@@ -165,6 +171,7 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
             FailCounts = vm.FailedOn.Union(vm.Failures.Keys).ToImmutableSortedDictionary(n => VmView.NodeName(state, n)!, vm.FailuresOn, StringComparer.Ordinal),
             Managed = !vm.Unmanaged,
             OnFail = vm.Spec.OnFail.ToString(),
+            MultipleActive = VmMultipleActiveNames.Name(vm.Spec.MultipleActive),
             LockedTo = vm.Lock is { } held ? VmView.NodeName(state, held.Node) : null,
             LockedSince = vm.Lock?.At,
             LockedUntil = vm.Lock is { } h && lockLimit > TimeSpan.Zero ? h.At + lockLimit : null,
