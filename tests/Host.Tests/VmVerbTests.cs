@@ -171,10 +171,13 @@ public class VmVerbTests
         Assert.NotEqual(0, againCode);
         Assert.Contains("already unmanaged", againErr);
         var (onFailCode, _, onFailErr) = await Add(dir, "db-01", "--hypervisor", "process", "--config", "sleep 1000", "--no-ha", "--stopped",
-            "--on-fail", "monitor=block", "--on-fail", "stop=fence");
+            "--on-fail", "monitor=block", "--on-fail", "stop=fence", "--multiple-active", "block");
         Assert.True(onFailCode == 0, onFailErr);
         var (_, dbLocate, _) = await CliRunner.RunAsync("vm", "locate", "DB-01", "--socket", socket);
         Assert.Contains("on-fail: monitor=block,stop=fence", dbLocate);
+        Assert.Contains("multiple-active: block", dbLocate);
+        var (_, webLocate, _) = await CliRunner.RunAsync("vm", "locate", "WEB-01", "--socket", socket);
+        Assert.DoesNotContain("multiple-active", webLocate); // the default is not printed
         var (manageCode, _, manageErr) = await CliRunner.RunAsync("vm", "manage", "WEB-01", "--socket", socket);
         Assert.True(manageCode == 0, manageErr);
         var (_, json, _) = await CliRunner.RunAsync("vm", "locate", "WEB-01", "--json", "--socket", socket);
@@ -208,6 +211,7 @@ public class VmVerbTests
     [Theory]
     [InlineData("--order", "2", "needs a group")]
     [InlineData("--start-delay", "soon", "not a duration")]
+    [InlineData("--multiple-active", "stop", "--multiple-active 'stop' is not stop_start, stop_only or block")]
     public async Task VmAdd_BadGroupInput_Refused(string option, string value, string expected)
     {
         using var dir = new TempDir();

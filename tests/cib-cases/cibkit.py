@@ -6,10 +6,10 @@ def digest(params):
     inner = "".join(f" {k}={q(v)}" for k, v in sorted(params.items()))
     return hashlib.md5(f' <parameters{inner}/>\n'.encode()).hexdigest()
 
-def cib(nodes, rscs, cons="", props=None, defaults=None, status=None, execution_date=None, quorum=True, validate="pacemaker-3.9"):
+def cib(nodes, rscs, cons="", props=None, defaults=None, status=None, execution_date=None, quorum=True, validate="pacemaker-3.9", locks=None):
     """nodes: [(name, {attrs}, {util}, state)] state in member|lost|down|none|crmd-off ;
     rscs: [(id, cls, {meta}, {util}, {params}, ops_xml)]; status: {node: [(rsc, op, rc, interval, call, target_rc, op_status, extra)]} ;
-    transient: {node: {attr: val}}"""
+    transient: {node: {attr: val}}; locks: {node: {rsc: epoch}} (the shutdown-lock attribute of lrm_resource)"""
     props = {"stonith-enabled": "true", **(props or {})}
     o = [f'<cib crm_feature_set="3.16.2" validate-with="{validate}" epoch="1" num_updates="0" admin_epoch="0" have-quorum="{1 if quorum else 0}" dc-uuid="1"'
          + (f' execution-date="{execution_date}"' if execution_date else '') + '>']
@@ -50,7 +50,8 @@ def cib(nodes, rscs, cons="", props=None, defaults=None, status=None, execution_
         for rid, hs in by.items():
             cls = next(r[1] for r in rscs if r[0] == rid) if any(r[0] == rid for r in rscs) else "ocf"
             typ = 'class="stonith" type="fence_dummy"' if cls == "stonith" else 'class="ocf" provider="pacemaker" type="Dummy"'
-            o.append(f'<lrm_resource id="{rid}" {typ}>')
+            lock = (locks or {}).get(n, {}).get(rid)
+            o.append(f'<lrm_resource id="{rid}" {typ}' + (f' shutdown-lock="{lock}"' if lock is not None else '') + '>')
             for (r, op, rc, interval, call, target, ost, extra) in hs:
                 key = f'{r}_{op}_{interval}'
                 o.append(f'<lrm_rsc_op id="{key}-{call}" operation_key="{key}" operation="{op}" crm-debug-origin="x" crm_feature_set="3.16.2" transition-key="1:1:{target}:x" transition-magic="{ost}:{rc};1:1:{target}:x" call-id="{call}" rc-code="{rc}" op-status="{ost}" interval="{interval}" exec-time="1" queue-time="0" op-digest="{digest(params_of.get(rid, {}))}" {extra}/>')

@@ -89,5 +89,28 @@ for policy in ["stop", "freeze", "ignore", "demote", "suicide"]:
         cons='<rsc_location id="l1" rsc="r2" node="node1" score="-INFINITY"/>',
         status={"node1": [started("fence", 1), started("r1"), started("r2"), probe("r3"), probe("r4")],
                 "node2": [started("r3"), probe("fence"), probe("r1"), probe("r2"), probe("r4")]})
+# shutdown-lock: node2 shut down cleanly (its stopped resource carries the lrm_resource shutdown-lock epoch), node3 is shutting
+# down now (transient attribute shutdown): locked resources are started nowhere else; one stopped there without a lock starts
+stopped = lambda r, call=3: op(r, "stop", 0, 0, call)
+C["shutdown-lock"] = cib([N("node1"), N("node2", "down"), N("node3", transient={"shutdown": "1700000000"})],
+    F + [R("locked"), R("elsewhere"), R("going"), R("nolock")],
+    props={"shutdown-lock": "true"}, execution_date="1700000100",
+    status={"node1": fs(started("elsewhere")), "node2": [started("locked"), stopped("locked"), started("nolock"), stopped("nolock")],
+            "node3": [started("going")]},
+    locks={"node2": {"locked": "1700000000"}})
+C["shutdown-lock-limit"] = cib([N("node1"), N("node2", "down")],
+    F + [R("fresh"), R("expired")],
+    props={"shutdown-lock": "true", "shutdown-lock-limit": "30min"}, execution_date="1700003000",
+    status={"node1": fs(), "node2": [started("fresh"), stopped("fresh"), started("expired"), stopped("expired")]},
+    locks={"node2": {"fresh": "1700002000", "expired": "1700000000"}})
+C["shutdown-lock-off"] = cib([N("node1"), N("node2", "down"), N("node3", transient={"shutdown": "1700000000"})],
+    F + [R("locked"), R("going")], execution_date="1700000100",
+    status={"node1": fs(), "node2": [started("locked"), stopped("locked")], "node3": [started("going")]},
+    locks={"node2": {"locked": "1700000000"}})
+C["shutdown-lock-back"] = cib([N("node1"), N("node2")],
+    F + [R("back"), R("cleaned")], props={"shutdown-lock": "true"}, execution_date="1700000100",
+    cons='<rsc_location id="l1" rsc="back" node="node1" score="100"/><rsc_location id="l2" rsc="cleaned" node="node1" score="100"/>',
+    status={"node1": fs(), "node2": [started("back"), stopped("back"), started("cleaned"), stopped("cleaned")]},
+    locks={"node2": {"back": "1700000000"}})
 for name, xml in C.items():
     open(f"{name}.xml", "w").write(xml + "\n")

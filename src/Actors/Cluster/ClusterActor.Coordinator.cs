@@ -164,6 +164,7 @@ public sealed partial class ClusterActor
                 _left = true;
                 _role = PartitionRole.Joining;
                 _ = _deps.Transport.LeaveAsync();
+                ShutdownLeft();
                 break;
         }
         VmLocalEffects(before, e);

@@ -88,6 +88,7 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<ConfirmFenced>(OnConfirmFenced);
         Receive<ChangeNodeList>(OnChangeNodeList);
         Receive<LeaveCluster>(_ => OnLeave());
+        Receive<ShutDownCleanly>(_ => OnShutDownCleanly());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);
         Receive<AddressesReleasedLocally>(OnAddressesReleasedLocally);

@@ -143,6 +143,17 @@ public sealed record OperatorCommandResult(bool Accepted, string Message);
 public sealed record ChangeNodeList(System.Collections.Immutable.ImmutableArray<Membership.Member> Nodes);
 
 /// <summary>
+/// The daemon stops cleanly (SIGTERM): under shutdown-lock (<c>haven.vms.shutdown-lock</c>) this host stops its VMs, locked to
+/// it, and leaves the cluster before the reply. Reply: <see cref="CleanShutdownResult"/>, Locked false when nothing was done.
+/// </summary>
+public sealed record ShutDownCleanly
+{
+    public static readonly ShutDownCleanly Instance = new();
+}
+
+public sealed record CleanShutdownResult(bool Locked, string Message);
+
+/// <summary>
 /// The outside world of one host's ClusterActor. Transport events are handed to the actor as messages,
 /// so under the deterministic dispatcher a whole cluster runs on one thread. <see cref="Observer"/> is
 /// called on the actor's turn after every change of its view (the simulation checks invariants there).

@@ -65,8 +65,15 @@ internal static class ImmutableArrayDefaults
 /// <summary>The node is known to be off without a tracked request (watchdog timeout, operator confirmation, POOL removal).</summary>
 public sealed record NodeFenced(NodeId Node, string Device) : IClusterEvent;
 
-/// <summary>The node is leaving cleanly: it releases what it holds, then <see cref="NodeLeft"/>.</summary>
-public sealed record NodeLeaving(NodeId Node) : IClusterEvent;
+/// <summary>
+/// The node is leaving cleanly: it releases what it holds, then <see cref="NodeLeft"/>. <see cref="ShutdownAt"/> set (its host's
+/// clock): a clean shutdown under shutdown-lock — its VMs are stopped where they are and locked to it (<see cref="Vms.VmShutdownLock"/>)
+/// instead of moving; null: `haven cluster leave`, its VMs move.
+/// </summary>
+public sealed record NodeLeaving(NodeId Node) : IClusterEvent
+{
+    public DateTimeOffset? ShutdownAt { get; init; }
+}
 
 /// <summary>The node left cleanly, holding nothing.</summary>
 public sealed record NodeLeft(NodeId Node) : IClusterEvent;

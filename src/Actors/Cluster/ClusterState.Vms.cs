@@ -10,6 +10,9 @@ namespace Haven.Actors.Cluster;
 /// <item>VmAdded: unknown → Stopped (valid definition, <see cref="VmSpecRules"/>); VmRemoved: a VM that runs nowhere</item>
 /// <item>VmPlaced(node): Stopped, Failed → Starting on an Up, undemoted node, only when Started is desired and
 /// no node is unclean (<see cref="UncleanNodes"/>: it may run the VM through events this stream never received)</item>
+/// <item>VmStopped on a node shutting down under shutdown-lock locks the VM to it (ClusterState.ShutdownLock.cs); VmPlaced clears the lock</item>
+/// <item>VmMultiplyActive (a host forced off a copy the state does not place there): stop_start marks the state's copy for a restart,
+/// stop_only makes it desired stopped, block unmanaged (ClusterState.MultiplyActive.cs)</item>
 /// <item>VmRunning: Starting → Running (same node); VmStopping: Starting, Running → Stopping (same node)</item>
 /// <item>VmStopped, VmFailed: Starting, Running, Stopping → Stopped / Failed (runs nowhere). Never for a node
 /// that is Down, Unreachable or has a fence request open: a lost host's VMs are released only once it is
@@ -18,7 +21,7 @@ namespace Haven.Actors.Cluster;
 /// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from — each only for the attempt in
 /// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected</item>
 /// <item>VmFailed also counts the failure on its node (<see cref="VmInfo.Failures"/>); VmCleanedUp forgets the counts of one node
-/// or all (a Failed VM becomes Stopped); VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
+/// or all (a Failed VM becomes Stopped) and releases a shutdown-lock; VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
 /// <item>VmOperationFailed (on-fail other than restart): counts the failure; block makes the VM unmanaged where it is; fence
 /// leaves it on its node (the host is being fenced); stop → Stopped and desired stopped; standby → Failed</item>
 /// <item>VmFenceBlocked: the pending on-fail fence (<see cref="VmInfo.FenceFor"/>) cannot be carried out → block (unmanaged where it is)</item>
@@ -56,15 +59,16 @@ public sealed partial record ClusterState
         VmStopping e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running], "stop")
             ?? Put(vm with { State = VmRunState.Stopping, Reason = e.Reason })),
         VmStopped e => WithVm(e.Name, vm => Release(vm, e.Node, "stop")
-            ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason })),
+            ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason, Lock = LockOnStop(vm, e.Node), RestartPending = false })),
         VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail")
             ?? Put(vm with
             {
-                State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason,
+                State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason, RestartPending = false,
                 Failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last)),
             })),
         VmOperationFailed e => WithVm(e.Name, vm => OperationFailed(vm, e)),
         VmFenceBlocked e => WithVm(e.Name, vm => FenceBlocked(vm, e)),
+        VmMultiplyActive e => WithVm(e.Name, vm => MultiplyActive(vm, e)),
         VmCleanedUp e => WithVm(e.Name, vm => Cleanup(vm, e.Node)),
         VmManaged e => WithVm(e.Name, vm => vm.Unmanaged != e.Managed
             ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")
@@ -145,7 +149,8 @@ public sealed partial record ClusterState
     {
         if (node is { } n && !Nodes.ContainsKey(n)) return (null, $"VM {vm.Name}: {Named(n)} is not known");
         var failed = node is { } one ? vm.FailedOn.Contains(one) || vm.Failures.ContainsKey(one) : !vm.FailedOn.IsEmpty || !vm.Failures.IsEmpty;
-        if (!failed && (node is not null || vm.State != VmRunState.Failed))
+        var locked = vm.Lock is { } l && (node is null || node == l.Node);
+        if (!failed && !locked && (node is not null || vm.State != VmRunState.Failed))
             return (null, $"VM {vm.Name} has no failures to clean up{(node is { } m ? $" on {Named(m)}" : "")}");
         var failedOn = node is { } k ? vm.FailedOn.Remove(k) : ImmutableSortedSet<NodeId>.Empty;
         return Put(vm with
@@ -153,6 +158,7 @@ public sealed partial record ClusterState
             FailedOn = failedOn,
             Failures = node is { } f ? vm.Failures.Remove(f) : ImmutableSortedDictionary<NodeId, VmFailures>.Empty,
             State = vm.State == VmRunState.Failed ? VmRunState.Stopped : vm.State,
+            Lock = locked ? null : vm.Lock,
         });
     }
 
@@ -163,7 +169,7 @@ public sealed partial record ClusterState
             return (null, $"VM {vm.Name} is {Lower(vm.State)} on {Named(vm.Node)}; it is placed only once it runs nowhere");
         if (CanRunVms(node) is { } why) return (null, $"VM {vm.Name} cannot be placed on {Named(node)}: {why}");
         if (UnheldResourcesBlocked($"VM {vm.Name}") is { } blocked) return (null, blocked);
-        return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "" });
+        return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "", Lock = null });
     }
 
     private (ClusterState?, string?) StartMigration(VmInfo vm, NodeId from, NodeId to)

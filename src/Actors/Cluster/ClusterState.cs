@@ -8,7 +8,11 @@ namespace Haven.Actors.Cluster;
 /// <remarks><paramref name="OffByDevice"/>: it is Fenced because a fence device confirmed it off (<see cref="FenceSucceeded"/>),
 /// not by an operator's word or recover-on-failure.</remarks>
 public sealed record NodeInfo(NodeId Id, string Name, NodeState State, long JoinOrder, int FenceFailures = 0, string? FenceFailure = null,
-    bool OffByDevice = false);
+    bool OffByDevice = false)
+{
+    /// <summary>When it began a clean shutdown under shutdown-lock (<see cref="NodeLeaving.ShutdownAt"/>); null once it is Up again.</summary>
+    public DateTimeOffset? ShutdownAt { get; init; }
+}
 
 /// <summary>A floating address held by a node; <see cref="Ip"/> is in canonical form.</summary>
 public sealed record IpAssignment(string Interface, string Ip, int Mask, NodeId Node);

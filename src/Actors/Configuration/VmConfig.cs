@@ -103,6 +103,8 @@ public static class VmConfig
             SyncInterval = Duration("sync-interval", defaults.SyncInterval),
             MigrationThreshold = Int($"{Root}.migration-threshold", defaults.MigrationThreshold, 0, PlacementScores.Infinity),
             FailureTimeout = Duration("failure-timeout", defaults.FailureTimeout, zeroAllowed: true, max: MaxRestartWindow),
+            ShutdownLock = TryRead(c, $"{Root}.shutdown-lock", c.GetBoolean, report, out var shutdownLock) ? shutdownLock : defaults.ShutdownLock,
+            ShutdownLockLimit = Duration("shutdown-lock-limit", defaults.ShutdownLockLimit, zeroAllowed: true, max: MaxRestartWindow),
         };
         var placement = new PlacementOptions(
             Strategy(c, report),

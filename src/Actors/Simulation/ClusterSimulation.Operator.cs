@@ -18,7 +18,7 @@ public sealed partial class ClusterSimulation
     private Random LeaveRandom => _leaveRandom ??= new Random(unchecked(_options.Seed * 7_368_787 + 41));
 
     /// <summary>
-    /// One step in sixty: an operator runs `haven cluster leave` on a member of the primary partition, or restarts
+    /// One step in sixty: an operator runs `haven cluster leave` (or, under shutdown-lock, stops the daemon cleanly) on a member of the primary partition, or restarts
     /// the daemon of a host that has left (it joins again). From its own seeded Random, so the other faults keep their order.
     /// </summary>
     private bool LeaveChaos()
@@ -35,10 +35,12 @@ public sealed partial class ClusterSimulation
         var primary = _hosts.Where(h => h.Running && h.Cluster is not null && !h.Hung && !h.LeaveSent && h.LastView?.Role == PartitionRole.Primary).ToList();
         if (primary.Count == 0) return false;
         var leaving = primary[LeaveRandom.Next(primary.Count)];
-        Record($"operator: cluster leave on n{leaving.Id}", () =>
+        // under shutdown-lock (the pacemaker kind) half the leaves are a clean daemon stop: its VMs stop there, locked to it
+        var clean = _options.ShutdownLock && LeaveRandom.Next(2) == 0;
+        Record(clean ? $"operator: clean stop of n{leaving.Id}'s daemon (shutdown-lock)" : $"operator: cluster leave on n{leaving.Id}", () =>
         {
             leaving.LeaveSent = true;
-            leaving.Cluster!.Tell(LeaveCluster.Instance, null);
+            leaving.Cluster!.Tell(clean ? ShutDownCleanly.Instance : LeaveCluster.Instance, null);
         });
         return true;
     }

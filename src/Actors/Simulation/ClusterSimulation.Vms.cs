@@ -38,7 +38,7 @@ public sealed partial class ClusterSimulation
     internal ImmutableArray<VmAdded> ConfiguredVms => _configuredVms ??= Enumerable.Range(1, _options.Nodes * _options.VmsPerNode)
         .Select(i => new VmAdded(new VmSpec($"VM-{i:00}", SimulatedHypervisor.KindName, $"sim-vm-{i}", Cpu: 1, Memory: 1024,
             Preferences: [new NodePreference($"n{(i - 1) % _options.Nodes + 1}", 100)], AllowMigrate: i % 2 == 0, Priority: i % 3)
-            { OnFail = OnFailOf(i) }))
+            { OnFail = OnFailOf(i), MultipleActive = MultipleActiveOf(i) }))
         .ToImmutableArray();
 
     /// <summary>With the Pacemaker kind, VMs 3, 4, 6 and 7 of every eight fail their monitor by block, stop, standby and fence.</summary>
@@ -51,12 +51,20 @@ public sealed partial class ClusterSimulation
         _ => VmOnFailPolicy.Default,
     };
 
+    /// <summary>With the Pacemaker kind, VMs 1 and 5 of every eight answer a second copy by stop_only and block (the others stop_start).</summary>
+    private VmMultipleActive MultipleActiveOf(int i) => !Enabled(SimulationFaults.Pacemaker) ? VmMultipleActive.StopStart : (i % 8) switch
+    {
+        1 => VmMultipleActive.StopOnly,
+        5 => VmMultipleActive.Block,
+        _ => VmMultipleActive.StopStart,
+    };
+
     private static bool Stubborn(string vm) => vm.EndsWith('0') || vm.EndsWith('5');
 
     private VmServices? VmServicesFor(IHypervisor hypervisor) => _options.VmsPerNode == 0 ? null
         : new VmServices(new Dictionary<string, IHypervisor> { [hypervisor.Kind] = hypervisor })
         {
-            Policy = SimulationVmPolicy,
+            Policy = SimulationVmPolicy with { ShutdownLock = _options.ShutdownLock, ShutdownLockLimit = _options.ShutdownLockLimit },
             Configured = ConfiguredVms,
             // every VM fits even when only a majority of the hosts is left
             Capacities = _members.ToImmutableDictionary(m => m.Name, _ => new Capacity(2 * _options.VmsPerNode, long.MaxValue / 4)),

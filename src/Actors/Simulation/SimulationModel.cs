@@ -89,6 +89,14 @@ public sealed record SimulationOptions
     public NoQuorumPolicy NoQuorumPolicy => !Faults.HasFlag(SimulationFaults.Pacemaker) ? NoQuorumPolicy.Stop
         : Policies[new Random(unchecked(Seed * 48_271 + 3)).Next(Policies.Length)];
 
+    /// <summary>
+    /// With the <see cref="SimulationFaults.Pacemaker"/> kind, half the seeds run with shutdown-lock (a third of those with a 20 s
+    /// shutdown-lock-limit): an operator's clean daemon stop then stops that host's VMs there, locked to it.
+    /// </summary>
+    public bool ShutdownLock => Faults.HasFlag(SimulationFaults.Pacemaker) && new Random(unchecked(Seed * 69_621 + 7)).Next(2) == 0;
+
+    public TimeSpan ShutdownLockLimit => ShutdownLock && new Random(unchecked(Seed * 69_621 + 11)).Next(3) == 0 ? TimeSpan.FromSeconds(20) : TimeSpan.Zero;
+
     private static readonly NoQuorumPolicy[] Policies = [NoQuorumPolicy.Stop, NoQuorumPolicy.Freeze, NoQuorumPolicy.Ignore, NoQuorumPolicy.Demote, NoQuorumPolicy.Fence];
 
     public SplitBrainSettings SplitBrain() => new()

@@ -168,10 +168,17 @@ public sealed partial class VmActor
             else
             {
                 Log.LogWarning("VM {Vm} is {State} on {Node} but the cluster does not place it here; forcing it off", Name, Describe(s), _me);
+                // A copy while the state runs it on another host: multiply active. It is off before that is reported (never two copies).
+                var second = s.State is VmPowerState.Running or VmPowerState.Paused && _assignment?.Vm is { Node: { } there } && there != _me;
                 Kill((_, killError) =>
                 {
-                    if (killError is null) Idle();
-                    else Schedule(_policy.PollInterval);
+                    if (killError is not null)
+                    {
+                        Schedule(_policy.PollInterval);
+                        return;
+                    }
+                    if (second) Context.Parent.Tell(new VmReport(new VmMultiplyActive(Name, _me, Now)), Self);
+                    Idle();
                 });
             }
         });

@@ -41,6 +41,15 @@ public sealed record VmPolicy
     /// <summary>After this long without a new failure a node's fail count is forgotten (Pacemaker's failure-timeout; zero: never).</summary>
     public TimeSpan FailureTimeout { get; init; }
 
+    /// <summary>
+    /// Pacemaker's shutdown-lock: a host that stops cleanly (SIGTERM) stops its VMs where they are and they stay locked to it
+    /// (not started elsewhere) until it is back or <see cref="ShutdownLockLimit"/> passes; false: a stop is a loss (fenced, moved).
+    /// </summary>
+    public bool ShutdownLock { get; init; }
+
+    /// <summary>How long a shutdown-lock holds (Pacemaker's shutdown-lock-limit, measured from the shutdown); zero: until the host is back.</summary>
+    public TimeSpan ShutdownLockLimit { get; init; }
+
     /// <summary>A VM paused on I/O errors is degraded, not failed, for this long (seed 003's filer failovers).</summary>
     public TimeSpan IoPauseGrace { get; init; } = TimeSpan.FromSeconds(90);
 
@@ -61,6 +70,7 @@ public sealed record VmPolicy
         if (MaxRestarts < 0) return $"vm max-restarts must not be negative, got {MaxRestarts}";
         if (MigrationThreshold < 0) return $"vm migration-threshold must not be negative, got {MigrationThreshold}";
         if (FailureTimeout < TimeSpan.Zero) return $"vm failure-timeout must not be negative, got {FailureTimeout}";
+        if (ShutdownLockLimit < TimeSpan.Zero) return $"vm shutdown-lock-limit must not be negative, got {ShutdownLockLimit}";
         return null;
     }
 }

@@ -70,6 +70,9 @@ public sealed record VmSpec(
     /// <summary>What the cluster does when one of the VM's operations fails (Pacemaker's on-fail per operation).</summary>
     public VmOnFailPolicy OnFail { get; init => field = value ?? VmOnFailPolicy.Default; } = VmOnFailPolicy.Default;
 
+    /// <summary>What the DC does once a second copy was found running (Pacemaker's multiple-active; the extra copy is always forced off).</summary>
+    public VmMultipleActive MultipleActive { get; init; }
+
     /// <summary>What the hypervisor adapter needs to act on this VM.</summary>
     public VmDefinition Definition => new(Name, Hypervisor, Config, Options);
 
@@ -79,6 +82,7 @@ public sealed record VmSpec(
         && Ha == other.Ha && Preferences.SequenceEqual(other.Preferences)
         && With.SequenceEqual(other.With) && Apart.SequenceEqual(other.Apart)
         && Group == other.Group && Order == other.Order && StartDelay == other.StartDelay && OnFail == other.OnFail
+        && MultipleActive == other.MultipleActive
         && (Options ?? ImmutableSortedDictionary<string, string>.Empty).SequenceEqual(other.Options ?? ImmutableSortedDictionary<string, string>.Empty);
 
     public override int GetHashCode() => HashCode.Combine(Name, Hypervisor, Config, Cpu, Memory);
@@ -119,6 +123,12 @@ public sealed record VmInfo(
     /// <summary>An operation failed on this node with on-fail fence: the DC downs and fences it (cleared once the VM leaves the node).</summary>
     public NodeId? FenceFor { get; init; }
 
+    /// <summary>A second copy was found (multiple-active stop_start): the DC stops this one where it runs and places it again.</summary>
+    public bool RestartPending { get; init; }
+
+    /// <summary>Pacemaker's shutdown-lock: stopped by its host's clean shutdown, it may run only there until the lock is released.</summary>
+    public VmShutdownLock? Lock { get; init; }
+
     /// <summary>How often the VM failed on <paramref name="node"/> (a host in <see cref="FailedOn"/> from an older journal counts once).</summary>
     public VmFailures FailuresOn(NodeId node) =>
         Failures.TryGetValue(node, out var f) ? f : FailedOn.Contains(node) ? new VmFailures(1, null) : new VmFailures(0, null);
@@ -130,7 +140,7 @@ public sealed record VmInfo(
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
         && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
         && Attempt == other.Attempt
-        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Failures.SequenceEqual(other.Failures);
+        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Lock == other.Lock && RestartPending == other.RestartPending && Failures.SequenceEqual(other.Failures);
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
 }
@@ -187,6 +197,47 @@ public sealed record VmOnFailPolicy(VmOnFail Start = VmOnFail.Default, VmOnFail 
     public override string ToString() => string.Join(",",
         new[] { ("start", Start), ("monitor", Monitor), ("stop", Stop) }.Where(p => p.Item2 != VmOnFail.Default).Select(p => $"{p.Item1}={Name(p.Item2)}"));
 }
+
+/// <summary>
+/// Pacemaker's multiple-active, what follows once a VM is found running on a host the state does not place it on. That copy
+/// is forced off first, whatever the policy: Haven never leaves two copies running.
+/// </summary>
+public enum VmMultipleActive
+{
+    /// <summary>stop_start (the default): the copy the state places is stopped too and the VM placed again (Pacemaker's Restart or Move).</summary>
+    StopStart,
+    /// <summary>stop_only: the copy the state places is stopped too and the VM stays stopped (desired stopped).</summary>
+    StopOnly,
+    /// <summary>block: the copy the state places is left running, unmanaged, until `haven vm manage`.</summary>
+    Block,
+}
+
+/// <summary>The multiple-active values as Pacemaker spells them.</summary>
+public static class VmMultipleActiveNames
+{
+    public static string Name(VmMultipleActive value) => value switch
+    {
+        VmMultipleActive.StopOnly => "stop_only",
+        VmMultipleActive.Block => "block",
+        _ => "stop_start",
+    };
+
+    /// <summary>Parses stop_start, stop_only or block (also with '-'); null when it is none of them.</summary>
+    public static VmMultipleActive? Parse(string? text) => (text ?? "").Trim().ToLowerInvariant().Replace('-', '_') switch
+    {
+        "stop_start" => VmMultipleActive.StopStart,
+        "stop_only" => VmMultipleActive.StopOnly,
+        "block" => VmMultipleActive.Block,
+        _ => null,
+    };
+}
+
+/// <summary>
+/// Pacemaker's shutdown-lock: the VM was stopped by <paramref name="Node"/>'s clean shutdown begun at <paramref name="At"/> (its
+/// host's clock) and is locked to it: not started elsewhere until the node is back (it starts there), shutdown-lock-limit has
+/// passed since <paramref name="At"/> (it is placed as usual), or `haven vm cleanup` releases it.
+/// </summary>
+public sealed record VmShutdownLock(NodeId Node, DateTimeOffset At);
 
 /// <summary>A VM's fail count on one node and when it last failed there (null: not recorded).</summary>
 public sealed record VmFailures(int Count, DateTimeOffset? Last);
@@ -246,6 +297,13 @@ public sealed record VmOperationFailed(string Name, NodeId Node, string Operatio
 /// </summary>
 public sealed record VmFenceBlocked(string Name, NodeId Node, string Reason) : IClusterEvent;
 
+/// <summary>
+/// A host found the VM running although the state does not place it there (a second copy) and forced it off; <paramref name="Node"/>
+/// is that host. What follows is the VM's multiple-active (<see cref="VmSpec.MultipleActive"/>): stop_start restarts the state's
+/// copy (<see cref="VmInfo.RestartPending"/>), stop_only stops it and keeps it stopped, block leaves it unmanaged where it is.
+/// </summary>
+public sealed record VmMultiplyActive(string Name, NodeId Node, DateTimeOffset? At = null) : IClusterEvent;
+
 /// <summary>The DC (or an operator) asks the source host to live-migrate the VM to the target.</summary>
 public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
 
@@ -274,5 +332,6 @@ public static class VmManifests
         .Register<VmCleanedUp>("cluster.vm-cleaned-up.v1")
         .Register<VmManaged>("cluster.vm-managed.v1")
         .Register<VmOperationFailed>("cluster.vm-operation-failed.v1")
-        .Register<VmFenceBlocked>("cluster.vm-fence-blocked.v1");
+        .Register<VmFenceBlocked>("cluster.vm-fence-blocked.v1")
+        .Register<VmMultiplyActive>("cluster.vm-multiply-active.v1");
 }

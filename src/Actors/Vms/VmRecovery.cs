@@ -45,10 +45,14 @@ public static partial class VmRecovery
         foreach (var vm in plan.State.Vms.Values.ToList())
             if (vm.Desired != VmDesiredState.Started && !vm.Unmanaged && vm.State is VmRunState.Starting or VmRunState.Running && Acts(plan.State, view, vm.Node!.Value))
                 plan.Add(new VmStopping(vm.Name, vm.Node.Value, $"desired {vm.Desired.ToString().ToLowerInvariant()}"));
+        RestartMultiplyActive(plan, view);
+        StopOnShuttingDownHosts(plan, view);
         StopWhatLeavingHostsKeep(plan, view);
         if (plan.State.VmHaEnabled() && !plan.State.Vms.IsEmpty) wakeAt = Place(plan, view, services, clock);
         if (clock is not null && BansExpireAt(plan.State, services.Policy, clock.Now) is { } expiry && (wakeAt is null || expiry < wakeAt))
             wakeAt = expiry; // a ban that failure-timeout lifts later needs a round then
+        if (clock is not null && LocksExpireAt(plan.State, services.Policy, clock.Now) is { } unlock && (wakeAt is null || unlock < wakeAt))
+            wakeAt = unlock; // so does a shutdown-lock that shutdown-lock-limit ends
         return [.. plan.Events];
     }
 
@@ -73,7 +77,10 @@ public static partial class VmRecovery
                       + $"{(services.Policy.FailureTimeout > TimeSpan.Zero ? $", failure-timeout {services.Policy.FailureTimeout}" : "")}): "
                       + (banned ? "banned there until `haven vm cleanup`" + (services.Policy.FailureTimeout > TimeSpan.Zero ? " or the timeout" : "") : "may run there"));
         }
+        if (LockLine(state, info, services.Policy, now) is { } locked) lines.Add(locked);
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
+        if (info.Spec.MultipleActive != VmMultipleActive.StopStart)
+            lines.Add($"{vm}: multiple-active {VmMultipleActiveNames.Name(info.Spec.MultipleActive)} (a second copy is forced off where it is found, then {(info.Spec.MultipleActive == VmMultipleActive.Block ? "the VM is unmanaged" : "the VM is stopped")})");
         if (info.Spec.OnFail != VmOnFailPolicy.Default) lines.Add($"{vm}: on-fail {info.Spec.OnFail} (the others: Pacemaker's defaults)");
         if (info.Spec.Group is { } group)
         {
@@ -201,9 +208,10 @@ public static partial class VmRecovery
             var preferences = vm.Spec.Preferences.Where(p => known.Contains(p.Node) && !banned.Contains(p.Node))
                 .Concat(banned.Order(StringComparer.Ordinal).Select(f => new NodePreference(f, PlacementScores.Banned)))
                 .ToImmutableArray();
+            var (wanted, locked) = Locked(state, view, vm, services, now, Managed(vm) || current is not null, preferences);
             return new PlacementVm(vm.Name, new Capacity(vm.Spec.Cpu, vm.Spec.Memory), current, current is not null,
-                vm.Spec.Priority, vm.Spec.AllowMigrate, preferences,
-                Wanted: Managed(vm) || current is not null,
+                vm.Spec.Priority, vm.Spec.AllowMigrate, locked,
+                Wanted: wanted,
                 Stickiness: pinned ? PlacementScores.Infinity : null,
                 With: Known(state, vm, vm.Spec.With), Apart: Known(state, vm, vm.Spec.Apart),
                 Managed: !vm.Unmanaged);

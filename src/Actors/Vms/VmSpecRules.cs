@@ -67,6 +67,7 @@ public static class VmSpecRules
             return string.Create(CultureInfo.InvariantCulture, $"VM {vm}: priority {spec.Priority} is out of range (±{PlacementScores.Infinity})");
         if (CheckColocations(spec) is { } colocation) return colocation;
         if (CheckOnFail(spec) is { } onFail) return onFail;
+        if (!Enum.IsDefined(spec.MultipleActive)) return $"VM {vm}: multiple-active {spec.MultipleActive} is not stop_start, stop_only or block";
         if (spec.Group is not null)
         {
             if (CheckName(spec.Group) is not null) return $"VM {vm}: group name '{spec.Group}' is not valid (at least 3 characters of -.A-Z0-9)";

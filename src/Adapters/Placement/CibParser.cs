@@ -7,7 +7,7 @@ using Haven.Actors.Placement;
 namespace Haven.Adapters.Placement;
 
 /// <summary>One parse of one CIB (see <see cref="CibReader"/> for what is read).</summary>
-internal sealed class CibParser(string source, DateTimeOffset now)
+internal sealed partial class CibParser(string source, DateTimeOffset now)
 {
     private readonly List<string> warnings = [];
     private readonly List<CibFence> fencedByState = [];   // from node_state, in document order
@@ -91,8 +91,9 @@ internal sealed class CibParser(string source, DateTimeOffset now)
         {
             if (node.Health != NodeHealth.Online) continue;
             if (Flag(Attribute(node, "maintenance"))) node.Health = NodeHealth.Maintenance;
-            else if (Flag(Attribute(node, "standby"))) node.Health = NodeHealth.Standby;
+            else if (Flag(Attribute(node, "standby")) || ShuttingDownSince(node) is not null) node.Health = NodeHealth.Standby; // shutting down: takes nothing
         }
+        var shutdownLock = ShutdownLockEnabled(crm);
 
         foreach (var (node, lrm) in histories)
         {
@@ -108,6 +109,7 @@ internal sealed class CibParser(string source, DateTimeOffset now)
             }
             if (history.Active && node.Health == NodeHealth.Lost && !stonith) continue; // no fencing: a lost node runs nothing
             if (history.Active) rsc.ActiveOn.Add(node.Name);
+            ShutdownLock(shutdownLock, rsc, node, lrm, history.Active);
             if (history.FailedOp is { } op) Failure(rsc, node, op, history.FailedInterval, history.Kind, history.Active, stonith);
         }
         foreach (var node in nodes)
@@ -129,6 +131,7 @@ internal sealed class CibParser(string source, DateTimeOffset now)
             }
 
         Constraints(configuration.Element("constraints"), byName, byId);
+        ApplyShutdownLocks(crm, nodes, byId, clock);
 
         var vms = ImmutableArray.CreateBuilder<PlacementVm>();
         foreach (var rsc in resources)
@@ -201,66 +204,6 @@ internal sealed class CibParser(string source, DateTimeOffset now)
         if (!stonith || !fenced.Add(node.Name)) return;
         into.Add(new CibFence(node.Name, reason));
     }
-
-    /// <summary>What a failed operation does, by its on-fail (Pacemaker's defaults: fence for a stop when fencing is on, else block; restart otherwise) and its kind.</summary>
-    private void Failure(Resource rsc, NodeFacts node, string op, long interval, FailureKind kind, bool active, bool stonith)
-    {
-        if (!active)
-        {
-            if (kind == FailureKind.Hard) rsc.Preferences.Add(new NodePreference(node.Name, PlacementScores.Banned)); // a probe: cannot run here
-            return;
-        }
-        var onFail = OnFail(rsc, op, interval) ?? (op == "stop" ? (stonith ? "fence" : "block") : "restart");
-        if (onFail == "fence" && !stonith) onFail = "block";
-        switch (onFail)
-        {
-            case "ignore":
-                return;
-            case "block":
-                rsc.Unmanaged = true;
-                warnings.Add($"{rsc.Id}: {op} failed on {node.Name} with on-fail=block: left as it is");
-                return;
-            case "stop":
-                rsc.StopIt = true;
-                return;
-            case "fence":
-                Fence(node, $"{rsc.Id} failed there", fencedByHistory, stonith);
-                break;
-            case "standby":
-                if (node.Health == NodeHealth.Online) node.Health = NodeHealth.Standby;
-                break;
-        }
-        rsc.Failed = true;
-        if (kind == FailureKind.Hard) rsc.Preferences.Add(new NodePreference(node.Name, PlacementScores.Banned));
-        if (kind == FailureKind.Fatal) rsc.StopIt = true;
-    }
-
-    /// <summary>The on-fail of the configured operation with that name and interval (ms), if it states one.</summary>
-    private static string? OnFail(Resource rsc, string op, long interval)
-    {
-        foreach (var o in rsc.Element.Elements("operations").Elements("op"))
-            if ((string?)o.Attribute("name") == op && (CibHistory.DurationMs((string?)o.Attribute("interval")) ?? 0) == interval)
-                return (string?)o.Attribute("on-fail");
-        return null;
-    }
-
-    /// <summary>The sum of fail-count-RSC and fail-count-RSC#OP_INTERVAL on the node, 0 once failure-timeout has passed since last-failure.</summary>
-    private static long FailCount(NodeFacts node, string rsc, long timeoutMs, DateTimeOffset clock)
-    {
-        long count = 0, last = 0;
-        foreach (var (name, value) in node.Transient)
-        {
-            if (Matches(name, "fail-count-", rsc))
-                count = Math.Min(PlacementScores.Infinity, count + (value is "INFINITY" or "+INFINITY" ? PlacementScores.Infinity : Math.Max(0, CibHistory.Long(value, 0))));
-            else if (Matches(name, "last-failure-", rsc)) last = Math.Max(last, CibHistory.Long(value, 0));
-        }
-        if (count > 0 && timeoutMs > 0 && last > 0 && clock.ToUnixTimeMilliseconds() > last * 1000 + timeoutMs) return 0;
-        return count;
-    }
-
-    private static bool Matches(string name, string prefix, string rsc) =>
-        name.StartsWith(prefix, StringComparison.Ordinal) && name.AsSpan(prefix.Length).StartsWith(rsc, StringComparison.Ordinal)
-        && (name.Length == prefix.Length + rsc.Length || name[prefix.Length + rsc.Length] == '#');
 
     private string? Attribute(NodeFacts node, string name) =>
         node.Transient.TryGetValue(name, out var t) ? t

@@ -35,7 +35,7 @@ internal sealed record ConstraintRequest(string? Vm, int? Score);
 internal sealed record AddVmRequest(string? Name, string? Hypervisor, string? Config, long Cpu, long Memory,
     IReadOnlyList<PreferenceRequest>? Preferences, bool AllowMigrate, int Priority, bool? Ha, bool Stopped,
     IReadOnlyList<ConstraintRequest>? With = null, IReadOnlyList<ConstraintRequest>? Apart = null,
-    string? Group = null, int Order = 0, double StartDelaySeconds = 0, IReadOnlyList<string>? OnFail = null);
+    string? Group = null, int Order = 0, double StartDelaySeconds = 0, IReadOnlyList<string>? OnFail = null, string? MultipleActive = null);
 
 /// <summary>`haven events --digest --json`.</summary>
 internal sealed record DigestView(long StreamIndex, string Digest);

@@ -83,6 +83,12 @@ internal static class VmVerb
                               + (node is null ? " (runs nowhere)" : $" on {node}") + (target is null ? "" : $" → {target}")
                               + (string.IsNullOrEmpty(reason) ? "" : $": {reason}")
                               + (vm.TryGetProperty("managed", out var managed) && !managed.GetBoolean() ? " (unmanaged)" : ""));
+            if (vm.TryGetProperty("lockedTo", out var lockedTo) && lockedTo.GetString() is { } lockNode)
+                cli.Out.WriteLine($"locked to {lockNode} by shutdown-lock since {vm.GetProperty("lockedSince").GetString()} until "
+                                  + (vm.TryGetProperty("lockedUntil", out var until) && until.GetString() is { } end ? end : $"{lockNode} is back")
+                                  + " (`haven vm cleanup` releases it)");
+            if (vm.TryGetProperty("multipleActive", out var multiple) && multiple.GetString() is { } ma && ma != "stop_start")
+                cli.Out.WriteLine($"multiple-active: {ma}");
             if (vm.TryGetProperty("onFail", out var onFail) && onFail.GetString() is { Length: > 0 } policy)
                 cli.Out.WriteLine($"on-fail: {policy}");
             if (vm.TryGetProperty("failCounts", out var counts) && counts.EnumerateObject().Any())
@@ -132,7 +138,7 @@ internal static class VmVerb
         var socket = HavenCli.SocketOption();
         var name = NameArgument();
         var node = new Option<string?>("--node") { Description = "only this node's fail count (default: every node)", HelpName = "N" };
-        var cmd = new Command("cleanup", "forget the VM's fail counts, so that it may run there again (crm_resource --cleanup)") { name, node, socket };
+        var cmd = new Command("cleanup", "forget the VM's fail counts, so that it may run there again, and release a shutdown-lock (crm_resource --cleanup)") { name, node, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/cleanup",
             new NodeRequest(parse.GetValue(node)), ct));
         return cmd;
@@ -177,9 +183,14 @@ internal static class VmVerb
             Description = "what a failed operation leads to (Pacemaker's on-fail), repeatable: OP start|monitor|stop, ACTION ignore|block|stop|restart|fence|standby (stop: block or fence)",
             HelpName = "OP=ACTION", AllowMultipleArgumentsPerToken = false,
         };
+        var multipleActive = new Option<string>("--multiple-active")
+        {
+            Description = "when a second copy is found running (Pacemaker's multiple-active; that copy is always forced off): stop_start (default) restarts the VM, stop_only stops it, block leaves it unmanaged",
+            HelpName = "stop_start|stop_only|block",
+        };
         var cmd = new Command("add", "register a VM with the cluster")
         {
-            name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, with, apart, group, order, delay, onFail, socket,
+            name, hypervisor, config, cpu, memory, prefer, migrate, priority, noHa, stopped, with, apart, group, order, delay, onFail, multipleActive, socket,
         };
         cmd.SetAction((parse, ct) =>
         {
@@ -197,14 +208,21 @@ internal static class VmVerb
             var policy = VmOnFailPolicy.Default;
             foreach (var text in onFails)
                 if (VmSpecRules.ParseOnFail(text, ref policy) is { } wrong) throw new CliException(wrong, ExitCodes.Usage);
-            spec = spec with { OnFail = policy };
+            var multiple = parse.GetValue(multipleActive);
+            spec = spec with
+            {
+                OnFail = policy,
+                MultipleActive = multiple is null ? VmMultipleActive.StopStart : VmMultipleActiveNames.Parse(multiple)
+                    ?? throw new CliException($"--multiple-active '{multiple}' is not stop_start, stop_only or block", ExitCodes.Usage),
+            };
             if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
             return Post(cli, parse.GetValue(socket)!, "v1/vms", new AddVmRequest(spec.Name, spec.Hypervisor, spec.Config, spec.Cpu, spec.Memory,
                 [.. preferences.Select(p => new PreferenceRequest(p.Node, p.Score))], spec.AllowMigrate, spec.Priority, spec.Ha, parse.GetValue(stopped),
                 [.. spec.With.Select(c => new ConstraintRequest(c.Vm, c.Score))], [.. spec.Apart.Select(c => new ConstraintRequest(c.Vm, c.Score))],
-                spec.Group, spec.Order, spec.StartDelay.TotalSeconds, onFails.Length == 0 ? null : onFails), ct);
+                spec.Group, spec.Order, spec.StartDelay.TotalSeconds, onFails.Length == 0 ? null : onFails,
+                multiple is null ? null : VmMultipleActiveNames.Name(spec.MultipleActive)), ct);
         });
         return cmd;
     }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Haven.Actors.Cluster;
+using Haven.Actors.Configuration;
 using Haven.Actors.Placement;
 using Haven.Actors.Runtime;
 using Haven.Actors.Vms;
@@ -14,6 +15,19 @@ internal static class VmApi
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The shutdown-lock-limit this daemon started with (zero: none), for the expiry `haven vm locate` shows.</summary>
+    private static TimeSpan LockLimit(DaemonState state)
+    {
+        try
+        {
+            return state.StartedWith is { } started ? VmConfig.Read(started.Config).Policy.ShutdownLockLimit : TimeSpan.Zero;
+        }
+        catch (ConfigException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     public static void Map(WebApplication app, DaemonState state)
     {
         app.MapGet("/v1/vms", async () =>
@@ -26,7 +40,7 @@ internal static class VmApi
         {
             var view = await ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
             return view.State.Vms.TryGetValue(VmSpecRules.Canonical(name), out var vm)
-                ? Results.Json(VmDetailView.From(view.State, vm), ServerJson.Options)
+                ? Results.Json(VmDetailView.From(view.State, vm, LockLimit(state)), ServerJson.Options)
                 : Error($"VM '{VmSpecRules.Canonical(name)}' is not managed", 404);
         });
 
@@ -45,6 +59,8 @@ internal static class VmApi
             var onFail = VmOnFailPolicy.Default;
             foreach (var text in request.OnFail ?? [])
                 if (VmSpecRules.ParseOnFail(text ?? "", ref onFail) is { } wrong) return Error(wrong, 400);
+            var multiple = request.MultipleActive is null ? VmMultipleActive.StopStart : VmMultipleActiveNames.Parse(request.MultipleActive);
+            if (multiple is null) return Error($"multipleActive '{request.MultipleActive}' is not stop_start, stop_only or block", 400);
             var spec = new VmSpec(request.Name, request.Hypervisor, request.Config, request.Cpu, request.Memory,
                 [.. (request.Preferences ?? []).Select(p => new NodePreference(p.Node ?? "", p.Score))],
                 request.AllowMigrate, request.Priority, request.Ha ?? true)
@@ -55,6 +71,7 @@ internal static class VmApi
                 Order = request.Order,
                 StartDelay = TimeSpan.FromSeconds(Math.Clamp(request.StartDelaySeconds, -1, 86_401)),
                 OnFail = onFail,
+                MultipleActive = multiple.Value,
             };
             if (VmSpecRules.CheckHypervisorConfig(spec) is { } unusable) return Error(unusable, 400);
             return await Ask(state, new AddVm(spec, request.Stopped ? VmDesiredState.Stopped : VmDesiredState.Started));
@@ -135,7 +152,17 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
     /// <summary>The on-fail set per operation (`monitor=block,stop=fence`; empty: Pacemaker's defaults).</summary>
     public string OnFail { get; init; } = "";
 
-    public static VmDetailView From(ClusterState state, VmInfo vm) =>
+    /// <summary>Pacemaker's multiple-active: stop_start, stop_only or block.</summary>
+    public string MultipleActive { get; init; } = "stop_start";
+
+    /// <summary>Pacemaker's shutdown-lock: the node the VM is locked to, since when, and until when (null: until the node is back).</summary>
+    public string? LockedTo { get; init; }
+
+    public DateTimeOffset? LockedSince { get; init; }
+
+    public DateTimeOffset? LockedUntil { get; init; }
+
+    public static VmDetailView From(ClusterState state, VmInfo vm, TimeSpan lockLimit = default) =>
         new(vm.Name, VmView.NodeName(state, vm.Node), VmView.NodeName(state, vm.Target), VmView.Lower(vm.State), VmView.Lower(vm.Desired),
             vm.Spec.Ha, vm.Spec.Hypervisor, vm.Spec.Config, vm.Spec.Cpu, vm.Spec.Memory, vm.Spec.AllowMigrate, vm.Spec.Priority,
             [.. vm.FailedOn.Select(f => VmView.NodeName(state, f)!)], vm.Reason)
@@ -144,5 +171,9 @@ internal sealed record VmDetailView(string Name, string? Node, string? Target, s
             FailCounts = vm.FailedOn.Union(vm.Failures.Keys).ToImmutableSortedDictionary(n => VmView.NodeName(state, n)!, vm.FailuresOn, StringComparer.Ordinal),
             Managed = !vm.Unmanaged,
             OnFail = vm.Spec.OnFail.ToString(),
+            MultipleActive = VmMultipleActiveNames.Name(vm.Spec.MultipleActive),
+            LockedTo = vm.Lock is { } held ? VmView.NodeName(state, held.Node) : null,
+            LockedSince = vm.Lock?.At,
+            LockedUntil = vm.Lock is { } h && lockLimit > TimeSpan.Zero ? h.At + lockLimit : null,
         };
 }

@@ -1,4 +1,6 @@
+using Haven.Actors.Cluster;
 using Haven.Actors.Configuration;
+using Haven.Actors.Runtime;
 using Haven.Host.Control;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -115,6 +117,7 @@ internal static class DaemonHost
             log.LogInformation("Haven daemon {Node} stopping", node);
             try
             {
+                if (lockLost is null && journalBroken is null) await ShutDownCleanlyAsync(state, log, node);
                 if (state.Events is { } events) await events.ShutdownAsync();
                 // With the lock lost the stop is not journaled: the records are the other daemon's now.
                 if (lockLost is not null || journalBroken is not null) await lifecycle.DisposeAsync();
@@ -137,6 +140,29 @@ internal static class DaemonHost
         if (lockLost is not null) throw new CliException(lockLost);
         if (journalBroken is not null) throw new CliException(journalBroken);
         return ExitCodes.Success;
+    }
+
+    /// <summary>How long a clean stop under shutdown-lock waits for this host's VMs to stop and its leave (within DaemonVerb.StopGrace).</summary>
+    private static readonly TimeSpan CleanShutdownBound = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Under shutdown-lock the host stops its VMs (locked to it) and leaves the cluster before its actors stop; without it
+    /// (or when that does not finish within <see cref="CleanShutdownBound"/>) the others see it lost as before.
+    /// </summary>
+    private static async Task ShutDownCleanlyAsync(DaemonState state, ILogger log, string node)
+    {
+        if (state.ClusterActor is not { } cluster) return;
+        try
+        {
+            var result = await cluster.Ask<CleanShutdownResult>(ShutDownCleanly.Instance, CleanShutdownBound);
+            if (result.Locked) log.LogInformation("Haven daemon {Node}: {Outcome}", node, result.Message);
+            else log.LogDebug("Haven daemon {Node}: no shutdown-lock: {Outcome}", node, result.Message);
+        }
+        catch (AskTimeoutException)
+        {
+            log.LogWarning("Haven daemon {Node}: its VMs did not stop and it did not leave within {Bound}; stopping anyway (the others fence it)",
+                node, CleanShutdownBound);
+        }
     }
 
     /// <summary>Creates the socket's directory owner-only, takes the socket lock, and removes a stale socket file.</summary>

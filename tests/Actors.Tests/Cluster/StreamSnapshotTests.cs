@@ -34,6 +34,16 @@ public sealed class StreamSnapshotTests
         new VmPlaced("WEB", N(2)),
         new VmFailed("WEB", N(2), "crashed", DateTimeOffset.UnixEpoch.AddHours(1)),
         new VmPlaced("WEB", N(3)),
+        new VmRunning("WEB", N(3)),
+        new VmMultiplyActive("WEB", N(1)), // a second copy was forced off node1: WEB is to be restarted (stop_start)
+        // a fifth node shutting down under shutdown-lock: its VM stopped there and locked to it
+        new NodeJoined(N(5), "node5"),
+        new NodeUp(N(5)),
+        new VmAdded(new VmSpec("DB-01", "process", "db.conf") { MultipleActive = VmMultipleActive.StopOnly }),
+        new VmPlaced("DB-01", N(5)),
+        new VmRunning("DB-01", N(5)),
+        new NodeLeaving(N(5)) { ShutdownAt = DateTimeOffset.UnixEpoch.AddHours(2) },
+        new VmStopped("DB-01", N(5), "shutting down"),
         new RecoveryStarted(N(1)),
         new NodeStandby(N(3)),
         new NodeUnreachable(N(2)),
@@ -48,6 +58,9 @@ public sealed class StreamSnapshotTests
         Assert.NotEmpty(state.Vms);
         Assert.NotEmpty(state.VacatedByFence);
         Assert.NotEmpty(state.Holdings);
+        Assert.NotNull(state.Vms["DB-01"].Lock);
+        Assert.True(state.Vms["WEB"].RestartPending);
+        Assert.NotNull(state.Nodes[N(5)].ShutdownAt);
         var snapshot = new StreamSnapshot(14, new string('a', 64), state.ToImage());
         var (manifest, payload) = Serializer.Serialize(snapshot);
 

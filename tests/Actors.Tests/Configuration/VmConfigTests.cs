@@ -31,6 +31,7 @@ public sealed class VmConfigTests
               monitor-interval = 7s, poll-interval = 250ms, start-timeout = 3m, stop-timeout = 45s
               migrate-timeout = 10m, call-timeout = 12s, max-restarts = 5, restart-window = 1h
               io-pause-grace = 0s, sync-interval = 3s, migration-threshold = 3, failure-timeout = 15m
+              shutdown-lock = on, shutdown-lock-limit = 2h
               placement { strategy = balanced, stickiness = 100, batch-limit = 4, migration-limit = 2 }
               capacities {
                 n1 { cpu = 16, memory = 64GiB }
@@ -53,6 +54,8 @@ public sealed class VmConfigTests
             SyncInterval = TimeSpan.FromSeconds(3),
             MigrationThreshold = 3,
             FailureTimeout = TimeSpan.FromMinutes(15),
+            ShutdownLock = true,
+            ShutdownLockLimit = TimeSpan.FromHours(2),
         }, settings.Policy);
         Assert.Equal(new PlacementOptions(PlacementStrategy.Balanced, 100, 4, 2), settings.Placement);
         Assert.Equal(new Capacity(16, 64 * 1024), settings.Capacities["n1"]);
@@ -76,6 +79,14 @@ public sealed class VmConfigTests
     }
 
     [Fact]
+    public void Read_Defaults_ShutdownLockOffWithoutLimit()
+    {
+        var policy = VmConfig.Read(Parse("")).Policy;
+        Assert.False(policy.ShutdownLock);
+        Assert.Equal(TimeSpan.Zero, policy.ShutdownLockLimit);
+    }
+
+    [Fact]
     public void Read_NegativeMigrationLimit_IsUnlimited() =>
         Assert.Equal(-1, VmConfig.Read(Parse("haven.vms.placement.migration-limit = -5")).Placement.MigrationLimit);
 
@@ -87,6 +98,9 @@ public sealed class VmConfigTests
     [InlineData("haven.vms.io-pause-grace = -1s", "haven.vms.io-pause-grace", "-1s is out of range (0s..24d)")]
     [InlineData("haven.vms.max-restarts = -1", "haven.vms.max-restarts", "out of range (at least 0)")]
     [InlineData("haven.vms.migration-threshold = -1", "haven.vms.migration-threshold", "out of range (at least 0)")]
+    [InlineData("haven.vms.shutdown-lock-limit = -1m", "haven.vms.shutdown-lock-limit", "out of range")]
+    [InlineData("haven.vms.shutdown-lock-limit = 31d", "haven.vms.shutdown-lock-limit", "out of range")]
+    [InlineData("haven.vms.shutdown-lock = maybe", "haven.vms.shutdown-lock", "a boolean")]
     [InlineData("haven.vms.max-restarts = 1000", "haven.vms.max-restarts", "out of range (at most 100)")]
     [InlineData("haven.vms.placement.stickiness = -10", "haven.vms.placement.stickiness", "out of range (at least 0)")]
     [InlineData("haven.vms.placement.batch-limit = -1", "haven.vms.placement.batch-limit", "out of range (at least 0)")]

@@ -265,11 +265,24 @@ public sealed class VmActorTests : HavenTestKit
     }
 
     [Fact]
-    public void Absent_OrphanRunningHere_IsForcedOffThenIdle()
+    public void Absent_SecondCopyRunningHere_IsForcedOff_ThenReportedMultiplyActive_ThenIdle()
     {
         _hv.Domains["WEB-01"] = new VmStatus(VmPowerState.Running);
 
         Assign(Info(VmRunState.Running, node: Other), VmLocalRole.Absent);
+
+        var report = _probe.ExpectMsg<VmReport>();
+        Assert.False(_hv.Domains.ContainsKey("WEB-01")); // off before it is reported: never two copies
+        Assert.Equal(("WEB-01", Me), (((VmMultiplyActive)report.Event).Name, ((VmMultiplyActive)report.Event).Node));
+        Assert.Equal(new VmActorIdle("WEB-01", _seq), _probe.ExpectMsg<VmActorIdle>());
+    }
+
+    [Fact]
+    public void Absent_OrphanWhileTheStateRunsItNowhere_IsForcedOff_NotReported()
+    {
+        _hv.Domains["WEB-01"] = new VmStatus(VmPowerState.Running);
+
+        Assign(new VmInfo(Spec, VmDesiredState.Started, VmRunState.Stopped, null, null, ImmutableSortedSet<NodeId>.Empty, ""), VmLocalRole.Absent);
 
         Assert.Equal(new VmActorIdle("WEB-01", _seq), _probe.ExpectMsg<VmActorIdle>());
         Assert.False(_hv.Domains.ContainsKey("WEB-01"));

@@ -13,6 +13,9 @@ public abstract class VmClusterTestKit : HavenTestKit
     /// <summary>Each host's hypervisor; a host keeps its domains across daemon restarts and loses them with power.</summary>
     private protected Dictionary<NodeId, FakeHypervisor> Hypervisors { get; } = [];
 
+    /// <summary>Changes the VM policy every host of the next <see cref="Cluster(int, VmSpec[])"/> runs with (null: the kit's).</summary>
+    private protected Func<VmPolicy, VmPolicy>? PolicyOverride { get; set; }
+
     private protected TestCluster Cluster(int nodes, params VmSpec[] vms) => Cluster(null, nodes, null, vms);
 
     /// <summary>As <see cref="Cluster(int, VmSpec[])"/>, with this no-quorum-policy on every host (null: the default).</summary>
@@ -30,6 +33,7 @@ public abstract class VmClusterTestKit : HavenTestKit
             MonitorInterval = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(500), SyncInterval = TimeSpan.FromSeconds(2),
             StartTimeout = TimeSpan.FromSeconds(5), StopTimeout = TimeSpan.FromSeconds(3), CallTimeout = TimeSpan.FromSeconds(2),
         };
+        if (PolicyOverride is { } change) policy = change(policy);
         var cluster = new TestCluster(this, nodes, splitBrain: s => noQuorumPolicy is { } p ? s with { NoQuorumPolicy = p } : s, configure: configure, vms: member =>
         {
             var hv = Hypervisors[member.Id] = Hypervisors.GetValueOrDefault(member.Id) ?? new FakeHypervisor();
