@@ -45,7 +45,8 @@ public sealed partial class ClusterActor
                 Reply(false, $"VM {spec.Name} is constrained with unknown VM '{partner}' (add that VM first)");
             else VmCommand(new VmAdded(spec, c.Desired), $"VM {spec.Name} is managed now");
         });
-        Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name)), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"));
+        Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name), c.Force), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"
+            + (c.Force ? " (forced: a host that still finds it running forces it off)" : "")));
         Receive<SetVmDesired>(c => VmCommand(new VmDesired(VmSpecRules.Canonical(c.Name), c.Desired), DesiredAccepted(VmSpecRules.Canonical(c.Name), c.Desired)));
         Receive<SetVmHa>(c => VmCommand(new VmHa(VmSpecRules.Canonical(c.Name), c.Enabled),
             $"HA of VM {VmSpecRules.Canonical(c.Name)} is {(c.Enabled ? "on" : "off")}"));
