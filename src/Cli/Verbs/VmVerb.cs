@@ -212,7 +212,7 @@ internal static class VmVerb
             foreach (var text in onFails)
                 if (VmSpecRules.ParseOnFail(text, ref policy) is { } wrong) throw new CliException(wrong, ExitCodes.Usage);
             spec = spec with { OnFail = policy };
-            if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
+            if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckNodeNames(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
             return Post(cli, parse.GetValue(socket)!, "v1/vms", new AddVmRequest(spec.Name, spec.Hypervisor, spec.Config, spec.Cpu, spec.Memory,

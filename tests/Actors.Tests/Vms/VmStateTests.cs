@@ -223,6 +223,22 @@ public sealed class VmStateTests
         Assert.Contains("and unmanaged: it may still run there. `haven vm manage WEB-01`", Rejected(unmanaged, new VmRemoved("WEB-01")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("node 2", 100, null, "VM WEB-01: --prefer node 2=100: invalid node name \"node 2\"; use one or more letters, digits, '.', '_' or '-'")]
+    [InlineData("", -1000000, null, "VM WEB-01: --prefer =-1000000: invalid node name \"\"; use one or more letters, digits, '.', '_' or '-'")]
+    [InlineData("node9", 100, "node2,node1", "VM WEB-01: --prefer node9=100: node \"node9\" is not a node of this cluster (known: node1, node2)")]
+    [InlineData("node2", -1000000, "node2,node1", null)]
+    [InlineData("node9", 100, null, null)]
+    public void CheckNodeNames_OneRuleAndKnownNodes(string node, int score, string? known, string? expected)
+    {
+        var spec = Web(preferences: [new NodePreference(node, score)]);
+
+        Assert.Equal(expected, VmSpecRules.CheckNodeNames(spec, known?.Split(',')));
+        // the same rule and words as haven.cluster.nodes and preferred-host
+        if (node.Contains(' ', StringComparison.Ordinal))
+            Assert.EndsWith(Haven.Actors.Configuration.ClusterConfig.NodeNameProblem(node)!, expected, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void VmEvents_ThroughJson_GiveEqualStates()
     {
