@@ -106,7 +106,7 @@ public sealed partial record ClusterState
     {
         if (!VmOnFailPolicy.Operations.Contains(e.Operation)) return (null, $"VM {vm.Name}: '{e.Operation}' is not start, monitor or stop");
         var failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last));
-        var reason = $"{e.Operation} failed on node {e.Node}: {e.Reason} (on-fail {VmOnFailPolicy.Name(e.OnFail)})";
+        var reason = $"{e.Operation} failed on {Named(e.Node)}: {e.Reason} (on-fail {VmOnFailPolicy.Name(e.OnFail)})";
         switch (e.OnFail)
         {
             case VmOnFail.Block:

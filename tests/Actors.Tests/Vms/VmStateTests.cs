@@ -200,7 +200,7 @@ public sealed class VmStateTests
             .Apply(new VmOperationFailed("WEB-01", N(1), "stop", VmOnFail.Block, "the shutdown request and the forced stop failed: xe is missing", null));
 
         var refusal = Rejected(blocked, new VmRemoved("WEB-01"));
-        Assert.StartsWith("VM WEB-01 is stopping on node1, blocked: stop failed", refusal, StringComparison.Ordinal);
+        Assert.StartsWith("VM WEB-01 is stopping on node1, blocked: stop failed on node1: the shutdown request", refusal, StringComparison.Ordinal);
         Assert.Contains("`haven vm cleanup WEB-01`", refusal, StringComparison.Ordinal);
         Assert.Contains("`haven vm remove WEB-01 --force`", refusal, StringComparison.Ordinal);
         Assert.Empty(blocked.Apply(new VmRemoved("WEB-01", Force: true)).Vms);
