@@ -46,6 +46,19 @@ public class VmVerbTests
         Assert.Equal("haven: " + expected, err.Trim());
     }
 
+    [Theory]
+    [InlineData("node 2=100", "VM WEB-01: --prefer node 2=100: invalid node name \"node 2\"; use one or more letters, digits, '.', '_' or '-'")]
+    [InlineData("nöde=-1000000", "VM WEB-01: --prefer nöde=-1000000: invalid node name \"nöde\"; use one or more letters, digits, '.', '_' or '-'")]
+    public async Task VmAdd_PreferenceWithAnInvalidNodeName_RefusedWithoutTheDaemon(string prefer, string expected)
+    {
+        using var dir = new TempDir();
+
+        var (code, _, err) = await Add(dir, "web-01", "--hypervisor", "process", "--config", "x", "--prefer", prefer);
+
+        Assert.Equal(2, code);
+        Assert.Equal("haven: " + expected, err.Trim());
+    }
+
     [Fact]
     public async Task VmAdd_NegativeMemoryOrBadPreference_Refused()
     {
@@ -137,6 +150,11 @@ public class VmVerbTests
         var (unknownCode, _, unknownErr) = await CliRunner.RunAsync("vm", "locate", "nope-1", "--socket", socket);
         Assert.NotEqual(0, unknownCode);
         Assert.Contains("not managed", unknownErr);
+
+        // pcs refuses a location constraint on a node not in the cluster; so does vm add, naming the option and the nodes
+        var (ghostCode, _, ghostErr) = await Add(dir, "db-01", "--hypervisor", "process", "--config", "sleep 1000", "--prefer", "ghost=100");
+        Assert.NotEqual(0, ghostCode);
+        Assert.Equal("haven: VM DB-01: --prefer ghost=100: node \"ghost\" is not a node of this cluster (known: solo)", ghostErr.Trim());
 
         var (partnerCode, _, partnerErr) = await Add(dir, "db-01", "--hypervisor", "process", "--config", "sleep 1000", "--no-ha", "--apart", "ghost-1");
         Assert.NotEqual(0, partnerCode);

@@ -37,15 +37,16 @@ public sealed partial class ClusterActor
         Receive<AddVm>(c =>
         {
             var spec = c.Vm with { Name = VmSpecRules.Canonical(c.Vm.Name) };
-            var unknown = spec.Preferences.Select(p => p.Node).FirstOrDefault(n => _options.Nodes.All(m => m.Name != n));
+            var unknown = VmSpecRules.CheckNodeNames(spec, [.. _options.Nodes.Select(n => n.Name)]);
             var partner = spec.With.Concat(spec.Apart).Select(c => c.Vm).FirstOrDefault(p => !_state.Vms.ContainsKey(p) && p != spec.Name);
             if (unknown is not null)
-                Reply(false, $"VM {spec.Name} prefers unknown node '{unknown}' (nodes: {string.Join(", ", _options.Nodes.Select(n => n.Name))})");
+                Reply(false, unknown);
             else if (partner is not null)
                 Reply(false, $"VM {spec.Name} is constrained with unknown VM '{partner}' (add that VM first)");
             else VmCommand(new VmAdded(spec, c.Desired), $"VM {spec.Name} is managed now");
         });
-        Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name)), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"));
+        Receive<RemoveVm>(c => VmCommand(new VmRemoved(VmSpecRules.Canonical(c.Name), c.Force), $"VM {VmSpecRules.Canonical(c.Name)} is no longer managed"
+            + (c.Force ? " (forced: a host that still finds it running forces it off)" : "")));
         Receive<SetVmDesired>(c => VmCommand(new VmDesired(VmSpecRules.Canonical(c.Name), c.Desired), DesiredAccepted(VmSpecRules.Canonical(c.Name), c.Desired)));
         Receive<SetVmHa>(c => VmCommand(new VmHa(VmSpecRules.Canonical(c.Name), c.Enabled),
             $"HA of VM {VmSpecRules.Canonical(c.Name)} is {(c.Enabled ? "on" : "off")}"));

@@ -65,7 +65,7 @@ public sealed partial record ClusterState
         if (e.Node.Value == 0) return (null, "node id 0 is not valid");
         if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"node {e.Node} joined without a name");
         if (Nodes.TryGetValue(e.Node, out var existing) && Array.IndexOf(FromJoining, existing.State) < 0)
-            return (null, $"node {e.Node} is {existing.State}; only an unknown, Down, Fenced or Left node can join");
+            return (null, $"{Named(e.Node)} is {Lower(existing.State)}; only an unknown, down, fenced or left node can join");
         if (PendingFences.ContainsKey(e.Node)) return (null, FenceOpen(e.Node, "join"));
         var info = new NodeInfo(e.Node, e.Name, NodeState.Joining, NextJoinOrder, existing?.FenceFailures ?? 0);
         return (this with
@@ -83,7 +83,7 @@ public sealed partial record ClusterState
     {
         if (!Nodes.TryGetValue(node, out var info)) return (null, $"node {node} is not known");
         if (Array.IndexOf(allowedFrom, info.State) < 0)
-            return (null, $"node {node} cannot go from {info.State} to {to} (allowed from {string.Join(", ", allowedFrom)})");
+            return (null, $"{Named(node)} cannot go from {Lower(info.State)} to {Lower(to)} (allowed from {string.Join(", ", allowedFrom.Select(s => Lower(s)))})");
         if (to is not (NodeState.Down or NodeState.Fenced) && PendingFences.ContainsKey(node)) return (null, FenceOpen(node, $"go {to}"));
         return (this with
         {
@@ -211,12 +211,12 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) RequestFence(FenceRequested e)
     {
         if (!Nodes.TryGetValue(e.Target, out var target)) return (null, $"fence target {e.Target} is not known");
-        if (target.State is NodeState.Fenced or NodeState.Left) return (null, $"fence target {e.Target} is already {target.State}");
+        if (target.State is NodeState.Fenced or NodeState.Left) return (null, $"fence target {Named(e.Target)} is already {Lower(target.State)}");
         // Only a node a confirmation can move to Fenced is fenced: a request for a member would stay open for ever
         // (its FenceSucceeded refused) and keep the whole cluster unclean (seed 1947055027: an operator's `cluster down`
         // planned on a state where the node was Down reached the stream after the node had rejoined).
         if (Array.IndexOf(ToFenced, target.State) < 0)
-            return (null, $"fence target {e.Target} is {target.State}; only a Down, Unreachable or Unhealthy node is fenced (down it first)");
+            return (null, $"fence target {Named(e.Target)} is {Lower(target.State)}; only a down, unreachable or unhealthy node is fenced (down it first)");
         if (!Nodes.ContainsKey(e.RequestedBy)) return (null, $"fence requester {e.RequestedBy} is not known");
         if (PendingFences.ContainsKey(e.Target)) return (null, $"a fence request for node {e.Target} is already open");
         return (this with

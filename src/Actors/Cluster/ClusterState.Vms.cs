@@ -7,7 +7,7 @@ namespace Haven.Actors.Cluster;
 /// <summary>
 /// Managed VMs kept in the replicated state (issue "VMs"). VM transitions (event: from → to):
 /// <list type="bullet">
-/// <item>VmAdded: unknown → Stopped (valid definition, <see cref="VmSpecRules"/>); VmRemoved: a VM that runs nowhere</item>
+/// <item>VmAdded: unknown → Stopped (valid definition, <see cref="VmSpecRules"/>); VmRemoved: a VM that runs nowhere (forced: any)</item>
 /// <item>VmPlaced(node): Stopped, Failed → Starting on an Up, undemoted node, only when Started is desired and
 /// no node is unclean (<see cref="UncleanNodes"/>: it may run the VM through events this stream never received)</item>
 /// <item>VmStopped on a node shutting down under shutdown-lock locks the VM to it (ClusterState.ShutdownLock.cs); VmPlaced clears the lock</item>
@@ -21,7 +21,7 @@ namespace Haven.Actors.Cluster;
 /// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from — each only for the attempt in
 /// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected</item>
 /// <item>VmFailed also counts the failure on its node (<see cref="VmInfo.Failures"/>); VmCleanedUp forgets the counts of one node
-/// or all (a Failed VM becomes Stopped) and releases a shutdown-lock; VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
+/// or all (a Failed VM becomes Stopped, a VM blocked by on-fail block on that node managed again) and releases a shutdown-lock; VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
 /// <item>VmOperationFailed (on-fail other than restart): counts the failure; block makes the VM unmanaged where it is; fence
 /// leaves it on its node (the host is being fenced); stop → Stopped and desired stopped; standby → Failed</item>
 /// <item>VmFenceBlocked: the pending on-fail fence (<see cref="VmInfo.FenceFor"/>) cannot be carried out → block (unmanaged where it is)</item>
@@ -46,8 +46,8 @@ public sealed partial record ClusterState
     private (ClusterState? State, string? Reason)? VmTransition(IClusterEvent clusterEvent) => clusterEvent switch
     {
         VmAdded e => AddVm(e),
-        VmRemoved e => WithVm(e.Name, vm => vm.Placed
-            ? (null, $"VM {vm.Name} is {Lower(vm.State)} on {Named(vm.Node)}; stop it before removing it")
+        VmRemoved e => WithVm(e.Name, vm => vm.Placed && !e.Force
+            ? (null, RemoveRefused(vm))
             : (this with { Vms = Vms.Remove(vm.Name), Version = Version + 1 }, null)),
         VmDesired e => WithVm(e.Name, vm => ChangeDesired(vm, e.Desired)),
         VmHa e => WithVm(e.Name, vm => vm.Spec.Ha == e.Enabled
@@ -112,7 +112,7 @@ public sealed partial record ClusterState
     {
         if (!VmOnFailPolicy.Operations.Contains(e.Operation)) return (null, $"VM {vm.Name}: '{e.Operation}' is not start, monitor or stop");
         var failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last));
-        var reason = $"{e.Operation} failed on node {e.Node}: {e.Reason} (on-fail {VmOnFailPolicy.Name(e.OnFail)})";
+        var reason = $"{e.Operation} failed on {Named(e.Node)}: {e.Reason} (on-fail {VmOnFailPolicy.Name(e.OnFail)})";
         switch (e.OnFail)
         {
             case VmOnFail.Block:
@@ -142,8 +142,25 @@ public sealed partial record ClusterState
     {
         if (vm.FenceFor != e.Node) return (null, $"VM {vm.Name}: no on-fail fence of {Named(e.Node)} is pending");
         if (OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], "block") is { } bad) return bad;
-        return Put(vm with { Unmanaged = true, FenceFor = null, Reason = $"{vm.Reason}; {e.Reason}: blocked instead" });
+        return Put(vm with { Unmanaged = true, FenceFor = null, Reason = $"{vm.Reason}; {e.Reason}: blocked instead (on-fail {VmOnFailPolicy.Name(VmOnFail.Block)})" });
     }
+
+    /// <summary>Why a VM that may still run somewhere is not removed, and how the operator clears it.</summary>
+    private string RemoveRefused(VmInfo vm)
+    {
+        var where = $"VM {vm.Name} is {Lower(vm.State)} on {Named(vm.Node)}";
+        var force = $"or `haven vm remove {vm.Name} --force` forgets it wherever it is";
+        if (Blocked(vm))
+            return $"{where}, blocked: {vm.Reason}; it may still run there. Fix the cause, then `haven vm cleanup {vm.Name}` "
+                   + $"(the host checks it again and stops it) and remove it; {force}";
+        return vm.Unmanaged
+            ? $"{where} and unmanaged: it may still run there. `haven vm manage {vm.Name}` and stop it before removing it; {force}"
+            : $"{where}; stop it before removing it";
+    }
+
+    /// <summary>Made unmanaged by a failed operation's on-fail block (not by the operator): cleanup manages it again.</summary>
+    private static bool Blocked(VmInfo vm) =>
+        vm.Unmanaged && vm.Reason.EndsWith($"(on-fail {VmOnFailPolicy.Name(VmOnFail.Block)})", StringComparison.Ordinal);
 
     private (ClusterState?, string?) Cleanup(VmInfo vm, NodeId? node)
     {
@@ -153,12 +170,16 @@ public sealed partial record ClusterState
         if (!failed && !locked && (node is not null || vm.State != VmRunState.Failed))
             return (null, $"VM {vm.Name} has no failures to clean up{(node is { } m ? $" on {Named(m)}" : "")}");
         var failedOn = node is { } k ? vm.FailedOn.Remove(k) : ImmutableSortedSet<NodeId>.Empty;
+        var unblock = Blocked(vm) && (node is null || node == vm.Node);
         return Put(vm with
         {
             FailedOn = failedOn,
             Failures = node is { } f ? vm.Failures.Remove(f) : ImmutableSortedDictionary<NodeId, VmFailures>.Empty,
             State = vm.State == VmRunState.Failed ? VmRunState.Stopped : vm.State,
             Lock = locked ? null : vm.Lock,
+            // Pacemaker's cleanup of a blocked resource: the failure is forgotten and the host acts on the VM again.
+            Unmanaged = vm.Unmanaged && !unblock,
+            Reason = unblock ? "" : vm.Reason,
         });
     }
 

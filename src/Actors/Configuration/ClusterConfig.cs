@@ -30,6 +30,14 @@ public static partial class ClusterConfig
         name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>
+    /// The one node-name rule's answer for every place that takes a node name (haven.cluster.nodes, preferred-host,
+    /// capacities, a VM's node preferences): null when <paramref name="name"/> is valid, else what is wrong and the rule.
+    /// </summary>
+    public static string? NodeNameProblem(string name) => IsValidNodeName(name)
+        ? null
+        : $"invalid node name \"{name}\"; use one or more letters, digits, '.', '_' or '-'";
+
+    /// <summary>
     /// Parses <c>A.B.C.D/NN</c> (four decimal octets without leading zeros, prefix length 1..32; host
     /// bits may be set). <paramref name="error"/> says what is wrong otherwise.
     /// </summary>
@@ -214,9 +222,9 @@ public static partial class ClusterConfig
             {
                 ok = false;
             }
-            else if (!IsValidNodeName(host))
+            else if (NodeNameProblem(host) is { } invalid)
             {
-                report(path, $"invalid node name \"{host}\"; use one or more letters, digits, '.', '_' or '-'", hostValue.Origin);
+                report(path, invalid, hostValue.Origin);
                 ok = false;
             }
             else if (known is { } nodes && !nodes.Any(n => n.Name == host))
@@ -320,12 +328,12 @@ public static partial class ClusterConfig
             return null;
         }
 
-        if (IsValidNodeName(name))
+        if (NodeNameProblem(name) is not { } invalid)
         {
             return name;
         }
 
-        report($"{at}.name", $"invalid node name \"{name}\"; use one or more letters, digits, '.', '_' or '-'", value.Origin);
+        report($"{at}.name", invalid, value.Origin);
         return null;
     }
 

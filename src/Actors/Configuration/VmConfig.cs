@@ -156,9 +156,9 @@ public static class VmConfig
         {
             var path = $"{CapacitiesPath}.{ConfigPath.Render([node])}";
             var entry = nodes[node];
-            if (!ClusterConfig.IsValidNodeName(node))
+            if (ClusterConfig.NodeNameProblem(node) is { } invalid)
             {
-                report(path, $"invalid node name \"{node}\"; use one or more letters, digits, '.', '_' or '-'", entry.Origin);
+                report(path, invalid, entry.Origin);
                 continue;
             }
             if (entry is not HoconObject fields)

@@ -59,7 +59,9 @@ public sealed partial class VmActor
         Kill((_, error) =>
         {
             if (error is null) Stopped($"forced off: {why}");
-            else StopFailed($"the forced stop failed ({error}) after: {why}");
+            else StopFailed(why.EndsWith(error, StringComparison.Ordinal)
+                ? $"the shutdown request and the forced stop failed: {error}" // one cause (a missing tool), said once
+                : $"the forced stop failed ({error}) after: {why}");
         });
     }
 

@@ -5,8 +5,8 @@ namespace Haven.Actors.Vms;
 /// <summary>Operator: manage a new VM. Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record AddVm(VmSpec Vm, VmDesiredState Desired = VmDesiredState.Started);
 
-/// <summary>Operator: stop managing a VM that runs nowhere. Reply: <see cref="OperatorCommandResult"/>.</summary>
-public sealed record RemoveVm(string Name);
+/// <summary>Operator: stop managing a VM that runs nowhere (<paramref name="Force"/>: wherever it is). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record RemoveVm(string Name, bool Force = false);
 
 /// <summary>Operator: vm start (Started, also clears hosts that gave up on it), stop (Stopped), enable (Started), disable (Disabled). Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record SetVmDesired(string Name, VmDesiredState Desired);

@@ -247,8 +247,12 @@ public sealed record VmFailures(int Count, DateTimeOffset? Last);
 /// <summary>The VM is managed by the cluster from now on (runs nowhere yet).</summary>
 public sealed record VmAdded(VmSpec Vm, VmDesiredState Desired = VmDesiredState.Started) : IClusterEvent;
 
-/// <summary>The VM is no longer managed; only a VM that runs nowhere can be removed.</summary>
-public sealed record VmRemoved(string Name) : IClusterEvent;
+/// <summary>
+/// The VM is no longer managed; only a VM that runs nowhere can be removed, unless <paramref name="Force"/> (`haven vm remove
+/// --force`, as pcs resource delete --force): then it is forgotten wherever it is, and a host that still finds it running
+/// forces it off as an orphan.
+/// </summary>
+public sealed record VmRemoved(string Name, bool Force = false) : IClusterEvent;
 
 /// <summary>The operator's wish changed (start, stop, enable, disable). Started also clears the hosts that gave up on it.</summary>
 public sealed record VmDesired(string Name, VmDesiredState Desired) : IClusterEvent;

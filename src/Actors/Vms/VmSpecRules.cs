@@ -89,6 +89,24 @@ public static class VmSpecRules
     }
 
     /// <summary>
+    /// The node names of the VM's preferences (<c>--prefer NODE=SCORE</c>; a ban is a preference of -1000000) follow the one
+    /// node-name rule (<see cref="Configuration.ClusterConfig.NodeNameProblem"/>) and, with <paramref name="known"/> (the
+    /// cluster's nodes), name one of them: pcs refuses a location constraint on a node not in the cluster, and so does
+    /// `haven vm add`. Checked when a VM is added (by the CLI and by the daemon), not when a journal is replayed.
+    /// </summary>
+    public static string? CheckNodeNames(VmSpec spec, IReadOnlyCollection<string>? known = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        foreach (var p in spec.Preferences)
+        {
+            if (Configuration.ClusterConfig.NodeNameProblem(p.Node) is { } invalid) return $"VM {spec.Name}: --prefer {p.Node}={p.Score}: {invalid}";
+            if (known is { Count: > 0 } && !known.Contains(p.Node))
+                return $"VM {spec.Name}: --prefer {p.Node}={p.Score}: node \"{p.Node}\" is not a node of this cluster (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})";
+        }
+        return null;
+    }
+
+    /// <summary>
     /// Every on-fail value is known; a failed stop may only block or fence (or take the default): after a stop that failed
     /// the VM may still run, so nothing else may start it elsewhere or pretend it stopped.
     /// </summary>

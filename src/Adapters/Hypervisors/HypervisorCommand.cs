@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Haven.Actors.Vms;
+using Haven.Adapters.Configuration;
 using Haven.Adapters.Fencing;
 using Microsoft.Extensions.Logging;
 
@@ -9,9 +10,10 @@ namespace Haven.Adapters.Hypervisors;
 /// Runs a hypervisor's command-line tool (xe, vzctl) for one VM: argv only (never a shell), its own
 /// process group killed at the timeout (<see cref="FenceProcess"/>). A tool that cannot start, times out
 /// or exits non-zero is a <see cref="HypervisorException"/> naming the VM, the command and the tool's
-/// trimmed stderr (or stdout when stderr is empty).
+/// trimmed stderr (or stdout when stderr is empty). A tool missing at its path (or one that may not be trusted,
+/// <see cref="FileTrust"/>) is said so, naming the path and the setting that names it.
 /// </summary>
-internal sealed class HypervisorCommand(string tool, TimeSpan timeout, ILogger logger, TimeProvider time)
+internal sealed class HypervisorCommand(string tool, TimeSpan timeout, ILogger logger, TimeProvider time, string key = "the hypervisor tool")
 {
     public string Tool => tool;
 
@@ -19,6 +21,12 @@ internal sealed class HypervisorCommand(string tool, TimeSpan timeout, ILogger l
     public async Task<FenceProcessResult> RunAsync(VmDefinition vm, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var line = Line(arguments);
+        // A tool that is missing (or may not be trusted) is said so, naming the path and its setting, before anything is run.
+        if (tool.Contains('/', StringComparison.Ordinal) && FileTrust.Problem(tool, key) is { } problem)
+        {
+            throw new HypervisorException($"VM {vm.Name}: cannot run {Path.GetFileName(tool)}: {problem}");
+        }
+
         logger.LogDebug("Running {Command} for VM {Vm}", line, vm.Name);
         FenceProcessResult result;
         try

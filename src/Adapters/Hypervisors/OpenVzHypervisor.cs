@@ -33,8 +33,8 @@ public sealed class OpenVzHypervisor : IHypervisor
         options ??= new OpenVzOptions();
         this.logger = logger ?? NullLogger<OpenVzHypervisor>.Instance;
         time ??= TimeProvider.System;
-        vzctl = new HypervisorCommand(options.Vzctl, options.CommandTimeout, this.logger, time);
-        vzctlLong = new HypervisorCommand(options.Vzctl, options.LongCommandTimeout, this.logger, time);
+        vzctl = new HypervisorCommand(options.Vzctl, options.CommandTimeout, this.logger, time, "haven.vms.hypervisors.openvz.vzctl");
+        vzctlLong = new HypervisorCommand(options.Vzctl, options.LongCommandTimeout, this.logger, time, "haven.vms.hypervisors.openvz.vzctl");
     }
 
     public string Kind => "openvz";

@@ -37,8 +37,8 @@ public sealed class XenHypervisor : IHypervisor
         this.options = options ?? new XenOptions();
         this.logger = logger ?? NullLogger<XenHypervisor>.Instance;
         time ??= TimeProvider.System;
-        xe = new HypervisorCommand(this.options.Xe, this.options.CommandTimeout, this.logger, time);
-        xeLong = new HypervisorCommand(this.options.Xe, this.options.LongCommandTimeout, this.logger, time);
+        xe = new HypervisorCommand(this.options.Xe, this.options.CommandTimeout, this.logger, time, "haven.vms.hypervisors.xen.xe");
+        xeLong = new HypervisorCommand(this.options.Xe, this.options.LongCommandTimeout, this.logger, time, "haven.vms.hypervisors.xen.xe");
     }
 
     public string Kind => "xen";

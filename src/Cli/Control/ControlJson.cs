@@ -38,6 +38,7 @@ internal static class ControlJson
 [JsonSerializable(typeof(FenceConfirmRequest))]
 [JsonSerializable(typeof(SetRequest))]
 [JsonSerializable(typeof(HaRequest))]
+[JsonSerializable(typeof(RemoveRequest))]
 [JsonSerializable(typeof(AddVmRequest))]
 [JsonSerializable(typeof(DigestView))]
 internal sealed partial class ControlJsonContext : JsonSerializerContext;

@@ -27,6 +27,9 @@ internal sealed record SetRequest(string? Key, string? Value);
 /// <summary>/v1/ha and /v1/vms/NAME/ha.</summary>
 internal sealed record HaRequest(bool? Enabled);
 
+/// <summary>`haven vm remove NAME [--force]`.</summary>
+internal sealed record RemoveRequest(bool Force);
+
 internal sealed record PreferenceRequest(string? Node, int Score);
 
 internal sealed record ConstraintRequest(string? Vm, int? Score);

@@ -23,11 +23,11 @@ internal static class VmVerb
                  {
                      ("start", "start the VM (also forgets hosts that gave up on it)"), ("stop", "stop the VM: graceful, then forced"),
                      ("enable", "let the cluster run the VM again"), ("disable", "stop the VM and keep it stopped"),
-                     ("remove", "stop managing a VM that runs nowhere"),
                      ("manage", "let the cluster start, stop and move the VM again"),
                      ("unmanage", "leave the VM exactly as it is: the cluster neither starts, stops nor moves it (Pacemaker's is-managed=false)"),
                  })
             cmd.Subcommands.Add(Simple(cli, verb, what));
+        cmd.Subcommands.Add(Remove(cli));
         cmd.Subcommands.Add(Migrate(cli));
         cmd.Subcommands.Add(Cleanup(cli));
         cmd.Subcommands.Add(Ha(cli));
@@ -119,6 +119,20 @@ internal static class VmVerb
         var name = NameArgument();
         var cmd = new Command(verb, description) { name, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/{verb}", EmptyRequest.Instance, ct));
+        return cmd;
+    }
+
+    private static Command Remove(CliContext cli)
+    {
+        var socket = HavenCli.SocketOption();
+        var name = NameArgument();
+        var force = new Option<bool>("--force")
+        {
+            Description = "remove it even where it may still run (blocked after a failed stop, unmanaged): it is forgotten, not stopped; a host that still finds it running forces it off",
+        };
+        var cmd = new Command("remove", "stop managing a VM that runs nowhere") { name, force, socket };
+        cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/remove",
+            new RemoveRequest(parse.GetValue(force)), ct));
         return cmd;
     }
 
@@ -215,7 +229,7 @@ internal static class VmVerb
                 MultipleActive = multiple is null ? VmMultipleActive.StopStart : VmMultipleActiveNames.Parse(multiple)
                     ?? throw new CliException($"--multiple-active '{multiple}' is not stop_start, stop_only or block", ExitCodes.Usage),
             };
-            if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
+            if ((VmSpecRules.Check(spec) ?? VmSpecRules.CheckNodeNames(spec) ?? VmSpecRules.CheckHypervisorConfig(spec)) is { } bad) throw new CliException(bad, ExitCodes.Usage);
             if (spec.Hypervisor == "libvirt" && VmConfigChecks.CheckLibvirt(spec.Config) is { } file)
                 throw new CliException($"VM {spec.Name}: {file}", ExitCodes.Usage);
             return Post(cli, parse.GetValue(socket)!, "v1/vms", new AddVmRequest(spec.Name, spec.Hypervisor, spec.Config, spec.Cpu, spec.Memory,

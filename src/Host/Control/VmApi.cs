@@ -84,7 +84,7 @@ internal static class VmApi
                  })
             app.MapPost($"/v1/vms/{{name}}/{verb}", async (string name) => await Ask(state, new SetVmDesired(name, desired)));
 
-        app.MapPost("/v1/vms/{name}/remove", async (string name) => await Ask(state, new RemoveVm(name)));
+        app.MapPost("/v1/vms/{name}/remove", async (string name, RemoveRequest? request) => await Ask(state, new RemoveVm(name, request?.Force == true)));
 
         app.MapPost("/v1/vms/{name}/cleanup", async (string name, NodeRequest? request) =>
             await Ask(state, new CleanupVm(name, request?.Node is { Length: > 0 } node ? node : null)));

@@ -157,7 +157,7 @@ public sealed class ClusterStateTests
         state = state.ApplyAll([new FenceRequested(N(3), N(1), "retry"), new FenceSucceeded(N(3), "ipmi")]);
         Assert.Equal(NodeState.Fenced, state.StateOf(N(3)));
         Assert.Equal(0, state.Nodes[N(3)].FenceFailures);
-        Assert.Contains("already Fenced", state.Validate(new FenceRequested(N(3), N(1), "again")));
+        Assert.Contains("fence target node3 is already fenced", state.Validate(new FenceRequested(N(3), N(1), "again")));
     }
 
     [Fact]
@@ -183,7 +183,9 @@ public sealed class ClusterStateTests
             NodeState.Standby => ThreeUp().Apply(new NodeStandby(N(3))),
             _ => ThreeUp(),
         };
-        Assert.Contains("only a Down, Unreachable or Unhealthy node is fenced", cluster.Validate(new FenceRequested(N(3), N(1), "operator")));
+        // the node by name and the states in the CLI's lower-case words
+        Assert.Equal($"fence target node3 is {state.ToString().ToLowerInvariant()}; only a down, unreachable or unhealthy node is fenced (down it first)",
+            cluster.Validate(new FenceRequested(N(3), N(1), "operator")));
     }
 
     [Fact]

@@ -45,12 +45,14 @@ public sealed class FenceConfirmedStateTests
             _ => ThreeUp(),
         };
 
-        Assert.Contains($"cannot go from {state} to Fenced", cluster.Validate(new FenceConfirmed(N(3), N(1), "it is off")));
+        // the node by name and the states in the CLI's lower-case words
+        Assert.Contains($"node3 cannot go from {state.ToString().ToLowerInvariant()} to fenced (allowed from down, unreachable, unhealthy)",
+            cluster.Validate(new FenceConfirmed(N(3), N(1), "it is off")));
     }
 
     [Fact]
     public void AlreadyFencedNode_IsRejected() =>
-        Assert.Contains("cannot go from Fenced to Fenced",
+        Assert.Contains("node3 cannot go from fenced to fenced",
             ThreeDown().Apply(new NodeFenced(N(3), "watchdog")).Validate(new FenceConfirmed(N(3), N(1), "it is off")));
 
     [Theory]

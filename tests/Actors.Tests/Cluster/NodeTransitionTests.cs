@@ -69,7 +69,7 @@ public sealed class NodeTransitionTests
         else
         {
             Assert.NotNull(reason);
-            Assert.Contains("node 1", reason);
+            Assert.Contains("node1", reason); // by name, not "node 1"
             Assert.Same(before, after);
             var error = Assert.Throws<ClusterEventRejectedException>(() => before.Apply(e));
             Assert.Equal(reason, error.Reason);

@@ -95,7 +95,7 @@ public sealed class VmClusterTests : VmClusterTestKit
 
         Assert.False(badName.Accepted);
         Assert.Contains("too short", badName.Message);
-        Assert.Contains("unknown node 'node9'", unknownNode.Message);
+        Assert.Contains("--prefer node9=100: node \"node9\" is not a node of this cluster (known: node1", unknownNode.Message);
         Assert.Contains("not managed", unknownVm.Message);
         Assert.Empty(cluster[1].View!.State.Vms);
     }

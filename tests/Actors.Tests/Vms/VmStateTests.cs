@@ -193,6 +193,53 @@ public sealed class VmStateTests
     }
 
     [Fact]
+    public void VmRemoved_BlockedAfterAFailedStop_RefusedNamingCleanupAndForce_ForcedRemoves()
+    {
+        var blocked = WithWeb().Apply(new VmPlaced("WEB-01", N(1))).Apply(new VmRunning("WEB-01", N(1)))
+            .Apply(new VmStopping("WEB-01", N(1), "stop"))
+            .Apply(new VmOperationFailed("WEB-01", N(1), "stop", VmOnFail.Block, "the shutdown request and the forced stop failed: xe is missing", null));
+
+        var refusal = Rejected(blocked, new VmRemoved("WEB-01"));
+        Assert.StartsWith("VM WEB-01 is stopping on node1, blocked: stop failed on node1: the shutdown request", refusal, StringComparison.Ordinal);
+        Assert.Contains("`haven vm cleanup WEB-01`", refusal, StringComparison.Ordinal);
+        Assert.Contains("`haven vm remove WEB-01 --force`", refusal, StringComparison.Ordinal);
+        Assert.Empty(blocked.Apply(new VmRemoved("WEB-01", Force: true)).Vms);
+        // the JSON of an event written before Force existed reads as not forced
+        Assert.Equal(new VmRemoved("WEB-01"), System.Text.Json.JsonSerializer.Deserialize<VmRemoved>("""{"Name":"WEB-01"}"""));
+    }
+
+    [Fact]
+    public void VmCleanedUp_BlockedVm_ManagedAgain_UnmanagedByTheOperatorStaysUnmanaged()
+    {
+        var stopping = WithWeb().Apply(new VmPlaced("WEB-01", N(1))).Apply(new VmRunning("WEB-01", N(1))).Apply(new VmStopping("WEB-01", N(1), "stop"));
+        var blocked = stopping.Apply(new VmOperationFailed("WEB-01", N(1), "stop", VmOnFail.Block, "xe is missing", null));
+        Assert.True(blocked.Vms["WEB-01"].Unmanaged);
+
+        var cleaned = blocked.Apply(new VmCleanedUp("WEB-01", null)).Vms["WEB-01"];
+        Assert.False(cleaned.Unmanaged);
+        Assert.Equal((VmRunState.Stopping, N(1), ""), (cleaned.State, cleaned.Node!.Value, cleaned.Reason));
+
+        var unmanaged = stopping.Apply(new VmManaged("WEB-01", false));
+        Assert.Contains("and unmanaged: it may still run there. `haven vm manage WEB-01`", Rejected(unmanaged, new VmRemoved("WEB-01")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("node 2", 100, null, "VM WEB-01: --prefer node 2=100: invalid node name \"node 2\"; use one or more letters, digits, '.', '_' or '-'")]
+    [InlineData("", -1000000, null, "VM WEB-01: --prefer =-1000000: invalid node name \"\"; use one or more letters, digits, '.', '_' or '-'")]
+    [InlineData("node9", 100, "node2,node1", "VM WEB-01: --prefer node9=100: node \"node9\" is not a node of this cluster (known: node1, node2)")]
+    [InlineData("node2", -1000000, "node2,node1", null)]
+    [InlineData("node9", 100, null, null)]
+    public void CheckNodeNames_OneRuleAndKnownNodes(string node, int score, string? known, string? expected)
+    {
+        var spec = Web(preferences: [new NodePreference(node, score)]);
+
+        Assert.Equal(expected, VmSpecRules.CheckNodeNames(spec, known?.Split(',')));
+        // the same rule and words as haven.cluster.nodes and preferred-host
+        if (node.Contains(' ', StringComparison.Ordinal))
+            Assert.EndsWith(Haven.Actors.Configuration.ClusterConfig.NodeNameProblem(node)!, expected, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void VmEvents_ThroughJson_GiveEqualStates()
     {
         IClusterEvent[] events =

@@ -158,6 +158,51 @@ public sealed class FenceAgentDeviceTests : IDisposable
     }
 
     [Fact]
+    public async Task Off_AgentHangsWithASetsidChild_TimeoutKillsTheChildThatLeftTheGroup()
+    {
+        // the child runs in a session (and process group) of its own: a kill of the agent's group alone would miss it
+        var child = dir.File("escaped.pid");
+        var agent = dir.Script("fence_escape", $"""
+            setsid sleep 300 &
+            echo $! > {child}
+            sleep 300
+            """);
+        var clock = new VirtualClock();
+        var device = new FenceAgentDevice("escape", new FenceAgentOptions { Agent = agent, Timeout = TimeSpan.FromMilliseconds(500) }, time: clock);
+        var run = device.ExecuteAsync("node2", FenceAction.Off, CancellationToken.None);
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(child) && File.ReadAllText(child).EndsWith('\n') && clock.NextDue is not null, TimeSpan.FromSeconds(20)),
+            "the agent never started its child");
+        var pid = int.Parse(File.ReadAllText(child).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => Session(pid) == pid, TimeSpan.FromSeconds(10)), $"the child {pid} never left the agent's session");
+            clock.Advance(TimeSpan.FromMilliseconds(500));
+            var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.False(outcome.Success);
+            Assert.Contains("timed out after 0.5 s", outcome.Detail, StringComparison.Ordinal);
+            Assert.True(SpinWait.SpinUntil(() => !IsAlive(pid), TimeSpan.FromSeconds(10)), $"the agent's setsid child {pid} survived the timeout");
+        }
+        finally
+        {
+            try { System.Diagnostics.Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        }
+    }
+
+    /// <summary>The session id of a process (field 6 of /proc/PID/stat), or -1 once it is gone.</summary>
+    private static int Session(int pid)
+    {
+        try
+        {
+            var fields = File.ReadAllText($"/proc/{pid}/stat").Split(") ")[^1].Split(' ');
+            return int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
+    [Fact]
     public async Task Off_MissingAgent_ThrowsNamingThePackage()
     {
         var device = new FenceAgentDevice("x", new FenceAgentOptions { Agent = "fence_does_not_exist" });
