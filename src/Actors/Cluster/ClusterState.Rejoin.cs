@@ -19,13 +19,13 @@ public sealed partial record ClusterState
     /// </summary>
     public string? HoldingsProblem(NodeId node)
     {
-        if (!Holdings.TryGetValue(node, out var report)) return $"node {node} has not reported what it holds since it was lost";
+        if (!Holdings.TryGetValue(node, out var report)) return $"{Named(node)} has not reported what it holds since it was lost";
         foreach (var name in report.Vms.OrEmpty())
             if (!Vms.TryGetValue(name, out var vm) || (vm.Node != node && vm.Target != node))
-                return $"node {node} still runs VM {name}, which the cluster placed {(vm?.Node is { } n ? $"on node {n}" : "nowhere")}; it must stop it first";
+                return $"{Named(node)} still runs VM {name}, which the cluster placed {(vm?.Node is { } n ? $"on {Named(n)}" : "nowhere")}; it must stop it first";
         foreach (var ip in report.Ips.OrEmpty())
             if (!Ips.TryGetValue(ip, out var held) || held.Node != node)
-                return $"node {node} still holds {ip}, which the cluster gave {(held is null ? "to nobody" : $"to node {held.Node}")}; it must release it first";
+                return $"{Named(node)} still holds {ip}, which the cluster gave {(held is null ? "to nobody" : $"to {Named(held.Node)}")}; it must release it first";
         return null;
     }
 
