@@ -84,6 +84,7 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<HeuristicsProbed>(m => OnHeuristicsProbed(m.Reachable));
         Receive<FenceOutcome>(OnFenceOutcome);
         Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
+        Receive<CommandBefore>(OnCommandBefore);
         Receive<DownNode>(OnDownNode);
         Receive<ConfirmFenced>(OnConfirmFenced);
         Receive<ChangeNodeList>(OnChangeNodeList);
@@ -159,6 +160,22 @@ public sealed partial class ClusterActor : PersistentActor
     private void OnTransportDelivered(NodeId sender, byte[] payload) => Self.Tell(new TransportDelivered(sender, payload), Self);
     private void OnTransportMembership(MembershipChanged change) => Self.Tell(new TransportMembership(change), Self);
     private void OnTransportQuorum(QuorumChanged change) => Self.Tell(new TransportQuorum(change), Self);
+
+    /// <summary>A control request taken up in time is handled as if sent plain; one that waited too long changes nothing.</summary>
+    private void OnCommandBefore(CommandBefore command)
+    {
+        var now = Context.System.TimeProvider.GetUtcNow();
+        if (now > command.Deadline)
+        {
+            Log.LogWarning("Dropped a {Command} that waited {Late} ms past its deadline: the client was told it timed out",
+                command.Command.GetType().Name, (long)(now - command.Deadline).TotalMilliseconds);
+            Sender.Tell(new OperatorCommandResult(false,
+                $"the request waited {(now - command.Deadline).TotalSeconds:0.#} s too long for the cluster (busy or blocked): nothing was changed"), Self);
+            return;
+        }
+        if (Dispatch(command.Command) is not null)
+            throw new InvalidOperationException($"{command.Command.GetType().Name} is handled asynchronously and cannot carry a deadline");
+    }
 
     // ---- view ---------------------------------------------------------------------------------
 

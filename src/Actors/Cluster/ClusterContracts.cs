@@ -133,6 +133,14 @@ public sealed record LeaveCluster
 public sealed record OperatorCommandResult(bool Accepted, string Message);
 
 /// <summary>
+/// An operator command (any message answered with <see cref="OperatorCommandResult"/>) that must be taken up by
+/// <paramref name="Deadline"/>. The daemon sends every control request this way, with a deadline before its own
+/// answer's timeout: a command that waited in the mailbox past it (the cluster busy or blocked) is refused and
+/// never applied later, after the operator was told the request timed out and may have sent another.
+/// </summary>
+public sealed record CommandBefore(object Command, DateTimeOffset Deadline);
+
+/// <summary>
 /// Adopt a new node list (corosync's nodelist after <c>corosync-cfgtool -R</c>), this host included: an added
 /// node is known from now on (it joins through the usual Hello and sync); a removed node that is not a member
 /// is no longer counted or waited for, and forgotten once clean (one still down is fenced first, as any lost

@@ -15,6 +15,12 @@ internal static class ClusterApi
 {
     internal static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a command may wait for the ClusterActor before it is dropped unapplied (<see cref="CommandBefore"/>): less
+    /// than <see cref="AskTimeout"/>, so that a command the client is told timed out is not applied later, out of order.
+    /// </summary>
+    internal static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(8);
+
     public static void Map(WebApplication app, DaemonState state)
     {
         app.MapGet("/v1/cluster", async () => Results.Json(ClusterStatusView.From(await ViewAsync(state)), ServerJson.Options));
@@ -23,10 +29,10 @@ internal static class ClusterApi
         {
             if (request?.Node is not { Length: > 0 } node)
                 return Error("the request needs a node name: {\"node\": \"NAME\"}");
-            return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new DownNode(node), AskTimeout));
+            return await Command(state, new DownNode(node));
         });
 
-        app.MapPost("/v1/cluster/leave", async () => Answer(await ClusterOf(state).Ask<OperatorCommandResult>(LeaveCluster.Instance, AskTimeout)));
+        app.MapPost("/v1/cluster/leave", () => Command(state, LeaveCluster.Instance));
 
         app.MapPost("/v1/nodes/standby", (NodeRequest? request) => SetMode(state, request, NodeMode.Standby, nodeRequired: true));
         app.MapPost("/v1/nodes/unstandby", (NodeRequest? request) => SetMode(state, request, NodeMode.Unstandby, nodeRequired: true));
@@ -44,11 +50,32 @@ internal static class ClusterApi
             return Error(nodeRequired
                 ? "the request needs a node name: {\"node\": \"NAME\"}"
                 : "the node name is empty: send {\"node\": \"NAME\"} for one node, or {} for every node");
-        return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new SetNodeMode(node, mode), AskTimeout));
+        return await Command(state, new SetNodeMode(node, mode));
     }
 
     /// <summary>This host's cluster view, as every read verb and the web view take it.</summary>
     internal static Task<ClusterView> ViewAsync(DaemonState state) => ClusterOf(state).Ask<ClusterView>(GetClusterView.Instance, AskTimeout);
+
+    /// <summary>
+    /// An operator command to the ClusterActor, with a deadline: taken up within <see cref="CommandDeadline"/> or refused
+    /// unapplied; no answer within <see cref="AskTimeout"/> is a 503 that says so.
+    /// </summary>
+    internal static async Task<IResult> Command(DaemonState state, object command)
+    {
+        var deadline = state.Time.GetUtcNow() + CommandDeadline;
+        try
+        {
+            return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new CommandBefore(command, deadline), AskTimeout));
+        }
+        catch (AskTimeoutException)
+        {
+            return Results.Json(new
+            {
+                error = $"the cluster did not answer within {AskTimeout.TotalSeconds:0} s (busy or blocked); a request it had not taken up "
+                        + $"within {CommandDeadline.TotalSeconds:0} s is dropped and never applied later: check whether this one took effect before retrying",
+            }, ServerJson.Options, statusCode: 503);
+        }
+    }
 
     internal static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
 

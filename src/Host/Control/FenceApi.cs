@@ -38,7 +38,7 @@ internal static class FenceApi
         {
             if (request?.Node is not { Length: > 0 } node)
                 return Error("the request needs a node name and the reason: {\"node\": \"NAME\", \"reason\": \"TEXT\"}");
-            return ClusterApi.Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new ConfirmFenced(node, request.Reason ?? ""), AskTimeout));
+            return await ClusterApi.Command(state, new ConfirmFenced(node, request.Reason ?? ""));
         });
 
         app.MapPost("/v1/fence", async (FenceRequest? request) =>

@@ -22,7 +22,7 @@ internal static class IpApi
         {
             if (request?.Address is not { Length: > 0 } address || request.Node is not { Length: > 0 } node)
                 return ClusterApi.Error("the request needs an address and a node: {\"address\": \"A.B.C.D\", \"node\": \"NAME\"}");
-            return ClusterApi.Answer(await ClusterApi.ClusterOf(state).Ask<OperatorCommandResult>(new MoveAddress(address, node), ClusterApi.AskTimeout));
+            return await ClusterApi.Command(state, new MoveAddress(address, node));
         });
     }
 }

@@ -29,14 +29,14 @@ internal static class SettingsApi
         {
             if (request?.Key is not { Length: > 0 } key || request.Value is null)
                 return Error("the request needs a key and a value: {\"key\": \"haven.x.y\", \"value\": \"HOCON\"}");
-            return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new SetSetting(key, request.Value), AskTimeout));
+            return await ClusterApi.Command(state, new SetSetting(key, request.Value));
         });
 
         app.MapPost("/v1/config/reset", async (SetRequest? request) =>
         {
             if (request?.Key is not { Length: > 0 } key)
                 return Error("the request needs a key: {\"key\": \"haven.x.y\"}");
-            return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(new ResetSetting(key), AskTimeout));
+            return await ClusterApi.Command(state, new ResetSetting(key));
         });
 
         app.MapGet("/v1/ha", async () =>
@@ -48,8 +48,7 @@ internal static class SettingsApi
         app.MapPost("/v1/ha", async (HaRequest? request) =>
         {
             if (request?.Enabled is not { } enabled) return Error("the request needs enabled: {\"enabled\": true}");
-            return Answer(await ClusterOf(state).Ask<OperatorCommandResult>(
-                new SetSetting(ClusterWideSettings.HaEnabledKey, enabled ? "on" : "off"), AskTimeout));
+            return await ClusterApi.Command(state, new SetSetting(ClusterWideSettings.HaEnabledKey, enabled ? "on" : "off"));
         });
     }
 

@@ -103,8 +103,7 @@ internal static class VmApi
                 : Error("the request needs {\"enabled\": true|false}", 400));
     }
 
-    private static async Task<IResult> Ask(DaemonState state, object command) =>
-        Answer(await ClusterOf(state).Ask<OperatorCommandResult>(command, AskTimeout));
+    private static Task<IResult> Ask(DaemonState state, object command) => ClusterApi.Command(state, command);
 
     private static IActorRef ClusterOf(DaemonState state) => state.ClusterActor ?? throw new InvalidOperationException("the cluster actor is not running");
 

@@ -42,6 +42,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>This host's ClusterActor, once started.</summary>
     public Haven.Actors.Runtime.IActorRef? ClusterActor { get; set; }
 
+    /// <summary>The daemon's clock (the ActorSystem's): control requests' deadlines are measured by it.</summary>
+    public TimeProvider Time => time;
+
     /// <summary>The fencing devices, fencer and history (set by ClusterWiring before the control API starts).</summary>
     public DaemonFencing? Fencing { get; set; }
 

@@ -49,6 +49,34 @@ public sealed class ClusterSettingsCommandTests : HavenTestKit
         Assert.All(cluster.Hosts, h => Assert.Equal("[\"192.0.2.1\", \"192.0.2.2\"]", h.View!.State.Settings["haven.heuristics.addresses"]));
     }
 
+    [Fact]
+    public void CommandBefore_DeadlinePassedInTheMailbox_RefusedAndNothingChanged()
+    {
+        var cluster = Formed();
+        var before = cluster.Hosts.Select(h => h.View!.StreamIndex).ToList();
+
+        var late = Ask<OperatorCommandResult>(cluster, cluster[2],
+            new CommandBefore(new SetSetting("haven.heuristics.attempts", "4"), Clock.GetUtcNow() - TimeSpan.FromSeconds(1)));
+
+        Assert.False(late.Accepted);
+        Assert.Contains("too long for the cluster (busy or blocked): nothing was changed", late.Message);
+        cluster.Run(TimeSpan.FromSeconds(2));
+        Assert.Equal(before, cluster.Hosts.Select(h => h.View!.StreamIndex).ToList());
+        Assert.All(cluster.Hosts, h => Assert.False(h.View!.State.Settings.ContainsKey("haven.heuristics.attempts")));
+    }
+
+    [Fact]
+    public void CommandBefore_TakenUpInTime_HandledAsThePlainCommand()
+    {
+        var cluster = Formed();
+
+        var result = Ask<OperatorCommandResult>(cluster, cluster[2],
+            new CommandBefore(new SetSetting("haven.heuristics.attempts", "4"), Clock.GetUtcNow() + TimeSpan.FromSeconds(8)));
+
+        Assert.True(result.Accepted, result.Message);
+        Assert.All(cluster.Hosts, h => Assert.Equal("4", h.View!.State.Settings["haven.heuristics.attempts"]));
+    }
+
     [Theory]
     [InlineData("haven.heuristic.attempts", "4", "unknown key haven.heuristic.attempts; did you mean haven.heuristics.attempts?")]
     [InlineData("haven.heuristics.attempts", "four", "haven.heuristics.attempts: expected a whole number, found string \"four\"")]
