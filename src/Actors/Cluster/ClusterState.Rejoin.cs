@@ -31,11 +31,11 @@ public sealed partial record ClusterState
 
     private (ClusterState?, string?) Report(NodeHoldings e)
     {
-        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"node {e.Node} is not known");
+        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"{Named(e.Node)} is not known");
         if (info.State is not (NodeState.Down or NodeState.Fenced))
-            return (null, $"node {e.Node} is {info.State}; only a Down or Fenced node reports what it holds");
+            return (null, $"{Named(e.Node)} is {Lower(info.State)}; only a down or fenced node reports what it holds");
         var canonical = e with { Vms = [.. e.Vms.OrEmpty().Order(StringComparer.Ordinal)], Ips = [.. e.Ips.OrEmpty().Order(StringComparer.Ordinal)] };
-        if (Holdings.TryGetValue(e.Node, out var last) && last.Equals(canonical)) return (null, $"node {e.Node} already reported exactly this");
+        if (Holdings.TryGetValue(e.Node, out var last) && last.Equals(canonical)) return (null, $"{Named(e.Node)} already reported exactly this");
         return (this with { Holdings = Holdings.SetItem(e.Node, canonical), Version = Version + 1 }, null);
     }
 

@@ -54,8 +54,8 @@ public sealed partial record ClusterState
         FenceConfirmed e => ConfirmedOff(e).FencedFor(e.Target),
         PrimaryFormed e => e.Epoch != Epoch + 1 ? (null, $"epoch {e.Epoch} does not follow {Epoch}")
             : (this with { Epoch = e.Epoch, PrimaryMembers = PrimaryMembers.Union(e.Members.IsDefault ? [] : e.Members), Version = Version + 1 }, null),
-        HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"node {e.Node} is not known")
-            : Heuristics.TryGetValue(e.Node, out var was) && was == e.Reachable ? (null, $"node {e.Node} already reported {(e.Reachable ? "reachable" : "unreachable")}")
+        HeuristicsChanged e => !Nodes.ContainsKey(e.Node) ? (null, $"{Named(e.Node)} is not known")
+            : Heuristics.TryGetValue(e.Node, out var was) && was == e.Reachable ? (null, $"{Named(e.Node)} already reported {(e.Reachable ? "reachable" : "unreachable")}")
             : (this with { Heuristics = Heuristics.SetItem(e.Node, e.Reachable), Version = Version + 1 }, null),
         _ => SettingsTransition(clusterEvent) ?? VmTransition(clusterEvent) ?? (null, $"unknown event type {clusterEvent.GetType().Name}"),
     };
@@ -63,7 +63,7 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) Joined(NodeJoined e)
     {
         if (e.Node.Value == 0) return (null, "node id 0 is not valid");
-        if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"node {e.Node} joined without a name");
+        if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"{Named(e.Node)} joined without a name");
         if (Nodes.TryGetValue(e.Node, out var existing) && Array.IndexOf(FromJoining, existing.State) < 0)
             return (null, $"{Named(e.Node)} is {Lower(existing.State)}; only an unknown, down, fenced or left node can join");
         if (PendingFences.ContainsKey(e.Node)) return (null, FenceOpen(e.Node, "join"));
@@ -81,7 +81,7 @@ public sealed partial record ClusterState
 
     private (ClusterState?, string?) Move(NodeId node, NodeState[] allowedFrom, NodeState to, bool undemote = false)
     {
-        if (!Nodes.TryGetValue(node, out var info)) return (null, $"node {node} is not known");
+        if (!Nodes.TryGetValue(node, out var info)) return (null, $"{Named(node)} is not known");
         if (Array.IndexOf(allowedFrom, info.State) < 0)
             return (null, $"{Named(node)} cannot go from {Lower(info.State)} to {Lower(to)} (allowed from {string.Join(", ", allowedFrom.Select(s => Lower(s)))})");
         if (to is not (NodeState.Down or NodeState.Fenced) && PendingFences.ContainsKey(node)) return (null, FenceOpen(node, $"go {to}"));
@@ -101,8 +101,8 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) Downed(NodeDown e)
     {
         if (Nodes.ContainsKey(e.Node) || e.Name is null) return Move(e.Node, ToDown, NodeState.Down);
-        if (!PrimaryMembers.Contains(e.Node)) return (null, $"node {e.Node} is not known and was never a member of a primary partition");
-        if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"node {e.Node} is downed without a name");
+        if (!PrimaryMembers.Contains(e.Node)) return (null, $"{Named(e.Node)} is not known and was never a member of a primary partition");
+        if (string.IsNullOrWhiteSpace(e.Name)) return (null, $"{Named(e.Node)} is downed without a name");
         var info = new NodeInfo(e.Node, e.Name, NodeState.Down, long.MaxValue - 1000 + e.Node.Value);
         return (this with { Nodes = Nodes.SetItem(e.Node, info), Version = Version + 1 }, null);
     }
@@ -133,18 +133,18 @@ public sealed partial record ClusterState
     {
         foreach (var assignment in Ips.Values)
             if (assignment.Node == e.Node)
-                return (null, $"node {e.Node} still holds {assignment.Ip}; it must release its addresses before it leaves");
+                return (null, $"{Named(e.Node)} still holds {assignment.Ip}; it must release its addresses before it leaves");
         foreach (var vm in Vms.Values)
             if (vm.Node == e.Node || vm.Target == e.Node)
-                return (null, $"node {e.Node} still has VM {vm.Name} ({vm.State}); its VMs must move or stop before it leaves");
+                return (null, $"{Named(e.Node)} still has VM {vm.Name} ({Lower(vm.State)}); its VMs must move or stop before it leaves");
         return Move(e.Node, ToLeft, NodeState.Left);
     }
 
     private (ClusterState?, string?) Demote(PartitionDemoted e)
     {
-        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"node {e.Node} is not known");
-        if (info.State is NodeState.Left or NodeState.Fenced) return (null, $"node {e.Node} is {info.State}; there is nothing to demote");
-        if (Demoted.Contains(e.Node)) return (null, $"node {e.Node} is already demoted");
+        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"{Named(e.Node)} is not known");
+        if (info.State is NodeState.Left or NodeState.Fenced) return (null, $"{Named(e.Node)} is {Lower(info.State)}; there is nothing to demote");
+        if (Demoted.Contains(e.Node)) return (null, $"{Named(e.Node)} is already demoted");
         return (this with { Demoted = Demoted.Add(e.Node), Version = Version + 1 }, null);
     }
 
@@ -153,9 +153,9 @@ public sealed partial record ClusterState
         if (e.Dc == Dc) return (null, $"the DC is already {(Dc is { } dc ? dc.ToString() : "none")}");
         if (e.Dc is { } node)
         {
-            if (!Nodes.TryGetValue(node, out var info)) return (null, $"node {node} is not known");
-            if (!IsActiveMember(info.State)) return (null, $"node {node} is {info.State}; the DC must be an active member");
-            if (Demoted.Contains(node)) return (null, $"node {node} is demoted; it cannot be the DC");
+            if (!Nodes.TryGetValue(node, out var info)) return (null, $"{Named(node)} is not known");
+            if (!IsActiveMember(info.State)) return (null, $"{Named(node)} is {Lower(info.State)}; the DC must be an active member");
+            if (Demoted.Contains(node)) return (null, $"{Named(node)} is demoted; it cannot be the DC");
         }
         return (this with { Dc = e.Dc, Version = Version + 1 }, null);
     }
@@ -176,13 +176,13 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) Take(IpTaken e)
     {
         if (CheckAddress(e.Interface, e.Ip, e.Mask, out var ip) is { } bad) return (null, bad);
-        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"node {e.Node} is not known");
-        if (info.State != NodeState.Up) return (null, $"node {e.Node} is {info.State}; only an Up node takes addresses");
-        if (Demoted.Contains(e.Node)) return (null, $"node {e.Node} is demoted; it takes nothing until it rejoins");
+        if (!Nodes.TryGetValue(e.Node, out var info)) return (null, $"{Named(e.Node)} is not known");
+        if (info.State != NodeState.Up) return (null, $"{Named(e.Node)} is {Lower(info.State)}; only an up node takes addresses");
+        if (Demoted.Contains(e.Node)) return (null, $"{Named(e.Node)} is demoted; it takes nothing until it rejoins");
         if (Ips.TryGetValue(ip, out var held))
             return (null, held.Node == e.Node
-                ? $"node {e.Node} already holds {ip}"
-                : $"{ip} is held by node {held.Node}; it must be released first");
+                ? $"{Named(e.Node)} already holds {ip}"
+                : $"{ip} is held by {Named(held.Node)}; it must be released first");
         if (UnheldResourcesBlocked(ip) is { } blocked) return (null, blocked);
         return (this with
         {
@@ -196,7 +196,7 @@ public sealed partial record ClusterState
     {
         if (CheckAddress(e.Interface, e.Ip, e.Mask, out var ip) is { } bad) return (null, bad);
         if (!Ips.TryGetValue(ip, out var held)) return (null, $"{ip} is not held by any node");
-        if (held.Node != e.Node) return (null, $"{ip} is held by node {held.Node}, not node {e.Node}");
+        if (held.Node != e.Node) return (null, $"{ip} is held by {Named(held.Node)}, not {Named(e.Node)}");
         if (held.Interface != e.Interface) return (null, $"{ip} is on {held.Interface}, not {e.Interface}");
         // Held until now by a host a device confirmed off: nobody answers for it any more.
         var offByDevice = Nodes.TryGetValue(e.Node, out var holder) && holder is { State: NodeState.Fenced, OffByDevice: true };
@@ -218,7 +218,7 @@ public sealed partial record ClusterState
         if (Array.IndexOf(ToFenced, target.State) < 0)
             return (null, $"fence target {Named(e.Target)} is {Lower(target.State)}; only a down, unreachable or unhealthy node is fenced (down it first)");
         if (!Nodes.ContainsKey(e.RequestedBy)) return (null, $"fence requester {e.RequestedBy} is not known");
-        if (PendingFences.ContainsKey(e.Target)) return (null, $"a fence request for node {e.Target} is already open");
+        if (PendingFences.ContainsKey(e.Target)) return (null, $"a fence request for {Named(e.Target)} is already open");
         return (this with
         {
             PendingFences = PendingFences.Add(e.Target, new FenceRequest(e.Target, e.RequestedBy, e.Reason)),
@@ -228,7 +228,7 @@ public sealed partial record ClusterState
 
     private (ClusterState?, string?) FenceDone(FenceSucceeded e)
     {
-        if (!PendingFences.ContainsKey(e.Target)) return (null, $"no fence request for node {e.Target} is open");
+        if (!PendingFences.ContainsKey(e.Target)) return (null, $"no fence request for {Named(e.Target)} is open");
         var (moved, reason) = Move(e.Target, ToFenced, NodeState.Fenced);
         if (moved is null) return (null, reason);
         var info = moved.Nodes[e.Target];
@@ -243,8 +243,8 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) ConfirmedOff(FenceConfirmed e)
     {
         if (FenceConfirmed.ReasonProblem(e.Reason) is { } bad) return (null, bad);
-        if (!Nodes.ContainsKey(e.ConfirmedOn)) return (null, $"confirming node {e.ConfirmedOn} is not known");
-        if (e.ConfirmedOn == e.Target) return (null, $"node {e.Target} cannot confirm itself off");
+        if (!Nodes.ContainsKey(e.ConfirmedOn)) return (null, $"confirming {Named(e.ConfirmedOn)} is not known");
+        if (e.ConfirmedOn == e.Target) return (null, $"{Named(e.Target)} cannot confirm itself off");
         var (moved, reason) = Move(e.Target, ToFenced, NodeState.Fenced);
         if (moved is null) return (null, reason);
         return (moved with
@@ -256,7 +256,7 @@ public sealed partial record ClusterState
 
     private (ClusterState?, string?) FenceFailedFor(FenceFailed e)
     {
-        if (!PendingFences.ContainsKey(e.Target)) return (null, $"no fence request for node {e.Target} is open");
+        if (!PendingFences.ContainsKey(e.Target)) return (null, $"no fence request for {Named(e.Target)} is open");
         var info = Nodes[e.Target];
         return (this with
         {
@@ -267,7 +267,7 @@ public sealed partial record ClusterState
     }
 
     private static string FenceOpen(NodeId node, string what) =>
-        $"a fence request for node {node} is open: it is fenced, or the request fails, before it may {what}";
+        $"a fence request for {Named(node)} is open: it is fenced, or the request fails, before it may {what}";
 
     private static string? CheckAddress(string iface, string ip, int mask, out string canonical)
     {

@@ -121,7 +121,7 @@ public sealed partial record ClusterState
                 return Put(vm with { Unmanaged = true, Failures = failures, Reason = reason });
             case VmOnFail.Fence:
                 if (OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running, VmRunState.Stopping], "fence for") is { } elsewhere) return elsewhere;
-                if (PendingFences.ContainsKey(e.Node) || vm.FenceFor == e.Node) return (null, $"node {e.Node} is already to be fenced for VM {vm.Name}");
+                if (PendingFences.ContainsKey(e.Node) || vm.FenceFor == e.Node) return (null, $"{Named(e.Node)} is already to be fenced for VM {vm.Name}");
                 return Put(vm with { Failures = failures, Reason = reason, FenceFor = e.Node });
             case VmOnFail.Stop or VmOnFail.Standby:
                 if (Release(vm, e.Node, "release") is { } bad) return bad;
