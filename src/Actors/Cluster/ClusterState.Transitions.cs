@@ -84,7 +84,7 @@ public sealed partial record ClusterState
         if (!Nodes.TryGetValue(node, out var info)) return (null, $"{Named(node)} is not known");
         if (Array.IndexOf(allowedFrom, info.State) < 0)
             return (null, $"{Named(node)} cannot go from {Lower(info.State)} to {Lower(to)} (allowed from {string.Join(", ", allowedFrom.Select(s => Lower(s)))})");
-        if (to is not (NodeState.Down or NodeState.Fenced) && PendingFences.ContainsKey(node)) return (null, FenceOpen(node, $"go {to}"));
+        if (to is not (NodeState.Down or NodeState.Fenced) && PendingFences.ContainsKey(node)) return (null, FenceOpen(node, $"go {Lower(to)}"));
         return (this with
         {
             Nodes = Nodes.SetItem(node, info with { State = to }),
@@ -266,7 +266,7 @@ public sealed partial record ClusterState
         }, null);
     }
 
-    private static string FenceOpen(NodeId node, string what) =>
+    private string FenceOpen(NodeId node, string what) =>
         $"a fence request for {Named(node)} is open: it is fenced, or the request fails, before it may {what}";
 
     private static string? CheckAddress(string iface, string ip, int mask, out string canonical)
