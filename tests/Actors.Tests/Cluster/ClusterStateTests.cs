@@ -17,7 +17,7 @@ public sealed class ClusterStateTests
     public void IpTaken_HeldByAnotherNode_RejectedNamingTheHolder()
     {
         var state = ThreeUp().Apply(new IpTaken("eth0", "10.0.0.5", 24, N(2)));
-        Assert.Equal("10.0.0.5 is held by node 2; it must be released first", state.Validate(new IpTaken("eth1", "10.0.0.5", 24, N(3))));
+        Assert.Equal("10.0.0.5 is held by node2; it must be released first", state.Validate(new IpTaken("eth1", "10.0.0.5", 24, N(3))));
         Assert.Equal("node 2 already holds 10.0.0.5", state.Validate(new IpTaken("eth0", "10.0.0.5", 24, N(2))));
     }
 
@@ -46,7 +46,7 @@ public sealed class ClusterStateTests
     [InlineData(NodeState.Unreachable)]
     public void IpTaken_NodeNotUp_Rejected(NodeState state)
     {
-        Assert.Contains($"is {state}", With(1, state).Validate(new IpTaken("eth0", "10.0.0.5", 24, N(1))));
+        Assert.Contains($"is {state.ToString().ToLowerInvariant()}", With(1, state).Validate(new IpTaken("eth0", "10.0.0.5", 24, N(1))));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class ClusterStateTests
     public void IpReleased_NotHolderOrNotHeldOrOtherInterface_Rejected()
     {
         var state = ThreeUp().Apply(new IpTaken("eth0", "10.0.0.5", 24, N(2)));
-        Assert.Equal("10.0.0.5 is held by node 2, not node 3", state.Validate(new IpReleased("eth0", "10.0.0.5", 24, N(3))));
+        Assert.Equal("10.0.0.5 is held by node2, not node3", state.Validate(new IpReleased("eth0", "10.0.0.5", 24, N(3))));
         Assert.Equal("10.0.0.6 is not held by any node", state.Validate(new IpReleased("eth0", "10.0.0.6", 24, N(2))));
         Assert.Equal("10.0.0.5 is on eth0, not eth1", state.Validate(new IpReleased("eth1", "10.0.0.5", 24, N(2))));
     }
@@ -95,7 +95,7 @@ public sealed class ClusterStateTests
         Assert.Contains(N(3), state.Demoted);
         Assert.Contains("demoted", state.Validate(new IpTaken("eth0", "10.0.0.5", 24, N(3))));
         Assert.Contains("demoted", state.Validate(new DcChanged(N(3))));
-        Assert.Equal("node 3 is already demoted", state.Validate(new PartitionDemoted(N(3))));
+        Assert.Equal("node3 is already demoted", state.Validate(new PartitionDemoted(N(3))));
         state = state.ApplyAll([new NodeUnreachable(N(3)), new NodeUp(N(3))]);
         Assert.DoesNotContain(N(3), state.Demoted);
     }
@@ -153,7 +153,7 @@ public sealed class ClusterStateTests
         state = state.Apply(new FenceFailed(N(3), "timeout"));
         Assert.Empty(state.PendingFences);
         Assert.Equal(1, state.Nodes[N(3)].FenceFailures);
-        Assert.Equal("no fence request for node 3 is open", state.Validate(new FenceSucceeded(N(3), "ipmi")));
+        Assert.Equal("no fence request for node3 is open", state.Validate(new FenceSucceeded(N(3), "ipmi")));
         state = state.ApplyAll([new FenceRequested(N(3), N(1), "retry"), new FenceSucceeded(N(3), "ipmi")]);
         Assert.Equal(NodeState.Fenced, state.StateOf(N(3)));
         Assert.Equal(0, state.Nodes[N(3)].FenceFailures);
@@ -164,9 +164,9 @@ public sealed class ClusterStateTests
     public void FenceRequestOpen_TargetNeitherComesUpNorJoins_UntilFencedOrTheRequestFails()
     {
         var state = ThreeUp().ApplyAll([new NodeUnreachable(N(3)), new FenceRequested(N(3), N(1), "lost")]);
-        Assert.Contains("a fence request for node 3 is open", state.Validate(new NodeUp(N(3))));
+        Assert.Contains("a fence request for node3 is open", state.Validate(new NodeUp(N(3))));
         var down = state.Apply(new NodeDown(N(3), "lost"));
-        Assert.Contains("a fence request for node 3 is open", down.Validate(new NodeJoined(N(3), "node3")));
+        Assert.Contains("a fence request for node3 is open", down.Validate(new NodeJoined(N(3), "node3")));
         Assert.Null(down.Validate(new FenceSucceeded(N(3), "ipmi")));
         Assert.Null(down.Apply(new FenceFailed(N(3), "no answer")).Validate(new NodeJoined(N(3), "node3")));
     }

@@ -16,8 +16,8 @@ public sealed class FenceConfirmedStateTests
 
         Assert.Equal(NodeState.Fenced, state.StateOf(N(3)));
         Assert.Empty(state.PendingFences);
-        Assert.Equal("no fence request for node 3 is open", state.Validate(new FenceSucceeded(N(3), "ipmi")));
-        Assert.Equal("no fence request for node 3 is open", state.Validate(new FenceFailed(N(3), "late")));
+        Assert.Equal("no fence request for node3 is open", state.Validate(new FenceSucceeded(N(3), "ipmi")));
+        Assert.Equal("no fence request for node3 is open", state.Validate(new FenceFailed(N(3), "late")));
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class FenceConfirmedStateTests
     public void ConfirmedByUnknownNodeOrByItself_IsRejected()
     {
         Assert.Equal("confirming node 9 is not known", ThreeDown().Validate(new FenceConfirmed(N(3), N(9), "it is off")));
-        Assert.Equal("node 3 cannot confirm itself off", ThreeDown().Validate(new FenceConfirmed(N(3), N(3), "it is off")));
+        Assert.Equal("node3 cannot confirm itself off", ThreeDown().Validate(new FenceConfirmed(N(3), N(3), "it is off")));
     }
 
     [Fact]

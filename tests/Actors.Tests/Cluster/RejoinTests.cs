@@ -141,7 +141,7 @@ public sealed class RejoinTests : VmClusterTestKit
     [Fact]
     public void Holdings_OnlyFromADownOrFencedNode_AndVoidedWhenItJoinsOrIsFenced()
     {
-        Assert.Contains("only a Down or Fenced node reports", ThreeUp().Validate(new NodeHoldings(N(3), [], [])));
+        Assert.Contains("only a down or fenced node reports", ThreeUp().Validate(new NodeHoldings(N(3), [], [])));
 
         var down = ThreeDown().Apply(new NodeHoldings(N(3), ["B", "A"], []));
         Assert.Equal(["A", "B"], down.Holdings[N(3)].Vms.ToArray()); // kept in order

@@ -103,7 +103,7 @@ public sealed class VmStateTests
     {
         var state = WithWeb().Apply(new VmPlaced("WEB-01", N(2))).Apply(new VmRunning("WEB-01", N(2))).Apply(new NodeLeaving(N(2)));
 
-        Assert.Contains("node 2 still has VM WEB-01 (Running); its VMs must move or stop before it leaves", Rejected(state, new NodeLeft(N(2))));
+        Assert.Contains("node2 still has VM WEB-01 (running); its VMs must move or stop before it leaves", Rejected(state, new NodeLeft(N(2))));
 
         var stopped = state.Apply(new VmStopping("WEB-01", N(2), "its host is leaving")).Apply(new VmStopped("WEB-01", N(2), "stopped"));
         Assert.Equal(NodeState.Left, stopped.Apply(new NodeLeft(N(2))).StateOf(N(2)));
