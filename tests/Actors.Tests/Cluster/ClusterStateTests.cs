@@ -18,7 +18,7 @@ public sealed class ClusterStateTests
     {
         var state = ThreeUp().Apply(new IpTaken("eth0", "10.0.0.5", 24, N(2)));
         Assert.Equal("10.0.0.5 is held by node2; it must be released first", state.Validate(new IpTaken("eth1", "10.0.0.5", 24, N(3))));
-        Assert.Equal("node 2 already holds 10.0.0.5", state.Validate(new IpTaken("eth0", "10.0.0.5", 24, N(2))));
+        Assert.Equal("node2 already holds 10.0.0.5", state.Validate(new IpTaken("eth0", "10.0.0.5", 24, N(2))));
     }
 
     [Fact]
