@@ -76,6 +76,8 @@ public sealed partial class VmActor : Actor
     {
         var previous = _assignment;
         _assignment = a;
+        // This host's stop is recorded (the VM is placed elsewhere or nowhere): a later placement here is a new one, to start.
+        if (a.Role == VmLocalRole.Absent || a.Vm?.State is VmRunState.Stopped or VmRunState.Failed) _stoppedHere = false;
         if (a.Vm is not null) _spec = a.Vm.Spec;
         // Where the VM is changed: what was reported arrived (or is moot). Other changes (desired, HA) do not answer it.
         if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target
@@ -127,7 +129,7 @@ public sealed partial class VmActor : Actor
                 {
                     if (error is not null) Fail($"status failed: {error}", start: false);
                     else if (s!.State is VmPowerState.Running or VmPowerState.Paused) Monitor(s, announce: true);
-                    else if (_assignment?.Vm?.State == VmRunState.Running && _stoppedHere) StoppedBeforeRecorded(s);
+                    else if (_assignment?.Vm?.State is VmRunState.Running or VmRunState.Starting && _stoppedHere) StoppedBeforeRecorded(s);
                     else if (_assignment?.Vm?.State == VmRunState.Running) Fail($"it is {Describe(s)} though the cluster has it running here", start: false, off: true);
                     else if (LeftAlone)
                     {
@@ -222,9 +224,11 @@ public sealed partial class VmActor : Actor
     }
 
     /// <summary>
-    /// The state has the VM running here, but this actor stopped it itself (a demotion under a stopping no-quorum-policy, or
-    /// a stop of a history this host no longer shares) before the cluster recorded the stop: that is a stop, not a failed
-    /// monitor — no fail count, no on-fail. It is reported stopped again, and the DC places it anew.
+    /// The state has the VM running or starting here, but this actor stopped it itself (a demotion under a stopping
+    /// no-quorum-policy, or a stop of a history this host no longer shares) and this host's copy of the state has not recorded
+    /// the stop yet (it may be behind: a daemon that hung after reporting the stop). That is a stop, not a failed monitor —
+    /// no fail count, no on-fail — and never a start: the cluster may already run the VM elsewhere on the strength of the
+    /// report. It is reported stopped again, and the DC places it anew (seed 1036239036).
     /// </summary>
     private void StoppedBeforeRecorded(VmStatus status)
     {
