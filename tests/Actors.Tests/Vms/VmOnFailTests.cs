@@ -169,6 +169,7 @@ public sealed class VmOnFailTests : HavenTestKit
         var spec = new VmSpec("WEB-01", "process", "web", 1, 512) { OnFail = new VmOnFailPolicy(Monitor: VmOnFail.Block) };
         Assign(Info(spec, VmRunState.Stopping), VmLocalRole.Stop);
         Expect<VmStopped>();
+        Assign(Info(spec, VmRunState.Stopped), VmLocalRole.Absent); // the stop is recorded
         Assign(Info(spec, VmRunState.Starting), VmLocalRole.Run);
         _probe.FishForMessage<VmReport>(r => r.Event is VmRunning, TimeSpan.FromSeconds(10));
         Assign(Info(spec, VmRunState.Running), VmLocalRole.Run);
@@ -176,6 +177,22 @@ public sealed class VmOnFailTests : HavenTestKit
         Crash();
 
         Assert.Equal(VmOnFail.Block, Expect<VmOperationFailed>().OnFail); // the own stop no longer excuses it
+    }
+
+    [Fact]
+    public void Run_StartingAgainBeforeItsOwnStopIsRecorded_ReportsTheStopAndStartsNothing()
+    {
+        Start(VmOnFailPolicy.Default);
+        var spec = new VmSpec("WEB-01", "process", "web", 1, 512);
+        Assign(Info(spec, VmRunState.Stopping), VmLocalRole.Stop);
+        Expect<VmStopped>();
+        var starts = Count("start");
+
+        // A host whose copy of the state is behind (a daemon that hung after the report) is told to run it again.
+        Assign(Info(spec, VmRunState.Starting), VmLocalRole.Run);
+
+        Assert.Contains("before the cluster recorded it", Expect<VmStopped>().Reason);
+        Assert.Equal(starts, Count("start"));
     }
 
     [Fact]
