@@ -12,6 +12,7 @@ namespace Haven.Actors.Vms;
 /// node is back (Up): until then it runs nowhere. A lock holds until the VM is placed (VmPlaced clears it), `haven vm
 /// cleanup` releases it, or shutdown-lock-limit (the DC's <see cref="VmPolicy.ShutdownLockLimit"/>, zero: none) has
 /// passed since the replicated shutdown time — so a new DC computes the same expiry; then the VM is placed as usual.
+/// A lock to a node where the VM's fail count bans it (migration-threshold) is not honoured: it could never run there.
 /// </summary>
 public static partial class VmRecovery
 {
@@ -41,10 +42,15 @@ public static partial class VmRecovery
         VmInfo vm, VmServices services, DateTimeOffset? now, bool wanted, ImmutableArray<NodePreference> preferences)
     {
         if (vm.Placed || !LockHolds(vm, services.Policy, now) || vm.Lock is not { } held) return (wanted, preferences);
+        // Banned on its own node by its fail count (migration-threshold): the lock could never be honoured, so it is not.
+        if (LockedWhereBanned(vm, held, services.Policy, now)) return (wanted, preferences);
         if (!state.Nodes.TryGetValue(held.Node, out var home) || Health(state, view, home) != NodeHealth.Online) return (false, preferences);
         return (wanted, [.. preferences.Where(p => p.Node == home.Name),
             .. state.Nodes.Values.Where(n => n.Id != held.Node).Select(n => new NodePreference(n.Name, PlacementScores.Banned))]);
     }
+
+    private static bool LockedWhereBanned(VmInfo vm, VmShutdownLock held, VmPolicy policy, DateTimeOffset? now) =>
+        BannedFor(vm, policy, now).Contains(held.Node);
 
     /// <summary>When the next shutdown-lock expires by shutdown-lock-limit (the DC runs a round then).</summary>
     private static DateTimeOffset? LocksExpireAt(ClusterState state, VmPolicy policy, DateTimeOffset now) =>
@@ -56,6 +62,8 @@ public static partial class VmRecovery
         if (vm.Lock is not { } held) return null;
         var node = NodeName(state, held.Node);
         if (!LockHolds(vm, policy, now)) return $"{vm.Name}: shutdown-lock to {node} since {held.At:u} expired (shutdown-lock-limit {policy.ShutdownLockLimit}): placed as usual";
+        if (LockedWhereBanned(vm, held, policy, now))
+            return $"{vm.Name}: shutdown-lock to {node} since {held.At:u} not honoured: its fail count bans it there (migration-threshold): placed as usual";
         return $"{vm.Name}: locked to {node} by shutdown-lock since {held.At:u} "
                + (LockExpiry(vm, policy) is { } until ? $"until {until:u}" : "until it is back")
                + $": it runs only there (`haven vm cleanup {vm.Name}` releases it)";

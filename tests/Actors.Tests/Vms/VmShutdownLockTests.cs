@@ -72,6 +72,19 @@ public sealed class VmShutdownLockTests
     }
 
     [Fact]
+    public void Decide_LockedToANodeItsFailCountBans_PlacedAsUsual()
+    {
+        var locked = Locked();
+        var vm = locked.Vms["WEB-01"];
+        var banned = locked with { Vms = locked.Vms.SetItem("WEB-01", vm with { Failures = vm.Failures.SetItem(N(2), new VmFailures(1, T0)) }) };
+        var services = new VmServices(new Dictionary<string, IHypervisor>()) { Policy = new VmPolicy { ShutdownLock = true, MigrationThreshold = 1 } };
+
+        // Without the rule the VM could run nowhere for ever: locked to node2, banned there (seed 1158067452).
+        Assert.Equal<IClusterEvent>([new VmPlaced("WEB-01", N(1))], Decide(banned, services, T0.AddHours(5), view: [N(1)]));
+        Assert.Empty(Decide(locked, services, T0.AddHours(5), view: [N(1)]));
+    }
+
+    [Fact]
     public void Decide_LockedVm_ItsHostAway_IsStartedNowhere() =>
         Assert.Empty(Decide(Locked(), Services(), T0.AddHours(5), view: [N(1)]));
 
