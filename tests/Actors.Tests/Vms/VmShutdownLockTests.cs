@@ -75,8 +75,13 @@ public sealed class VmShutdownLockTests
     public void Decide_LockedToANodeItsFailCountBans_PlacedAsUsual()
     {
         var locked = Locked();
-        var vm = locked.Vms["WEB-01"];
-        var banned = locked with { Vms = locked.Vms.SetItem("WEB-01", vm with { Failures = vm.Failures.SetItem(N(2), new VmFailures(1, T0)) }) };
+        // The same, after WEB-01 failed once on node2 and was restarted there.
+        var banned = TwoUp().Apply(new VmAdded(Web(migrate: true, preferences: new NodePreference("node1", 100))))
+            .Apply(new VmPlaced("WEB-01", N(2))).Apply(new VmRunning("WEB-01", N(2))).Apply(new VmFailed("WEB-01", N(2), "crashed", T0))
+            .Apply(new VmPlaced("WEB-01", N(2))).Apply(new VmRunning("WEB-01", N(2))).Apply(new NodeLeaving(N(2)) { ShutdownAt = T0 })
+            .Apply(new VmStopping("WEB-01", N(2), "shutting down")).Apply(new VmStopped("WEB-01", N(2), "shut down")).Apply(new NodeLeft(N(2)));
+        Assert.Equal(1, banned.Vms["WEB-01"].FailuresOn(N(2)).Count);
+        Assert.NotNull(banned.Vms["WEB-01"].Lock);
         var services = new VmServices(new Dictionary<string, IHypervisor>()) { Policy = new VmPolicy { ShutdownLock = true, MigrationThreshold = 1 } };
 
         // Without the rule the VM could run nowhere for ever: locked to node2, banned there (seed 1158067452).
