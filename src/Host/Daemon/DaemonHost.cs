@@ -154,7 +154,15 @@ internal static class DaemonHost
         if (state.ClusterActor is not { } cluster) return;
         try
         {
-            var result = await cluster.Ask<CleanShutdownResult>(ShutDownCleanly.Instance, CleanShutdownBound);
+            var reply = cluster.Ask<CleanShutdownResult>(ShutDownCleanly.Instance, CleanShutdownBound);
+            // A journal write that fails meanwhile stops the actor that wrote: the reply would never come, so do not wait for it.
+            if (await Task.WhenAny(reply, state.Journal.WriteFailed) != reply)
+            {
+                log.LogWarning("Haven daemon {Node}: the journal failed during the clean stop ({Reason}); stopping without it",
+                    node, await state.Journal.WriteFailed);
+                return;
+            }
+            var result = await reply;
             if (result.Locked) log.LogInformation("Haven daemon {Node}: {Outcome}", node, result.Message);
             else log.LogDebug("Haven daemon {Node}: no shutdown-lock: {Outcome}", node, result.Message);
         }
