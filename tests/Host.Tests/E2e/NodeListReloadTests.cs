@@ -33,9 +33,12 @@ public class NodeListReloadTests
         Assert.All(pids, p => Assert.True(Directory.Exists($"/proc/{p}"), $"daemon {p} is gone"));
         foreach (var host in new[] { 1, 2, 3 })
         {
-            var log = E2eCluster.ReadLog(cluster.Log(host));
-            Assert.Single(System.Text.RegularExpressions.Regex.Matches(log, "Node list of haven-\\w+ changed: added n4 \\(4\\); removed none"));
-            Assert.Equal("success", (await CorosyncNodeListTests.NodeListCheckAsync(cluster, host)).Status);
+            // Each host adopts the reload on its own poll (every 2 s); n4's admission is the DC's, so it may be up first.
+            await E2eCluster.WaitForAsync(() => CorosyncNodeListTests.NodeListCheckAsync(cluster, host),
+                c => c.Status == "success" && c.Reason.StartsWith("4 nodes", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"n{host} to take the nodelist of 4 nodes");
+            var changed = await E2eCluster.WaitForAsync(() => Task.FromResult(System.Text.RegularExpressions.Regex.Matches(E2eCluster.ReadLog(cluster.Log(host)),
+                "Node list of haven-\\w+ changed: added n4 \\(4\\); removed none").Count), n => n > 0, TimeSpan.FromSeconds(10), $"n{host} to log the change");
+            Assert.Equal(1, changed);
         }
         var joined = (await cluster.ClusterEventsAsync(2)).Where(e => e.Type == "cluster.node-joined.v1").Select(e => e.Fields.GetProperty("name").GetString());
         Assert.Equal(["n1", "n2", "n3", "n4"], joined.Order());
