@@ -83,17 +83,17 @@ public sealed class SimulateSwarmVerbTests
         Assert.Contains("swarm: 2 worker process(es)", output);
     }
     [Theory]
-    [InlineData("exec sleep 60")] // ends at SIGTERM
-    [InlineData("trap '' TERM; while :; do :; done")] // loops on CPU and ignores SIGTERM: SIGKILL after the grace
+    [InlineData("echo ready; exec sleep 60")] // ends at SIGTERM
+    [InlineData("trap '' TERM; echo ready; while :; do :; done")] // loops on CPU and ignores SIGTERM: SIGKILL after the grace
     public void Stop_AWorkerStillRunning_EndsWithinTheGrace(string script)
     {
-        var info = new System.Diagnostics.ProcessStartInfo("sh") { UseShellExecute = false };
+        var info = new System.Diagnostics.ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardOutput = true };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(script);
         using var process = System.Diagnostics.Process.Start(info)!;
         try
         {
-            Thread.Sleep(200); // let sh install its trap
+            Assert.Equal("ready", process.StandardOutput.ReadLine()); // sh has installed its trap
             var watch = System.Diagnostics.Stopwatch.StartNew();
 
             SwarmVerb.Stop(process, TimeSpan.FromMilliseconds(500), CancellationToken.None);
