@@ -54,13 +54,13 @@ public sealed partial record ClusterState
             ? (null, $"HA of VM {vm.Name} is already {(e.Enabled ? "on" : "off")}")
             : Put(vm with { Spec = vm.Spec with { Ha = e.Enabled } })),
         VmPlaced e => WithVm(e.Name, vm => Place(vm, e.Node)),
-        VmRunning e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting], "run")
+        VmRunning e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting], "run") ?? SameAttempt(vm, e.Attempt)
             ?? Put(vm with { State = VmRunState.Running, Reason = "" })),
         VmStopping e => WithVm(e.Name, vm => OnNode(vm, e.Node, [VmRunState.Starting, VmRunState.Running], "stop")
             ?? Put(vm with { State = VmRunState.Stopping, Reason = e.Reason })),
-        VmStopped e => WithVm(e.Name, vm => Release(vm, e.Node, "stop")
+        VmStopped e => WithVm(e.Name, vm => Release(vm, e.Node, "stop") ?? SameAttempt(vm, e.Attempt)
             ?? Put(vm with { State = VmRunState.Stopped, Node = null, Reason = e.Reason, Lock = LockOnStop(vm, e.Node), RestartPending = false })),
-        VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail")
+        VmFailed e => WithVm(e.Name, vm => Release(vm, e.Node, "fail") ?? SameAttempt(vm, e.Attempt)
             ?? Put(vm with
             {
                 State = VmRunState.Failed, Node = null, FailedOn = vm.FailedOn.Add(e.Node), Reason = e.Reason, RestartPending = false,
@@ -111,6 +111,7 @@ public sealed partial record ClusterState
     private (ClusterState?, string?) OperationFailed(VmInfo vm, VmOperationFailed e)
     {
         if (!VmOnFailPolicy.Operations.Contains(e.Operation)) return (null, $"VM {vm.Name}: '{e.Operation}' is not start, monitor or stop");
+        if (vm.Node == e.Node && SameAttempt(vm, e.Attempt) is { } stale) return stale;
         var failures = vm.Failures.SetItem(e.Node, new VmFailures(vm.FailuresOn(e.Node).Count + 1, e.At ?? vm.FailuresOn(e.Node).Last));
         var reason = $"{e.Operation} failed on {Named(e.Node)}: {e.Reason} (on-fail {VmOnFailPolicy.Name(e.OnFail)})";
         switch (e.OnFail)
@@ -190,7 +191,7 @@ public sealed partial record ClusterState
             return (null, $"VM {vm.Name} is {Lower(vm.State)} on {Named(vm.Node)}; it is placed only once it runs nowhere");
         if (CanRunVms(node) is { } why) return (null, $"VM {vm.Name} cannot be placed on {Named(node)}: {why}");
         if (UnheldResourcesBlocked($"VM {vm.Name}") is { } blocked) return (null, blocked);
-        return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "", Lock = null });
+        return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "", Lock = null, Attempt = Version + 1 });
     }
 
     private (ClusterState?, string?) StartMigration(VmInfo vm, NodeId from, NodeId to)
@@ -209,6 +210,16 @@ public sealed partial record ClusterState
             : attempt != 0 && attempt != vm.Attempt
                 ? (null, $"VM {vm.Name}: the report answers migration attempt {attempt}, but attempt {vm.Attempt} is in progress")
                 : null;
+
+    /// <summary>
+    /// A host's report answers the placement (or migration) it was made under: one naming another attempt is stale — made
+    /// under an earlier placement on the same node and delivered late (re-sent, or held up by a hung daemon) — and taking it
+    /// would release a VM that runs (seed 1231610135). Attempt 0 (older journals, the DC's own records) is not checked.
+    /// </summary>
+    private static (ClusterState?, string?)? SameAttempt(VmInfo vm, long attempt) =>
+        attempt != 0 && attempt != vm.Attempt
+            ? (null, $"VM {vm.Name}: the report answers placement attempt {attempt}, but attempt {vm.Attempt} is in progress")
+            : null;
 
     /// <summary>Null when the VM is in one of <paramref name="states"/> on <paramref name="node"/>, else the rejection.</summary>
     private (ClusterState?, string?)? OnNode(VmInfo vm, NodeId node, VmRunState[] states, string verb)

@@ -9,11 +9,25 @@ public sealed partial class VmActor
 {
     // ---- hypervisor calls ----------------------------------------------------------------------------
 
+    /// <summary>
+    /// Reports an outcome under the placement this actor carries out (<see cref="VmInfo.Attempt"/>): the state takes it only
+    /// for that attempt, so a report that arrives late (re-sent, or held up by a hung daemon) never answers a later placement.
+    /// </summary>
     private void Report(IClusterEvent e)
     {
+        e = Stamped(e, _assignment?.Vm?.Attempt ?? 0);
         _pending = e;
         Context.Parent.Tell(new VmReport(e), Self);
     }
+
+    private static IClusterEvent Stamped(IClusterEvent e, long attempt) => e switch
+    {
+        VmRunning r when r.Attempt == 0 => r with { Attempt = attempt },
+        VmStopped s when s.Attempt == 0 => s with { Attempt = attempt },
+        VmFailed f when f.Attempt == 0 => f with { Attempt = attempt },
+        VmOperationFailed o when o.Attempt == 0 => o with { Attempt = attempt },
+        _ => e,
+    };
 
     private void Status(Action<VmStatus?, string?> then)
     {

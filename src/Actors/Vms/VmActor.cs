@@ -77,7 +77,10 @@ public sealed partial class VmActor : Actor
         var previous = _assignment;
         _assignment = a;
         // This host's stop is recorded (the VM is placed elsewhere or nowhere): a later placement here is a new one, to start.
-        if (a.Role == VmLocalRole.Absent || a.Vm?.State is VmRunState.Stopped or VmRunState.Failed) _stoppedHere = false;
+        // A new attempt (the DC placed it anew, having seen the stop) is to be started too, even if this host never saw the
+        // stop recorded (both arrived together).
+        if (a.Role == VmLocalRole.Absent || a.Vm?.State is VmRunState.Stopped or VmRunState.Failed
+            || (previous?.Vm is { } was && a.Vm is { } now && was.Attempt != now.Attempt && now.State == VmRunState.Starting)) _stoppedHere = false;
         if (a.Vm is not null) _spec = a.Vm.Spec;
         // Where the VM is changed: what was reported arrived (or is moot). Other changes (desired, HA) do not answer it.
         if (previous?.Vm?.State != a.Vm?.State || previous?.Vm?.Node != a.Vm?.Node || previous?.Vm?.Target != a.Vm?.Target

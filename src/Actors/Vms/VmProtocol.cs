@@ -108,9 +108,10 @@ public sealed record VmInfo(
     public string Name => Spec.Name;
 
     /// <summary>
-    /// Which migration is in progress: the state version that applied its <see cref="VmMigrating"/>. A
-    /// migration's outcome names it, so a late or repeated report of an earlier attempt is never taken for
-    /// the outcome of a later one (0: none since the VM was added).
+    /// Which placement or migration is in progress: the state version that applied its <see cref="VmPlaced"/> or
+    /// <see cref="VmMigrating"/>. A host's report (running, stopped, failed, a failed operation, a migration's outcome)
+    /// names the attempt it was made under, so a late or repeated report of an earlier attempt is never taken for one of
+    /// a later attempt on the same node (0: none since the VM was added; a report naming 0 is not checked).
     /// </summary>
     public long Attempt { get; init; }
 
@@ -264,19 +265,21 @@ public sealed record VmHa(string Name, bool Enabled) : IClusterEvent;
 public sealed record VmPlaced(string Name, NodeId Node) : IClusterEvent;
 
 /// <summary>The host reports the VM running (its start passed the monitor).</summary>
-public sealed record VmRunning(string Name, NodeId Node) : IClusterEvent;
+/// <paramref name="Attempt"/>: the placement the host reports on (<see cref="VmInfo.Attempt"/>; 0 in older journals: not checked).
+public sealed record VmRunning(string Name, NodeId Node, long Attempt = 0) : IClusterEvent;
 
 /// <summary>The DC asks the host to stop the VM (graceful, then forced after the stop timeout).</summary>
 public sealed record VmStopping(string Name, NodeId Node, string Reason) : IClusterEvent;
 
 /// <summary>The VM no longer runs on the node: the host stopped it, or the DC records it for a fenced or departed host.</summary>
-public sealed record VmStopped(string Name, NodeId Node, string Reason) : IClusterEvent;
+/// A host's report names its placement's <paramref name="Attempt"/>; the DC's record for a fenced or departed host names none (0).
+public sealed record VmStopped(string Name, NodeId Node, string Reason, long Attempt = 0) : IClusterEvent;
 
 /// <summary>
 /// The host gave up on the VM (restart limit reached, start failed, no hypervisor) and made sure it is off there; its fail
 /// count on the node goes up by one, <paramref name="At"/> (the host's clock) is the last failure.
 /// </summary>
-public sealed record VmFailed(string Name, NodeId Node, string Reason, DateTimeOffset? At = null) : IClusterEvent;
+public sealed record VmFailed(string Name, NodeId Node, string Reason, DateTimeOffset? At = null, long Attempt = 0) : IClusterEvent;
 
 /// <summary>Operator cleanup (crm_resource --cleanup): the fail counts on <paramref name="Node"/> (null: every node) are forgotten.</summary>
 public sealed record VmCleanedUp(string Name, NodeId? Node = null) : IClusterEvent;
@@ -291,7 +294,8 @@ public sealed record VmManaged(string Name, bool Managed) : IClusterEvent;
 /// off, and the host goes standby (a NodeStandby in the same batch); fence: the VM is left as it is and
 /// the DC downs and fences the host (<see cref="VmInfo.FenceFor"/>), the VM stays on it until then. <paramref name="Operation"/> is start, monitor or stop.
 /// </summary>
-public sealed record VmOperationFailed(string Name, NodeId Node, string Operation, VmOnFail OnFail, string Reason, DateTimeOffset? At = null) : IClusterEvent;
+public sealed record VmOperationFailed(string Name, NodeId Node, string Operation, VmOnFail OnFail, string Reason, DateTimeOffset? At = null,
+    long Attempt = 0) : IClusterEvent;
 
 /// <summary>
 /// The DC cannot carry out the on-fail fence of <paramref name="Node"/> a failed operation asked for (<see cref="VmInfo.FenceFor"/>):

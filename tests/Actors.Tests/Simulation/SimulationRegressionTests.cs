@@ -8,10 +8,13 @@ namespace Haven.Actors.Tests.Simulation;
 /// <summary>Replays the pinned seeds of regression-seeds.txt against the real ClusterActor.</summary>
 public sealed class SimulationRegressionTests
 {
-    public sealed record PinnedSeed(int Nodes, int Seed, int Steps, bool Known, string Comment, SimulationFaults Faults = SimulationFaults.Classic)
+    /// <summary>One pinned line; <paramref name="StableAfterMs"/> 0: the default stable-after.</summary>
+    public sealed record PinnedSeed(int Nodes, int Seed, int Steps, bool Known, string Comment, SimulationFaults Faults = SimulationFaults.Classic,
+        int StableAfterMs = 0)
     {
         public override string ToString() =>
-            $"{Nodes} {Seed} {Steps}{(Faults == SimulationFaults.Classic ? "" : " faults=" + SimulationFaultNames.Format(Faults))}{(Known ? " known" : "")}";
+            $"{Nodes} {Seed} {Steps}{(Faults == SimulationFaults.Classic ? "" : " faults=" + SimulationFaultNames.Format(Faults))}"
+            + $"{(StableAfterMs == 0 ? "" : $" stable-after={StableAfterMs}")}{(Known ? " known" : "")}";
     }
 
     public static TheoryData<PinnedSeed> Pinned()
@@ -42,12 +45,18 @@ public sealed class SimulationRegressionTests
                 bad = !SimulationFaultNames.TryParse(parts[3]["faults=".Length..], out faults, out _);
                 parts.RemoveAt(3);
             }
+            var stableAfter = 0;
+            if (parts.Count > 3 && parts[3].StartsWith("stable-after=", StringComparison.Ordinal))
+            {
+                bad |= !int.TryParse(parts[3]["stable-after=".Length..], CultureInfo.InvariantCulture, out stableAfter) || stableAfter <= 0;
+                parts.RemoveAt(3);
+            }
             if (bad || parts.Count is < 3 or > 4 || (parts.Count == 4 && parts[3] != "known")
                 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var nodes)
                 || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var seed)
                 || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var steps))
-                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [faults=KINDS] [known] [# comment]`, got '{raw}'");
-            yield return new PinnedSeed(nodes, seed, steps, parts.Count == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim(), faults);
+                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [faults=KINDS] [stable-after=MS] [known] [# comment]`, got '{raw}'");
+            yield return new PinnedSeed(nodes, seed, steps, parts.Count == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim(), faults, stableAfter);
         }
     }
 
@@ -58,6 +67,7 @@ public sealed class SimulationRegressionTests
         var result = ClusterSimulation.Run(new SimulationOptions
         {
             Nodes = pinned.Nodes, Seed = pinned.Seed, Steps = pinned.Steps, Factory = ClusterActor.Props, Faults = pinned.Faults,
+            StableAfter = pinned.StableAfterMs == 0 ? SimulationOptions.DefaultStableAfter : TimeSpan.FromMilliseconds(pinned.StableAfterMs),
         });
 
         if (pinned.Known)
@@ -81,6 +91,25 @@ public sealed class SimulationRegressionTests
 
         Assert.Equal(SimulationFaults.Partitions | SimulationFaults.OneWay | SimulationFaults.Commands, seed.Faults);
         Assert.False(seed.Known);
+    }
+
+    [Fact]
+    public void Parse_LineWithStableAfter_IsRead()
+    {
+        var seed = Parse(["3 1231610135 584 faults=crashes,hangs stable-after=250 # stale VmStopped"]).Single();
+
+        Assert.Equal(250, seed.StableAfterMs);
+        Assert.Equal("3 1231610135 584 faults=crashes,hangs stable-after=250", seed.ToString());
+    }
+
+    [Theory]
+    [InlineData("3 1 10 stable-after=0")]
+    [InlineData("3 1 10 stable-after=soon")]
+    public void Parse_BadStableAfter_NamesLine(string line)
+    {
+        var e = Assert.Throws<FormatException>(() => Parse([line]).ToList());
+
+        Assert.Contains("line 1", e.Message);
     }
 
     [Fact]

@@ -183,6 +183,52 @@ public sealed class VmStateTests
     }
 
     [Fact]
+    public void Report_OfAnEarlierPlacementOnTheSameNode_IsRejected_TheCurrentOneAccepted()
+    {
+        // Placed on node1, stopped there, placed on node1 again: a stop report made under the first placement and delivered
+        // late (seed 1231610135) must not release the VM the second placement started.
+        var first = WithWeb().Apply(new VmPlaced("WEB-01", N(1)));
+        var firstAttempt = first.Vms["WEB-01"].Attempt;
+        var second = first.Apply(new VmStopped("WEB-01", N(1), "killed", firstAttempt)).Apply(new VmPlaced("WEB-01", N(1)));
+        var secondAttempt = second.Vms["WEB-01"].Attempt;
+
+        Assert.NotEqual(0, firstAttempt);
+        Assert.NotEqual(firstAttempt, secondAttempt);
+        foreach (var stale in new IClusterEvent[]
+                 {
+                     new VmStopped("WEB-01", N(1), "killed", firstAttempt), new VmRunning("WEB-01", N(1), firstAttempt),
+                     new VmFailed("WEB-01", N(1), "gave up", null, firstAttempt),
+                     new VmOperationFailed("WEB-01", N(1), "monitor", VmOnFail.Stop, "gone", null, firstAttempt),
+                 })
+            Assert.Contains($"answers placement attempt {firstAttempt}, but attempt {secondAttempt} is in progress", Rejected(second, stale));
+        Assert.Null(second.Validate(new VmStopped("WEB-01", N(1), "stopped", secondAttempt)));
+        Assert.Null(second.Validate(new VmRunning("WEB-01", N(1), secondAttempt)));
+    }
+
+    [Fact]
+    public void Report_NamingNoAttempt_IsNotChecked()
+    {
+        // Older journals and the DC's own records (a fenced host's VMs) name no attempt.
+        var placedTwice = WithWeb().Apply(new VmPlaced("WEB-01", N(1))).Apply(new VmStopped("WEB-01", N(1), "x")).Apply(new VmPlaced("WEB-01", N(1)));
+
+        Assert.Null(placedTwice.Validate(new VmStopped("WEB-01", N(1), "its host node1 was fenced")));
+        Assert.Null(placedTwice.Validate(new VmRunning("WEB-01", N(1))));
+    }
+
+    [Fact]
+    public void Report_WithItsAttempt_RoundTrips_AndAnOlderRecordWithoutOneReadsAsZero()
+    {
+        var serializer = new JsonEventSerializer(HavenManifests.CreateRegistry());
+        var e = new VmStopped("WEB-01", N(1), "stopped", 42);
+
+        var (manifest, payload) = serializer.Serialize(e);
+        var older = System.Text.Encoding.UTF8.GetBytes("""{"name":"WEB-01","node":1,"reason":"stopped"}""");
+
+        Assert.Equal(e, serializer.Deserialize(new JournalEntry("cluster", 1, manifest, payload, DateTimeOffset.UnixEpoch, [])));
+        Assert.Equal(e with { Attempt = 0 }, serializer.Deserialize(new JournalEntry("cluster", 2, manifest, older, DateTimeOffset.UnixEpoch, [])));
+    }
+
+    [Fact]
     public void VmRemoved_WhileItRuns_Rejected_AndRemovedOnceStopped()
     {
         var running = WithWeb().Apply(new VmPlaced("WEB-01", N(1)));
