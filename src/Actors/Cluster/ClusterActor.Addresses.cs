@@ -1,4 +1,4 @@
-using Haven.Actors.FloatingIps;
+using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
 using Microsoft.Extensions.Logging;
@@ -6,50 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Actors.Cluster;
 
 /// <summary>
-/// Floating addresses: the DC's allocation round, taking and reasserting on this host (with retries), and how a
+/// Floating addresses on this host: taking and reasserting on this host (with retries), and how a
 /// holder lets go first — standby and unhealthy hosts hand theirs over, an operator's move releases on the holder.
 /// </summary>
 public sealed partial class ClusterActor
 {
-    /// <summary>
-    /// CTDB's order: startrecovery, releaseip for what fenced or departed hosts held (bookkeeping: they cannot be
-    /// asked) and for addresses no longer configured, takeip on the new holders, ipreallocated, recovered.
-    /// Standby and unhealthy hosts release their own (<see cref="HandOverAddresses"/>); addresses on a host in
-    /// maintenance never move.
-    /// </summary>
-    private void RecoverResources(Plan plan)
-    {
-        var state = plan.State;
-        var configured = PublicAddressesNow();
-        var configuredIps = configured.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
-        var pinned = state.Ips.Values.Where(a => state.StateOf(a.Node) == NodeState.Maintenance).Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
-        var gone = state.Ips.Values.Where(a => state.StateOf(a.Node) is NodeState.Fenced or NodeState.Left or null).ToList();
-        var unconfigured = state.Ips.Values.Where(a => !configuredIps.Contains(a.Ip) && !pinned.Contains(a.Ip) && !gone.Contains(a)).ToList();
-        // While any node is unclean (down, unreachable, being fenced, or a primary member never seen joining) no
-        // address moves: it may hold addresses this primary does not know of (events it applied alone before it was lost).
-        var unclean = state.UncleanNodes.Any();
-        var eligible = unclean ? [] : _view.Select(m => m.Id)
-            .Where(id => state.StateOf(id) == NodeState.Up && !state.Demoted.Contains(id)).ToList();
-        var allocation = AddressAllocator.Allocate(
-            configured.Where(a => !pinned.Contains(a.Ip)).Select(a => new FloatingAddress(a.Ip, a.Mask, a.Interface, NodeIdOf(a.PreferredHost), a.Group)),
-            state.Ips.Values.Where(a => !pinned.Contains(a.Ip) && configuredIps.Contains(a.Ip)).ToDictionary(a => a.Ip, a => a.Node),
-            eligible);
-        // Addresses move only when free or held by a fenced or departed host; a live holder hands over itself.
-        var freed = gone.Select(a => a.Ip).ToHashSet(StringComparer.Ordinal);
-        var takes = allocation.Moves.Where(m => m.TakeOn is not null && (m.ReleaseFrom is null || freed.Contains(m.Ip))).ToList();
-        var releases = gone.Concat(unconfigured).OrderBy(a => a.Ip, StringComparer.Ordinal).ToList();
-        var work = releases.Count > 0 || takes.Count > 0;
-        if (work && !state.RecoveryInProgress) plan.Add(new RecoveryStarted(Me));
-        if (!plan.State.RecoveryInProgress) return;
-        foreach (var a in releases) plan.Add(new IpReleased(a.Interface, a.Ip, a.Mask, a.Node));
-        foreach (var m in takes) plan.Add(new IpTaken(m.Interface, m.Ip, m.Mask, m.TakeOn!.Value));
-        if (!work) // nothing left to move: close the round
-        {
-            plan.Add(new IpReallocated());
-            plan.Add(new RecoveryCompleted());
-        }
-    }
-
     /// <summary>The configured public addresses and, after them, the extra ones (HA_IP_FILE) not configured already.</summary>
     private List<PublicAddress> PublicAddressesNow()
     {
@@ -59,41 +20,21 @@ public sealed partial class ClusterActor
         return all;
     }
 
-    private NodeId? NodeIdOf(string? name) => name is null ? null : _options.Nodes.FirstOrDefault(n => n.Name == name)?.Id;
-
     /// <summary>
     /// On becoming primary, this host puts back on its interfaces every address the (primary's) state
-    /// gives it: after a reboot or a fence they are gone, after a demotion it released them. Nobody else
-    /// holds them — the state says so — and taking is idempotent.
+    /// gives it (<see cref="HostEffects.Reassert"/>): after a reboot or a fence they are gone, after a demotion it
+    /// released them. Nobody else holds them — the state says so — and taking is idempotent.
     /// </summary>
     private void ReassertAddresses()
     {
-        // Only an Up host holds addresses; a fenced or downed one waits: the DC releases what it held,
-        // or its NodeUp brings it back here.
-        // Standby and unhealthy hosts too: they keep what nobody else could take (HandOverAddresses gives it away).
-        if (_state.StateOf(Me) is not (NodeState.Up or NodeState.Standby or NodeState.Unhealthy)) return;
-        foreach (var a in _state.IpsOf(Me)) Take(new PublicAddress(a.Ip, a.Mask, a.Interface), 0);
-    }
-
-    /// <summary>
-    /// Whether the take that <paramref name="before"/> is followed by probes for duplicates first: not when the address's
-    /// last holder was released while a fence device had confirmed it off (the replicated state says so, so every host
-    /// and every replay agrees). A clean release, recover-on-failure or an operator's confirmation keeps the probe.
-    /// </summary>
-    private bool ProbeFor(ClusterState before, string ip)
-    {
-        if (before.ProbeBeforeTaking(ip)) return true;
-        var holder = before.VacatedByFence.GetValueOrDefault(System.Net.IPAddress.Parse(ip).ToString());
-        Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
-            ip, NameOf(holder));
-        return false;
+        foreach (var command in HostEffects.Reassert(_state, Me)) CarryOut(command);
     }
 
     /// <summary>
     /// Takes an address the state gives this host. A failure (another machine still answers for it — its
     /// previous holder may not have let go yet — or a command failed) is logged and retried with backoff
     /// (1 s, 2 s, 4 s, … up to 30 s) for as long as the state gives it to this Up host. Retries and reassertions
-    /// always probe; only the first take of an address vacated by a fence may skip it (<see cref="ProbeFor"/>).
+    /// always probe; only the first take of an address vacated by a fence may skip it (<see cref="HostEffects.ForAddress"/>).
     /// </summary>
     private void Take(PublicAddress address, int attempt, bool probe = true)
     {

@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
+using Haven.Actors.Coordinator;
+using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
+using Haven.Actors.Vms;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Actors.Cluster;
@@ -53,81 +56,102 @@ public sealed partial class ClusterActor
 
     /// <summary>
     /// The DC compares the state with the membership and the configuration and proposes the next batch
-    /// of events. Each batch is checked against a scratch copy of the state, and the next round starts
-    /// only once the DC's own proposals have been delivered, so nothing is proposed twice.
+    /// of events: it gathers what the round reads, <see cref="DcRound.Decide"/> decides, and this carries
+    /// the decision out. The next round starts only once the DC's own proposals have been delivered, so
+    /// nothing is proposed twice.
     /// </summary>
     private void Reconcile()
     {
         if (!IsDc || _proposalsInFlight > 0) return;
-        var now = Context.System.TimeProvider.GetUtcNow();
-        var plan = new Plan(_state);
-        foreach (var member in _view.Where(m => _configured.Contains(m.Id))) JoinIfNeeded(plan, member, now); // an unknown node waits for the node list
-        if (plan.State.StateOf(Me) == NodeState.Up && plan.State.Dc != Me) plan.Add(new DcChanged(Me));
-        foreach (var id in KnownOrUnclean(plan.State).Where(n => !_viewIds.Contains(n)).ToList()) DownIfLost(plan, id, now);
-        ReportLostInMaintenance(plan.State);
-        RecoverResources(plan);
-        RecoverVms(plan);
-        if (plan.Events.Count > 0) Propose(plan.Events);
-        StartFencing();
+        var decision = DcRound.Decide(RoundInputs());
+        CarryOut(decision);
     }
 
-    /// <summary>
-    /// A member of the view joins unless it is Down: a downed node that is still (or again) reachable was
-    /// never confirmed off, so it is fenced first and rejoins after its restart (Pacemaker's unclean node).
-    /// </summary>
-    private void JoinIfNeeded(Plan plan, Member member, DateTimeOffset now)
+    private DcInputs RoundInputs() => new()
     {
-        var state = plan.State.StateOf(member.Id);
-        // A lost host that returns is readmitted once it has proved what it holds (ClusterActor.Rejoin.cs): after
-        // its fence, or, when fencing it is impossible, without one.
-        if (MayReadmit(plan.State, member.Id)) plan.Add(new NodeJoined(member.Id, member.Name));
-        else if (state == NodeState.Down || plan.State.PendingFences.ContainsKey(member.Id))
+        State = _state,
+        Self = Me,
+        View = _view,
+        ViewIds = _viewIds,
+        Configured = _configured,
+        Nodes = _options.Nodes,
+        Now = Context.System.TimeProvider.GetUtcNow(),
+        PublicAddresses = [.. PublicAddressesNow()],
+        Restarted = [.. _hellos.Where(h => h.Value.Fresh && !_helloBeforeLeave.Contains(h.Key)).Select(h => h.Key)],
+        LostInMaintenance = _lostInMaintenance,
+        Fencing = new DcFencingInputs
         {
-            RequestFence(plan, member.Id, now, "downed while still a member: it must be confirmed off before it rejoins");
-            return;
+            Policy = FencingPolicyNow(),
+            Quorate = QuorateForFencing,
+            InFlight = [.. _fencing],
+            RequestAt = _fenceRequestAt.ToImmutableDictionary(),
+            Confirmed = _fenceConfirmed.ToImmutableDictionary(),
+            NotBefore = _fenceNotBefore.ToImmutableDictionary(),
+            RetryAt = _fenceRetryAt.ToImmutableDictionary(),
+            Impossible = _fenceImpossible.ToImmutableDictionary(),
+            NeverPossible = _fenceNeverPossible.ToImmutableDictionary(),
+        },
+        Vms = new DcVmInputs { Services = VmServices, IdleRound = _idleVmRound, RunningSince = _vmRunningSince },
+    };
+
+    /// <summary>In the round's order: keep its bookkeeping, arm its wake-ups, propose its events, then act on the open fence requests.</summary>
+    private void CarryOut(DcDecision decision)
+    {
+        _lostInMaintenance = decision.LostInMaintenance;
+        foreach (var id in decision.ExpiredImpossible) _fenceImpossible.Remove(id);
+        foreach (var (id, wait) in decision.NotBefore) _fenceNotBefore[id] = wait;
+        if (decision.VmRound is { } vms) (_idleVmRound, _vmRunningSince) = (vms.IdleRound, vms.RunningSince);
+        foreach (var note in decision.Notes) LogNote(note);
+        foreach (var wake in decision.WakeUps) Timers.StartSingleTimer(wake.Key, ReconcileTick.Instance, wake.After);
+        if (decision.Events.Length > 0) Propose(decision.Events);
+        foreach (var step in decision.Fences)
+        {
+            switch (step)
+            {
+                case FenceStep.Repropose r:
+                    _fencing.Add(r.Target);
+                    Propose([r.Event]);
+                    break;
+                case FenceStep.Start s:
+                    _fencing.Add(s.Target);
+                    FenceActorRef.Tell(s.Command, Self);
+                    break;
+                case FenceStep.Wait w:
+                    Timers.StartSingleTimer(w.WakeUp.Key, ReconcileTick.Instance, w.WakeUp.After);
+                    break;
+            }
         }
-        state = plan.State.StateOf(member.Id);
-        // A node that left (or is leaving) comes back only by restarting: its new incarnation never asked to leave
-        // and says so in a Hello sent after its NodeLeaving (one sent before is stale).
-        var restarted = _hellos.GetValueOrDefault(member.Id)?.Fresh == true && !_helloBeforeLeave.Contains(member.Id);
-        var mayRejoin = state switch
-        {
-            null => true,
-            NodeState.Left => restarted,
-            _ => false,
-        };
-        if (mayRejoin) plan.Add(new NodeJoined(member.Id, member.Name));
-        // A leaving host that restarted before it left is a member again (an operator leaves again with haven cluster leave).
-        if (state == NodeState.Leaving && restarted) plan.Add(new NodeUp(member.Id));
-        if (plan.State.StateOf(member.Id) is NodeState.Joining or NodeState.Unreachable) plan.Add(new NodeUp(member.Id));
     }
 
-    private void DownIfLost(Plan plan, NodeId id, DateTimeOffset now)
+    private void LogNote(DcNote note)
     {
-        var state = plan.State.StateOf(id);
-        // A member of a primary partition whose joins this stream never received may hold anything: down it, then fence it.
-        if (state is null && plan.State.PrimaryMembers.Contains(id)
-            && plan.Add(new NodeDown(id, "lost from the membership; it was a member of a primary partition this stream saw only in part", NameOf(id))))
-            state = NodeState.Down;
-        if (state is null or NodeState.Fenced or NodeState.Left or NodeState.Maintenance) return; // maintenance: never fenced
-        if (state != NodeState.Down)
+        switch (note)
         {
-            if (state != NodeState.Unreachable) plan.Add(new NodeUnreachable(id));
-            plan.Add(new NodeDown(id, "lost from the membership; the split-brain resolver kept the other side"));
+            case DcNote.LostInMaintenance n:
+                Log.LogWarning("Node {Node} is in maintenance and no longer a member: it is not fenced and nothing on it moves until maintenance is turned off", n.Node);
+                break;
+            case DcNote.NotReadmitted n:
+                Log.LogInformation("Not readmitting {Node} yet: {Problem}", n.Node, n.Problem);
+                break;
+            case DcNote.FenceBlocked n:
+                Log.LogWarning("VM {Vm}: the on-fail fence of {Node} cannot be carried out ({Reason}): blocked instead", n.Vm, n.Node, n.Reason);
+                break;
+            case DcNote.PriorityDelay n:
+                Log.LogInformation("Waiting {Delay} before fencing {Node}: it held more than this host (priority-delay)", n.Delay, n.Node);
+                break;
         }
-        RequestFence(plan, id, now, "lost from the primary partition");
     }
 
     // ---- local side effects -------------------------------------------------------------------
 
-    /// <summary>Only the host an event names acts on it; replay never acts.</summary>
+    /// <summary>
+    /// Only the host an event names acts on it; replay never acts. The DC's and this host's bookkeeping first, then
+    /// what <see cref="HostEffects"/> gives this host to do.
+    /// </summary>
     private void LocalEffects(ClusterState before, IClusterEvent e)
     {
         switch (e)
         {
-            case NodeUp u when u.Node == Me:
-                ReassertAddresses();
-                break;
             case HeuristicsChanged h when h.Node == Me:
                 _heuristicsReportPending = false;
                 break;
@@ -136,7 +160,6 @@ public sealed partial class ClusterActor
                 break;
             case NodeHealthy h when h.Node == Me:
                 _healthReportPending = false;
-                ReassertAddresses();
                 break;
             case FenceSucceeded f:
                 // The request is closed: nothing is in flight for it any more, also when this DC only re-proposed a
@@ -154,20 +177,38 @@ public sealed partial class ClusterActor
             case NodeJoined j: // a later loss of the node is journaled afresh
                 _fenceImpossible.Remove(j.Node);
                 break;
-            case IpTaken t when t.Node == Me:
-                Take(new PublicAddress(t.Ip, t.Mask, t.Interface), 0, ProbeFor(before, t.Ip));
+        }
+        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys]);
+        foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
+    }
+
+    /// <summary>Carries out one of this host's commands (<see cref="HostEffects"/>).</summary>
+    private void CarryOut(HostCommand command)
+    {
+        switch (command)
+        {
+            case HostCommand.TakeAddress t:
+                if (!t.Probe)
+                    Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
+                        t.Address.Ip, NameOf(t.VacatedBy ?? default));
+                Take(t.Address, 0, t.Probe);
                 break;
-            case IpReleased r when r.Node == Me && before.Ips.ContainsKey(r.Ip):
-                Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None), $"release {r.Ip}");
+            case HostCommand.ReleaseAddress r:
+                Effect(_deps.Addresses.ReleaseAsync(r.Address, CancellationToken.None), $"release {r.Address.Ip}");
                 break;
-            case NodeLeft l when l.Node == Me:
+            case HostCommand.LeaveCluster:
                 _left = true;
                 _role = PartitionRole.Joining;
                 _ = _deps.Transport.LeaveAsync();
                 ShutdownLeft();
                 break;
+            case HostCommand.SyncVm s:
+                SyncVm(s.Vm);
+                break;
+            case HostCommand.VmAbsent v:
+                if (_localVms.TryGetValue(v.Vm, out var local)) Assign(v.Vm, local, null, VmLocalRole.Absent, "");
+                break;
         }
-        VmLocalEffects(before, e);
     }
 
     private void Effect(Task task, string what) =>
@@ -221,20 +262,4 @@ public sealed partial class ClusterActor
         Persist(new LocalFactsReconciled(_unreconciled.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
 
     private string NameOf(NodeId id) => _options.Nodes.FirstOrDefault(n => n.Id == id)?.Name ?? _state.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
-
-    /// <summary>A batch of events, each checked against the state the ones before it produce.</summary>
-    private sealed class Plan(ClusterState state)
-    {
-        public ClusterState State { get; private set; } = state;
-        public List<IClusterEvent> Events { get; } = [];
-
-        /// <summary>Adds <paramref name="e"/> when it applies; false (and nothing added) when the state rejects it.</summary>
-        public bool Add(IClusterEvent e)
-        {
-            if (!State.TryApply(e, out var next, out _)) return false;
-            State = next;
-            Events.Add(e);
-            return true;
-        }
-    }
 }

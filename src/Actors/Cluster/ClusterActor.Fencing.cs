@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Actors.Cluster;
 
 /// <summary>
-/// The DC's fencing: which requests are open, the two-host priority delay, outcomes, retries and the events
-/// they propose. The fence itself — the fencing rules and the devices — is the <see cref="FenceActor"/>'s, a
+/// The DC's fencing bookkeeping, outcomes, retries and the events they propose; which fences to request, start or
+/// wait for (the two-host priority delay) is decided in <see cref="Coordinator.DcRound"/>. The fence itself — the fencing rules and the devices — is the <see cref="FenceActor"/>'s, a
 /// child of this actor, which answers every <see cref="FenceNode"/> with a <see cref="FenceOutcome"/>.
 /// </summary>
 public sealed partial class ClusterActor
@@ -31,8 +31,6 @@ public sealed partial class ClusterActor
     // is not asked again and again (it would down, fail to fence and readmit the node for ever).
     private readonly SortedDictionary<NodeId, FencingPolicy> _fenceNeverPossible = new();
 
-    private bool FenceImpossibleUnderTodaysRules(NodeId node) =>
-        _fenceNeverPossible.TryGetValue(node, out var failedUnder) && failedUnder == FencingPolicyNow();
     private IActorRef? _fenceActor;
     private (IReadOnlyDictionary<string, string>? Settings, FencingPolicy Policy) _fencingPolicy;
 
@@ -54,73 +52,12 @@ public sealed partial class ClusterActor
         return _fencingPolicy.Policy;
     }
 
-    private void RequestFence(Plan plan, NodeId id, DateTimeOffset now, string reason)
-    {
-        if (plan.State.PendingFences.ContainsKey(id)) return;
-        if (_fenceImpossible.TryGetValue(id, out var failedUnder))
-        {
-            if (failedUnder == FencingPolicyNow()) return; // journaled once; retried when the rules change
-            _fenceImpossible.Remove(id);
-        }
-        if (_fenceRetryAt.TryGetValue(id, out var at) && at > now)
-        {
-            Timers.StartSingleTimer($"fence-retry-{id.Value}", ReconcileTick.Instance, at - now);
-            return;
-        }
-        plan.Add(new FenceRequested(id, Me, reason));
-    }
-
-    private void StartFencing()
-    {
-        var now = Context.System.TimeProvider.GetUtcNow();
-        // The DC carries out every open request, also those a previous DC made before it was lost.
-        foreach (var request in _state.PendingFences.Values.OrderBy(r => r.Target))
-        {
-            if (request.Target == Me) continue; // the DC is never unclean (DcOfView); a stale request waits for the next DC
-            if (_fencing.Contains(request.Target)) continue;
-            var requestAt = _fenceRequestAt.GetValueOrDefault(request.Target);
-            if (_fenceConfirmed.TryGetValue(request.Target, out var confirmed) && confirmed.RequestAt == requestAt)
-            {
-                _fencing.Add(request.Target);
-                Propose([new FenceSucceeded(request.Target, confirmed.Device, confirmed.Seconds)]);
-                continue;
-            }
-            if (WaitForPriorityDelay(request.Target, requestAt, now)) continue;
-            _fencing.Add(request.Target);
-            var target = new FenceTarget(request.Target, NameOf(request.Target), request.Reason);
-            var context = new FencingContext(_viewIds.Length, _configured.Count, QuorateForFencing);
-            FenceActorRef.Tell(new FenceNode(target, requestAt, context, FencingPolicyNow()), Self);
-        }
-    }
-
-    /// <summary>
-    /// Two-host fence races: the DC holding less than its peer waits priority-delay before fencing it, so
-    /// that the busier host wins (HA-Lizard, Pacemaker's priority-fencing-delay). True while it waits.
-    /// </summary>
-    private bool WaitForPriorityDelay(NodeId target, long requestAt, DateTimeOffset now)
-    {
-        var delay = FencingRules.PriorityDelay(FencingPolicyNow(), _configured.Count, Weight(Me), Weight(target), Me < target);
-        if (delay <= TimeSpan.Zero) return false;
-        if (!_fenceNotBefore.TryGetValue(target, out var wait) || wait.RequestAt != requestAt)
-        {
-            wait = (requestAt, now + delay);
-            _fenceNotBefore[target] = wait;
-            Log.LogInformation("Waiting {Delay} before fencing {Node}: it held more than this host (priority-delay)", delay, NameOf(target));
-        }
-        if (now >= wait.At) return false;
-        Timers.StartSingleTimer($"fence-delay-{target.Value}", ReconcileTick.Instance, wait.At - now);
-        return true;
-    }
-
     /// <summary>
     /// Quorum as quorum-required means it: Corosync's votequorum, except in a two-host cluster, where (as in
     /// HA-Lizard) the split-brain resolver's decision — the heuristics — stands in for the missing majority.
     /// Without a quorum provider (a one-host transport) the primary partition counts as quorate.
     /// </summary>
     private bool QuorateForFencing => _configured.Count == 2 ? _role == PartitionRole.Primary : _quorum?.Quorate ?? true;
-
-    /// <summary>What a host holds, for the priority delay: its addresses.</summary>
-    private long Weight(NodeId node) => _state.IpsOf(node).Count();
 
     /// <summary>FenceRetryDelay, doubling with each consecutive failure up to 5 minutes (a dead fence device must not flood the journal).</summary>
     private TimeSpan FenceRetryDelay(int failuresBefore)

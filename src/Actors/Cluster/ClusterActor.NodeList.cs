@@ -58,16 +58,6 @@ public sealed partial class ClusterActor
         return null;
     }
 
-    /// <summary>
-    /// The nodes the DC treats as lost when not in the view: the node list's, and a removed node that is not
-    /// clean yet. A removed node is forgotten (not counted, not waited for) once it is fenced or has left; one
-    /// still down or unreachable in the state was never confirmed off (corosync drops a running node from the
-    /// membership at the reload that removes it), so it is downed and fenced as any lost node before its
-    /// resources move, or, with fencing off, stays down until <c>haven fence confirm</c>.
-    /// </summary>
-    private IEnumerable<NodeId> KnownOrUnclean(ClusterState state) =>
-        _configured.Union(state.Nodes.Where(n => !_configured.Contains(n.Key) && n.Value.State is not (NodeState.Fenced or NodeState.Left)).Select(n => n.Key));
-
     /// <summary>A member as the node list names it (the transport may not know a node added since it started).</summary>
     private Member Named(Member member) => _options.Nodes.FirstOrDefault(n => n.Id == member.Id) ?? member;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
+using Haven.Actors.Coordinator;
 using Haven.Actors.Membership;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ public sealed partial class ClusterActor
     private ImmutableArray<PublicAddress> _extraAddresses = [];
     private ReportHealth? _health;
     private bool _healthReportPending;
-    private readonly SortedSet<NodeId> _lostInMaintenance = [];
+    private ImmutableSortedSet<NodeId> _lostInMaintenance = []; // reported once per loss (DcRound)
     private bool _leaveRequested;
     private long _leftSentAt = -1;
     private long _leaveViewId = -1;
@@ -326,19 +327,6 @@ public sealed partial class ClusterActor
         _extraAddresses = change.Addresses;
         Log.LogInformation("Extra public addresses now: {Count}", change.Addresses.Length);
         Self.Tell(ReconcileTick.Instance, Self);
-    }
-
-    /// <summary>A member lost while in maintenance is neither downed nor fenced; say so once per loss.</summary>
-    private void ReportLostInMaintenance(ClusterState state)
-    {
-        foreach (var id in _configured)
-        {
-            var lost = !_viewIds.Contains(id) && state.StateOf(id) == NodeState.Maintenance;
-            if (lost && _lostInMaintenance.Add(id))
-                Log.LogWarning("Node {Node} is in maintenance and no longer a member: it is not fenced and nothing on it moves until maintenance is turned off",
-                    NameOf(id));
-            else if (!lost) _lostInMaintenance.Remove(id);
-        }
     }
 
     private void Reply(bool accepted, string message) => Sender.Tell(new OperatorCommandResult(accepted, message), Self);

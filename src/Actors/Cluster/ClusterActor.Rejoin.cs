@@ -8,7 +8,7 @@ namespace Haven.Actors.Cluster;
 /// A lost host that returns proves what it holds (docs/cluster.md, "A host comes back"). Back in a synced primary
 /// partition while the state has it Down or Fenced, it releases its floating addresses, forces off every VM the
 /// state places elsewhere (<see cref="SyncVm"/>), and then reports what is left — VMs the state still places on
-/// it — as <see cref="NodeHoldings"/>. The DC readmits it once the report agrees with the state: after its fence
+/// it — as <see cref="NodeHoldings"/>. The DC readmits it (<see cref="Coordinator.DcRound"/>) once the report agrees with the state: after its fence
 /// when fencing is possible, without one when fencing is impossible (off, or no device for it).
 /// </summary>
 public sealed partial class ClusterActor
@@ -58,20 +58,5 @@ public sealed partial class ClusterActor
         Log.LogInformation("Node {Node} is {State} in the cluster state and reports what it holds: {Vms}", _options.Self.Name,
             _state.StateOf(Me), report.Vms.IsEmpty ? "no VM, no address" : $"VMs {string.Join(", ", report.Vms)}, no address");
         Multicast(report);
-    }
-
-    /// <summary>
-    /// The DC's side: a Down or Fenced member may join again. A Fenced one once its report agrees with the state; a
-    /// Down one only when fencing it is impossible (it was tried and failed as such under today's rules), no fence is
-    /// open, and its report agrees — otherwise it is fenced first.
-    /// </summary>
-    private bool MayReadmit(ClusterState state, NodeId node)
-    {
-        var nodeState = state.StateOf(node);
-        if (nodeState is not (NodeState.Down or NodeState.Fenced) || state.PendingFences.ContainsKey(node)) return false;
-        if (nodeState == NodeState.Down && !(_fenceImpossible.TryGetValue(node, out var failedUnder) && failedUnder == FencingPolicyNow())) return false;
-        if (state.HoldingsProblem(node) is not { } problem) return true;
-        if (state.Holdings.ContainsKey(node)) Log.LogInformation("Not readmitting {Node} yet: {Problem}", NameOf(node), problem);
-        return false;
     }
 }

@@ -1,3 +1,4 @@
+using Haven.Actors.Coordinator;
 using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
 using Microsoft.Extensions.Logging;

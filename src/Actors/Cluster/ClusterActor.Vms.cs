@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using Haven.Actors.Coordinator;
 using Haven.Actors.Runtime;
 using Haven.Actors.Vms;
 using Microsoft.Extensions.Logging;
@@ -5,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Actors.Cluster;
 
 /// <summary>
-/// What the DC decides about VMs (<see cref="VmRecovery"/>) and what a host does when the state puts a VM
+/// VMs on this host (what the DC decides about them is in <see cref="DcRound"/>, with <see cref="VmRecovery"/>): what a host does when the state puts a VM
 /// on it: one <see cref="VmActor"/> child per VM this host runs, starts, stops or migrates (named
 /// <c>vm-NAME-N</c>). The children's reports are multicast from here. After every applied VM event the
 /// VM's child gets its new assignment; every sync-interval the whole state is compared with the children
@@ -20,10 +22,10 @@ public sealed partial class ClusterActor
     private readonly HashSet<string> _vmSwept = new(StringComparer.Ordinal);
     private long _vmSequence;
     private long _vmChildren;
-    private object[]? _idleVmRound;
+    private ImmutableArray<object> _idleVmRound; // the DC round's idle cache (Coordinator/DcRound.Vms.cs)
 
     /// <summary>When this host, as DC, first saw each VM running (appliance-group start delays); not replicated.</summary>
-    private readonly Dictionary<string, DateTimeOffset> _vmRunningSince = new(StringComparer.Ordinal);
+    private ImmutableDictionary<string, DateTimeOffset> _vmRunningSince = ImmutableDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal);
 
     private VmServices VmServices => _deps.Vms ?? NoVmServices;
 
@@ -73,82 +75,12 @@ public sealed partial class ClusterActor
         Timers.StartPeriodicTimer("vm-sync", VmSyncTick.Instance, VmServices.Policy.SyncInterval); // stashed until recovery completes
     }
 
-    /// <summary>The DC's VM decisions for this round, appended to the plan after the address recovery.</summary>
-    private void RecoverVms(Plan plan)
-    {
-        if (plan.State.Vms.IsEmpty && VmServices.Configured.IsEmpty) return;
-        FenceForFailedOperations(plan);
-        // Decide is a pure function of these (immutable collections: a change gives a new instance, and they
-        // compare by reference); a round that found
-        // nothing to do is not repeated until one of them changes (the DC runs a round after every event).
-        var inputs = new object[] { plan.State.Vms, plan.State.Nodes, plan.State.Demoted, plan.State.PendingFences, _viewIds, plan.State.VmHaEnabled() };
-        if (_idleVmRound is { } idle && idle.Length == inputs.Length && idle.Zip(inputs).All(p => Equals(p.First, p.Second)))
-            return;
-        var now = Context.System.TimeProvider.GetUtcNow();
-        foreach (var gone in _vmRunningSince.Keys.Where(n => plan.State.Vms.GetValueOrDefault(n)?.State != VmRunState.Running).ToList())
-            _vmRunningSince.Remove(gone);
-        foreach (var vm in plan.State.Vms.Values)
-            if (vm.State == VmRunState.Running) _vmRunningSince.TryAdd(vm.Name, now);
-        var events = VmRecovery.Decide(plan.State, _viewIds, VmServices, new VmGroupClock(now, _vmRunningSince), out var wakeAt);
-        // a VM held by a group start delay is due later with the same inputs: no idle cache, a round at that time
-        _idleVmRound = events.IsEmpty && wakeAt is null ? inputs : null;
-        if (wakeAt is { } at) Timers.StartSingleTimer("vm-group-delay", ReconcileTick.Instance, at > now ? at - now : TimeSpan.Zero);
-        foreach (var e in events) plan.Add(e);
-    }
-
-    /// <summary>
-    /// On-fail fence: a host where a VM's operation failed is downed and fenced, as `haven cluster down` does (it rejoins
-    /// after its restart); the VM starts elsewhere once the fence is done. A fence this DC cannot carry out — of itself (it
-    /// never fences itself), with fencing off, or of a host whose fence failed as impossible under the rules in force —
-    /// falls back to block (VmFenceBlocked: unmanaged where it is, reported), never left pending for ever.
-    /// </summary>
-    private void FenceForFailedOperations(Plan plan)
-    {
-        var now = Context.System.TimeProvider.GetUtcNow();
-        foreach (var vm in plan.State.Vms.Values.ToList())
-        {
-            if (vm.FenceFor is not { } node || vm.Node != node) continue;
-            var why = $"VM {vm.Name}: {vm.Reason}";
-            if (plan.State.StateOf(node) is NodeState.Fenced or NodeState.Left or null) continue;
-            var impossible = node == Me ? $"{NameOf(node)} is the DC, which never fences itself"
-                : !FencingPolicyNow().Enabled ? "fencing is disabled"
-                : FenceImpossibleUnderTodaysRules(node) ? $"fencing {NameOf(node)} is impossible under the fencing rules in force"
-                : null;
-            if (impossible is not null)
-            {
-                if (plan.Add(new VmFenceBlocked(vm.Name, node, impossible)))
-                    Log.LogWarning("VM {Vm}: the on-fail fence of {Node} cannot be carried out ({Reason}): blocked instead", vm.Name, NameOf(node), impossible);
-                continue;
-            }
-            if (plan.State.StateOf(node) != NodeState.Down) plan.Add(new NodeDown(node, why));
-            if (plan.State.StateOf(node) == NodeState.Down) RequestFence(plan, node, now, why);
-        }
-    }
-
-    /// <summary>This host's side effects of an applied VM event (never during replay).</summary>
-    private void VmLocalEffects(ClusterState before, IClusterEvent e)
-    {
-        if (e is NodeLeft left && left.Node == Me)
-        {
-            foreach (var (vm, local) in _localVms)
-                Assign(vm, local, null, VmLocalRole.Absent, ""); // this host left: nothing runs here any more
-            return;
-        }
-        if (_left) return;
-        if (VmEvents.NameOf(e) is { } name) SyncVm(name);
-        else if (SelfUnclean != WasUnclean(before) || (before.StateOf(Me) == NodeState.Maintenance) != (_state.StateOf(Me) == NodeState.Maintenance))
-            foreach (var vm in _state.Vms.Keys.Concat(_localVms.Keys).Distinct().ToList()) SyncVm(vm);
-    }
-
     /// <summary>A VM whose role here is <paramref name="role"/> stays as it is while this host is Down with no fence under way.</summary>
     private bool KeptWhileDown(VmLocalRole role) =>
         role != VmLocalRole.Absent && _state.StateOf(Me) == NodeState.Down && !_state.PendingFences.ContainsKey(Me);
 
     /// <summary>This host is Down or Fenced in the state, or a fence request for it is open.</summary>
-    private bool SelfUnclean => WasUnclean(_state);
-
-    private bool WasUnclean(ClusterState state) =>
-        state.StateOf(Me) is NodeState.Down or NodeState.Fenced || state.PendingFences.ContainsKey(Me);
+    private bool SelfUnclean => Hosts.HostEffects.Unclean(_state, Me);
 
     // ---- local VM actors ----------------------------------------------------------------------------
 

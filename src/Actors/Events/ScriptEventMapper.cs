@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Haven.Actors.Cluster;
+using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
 
 namespace Haven.Actors.Events;
@@ -20,7 +21,7 @@ public sealed record ScriptMapperState(ImmutableDictionary<string, string> Movin
 /// <see cref="RecoveryCompleted"/> → recovered (on every host, as CTDB runs them);</item>
 /// <item><see cref="IpTaken"/> naming this host → takeip(iface, ip, mask);</item>
 /// <item><see cref="IpReleased"/> naming this host, for an address the state before held → releaseip(iface, ip, mask)
-/// (the same rule as the ClusterActor's release);</item>
+/// — both exactly when the host itself takes or releases it (<see cref="HostEffects.ForAddress"/>);</item>
 /// <item>a release by this host followed, in the same run of address events, by its take of the same address on
 /// another interface is a move: nothing at the release, updateip(old, new, ip, mask) at the take.</item>
 /// </list>
@@ -48,11 +49,11 @@ public static class ScriptEventMapper
                 return (mapper, [new ScriptEvent.IpReallocated()]);
             case RecoveryCompleted:
                 return (mapper, [new ScriptEvent.Recovered()]);
-            case IpReleased r when r.Node == self && before.Ips.ContainsKey(r.Ip):
+            case IpReleased r when HostEffects.ForAddress(before, r, self) is HostCommand.ReleaseAddress:
                 return MovesTo(r, self, following) is not null
                     ? (mapper with { MovingFrom = mapper.MovingFrom.SetItem(r.Ip, r.Interface) }, [])
                     : (mapper, [new ScriptEvent.ReleaseIp(r.Interface, r.Ip, r.Mask)]);
-            case IpTaken t when t.Node == self:
+            case IpTaken t when HostEffects.ForAddress(before, t, self) is HostCommand.TakeAddress:
                 return mapper.MovingFrom.TryGetValue(t.Ip, out var from)
                     ? (mapper with { MovingFrom = mapper.MovingFrom.Remove(t.Ip) }, [new ScriptEvent.UpdateIp(from, t.Interface, t.Ip, t.Mask)])
                     : (mapper, [new ScriptEvent.TakeIp(t.Interface, t.Ip, t.Mask)]);
