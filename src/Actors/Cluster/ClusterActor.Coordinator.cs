@@ -261,5 +261,5 @@ public sealed partial class ClusterActor
     private void MarkLocalFactsReconciled() =>
         Persist(new LocalFactsReconciled(_unreconciled.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
 
-    private string NameOf(NodeId id) => _options.Nodes.FirstOrDefault(n => n.Id == id)?.Name ?? _state.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
+    private string NameOf(NodeId id) => DcRound.NameOf(_options.Nodes, _state, id);
 }

@@ -37,6 +37,10 @@ public static partial class DcRound
     private static IEnumerable<NodeId> KnownOrUnclean(DcInputs inputs, ClusterState state) =>
         inputs.Configured.Union(state.Nodes.Where(n => !inputs.Configured.Contains(n.Key) && n.Value.State is not (NodeState.Fenced or NodeState.Left)).Select(n => n.Key));
 
+    /// <summary>The node list's name of a node, else the state's, else node-N (names in reasons and the log).</summary>
+    internal static string NameOf(ImmutableArray<Member> nodes, ClusterState state, NodeId id) =>
+        nodes.FirstOrDefault(n => n.Id == id)?.Name ?? state.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
+
     /// <summary>One round's scratch: the plan and what it collected. Only <see cref="Decide"/> sees it.</summary>
     private sealed partial class Round(DcInputs inputs)
     {
@@ -65,9 +69,7 @@ public static partial class DcRound
             VmRound = _vmRound,
         };
 
-        /// <summary>The node list's name of a node, else the state's, else node-N (names in reasons and the log).</summary>
-        private string NameOf(NodeId id) =>
-            _in.Nodes.FirstOrDefault(n => n.Id == id)?.Name ?? _in.State.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
+        private string NameOf(NodeId id) => DcRound.NameOf(_in.Nodes, _in.State, id);
 
         /// <summary>
         /// A member of the view joins unless it is Down: a downed node that is still (or again) reachable was

@@ -1,3 +1,4 @@
+using Haven.Actors.Cluster;
 using Haven.Actors.Membership;
 
 namespace Haven.Actors.Vms;
@@ -9,7 +10,7 @@ namespace Haven.Actors.Vms;
 /// </summary>
 public static partial class VmRecovery
 {
-    private static void RestartMultiplyActive(Scratch plan, IReadOnlyCollection<NodeId> view)
+    private static void RestartMultiplyActive(Plan plan, IReadOnlyCollection<NodeId> view)
     {
         foreach (var vm in plan.State.Vms.Values.ToList())
             if (vm is { RestartPending: true, Unmanaged: false, State: VmRunState.Starting or VmRunState.Running, Node: { } node } && Acts(plan.State, view, node))

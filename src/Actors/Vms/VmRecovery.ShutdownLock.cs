@@ -25,7 +25,7 @@ public static partial class VmRecovery
         vm.Lock is { } held && policy.ShutdownLockLimit > TimeSpan.Zero ? held.At + policy.ShutdownLockLimit : null;
 
     /// <summary>The VMs of hosts shutting down under shutdown-lock are stopped there (then locked to them), never moved.</summary>
-    private static void StopOnShuttingDownHosts(Scratch plan, IReadOnlyCollection<NodeId> view)
+    private static void StopOnShuttingDownHosts(Plan plan, IReadOnlyCollection<NodeId> view)
     {
         foreach (var vm in plan.State.Vms.Values.ToList())
             if (vm.State is VmRunState.Starting or VmRunState.Running && vm.Node is { } node && !vm.Unmanaged

@@ -38,7 +38,7 @@ public static partial class VmRecovery
         wakeAt = null;
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(services);
-        var plan = new Scratch(state);
+        var plan = new Plan(state);
         foreach (var added in services.Configured)
             if (!plan.State.Vms.ContainsKey(added.Vm.Name)) plan.Add(added);
         foreach (var vm in plan.State.Vms.Values.ToList()) ReleaseFromGoneHost(plan, vm);
@@ -97,7 +97,7 @@ public static partial class VmRecovery
     /// A leaving host's VMs that placement will not move (not HA, or the global HA switch off) are stopped there:
     /// the host leaves only once it runs no VM, and nothing may run on a host outside the cluster.
     /// </summary>
-    private static void StopWhatLeavingHostsKeep(Scratch plan, IReadOnlyCollection<NodeId> view)
+    private static void StopWhatLeavingHostsKeep(Plan plan, IReadOnlyCollection<NodeId> view)
     {
         var haOn = plan.State.VmHaEnabled();
         foreach (var vm in plan.State.Vms.Values.ToList())
@@ -106,7 +106,7 @@ public static partial class VmRecovery
                 plan.Add(new VmStopping(vm.Name, node, $"its host {NodeName(plan.State, node)} is leaving the cluster"));
     }
 
-    private static void ReleaseFromGoneHost(Scratch plan, VmInfo vm)
+    private static void ReleaseFromGoneHost(Plan plan, VmInfo vm)
     {
         if (vm.Node is not { } node) return;
         var state = plan.State;
@@ -128,7 +128,7 @@ public static partial class VmRecovery
         if (gone) plan.Add(new VmStopped(vm.Name, node, $"its host {NodeName(state, node)} was {state.StateOf(node)?.ToString().ToLowerInvariant() ?? "removed"}"));
     }
 
-    private static DateTimeOffset? Place(Scratch plan, IReadOnlyCollection<NodeId> view, VmServices services, VmGroupClock? clock)
+    private static DateTimeOffset? Place(Plan plan, IReadOnlyCollection<NodeId> view, VmServices services, VmGroupClock? clock)
     {
         DateTimeOffset? wakeAt = null;
         var state = plan.State;
@@ -283,19 +283,4 @@ public static partial class VmRecovery
         view.Contains(node) && Alive(state, node) && state.StateOf(node) != NodeState.Maintenance && !state.Demoted.Contains(node);
 
     private static string NodeName(ClusterState state, NodeId node) => state.Nodes.TryGetValue(node, out var info) ? info.Name : $"node-{node}";
-
-    /// <summary>A batch of events, each checked against the state the ones before it produce.</summary>
-    private sealed class Scratch(ClusterState state)
-    {
-        public ClusterState State { get; private set; } = state;
-        public List<IClusterEvent> Events { get; } = [];
-
-        public bool Add(IClusterEvent e)
-        {
-            if (!State.TryApply(e, out var next, out _)) return false;
-            State = next;
-            Events.Add(e);
-            return true;
-        }
-    }
 }

@@ -1,6 +1,6 @@
 using Haven.Actors.Cluster;
 
-namespace Haven.Actors.Coordinator;
+namespace Haven.Actors.Cluster;
 
 /// <summary>A batch of events, each checked against the state the ones before it produce.</summary>
 internal sealed class Plan(ClusterState state)
