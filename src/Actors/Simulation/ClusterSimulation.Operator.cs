@@ -1,4 +1,5 @@
 using Haven.Actors.Cluster;
+using Haven.Actors.Vms;
 
 namespace Haven.Actors.Simulation;
 
@@ -111,6 +112,20 @@ public sealed partial class ClusterSimulation
     /// Convergence: every monitor passes, and the operator takes every node out of standby and maintenance —
     /// sent again each round while the state still shows one (a host restarted since has forgotten its report).
     /// </summary>
+    /// <summary>
+    /// The HA VMs that should run but that every node's fail count bans (migration-threshold reached through the
+    /// run's injected failures): Pacemaker leaves such a resource stopped until an operator cleans it up, and so does
+    /// Haven, so the converging operator runs `vm cleanup` — after which the VM must start, with no faults left.
+    /// </summary>
+    internal static IReadOnlyList<string> BannedEverywhere(ClusterState state, DateTimeOffset now, int nodes) =>
+        state.Vms.Values
+            .Where(v => v.Desired == VmDesiredState.Started && v.Spec.Ha && !v.Unmanaged && v.Node is null && v.FailedOn.Count < nodes
+                        && state.Nodes.Count > 0
+                        && state.Nodes.Keys.ToHashSet().IsSubsetOf(VmRecovery.BannedFor(v, SimulationVmPolicy, now)))
+            .Select(v => v.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
     private void ClearOperatorFaults()
     {
         var primary = _hosts.Where(h => h.Running && h.Cluster is not null && h.LastView?.Role == PartitionRole.Primary).ToList();
@@ -120,6 +135,12 @@ public sealed partial class ClusterSimulation
         var haOff = !state.HaEnabled;
         if (state.Vms.Values.Any(v => v.Unmanaged))
             Record("converge: every VM managed (an unmanaged one still placed is stopped first)", () => ManageEveryVm(state, c => primary[0].Cluster!.Tell(c, null)));
+        var banned = BannedEverywhere(state, _clock.GetUtcNow(), _hosts.Length);
+        if (banned.Count > 0)
+            Record($"converge: operator: vm cleanup {string.Join(", ", banned)} (banned on every node by fail counts)", () =>
+            {
+                foreach (var vm in banned) primary[0].Cluster!.Tell(new CleanupVm(vm), null);
+            });
         if (pending.Count == 0 && !haOff) return;
         Record(haOff ? "converge: monitors pass, no standby, no maintenance, HA on" : "converge: monitors pass, no standby, no maintenance", () =>
         {
