@@ -26,6 +26,7 @@ public sealed partial class ClusterActor
         _decidedThisView = false;
         _holdingsSent = null;
         ResetProposals();
+        AbandonSettingChecks();
         _tracker = _tracker is null ? _options.SplitBrain.CreateTracker(now) : _tracker.MembershipChanged(now);
         Log.LogInformation("Membership of {Cluster} changed: members {Members}; left {Left}; joined {Joined}",
             _options.ClusterName, string.Join(",", _view.Select(m => m.Name)),
@@ -71,6 +72,12 @@ public sealed partial class ClusterActor
                 break;
             case MoveAddressRequest move:
                 OnMoveAddressRequest(move);
+                break;
+            case SettingCheckRequest check:
+                OnSettingCheckRequest(sender, check);
+                break;
+            case SettingCheckAnswer answer:
+                OnSettingCheckAnswer(sender, answer);
                 break;
             case IClusterEvent e:
                 if (sender == Me) OwnProposalDelivered();

@@ -6,8 +6,10 @@ namespace Haven.Actors.Cluster;
 
 /// <summary>
 /// Operator commands on cluster-wide settings (issue "Operator surface"). A change is validated here
-/// (key, type, scope, and the rules spanning several settings), multicast as an event, applied by every
-/// member of the primary partition, and answered once this host has applied it (or skipped it).
+/// (key, type, scope, and this host's start validation on what it would run with), then by every other member
+/// of the view against its own file (<see cref="SettingCheckRequest"/>, ClusterActor.SettingsCheck.cs), multicast
+/// as an event once all accept, applied by every member of the primary partition, and answered once this host has
+/// applied it (or skipped it).
 /// </summary>
 public sealed partial class ClusterActor
 {
@@ -31,6 +33,7 @@ public sealed partial class ClusterActor
         Receive<ResetSetting>(OnResetSetting);
         Receive<GetEffectiveSettings>(_ => Sender.Tell(ResolvedSettings(), Self));
         Receive<SettingNotConfirmed>(OnSettingNotConfirmed);
+        Receive<SettingCheckDue>(OnSettingCheckDue);
     }
 
     private void OnSetSetting(SetSetting command)
@@ -57,7 +60,7 @@ public sealed partial class ClusterActor
             return;
         }
         var overridden = HostOverride(key);
-        Submit(new SettingChanged(key, value), $"{key} = {value} cluster-wide"
+        CheckThenSubmit(new SettingChanged(key, value), key, value, $"{key} = {value} cluster-wide"
             + (overridden is null ? "" : $"; this host's file overrides it ({overridden})") + WhenApplied(schema));
     }
 
@@ -80,7 +83,8 @@ public sealed partial class ClusterActor
             return;
         }
         var fallback = SettingsResolver.Resolve(_state.Settings.Remove(key), _options.HostConfig)[key];
-        Submit(new SettingReset(key), $"{key} is no longer set cluster-wide; this host uses {fallback.Value} ({fallback.SourceText})" + WhenApplied(schema));
+        CheckThenSubmit(new SettingReset(key), key, null,
+            $"{key} is no longer set cluster-wide; this host uses {fallback.Value} ({fallback.SourceText})" + WhenApplied(schema));
     }
 
     /// <summary>What the operator must know about when a change takes effect: nothing for a live setting.</summary>
@@ -90,10 +94,13 @@ public sealed partial class ClusterActor
 
     private bool RefuseUnlessPrimary()
     {
-        if (_role == PartitionRole.Primary && _viewSynced) return false;
-        Refuse($"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}{(_role == PartitionRole.Primary ? ", syncing" : "")}); ask a primary member");
+        if (RefusalUnlessPrimary() is not { } reason) return false;
+        Refuse(reason);
         return true;
     }
+
+    private string? RefusalUnlessPrimary() => _role == PartitionRole.Primary && _viewSynced ? null
+        : $"this host is not in the primary partition ({_role.ToString().ToLowerInvariant()}{(_role == PartitionRole.Primary ? ", syncing" : "")}); ask a primary member";
 
     private void Refuse(string reason) => Sender.Tell(new OperatorCommandResult(false, reason), Self);
 
@@ -102,25 +109,28 @@ public sealed partial class ClusterActor
     /// quorum size, a probe count in range, fencing needs a secrets file) on what it would run with after the change:
     /// only problems the change brings are refused.
     /// </summary>
-    private string? CrossCheck(IEnumerable<KeyValuePair<string, string>> after, string key)
+    private string? CrossCheck(IEnumerable<KeyValuePair<string, string>> after, string key) =>
+        AddedProblems(after) is { Count: > 0 } added ? $"{key}: the change contradicts other settings: {string.Join("; ", added)}" : null;
+
+    /// <summary>The problems this host's start would find with the cluster-wide settings <paramref name="after"/> and not with today's.</summary>
+    private List<string> AddedProblems(IEnumerable<KeyValuePair<string, string>> after)
     {
         var validate = _options.ValidateSettings ?? HavenConfig.CrossCheck;
         HashSet<string> Problems(IEnumerable<KeyValuePair<string, string>> cluster, Config? host) =>
             validate(SettingsResolver.Resolve(cluster, host).Config)
                 .Select(p => p.Path.Length == 0 || p.Message.StartsWith(p.Path, StringComparison.Ordinal) ? p.Message : $"{p.Path}: {p.Message}").ToHashSet();
         var before = Problems(_state.Settings, _options.HostConfig);
-        var added = Problems(after, _options.HostConfig).Where(p => !before.Contains(p)).ToList();
-        return added.Count == 0 ? null : $"{key}: the change contradicts other settings: {string.Join("; ", added)}";
+        return Problems(after, _options.HostConfig).Where(p => !before.Contains(p)).ToList();
     }
 
     /// <summary>FILE:LINE of this host's own value for the key, or null.</summary>
     private string? HostOverride(string key) =>
         SettingsResolver.Resolve(_state.Settings, _options.HostConfig).TryGet(key, out var s) && s.Source == SettingSource.Host ? s.Origin : null;
 
-    private void Submit(IClusterEvent e, string message)
+    private void Submit(IClusterEvent e, string message, IActorRef replyTo)
     {
         var id = ++_settingCommands;
-        _pendingSettings.Add(new PendingSetting(id, e, Sender, message));
+        _pendingSettings.Add(new PendingSetting(id, e, replyTo, message));
         Timers.StartSingleTimer($"setting-{id}", new SettingNotConfirmed(id), SettingConfirmTimeout);
         Log.LogInformation("Operator asks for {Change} on {Node}", message, _options.Self.Name);
         MulticastEvents([e]);

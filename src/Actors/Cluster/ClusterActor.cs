@@ -173,8 +173,16 @@ public sealed partial class ClusterActor : PersistentActor
                 $"the request waited {(now - command.Deadline).TotalSeconds:0.#} s too long for the cluster (busy or blocked): nothing was changed"), Self);
             return;
         }
-        if (Dispatch(command.Command) is not null)
-            throw new InvalidOperationException($"{command.Command.GetType().Name} is handled asynchronously and cannot carry a deadline");
+        _commandDeadline = command.Deadline; // a settings check (ClusterActor.SettingsCheck.cs) ends by it
+        try
+        {
+            if (Dispatch(command.Command) is not null)
+                throw new InvalidOperationException($"{command.Command.GetType().Name} is handled asynchronously and cannot carry a deadline");
+        }
+        finally
+        {
+            _commandDeadline = null;
+        }
     }
 
     // ---- view ---------------------------------------------------------------------------------

@@ -22,6 +22,21 @@ public sealed record Hello(long ViewId, ImmutableArray<NodeId> View, PartitionRo
 public sealed record MoveAddressRequest(string Ip, NodeId Target);
 
 /// <summary>
+/// A cluster-wide change proposed on <see cref="ClusterActor"/> of the sender, before it is multicast as an event: every
+/// other member of the same configuration checks what it would run with after it (its own file &lt; reference.conf, the
+/// cluster-wide settings with the change applied) with the validator its start uses, and answers with a
+/// <see cref="SettingCheckAnswer"/>. <see cref="Value"/> null: the key is reset. Not journaled: a check lost with a
+/// view change is refused at the proposer, and nothing changed.
+/// </summary>
+public sealed record SettingCheckRequest(long ViewId, ImmutableArray<NodeId> View, long RequestId, string Key, string? Value);
+
+/// <summary>
+/// A member's answer to the <see cref="SettingCheckRequest"/> <see cref="RequestId"/> of <see cref="Origin"/>: the problems the
+/// change would bring to its start (each naming its key), empty when it can use the change.
+/// </summary>
+public sealed record SettingCheckAnswer(long ViewId, NodeId Origin, long RequestId, ImmutableArray<string> Problems);
+
+/// <summary>
 /// The sync source hands the members that are behind the records they lack (from index 0 when one diverged and the
 /// source holds its whole history). <see cref="FromDigest"/>: the source's digest at <see cref="FromIndex"/>, by
 /// which a member that holds only a later part of its history (a snapshot) finds the prefix both share; absent
@@ -132,5 +147,7 @@ public static class ClusterManifests
         .Register<StreamSnapshot>("local.stream-snapshot.v1")
         .Register<PartitionDecided>("wire.partition-decided.v1")
         .Register<ReplicateBatch>("wire.replicate-batch.v1")
-        .Register<MoveAddressRequest>("wire.move-address.v1");
+        .Register<MoveAddressRequest>("wire.move-address.v1")
+        .Register<SettingCheckRequest>("wire.setting-check.v1")
+        .Register<SettingCheckAnswer>("wire.setting-check-answer.v1");
 }

@@ -46,7 +46,9 @@ internal static class ConfigSettingsVerbs
         var socket = HavenCli.SocketOption();
         var key = SettableKey("the setting to set cluster-wide");
         var value = new Argument<string>("VALUE") { Description = "one HOCON value of the setting's type: 5s, on, 3, keep-majority, '\"a b\"', '[\"192.0.2.1\"]'" };
-        var cmd = new Command("set", "set a setting for the whole cluster (replicated; a host's own file still wins on that host)") { key, value, socket };
+        var cmd = new Command("set", "set a setting for the whole cluster (replicated; a host's own file still wins on that host). "
+            + "Every host in view first checks it as its start would, against its own file: one that refuses or does not answer refuses it, "
+            + "and nothing changes; a host outside the view is not checked and skips a value it cannot use at its next start (haven health shows it)") { key, value, socket };
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);
@@ -61,7 +63,8 @@ internal static class ConfigSettingsVerbs
     {
         var socket = HavenCli.SocketOption();
         var key = SettableKey("the cluster-wide setting to remove");
-        var cmd = new Command("reset", "remove a cluster-wide setting: hosts go back to their own file or the default") { key, socket };
+        var cmd = new Command("reset", "remove a cluster-wide setting: hosts go back to their own file or the default "
+            + "(checked first by every host in view, as for set)") { key, socket };
         cmd.SetAction(async (parse, ct) =>
         {
             using var client = new ControlClient(parse.GetValue(socket)!);

@@ -91,6 +91,9 @@ internal sealed class TestCluster
         private int _incarnation;
         public Member Member { get; } = member;
 
+        /// <summary>Wraps the network's transport of the next start (a test that loses or holds some of the host's messages).</summary>
+        public Func<IClusterTransport, IClusterTransport>? WrapTransport { get; set; }
+
         /// <summary>The options the next start uses.</summary>
         public ClusterOptions Options { get; set; } = options;
 
@@ -116,7 +119,8 @@ internal sealed class TestCluster
         {
             _system = cluster._kit.CreateSystem($"{Member.Name}-{++_incarnation}");
             var services = new PersistenceServices(Journal, Snapshots, new JsonEventSerializer(ClusterManifests.Register(new EventManifestRegistry())));
-            var deps = new ClusterDependencies(cluster.Network.Transport(Member.Id), services, new Fencer(cluster), new Addresses(this),
+            IClusterTransport transport = cluster.Network.Transport(Member.Id);
+            var deps = new ClusterDependencies(WrapTransport?.Invoke(transport) ?? transport, services, new Fencer(cluster), new Addresses(this),
                 new Reachability(cluster, Member.Id), v => { RecoveredView ??= v; View = v; }, new SelfFenceRecorder(SelfFence), cluster._vms?.Invoke(Member),
                 new SelfRebootRecorder(Reboots));
             RecoveredView = null;

@@ -49,12 +49,16 @@ internal sealed class SimulatedPeers : IAsyncDisposable
         ]
         """;
 
+    /// <summary>Changes n2's and n3's options (taken from the daemon's) before they start: e.g. a host file of their own.</summary>
+    public Func<ClusterOptions, ClusterOptions>? PeerOptions { get; init; }
+
     /// <summary>The daemon's side: its transport on this network (starting n2 and n3 with its own options), memory addresses and hypervisor.</summary>
     public DaemonOverrides Overrides => new()
     {
         Transport = options =>
         {
-            foreach (var peer in Nodes.Where(n => n.Id != options.Self.Id)) StartPeer(options with { Self = peer });
+            foreach (var peer in Nodes.Where(n => n.Id != options.Self.Id))
+                StartPeer(PeerOptions?.Invoke(options with { Self = peer }) ?? options with { Self = peer });
             return new LockedTransport(this, _network.Transport(options.Self.Id));
         },
         Addresses = new MemoryAddresses(Held.GetOrAdd("n1", _ => new())),
