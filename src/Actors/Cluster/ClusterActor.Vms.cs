@@ -66,6 +66,8 @@ public sealed partial class ClusterActor
         Receive<SetVmManaged>(c => VmCommand(new VmManaged(VmSpecRules.Canonical(c.Name), c.Managed),
             $"VM {VmSpecRules.Canonical(c.Name)} is {(c.Managed ? "managed" : "unmanaged")} now"));
         Receive<MigrateVm>(OnMigrateVm);
+        Receive<ClearVmMove>(c => VmCommand(new VmMoveCleared(VmSpecRules.Canonical(c.Name)),
+            $"VM {VmSpecRules.Canonical(c.Name)}: move preference cleared (placement may move it again)"));
         Receive<ExplainVm>(c =>
         {
             var name = VmSpecRules.Canonical(c.Name);
@@ -204,7 +206,8 @@ public sealed partial class ClusterActor
             Reply(false, $"VM {name} is {vm.State.ToString().ToLowerInvariant()}; only a running VM can be migrated");
             return;
         }
-        VmCommand(new VmMigrating(name, from, target.Id), $"VM {name} is migrating from {NameOf(from)} to {target.Name}");
+        VmCommand(new VmMigrating(name, from, target.Id, ByOperator: true),
+            $"VM {name} is migrating from {NameOf(from)} to {target.Name}; it stays there until `haven vm clear {name}`");
     }
 
     /// <summary>What an accepted start/stop/disable says: what the cluster will do, not that it is done (the VM may still be stopping).</summary>

@@ -73,11 +73,14 @@ public sealed partial record ClusterState
         VmManaged e => WithVm(e.Name, vm => vm.Unmanaged != e.Managed
             ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")
             : Put(vm with { Unmanaged = !e.Managed })),
-        VmMigrating e => WithVm(e.Name, vm => StartMigration(vm, e.From, e.To)),
+        VmMigrating e => WithVm(e.Name, vm => StartMigration(vm, e.From, e.To, e.ByOperator)),
         VmMigrated e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
             ?? Put(vm with { State = VmRunState.Running, Node = e.To, Target = null, Reason = "" })),
         VmMigrationFailed e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
-            ?? Put(vm with { State = VmRunState.Running, Target = null, Reason = e.Reason })),
+            ?? Put(vm with { State = VmRunState.Running, Target = null, Reason = e.Reason, MovedTo = vm.MovedTo == e.To ? null : vm.MovedTo })),
+        VmMoveCleared e => WithVm(e.Name, vm => vm.MovedTo is null
+            ? (null, $"VM {vm.Name} has no move preference to clear (only `haven vm migrate` leaves one)")
+            : Put(vm with { MovedTo = null })),
         _ => null,
     };
 
@@ -194,13 +197,13 @@ public sealed partial record ClusterState
         return Put(vm with { State = VmRunState.Starting, Node = node, Target = null, Reason = "", Lock = null, Attempt = Version + 1 });
     }
 
-    private (ClusterState?, string?) StartMigration(VmInfo vm, NodeId from, NodeId to)
+    private (ClusterState?, string?) StartMigration(VmInfo vm, NodeId from, NodeId to, bool byOperator)
     {
         if (OnNode(vm, from, [VmRunState.Running], "migrate") is { } bad) return bad;
         if (!vm.Spec.AllowMigrate) return (null, $"VM {vm.Name} does not allow live migration");
         if (from == to) return (null, $"VM {vm.Name} already runs on {Named(to)}");
         if (CanRunVms(to) is { } why) return (null, $"VM {vm.Name} cannot migrate to {Named(to)}: {why}");
-        return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "", Attempt = Version + 1 });
+        return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "", Attempt = Version + 1, MovedTo = byOperator ? to : vm.MovedTo });
     }
 
     /// <summary>An outcome answers the migration in progress; one naming another attempt (attempt 0: not named) is stale.</summary>

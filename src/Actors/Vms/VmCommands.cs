@@ -23,6 +23,9 @@ public sealed record SetVmManaged(string Name, bool Managed);
 /// <summary>Operator: live-migrate a running VM to the named node. Reply: <see cref="OperatorCommandResult"/>.</summary>
 public sealed record MigrateVm(string Name, string Node);
 
+/// <summary>Operator: drop the move preference a `vm migrate` left (crm_resource --clear). Reply: <see cref="OperatorCommandResult"/>.</summary>
+public sealed record ClearVmMove(string Name);
+
 /// <summary>Operator: the placement scores and rules for a VM. Reply: <see cref="VmExplanation"/> or a refused <see cref="OperatorCommandResult"/>.</summary>
 public sealed record ExplainVm(string Name);
 

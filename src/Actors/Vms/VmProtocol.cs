@@ -130,6 +130,14 @@ public sealed record VmInfo(
     /// <summary>Pacemaker's shutdown-lock: stopped by its host's clean shutdown, it may run only there until the lock is released.</summary>
     public VmShutdownLock? Lock { get; init; }
 
+    /// <summary>
+    /// Where an operator's `haven vm migrate` sent it (Pacemaker's cli-prefer constraint of `crm_resource --move`): placement
+    /// prefers that node with INFINITY, so the DC does not move it back, until `haven vm clear`, a failed migration there
+    /// or its removal. The preference is a score, not a requirement: with that node lost the VM runs elsewhere, and comes
+    /// back when it returns.
+    /// </summary>
+    public NodeId? MovedTo { get; init; }
+
     /// <summary>How often the VM failed on <paramref name="node"/> (a host in <see cref="FailedOn"/> from an older journal counts once).</summary>
     public VmFailures FailuresOn(NodeId node) =>
         Failures.TryGetValue(node, out var f) ? f : FailedOn.Contains(node) ? new VmFailures(1, null) : new VmFailures(0, null);
@@ -141,7 +149,7 @@ public sealed record VmInfo(
         other is not null && Spec.Equals(other.Spec) && Desired == other.Desired && State == other.State
         && Node == other.Node && Target == other.Target && Reason == other.Reason && FailedOn.SetEquals(other.FailedOn)
         && Attempt == other.Attempt
-        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Lock == other.Lock && RestartPending == other.RestartPending && Failures.SequenceEqual(other.Failures);
+        && Unmanaged == other.Unmanaged && FenceFor == other.FenceFor && Lock == other.Lock && MovedTo == other.MovedTo && RestartPending == other.RestartPending && Failures.SequenceEqual(other.Failures);
 
     public override int GetHashCode() => HashCode.Combine(Spec.Name, Desired, State, Node, Target);
 }
@@ -312,8 +320,14 @@ public sealed record VmFenceBlocked(string Name, NodeId Node, string Reason) : I
 /// </summary>
 public sealed record VmMultiplyActive(string Name, NodeId Node, DateTimeOffset? At = null) : IClusterEvent;
 
-/// <summary>The DC (or an operator) asks the source host to live-migrate the VM to the target.</summary>
-public sealed record VmMigrating(string Name, NodeId From, NodeId To) : IClusterEvent;
+/// <summary>
+/// The DC (or an operator) asks the source host to live-migrate the VM to the target. <paramref name="ByOperator"/>: an
+/// operator's `haven vm migrate`, which also leaves the VM's move preference to the target (<see cref="VmInfo.MovedTo"/>).
+/// </summary>
+public sealed record VmMigrating(string Name, NodeId From, NodeId To, bool ByOperator = false) : IClusterEvent;
+
+/// <summary>The operator's `haven vm clear`: the VM's move preference (<see cref="VmInfo.MovedTo"/>) is dropped (crm_resource --clear).</summary>
+public sealed record VmMoveCleared(string Name) : IClusterEvent;
 
 /// <summary>The source host reports the migration done: the VM runs on the target only.</summary>
 public sealed record VmMigrated(string Name, NodeId From, NodeId To, long Attempt = 0) : IClusterEvent;
@@ -341,5 +355,6 @@ public static class VmManifests
         .Register<VmManaged>("cluster.vm-managed.v1")
         .Register<VmOperationFailed>("cluster.vm-operation-failed.v1")
         .Register<VmFenceBlocked>("cluster.vm-fence-blocked.v1")
-        .Register<VmMultiplyActive>("cluster.vm-multiply-active.v1");
+        .Register<VmMultiplyActive>("cluster.vm-multiply-active.v1")
+        .Register<VmMoveCleared>("cluster.vm-move-cleared.v1");
 }

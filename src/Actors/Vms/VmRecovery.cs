@@ -78,6 +78,8 @@ public static partial class VmRecovery
                       + (banned ? "banned there until `haven vm cleanup`" + (services.Policy.FailureTimeout > TimeSpan.Zero ? " or the timeout" : "") : "may run there"));
         }
         if (LockLine(state, info, services.Policy, now) is { } locked) lines.Add(locked);
+        if (info.MovedTo is { } to)
+            lines.Add($"{vm}: moved to {NodeName(state, to)} by `haven vm migrate`: preferred there with INFINITY until `haven vm clear {vm}`");
         if (!info.Spec.Ha) lines.Add($"{vm}: not HA: the cluster never places, moves or recovers it");
         if (info.Spec.MultipleActive != VmMultipleActive.StopStart)
             lines.Add($"{vm}: multiple-active {VmMultipleActiveNames.Name(info.Spec.MultipleActive)} (a second copy is forced off where it is found, then {(info.Spec.MultipleActive == VmMultipleActive.Block ? "the VM is unmanaged" : "the VM is stopped")})");
@@ -205,7 +207,9 @@ public static partial class VmRecovery
             var current = at is { } id && state.Nodes.TryGetValue(id, out var info) ? info.Name : null;
             var pinned = InFlight(vm.State) || !Managed(vm);
             var banned = BannedFor(vm, services.Policy, now).Where(f => state.Nodes.ContainsKey(f)).Select(f => NodeName(state, f)).ToHashSet(StringComparer.Ordinal);
+            var movedTo = vm.MovedTo is { } m && state.Nodes.TryGetValue(m, out var moved) && !banned.Contains(moved.Name) ? moved.Name : null;
             var preferences = vm.Spec.Preferences.Where(p => known.Contains(p.Node) && !banned.Contains(p.Node))
+                .Concat(movedTo is null ? [] : [new NodePreference(movedTo, PlacementScores.Infinity)])
                 .Concat(banned.Order(StringComparer.Ordinal).Select(f => new NodePreference(f, PlacementScores.Banned)))
                 .ToImmutableArray();
             var (wanted, locked) = Locked(state, view, vm, services, now, Managed(vm) || current is not null, preferences);

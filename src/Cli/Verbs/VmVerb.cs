@@ -8,14 +8,14 @@ using Haven.Host.Control;
 namespace Haven.Host.Cli;
 
 /// <summary>
-/// `haven vm list|locate|explain|start|stop|enable|disable|migrate|cleanup|manage|unmanage|ha|add|remove`: the managed VMs as the
+/// `haven vm list|locate|explain|start|stop|enable|disable|migrate|clear|cleanup|manage|unmanage|ha|add|remove`: the managed VMs as the
 /// local daemon's replicated state has them, and the operator's VM commands (carried out by the cluster).
 /// </summary>
 internal static class VmVerb
 {
     public static Command Build(CliContext cli)
     {
-        var cmd = new Command("vm", "managed VMs: list, locate, explain placement, start, stop, enable, disable, migrate, HA, add, remove, cleanup, manage, unmanage");
+        var cmd = new Command("vm", "managed VMs: list, locate, explain placement, start, stop, enable, disable, migrate, clear, HA, add, remove, cleanup, manage, unmanage");
         cmd.Subcommands.Add(List(cli));
         cmd.Subcommands.Add(Locate(cli));
         cmd.Subcommands.Add(Explain(cli));
@@ -25,6 +25,7 @@ internal static class VmVerb
                      ("enable", "let the cluster run the VM again"), ("disable", "stop the VM and keep it stopped"),
                      ("manage", "let the cluster start, stop and move the VM again"),
                      ("unmanage", "leave the VM exactly as it is: the cluster neither starts, stops nor moves it (Pacemaker's is-managed=false)"),
+                     ("clear", "drop the move preference `vm migrate` left, so that placement may move the VM again (crm_resource --clear)"),
                  })
             cmd.Subcommands.Add(Simple(cli, verb, what));
         cmd.Subcommands.Add(Remove(cli));
@@ -141,7 +142,7 @@ internal static class VmVerb
         var socket = HavenCli.SocketOption();
         var name = NameArgument();
         var node = new Argument<string>("NODE") { Description = "the node to live-migrate the VM to" };
-        var cmd = new Command("migrate", "live-migrate a running VM to another node") { name, node, socket };
+        var cmd = new Command("migrate", "live-migrate a running VM to another node; it stays there (preferred with INFINITY) until `haven vm clear` (crm_resource --move)") { name, node, socket };
         cmd.SetAction((parse, ct) => Post(cli, parse.GetValue(socket)!, $"v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}/migrate",
             new NodeRequest(parse.GetValue(node)), ct));
         return cmd;

@@ -92,6 +92,8 @@ internal static class VmApi
         foreach (var (verb, managed) in new[] { ("manage", true), ("unmanage", false) })
             app.MapPost($"/v1/vms/{{name}}/{verb}", async (string name) => await Ask(state, new SetVmManaged(name, managed)));
 
+        app.MapPost("/v1/vms/{name}/clear", async (string name) => await Ask(state, new ClearVmMove(name)));
+
         app.MapPost("/v1/vms/{name}/migrate", async (string name, NodeRequest? request) =>
             request?.Node is { Length: > 0 } node
                 ? await Ask(state, new MigrateVm(name, node))

@@ -36,6 +36,12 @@ public sealed class StreamSnapshotTests
         new VmPlaced("WEB", N(3)),
         new VmRunning("WEB", N(3)),
         new VmMultiplyActive("WEB", N(1)), // a second copy was forced off node1: WEB is to be restarted (stop_start)
+        // an operator's vm migrate: APP keeps its move preference to node3
+        new VmAdded(new VmSpec("APP", "process", "app.conf", AllowMigrate: true)),
+        new VmPlaced("APP", N(1)),
+        new VmRunning("APP", N(1)),
+        new VmMigrating("APP", N(1), N(3), ByOperator: true),
+        new VmMigrated("APP", N(1), N(3)),
         // a fifth node shutting down under shutdown-lock: its VM stopped there and locked to it
         new NodeJoined(N(5), "node5"),
         new NodeUp(N(5)),
@@ -60,6 +66,7 @@ public sealed class StreamSnapshotTests
         Assert.NotEmpty(state.Holdings);
         Assert.NotNull(state.Vms["DB-01"].Lock);
         Assert.True(state.Vms["WEB"].RestartPending);
+        Assert.Equal(N(3), state.Vms["APP"].MovedTo);
         Assert.NotNull(state.Nodes[N(5)].ShutdownAt);
         var snapshot = new StreamSnapshot(14, new string('a', 64), state.ToImage());
         var (manifest, payload) = Serializer.Serialize(snapshot);
