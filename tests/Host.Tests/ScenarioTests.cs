@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Haven.Host.Cli;
 
 namespace Haven.Host.Tests;
@@ -9,8 +8,8 @@ namespace Haven.Host.Tests;
 /// </summary>
 public sealed class ScenarioTests
 {
-    private static string ScenariosDir([CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "scenarios"));
+    /// <summary>tests/scenarios, found from the test binary up to Actors.sln (a clean clone, CI, any build path map).</summary>
+    private static string ScenariosDir() => Path.Combine(ConfigCheckTests.RepoRoot(), "tests", "scenarios");
 
     public static TheoryData<string> Scenarios()
     {
