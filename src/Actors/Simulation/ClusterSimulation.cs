@@ -156,6 +156,7 @@ public sealed partial class ClusterSimulation
     private void FlushNotes(string label, TimeSpan? at = null)
     {
         EndDelivery();
+        _scenarioTrace?.Notes(_notes);
         var text = _notes.Count == 0 ? label : label + ": " + string.Join("; ", _notes);
         _notes.Clear();
         var entry = new TraceEntry(_step, at ?? Now, text);

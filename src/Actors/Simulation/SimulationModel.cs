@@ -86,16 +86,19 @@ public sealed record SimulationOptions
     /// What a losing side does with its resources: stop (Pacemaker's default) unless the run enables the
     /// <see cref="SimulationFaults.Pacemaker"/> kind, which draws one from the seed.
     /// </summary>
-    public NoQuorumPolicy NoQuorumPolicy => !Faults.HasFlag(SimulationFaults.Pacemaker) ? NoQuorumPolicy.Stop
-        : Policies[new Random(unchecked(Seed * 48_271 + 3)).Next(Policies.Length)];
+    public NoQuorumPolicy NoQuorumPolicy => Scenario?.NoQuorumPolicy ?? (!Faults.HasFlag(SimulationFaults.Pacemaker) ? NoQuorumPolicy.Stop
+        : Policies[new Random(unchecked(Seed * 48_271 + 3)).Next(Policies.Length)]);
+
+    /// <summary>A scripted scenario's header: it sets the no-quorum-policy and shutdown-lock instead of the seed (null for chaos runs).</summary>
+    public ScenarioCluster? Scenario { get; init; }
 
     /// <summary>
     /// With the <see cref="SimulationFaults.Pacemaker"/> kind, half the seeds run with shutdown-lock (a third of those with a 20 s
     /// shutdown-lock-limit): an operator's clean daemon stop then stops that host's VMs there, locked to it.
     /// </summary>
-    public bool ShutdownLock => Faults.HasFlag(SimulationFaults.Pacemaker) && new Random(unchecked(Seed * 69_621 + 7)).Next(2) == 0;
+    public bool ShutdownLock => Scenario?.ShutdownLock ?? Faults.HasFlag(SimulationFaults.Pacemaker) && new Random(unchecked(Seed * 69_621 + 7)).Next(2) == 0;
 
-    public TimeSpan ShutdownLockLimit => ShutdownLock && new Random(unchecked(Seed * 69_621 + 11)).Next(3) == 0 ? TimeSpan.FromSeconds(20) : TimeSpan.Zero;
+    public TimeSpan ShutdownLockLimit => Scenario is { } scenario ? scenario.ShutdownLockLimit : ShutdownLock && new Random(unchecked(Seed * 69_621 + 11)).Next(3) == 0 ? TimeSpan.FromSeconds(20) : TimeSpan.Zero;
 
     private static readonly NoQuorumPolicy[] Policies = [NoQuorumPolicy.Stop, NoQuorumPolicy.Freeze, NoQuorumPolicy.Ignore, NoQuorumPolicy.Demote, NoQuorumPolicy.Fence];
 

@@ -16,7 +16,8 @@ namespace Haven.Host.Cli;
 /// cluster simulation for seeds S..S+K-1 on N in-process hosts and checks the cluster invariants after
 /// every step. Prints progress and, for every failing seed, its violations and the command that replays
 /// it (the first failing seed with its whole step trace). Exit 0 when no seed violated anything, 1 when
-/// one did, 2 for bad arguments. With `--cib FILE` it plans recovery for a Pacemaker CIB instead (<see cref="RunCib"/>).
+/// one did, 2 for bad arguments. With `--cib FILE` it plans recovery for a Pacemaker CIB instead (<see cref="RunCib"/>); with
+/// `--scenario DIR [--check | --update]` it runs a scripted scenario (<see cref="ScenarioVerb"/>).
 /// </summary>
 internal static class SimulateVerb
 {
@@ -44,13 +45,27 @@ internal static class SimulateVerb
             Description = "the simulated hosts' split-brain stable-after in ms (the swarm varies it: 2000, 500, 250)", HelpName = "MS",
             DefaultValueFactory = _ => (int)SimulationOptions.DefaultStableAfter.TotalMilliseconds,
         };
+        var scenario = new Option<string?>("--scenario") { Description = "run a scripted scenario folder (cluster, cmdlist, trace.expect) and print its trace", HelpName = "DIR" };
+        var check = new Option<bool>("--check") { Description = "with --scenario: diff the trace against trace.expect, exit 1 on a difference" };
+        var update = new Option<bool>("--update") { Description = "with --scenario: rewrite trace.expect with this run's trace" };
         var log = new Option<bool>("--log") { Description = "with one seed: print every host's actor log (debug level) to standard error while it runs" };
         var cmd = new Command("simulate", "run the deterministic cluster simulation with injected faults and check the invariants, or plan a Pacemaker CIB (--cib)")
         {
-            nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, swarm, duration, jobs, swarmSeed, maxSeeds, worker,
+            nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, swarm, duration, jobs, swarmSeed, maxSeeds, worker, scenario, check, update,
         };
         cmd.SetAction((parse, ct) =>
         {
+            if (parse.GetValue(scenario) is { } folder)
+            {
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, swarm, duration, jobs, swarmSeed, maxSeeds })
+                    if (parse.GetResult(other) is { Implicit: false })
+                        throw new CliException($"--scenario cannot be combined with {other.Name} (the scenario's cluster file sets the run)", ExitCodes.Usage);
+                if (parse.GetValue(check) && parse.GetValue(update)) throw new CliException("--check and --update exclude each other", ExitCodes.Usage);
+                return Task.FromResult(ScenarioVerb.Run(cli, factory ?? ClusterActor.Props, folder, parse.GetValue(check), parse.GetValue(update)));
+            }
+            foreach (var scenarioOnly in new Option[] { check, update })
+                if (parse.GetResult(scenarioOnly) is { Implicit: false })
+                    throw new CliException($"{scenarioOnly.Name} needs --scenario DIR", ExitCodes.Usage);
             if (parse.GetValue(cib) is { } file)
             {
                 foreach (var other in new Option[] { nodes, seeds, seed, steps, faults, stableAfter, swarm, log })
