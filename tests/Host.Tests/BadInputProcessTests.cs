@@ -108,4 +108,38 @@ public sealed class BadInputProcessTests
         Assert.Equal($"haven: Cannot parse argument '{value}' for option '{option}' as expected type 'System.Int64'.", err.Split('\n')[0]);
         Assert.DoesNotContain("Unhandled", err);
     }
+
+    [Fact]
+    public async Task Daemon_RandomBytesInsideTheJournal_OneLineNamingTheJournalExit1AndTheFileUnchanged()
+    {
+        using var dir = new TempDir();
+        var config = dir.SimulatedDaemonConfig();
+        var journal = dir.File("journal.db");
+        await using (var daemon = await RunningDaemon.StartAsync(config)) // a clean run with events
+        {
+            await daemon.WaitForEventAsync("cluster.primary-formed.v1");
+            foreach (var (key, value) in new[] { ("haven.heuristics.attempts", "4"), ("haven.heuristics.timeout", "3s"), ("haven.heuristics.interval", "7s") })
+            {
+                var (setCode, _, setErr) = await CliRunner.RunAsync("config", "set", key, value, "--socket", dir.File("haven.sock"));
+                Assert.True(setCode == 0, setErr);
+            }
+            Assert.Equal(0, await daemon.StopAsync());
+        }
+        var bytes = File.ReadAllBytes(journal);
+        Assert.True(!File.Exists(journal + "-wal") || new FileInfo(journal + "-wal").Length == 0, "the clean stop left a WAL behind");
+        Assert.True(bytes.Length >= 4 * 4096, $"only {bytes.Length} bytes");
+        Assert.Equal(0, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(36))); // no free page: the damage hits pages in use
+        // A few KB in the middle overwritten (not truncated): the file is as long as before, its header intact.
+        new Random(16).NextBytes(bytes.AsSpan(bytes.Length / 2 - 2048, 4096));
+        File.WriteAllBytes(journal, bytes);
+
+        var (code, output, err) = await HavenAsync("daemon", "--config", config);
+
+        Assert.True(code == 1, $"exit {code}: {err}");
+        Assert.Equal("", output);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"haven: journal {journal} is damaged (", line);
+        Assert.Contains("restore it from a backup", line);
+        Assert.Equal(bytes, File.ReadAllBytes(journal)); // nothing written to it
+    }
 }

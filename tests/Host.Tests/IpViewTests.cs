@@ -59,4 +59,12 @@ public class IpViewTests
         Assert.Empty(IpView.From(View(), []));
         Assert.Empty(IpView.From(View(), default));
     }
+
+    [Fact]
+    public void NodeName_NameWhenKnown_ElseNodeAndItsId()
+    {
+        Assert.Equal("alpha", VmView.NodeName(View().State, A));
+        Assert.Equal("node 9", VmView.NodeName(ClusterState.Empty, new NodeId(9)));
+        Assert.Equal("node 9", new NodeId(9).Unnamed);
+    }
 }

@@ -4,7 +4,8 @@ namespace Haven.Host.Tests;
 
 /// <summary>
 /// A one-host daemon whose xe tool disappears while a VM runs through it: the stop fails with the reason (the tool's path),
-/// the stop's on-fail applies (block: fencing is off), and `haven vm remove` says how to clear it; `--force` removes it.
+/// the stop's on-fail applies (block: fencing is off), and `haven vm remove` says how to clear it; `--force` removes it,
+/// and the host stops asking the missing tool about it.
 /// </summary>
 public class MissingHypervisorToolTests
 {
@@ -66,6 +67,16 @@ public class MissingHypervisorToolTests
         Assert.True(forceCode == 0, forceErr);
         Assert.Contains("VM WEB-01 is no longer managed (forced", forceOut, StringComparison.Ordinal);
         Assert.Null(Vm(socket));
+
+        // The host's VM actor stops asking the missing tool: a few failed status calls, one warning naming the VM and the
+        // tool's error, and no more (it polled for ever).
+        const string GaveUp = "VM WEB-01 was removed, but its status on";
+        var log = dir.File("haven.log");
+        int Warnings() => File.ReadAllLines(log).Count(l => l.Contains(GaveUp, StringComparison.Ordinal));
+        Assert.True(SpinWait.SpinUntil(() => Warnings() > 0, TimeSpan.FromSeconds(60)), "the VM actor never gave up on the removed VM");
+        var warning = File.ReadAllLines(log).Single(l => l.Contains(GaveUp, StringComparison.Ordinal));
+        Assert.Contains($"haven.vms.hypervisors.xen.xe {xe} does not exist", warning, StringComparison.Ordinal);
+        Assert.False(SpinWait.SpinUntil(() => Warnings() > 1, TimeSpan.FromSeconds(5)), "warned more than once");
     }
 
     private sealed record VmRow(string State, string Reason, bool Managed);

@@ -37,9 +37,9 @@ public static partial class DcRound
     private static IEnumerable<NodeId> KnownOrUnclean(DcInputs inputs, ClusterState state) =>
         inputs.Configured.Union(state.Nodes.Where(n => !inputs.Configured.Contains(n.Key) && n.Value.State is not (NodeState.Fenced or NodeState.Left)).Select(n => n.Key));
 
-    /// <summary>The node list's name of a node, else the state's, else node-N (names in reasons and the log).</summary>
+    /// <summary>The node list's name of a node, else the state's, else "node N" (names in reasons and the log).</summary>
     internal static string NameOf(ImmutableArray<Member> nodes, ClusterState state, NodeId id) =>
-        nodes.FirstOrDefault(n => n.Id == id)?.Name ?? state.Nodes.GetValueOrDefault(id)?.Name ?? $"node-{id.Value}";
+        nodes.FirstOrDefault(n => n.Id == id)?.Name ?? state.Nodes.GetValueOrDefault(id)?.Name ?? id.Unnamed;
 
     /// <summary>One round's scratch: the plan and what it collected. Only <see cref="Decide"/> sees it.</summary>
     private sealed partial class Round(DcInputs inputs)

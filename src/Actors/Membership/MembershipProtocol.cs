@@ -15,6 +15,9 @@ public readonly record struct NodeId(uint Value) : IComparable<NodeId>
     public static bool operator >=(NodeId left, NodeId right) => left.Value >= right.Value;
 
     public override string ToString() => Value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>How a node is shown to an operator when its name is not known: "node 3" (the one form; a known name is shown instead).</summary>
+    public string Unnamed => $"node {Value.ToString(CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>A member of the process group: the node id and its configured name.</summary>

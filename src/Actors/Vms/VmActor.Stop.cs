@@ -160,8 +160,13 @@ public sealed partial class VmActor
         }
         Status((s, error) =>
         {
-            if (error is not null) Schedule(_policy.PollInterval);
-            else if (s!.State == VmPowerState.Stopped) Idle();
+            if (error is not null)
+            {
+                AbsentStatusFailed(error);
+                return;
+            }
+            _absentStatusFailures = 0;
+            if (s!.State == VmPowerState.Stopped) Idle();
             else if (s.State == VmPowerState.Crashed && _assignment?.Vm is { Unmanaged: true, Node: null })
             {
                 Log.LogWarning("Unmanaged VM {Vm} is {State} on {Node}: left as it is", Name, Describe(s), _me);
@@ -184,6 +189,35 @@ public sealed partial class VmActor
                 });
             }
         });
+    }
+
+    /// <summary>Status calls in a row that failed under the absent role (reset by an answer or a new role).</summary>
+    private int _absentStatusFailures;
+
+    /// <summary>How many status calls in a row may fail before the absent role gives up on a VM the cluster no longer has.</summary>
+    internal const int AbsentStatusAttempts = 3;
+
+    /// <summary>
+    /// A status call under the absent role failed (the hypervisor's tool is missing, the domain is undefined). It is asked
+    /// again on the poll timer; after <see cref="AbsentStatusAttempts"/> failures in a row one warning says so, and a VM
+    /// that was removed from the cluster (<c>vm remove --force</c>: nothing places it anywhere) is given up: idle, which
+    /// stops this actor. One the cluster still has is asked on (a copy left here must be seen off: never two copies).
+    /// </summary>
+    private void AbsentStatusFailed(string error)
+    {
+        _absentStatusFailures++;
+        var removed = _assignment?.Vm is null;
+        if (_absentStatusFailures == AbsentStatusAttempts)
+        {
+            if (removed)
+                Log.LogWarning("VM {Vm} was removed, but its status on {Node} could not be read {Attempts} times ({Error}): no longer checked here; stop it by hand if it still runs",
+                    Name, _me, _absentStatusFailures, error);
+            else
+                Log.LogWarning("VM {Vm} is not placed on {Node}, but its status there could not be read {Attempts} times ({Error}): asking again every {Interval}",
+                    Name, _me, _absentStatusFailures, error, Seconds(_policy.PollInterval));
+        }
+        if (removed && _absentStatusFailures >= AbsentStatusAttempts) Idle();
+        else Schedule(_policy.PollInterval);
     }
 
     private long? _idleSeq;

@@ -76,6 +76,7 @@ public sealed partial class VmActor : Actor
     {
         var previous = _assignment;
         _assignment = a;
+        _absentStatusFailures = 0; // a new assignment (the VM removed, placed elsewhere) gets its own attempts
         // This host's stop is recorded (the VM is placed elsewhere or nowhere): a later placement here is a new one, to start.
         // A new attempt (the DC placed it anew, having seen the stop) is to be started too, even if this host never saw the
         // stop recorded (both arrived together).

@@ -286,5 +286,5 @@ public static partial class VmRecovery
     private static bool Acts(ClusterState state, IReadOnlyCollection<NodeId> view, NodeId node) =>
         view.Contains(node) && Alive(state, node) && state.StateOf(node) != NodeState.Maintenance && !state.Demoted.Contains(node);
 
-    private static string NodeName(ClusterState state, NodeId node) => state.Nodes.TryGetValue(node, out var info) ? info.Name : $"node-{node}";
+    private static string NodeName(ClusterState state, NodeId node) => state.Nodes.TryGetValue(node, out var info) ? info.Name : node.Unnamed;
 }

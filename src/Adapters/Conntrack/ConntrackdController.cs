@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Haven.Actors.FloatingIps.Conntrack;
+using Haven.Adapters.Configuration;
 using Haven.Adapters.Fencing;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,9 @@ public sealed class ConntrackdController : IConntrackController
     private readonly TimeProvider time;
     private readonly IReadOnlyList<string> prefix;
     private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <summary>The setting that names the conntrackd binary (in messages about it).</summary>
+    public const string BinaryKey = ConntrackSettings.Root + ".binary";
 
     public ConntrackdController(ConntrackSettings settings, ILogger<ConntrackdController> logger, TimeProvider? time = null, IReadOnlyList<string>? commandPrefix = null)
     {
@@ -152,6 +156,14 @@ public sealed class ConntrackdController : IConntrackController
     {
         string[] argv = [.. prefix, settings.Binary, "-C", settings.ConfigFile, command.Argument()];
         var line = string.Join(' ', argv);
+        // conntrackd runs as root: a binary named by its path must pass FileTrust (also behind a command prefix), said
+        // naming the setting, before anything runs.
+        if (settings.Binary.Contains('/', StringComparison.Ordinal) && FileTrust.Problem(settings.Binary, BinaryKey) is { } untrusted)
+        {
+            logger.LogWarning("Conntrackd command {Command} not run: {Problem}", line, untrusted);
+            throw new ConntrackdCommandException(line, $"not run: {untrusted}", false);
+        }
+
         FenceProcessResult result;
         try
         {

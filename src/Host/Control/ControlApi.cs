@@ -72,16 +72,21 @@ internal static class ControlApi
                 while (!ct.IsCancellationRequested)
                 {
                     var next = state.Journal.NextWrite; // taken before reading, so no write slips between
-                    // A consumer that does not read for SlowConsumer is dropped: its writes would wait (and hold memory) for ever.
+                    // A consumer that does not read for SlowConsumer is dropped: once Kestrel's response buffer is full a write
+                    // waits for it, and would wait (and hold memory) for ever. The deadline is each write's, not the batch's: a
+                    // consumer that reads steadily is never dropped for a long batch.
                     using var write = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    write.CancelAfter(SlowConsumer);
-                    await foreach (var e in state.Journal.ReadAllAsync(after, 1000, ct))
+                    var sent = 0;
+                    await foreach (var e in state.Journal.ReadAllAsync(after, StreamBatch, ct))
                     {
                         after = e.Ordering;
+                        sent++;
+                        write.CancelAfter(state.SlowConsumer);
                         await http.Response.WriteAsync(JsonSerializer.Serialize(EventView.From(e), ServerJson.Options) + "\n", write.Token);
                     }
+                    write.CancelAfter(state.SlowConsumer);
                     await http.Response.Body.FlushAsync(write.Token);
-                    await next.WaitAsync(ct);
+                    if (sent < StreamBatch) await next.WaitAsync(ct); // a full batch: more may be journaled already, read on
                 }
             }
             catch (OperationCanceledException)
@@ -106,10 +111,13 @@ internal static class ControlApi
             : $"no such request: {request.Method} {path}";
     }
 
+    /// <summary>Events an event stream reads from the journal at a time.</summary>
+    internal const int StreamBatch = 1000;
+
     /// <summary>Event streams (`haven events --follow`) served at once; one more is refused with 503.</summary>
     internal const int MaxEventStreams = 32;
 
-    /// <summary>How long one batch of a stream may wait for its consumer to read before the stream is dropped.</summary>
+    /// <summary>How long one write of a stream may wait for its consumer to read before the stream is dropped.</summary>
     internal static readonly TimeSpan SlowConsumer = TimeSpan.FromSeconds(30);
 
     /// <summary>A whole-number query parameter from 0 to <paramref name="max"/>, or <paramref name="fallback"/> when absent.</summary>

@@ -63,7 +63,7 @@ internal sealed record IpView(string Address, string Interface, string? Node, st
     private static IpView Of(IpAssignment held, ClusterState state, Dictionary<NodeId, string> names) => new(
         $"{held.Ip}/{held.Mask}",
         held.Interface,
-        names.GetValueOrDefault(held.Node) ?? $"node-{held.Node.Value}",
+        names.GetValueOrDefault(held.Node) ?? held.Node.Unnamed,
         state.StateOf(held.Node) switch
         {
             NodeState.Up => Held,

@@ -123,7 +123,7 @@ internal sealed record VmView(string Name, string? Node, string State, string De
         new(vm.Name, NodeName(state, vm.Node), Lower(vm.State), Lower(vm.Desired), vm.Spec.Ha);
 
     internal static string? NodeName(ClusterState state, Haven.Actors.Membership.NodeId? node) =>
-        node is { } id ? state.Nodes.TryGetValue(id, out var info) ? info.Name : $"node-{id}" : null;
+        node is { } id ? state.Nodes.TryGetValue(id, out var info) ? info.Name : id.Unnamed : null;
 
     internal static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

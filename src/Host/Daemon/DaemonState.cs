@@ -33,6 +33,9 @@ internal sealed class DaemonState(string cluster, string node, JournalHandle jou
     /// <summary>Event streams being served now (`haven events --follow`), at most ControlApi.MaxEventStreams.</summary>
     public int OpenEventStreams;
 
+    /// <summary>How long a write of an event stream may wait for its consumer before the stream is dropped (tests shorten it).</summary>
+    public TimeSpan SlowConsumer { get; set; } = Haven.Host.Control.ControlApi.SlowConsumer;
+
     /// <summary>The transport the ClusterActor runs over (set by ClusterWiring).</summary>
     public Haven.Actors.Membership.IClusterTransport? Transport { get; set; }
 

@@ -67,7 +67,7 @@ internal static class JournalFactory
                 catch (Exception e) when (e is not CliException and not OperationCanceledException)
                 {
                     lockFile.Dispose();
-                    throw new CliException($"cannot open journal {path}: {e.Message}");
+                    throw new CliException(e is InvalidDataException ? e.Message : $"cannot open journal {path}: {e.Message}");
                 }
             }
             case JournalProviderKind.PostgreSql:

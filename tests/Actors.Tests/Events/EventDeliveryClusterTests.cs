@@ -13,18 +13,6 @@ public sealed class EventDeliveryClusterTests : HavenTestKit
 {
     private static readonly Member Self = new(new NodeId(1), "h1");
 
-    private sealed class NoFencer : IFencer
-    {
-        public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
-            Task.FromResult(new FenceResult(false, "", "no fencing in this test"));
-    }
-
-    private sealed class NoAddresses : IAddressManager
-    {
-        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
     [Fact]
     public void OneHostCluster_TakesItsAddresses_ScriptsRunStartRecoveryTakeIpsIpReallocatedRecovered()
     {

@@ -15,6 +15,9 @@ internal sealed class FakeHypervisor(string kind = "process") : IHypervisor
     public bool Migratable { get; set; } = true;
     public string? MigrateError { get; set; }
 
+    /// <summary>While set, every status call fails with this message (a missing tool, an undefined domain).</summary>
+    public string? StatusError { get; set; }
+
     /// <summary>The next call of this name never answers.</summary>
     public string? HangNext { get; set; }
 
@@ -22,7 +25,9 @@ internal sealed class FakeHypervisor(string kind = "process") : IHypervisor
     public bool SupportsLiveMigration => Migratable;
 
     public Task<VmStatus> StatusAsync(VmDefinition vm, CancellationToken cancellationToken) =>
-        Run("status", vm, () => Domains.GetValueOrDefault(vm.Name) ?? new VmStatus(VmPowerState.Stopped));
+        Run("status", vm, () => StatusError is { } error
+            ? throw new HypervisorException(error)
+            : Domains.GetValueOrDefault(vm.Name) ?? new VmStatus(VmPowerState.Stopped));
 
     public Task StartAsync(VmDefinition vm, CancellationToken cancellationToken) => Run("start", vm, () =>
     {

@@ -117,6 +117,17 @@ public sealed class SmtpAlertSenderTests : IDisposable
     }
 
     [Fact]
+    public void Constructor_PasswordFileOwnedByAnotherUser_IsRefused()
+    {
+        var settings = Settings(25) with { SmtpUser = "haven", SmtpPasswordFile = PasswordFile("pw") };
+        Haven.Adapters.Tests.Configuration.FileTrustTests.Chown(settings.SmtpPasswordFile, 65534);
+
+        var e = Assert.Throws<InvalidOperationException>(() => Sender(settings));
+
+        Assert.Contains($"haven.alerts.smtp-password-file: {settings.SmtpPasswordFile} is owned by uid 65534, not root", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SendAsync_OneRecipientRefused_DeliversToTheOthersAndLogsTheRefusal()
     {
         using var server = await SmtpTestServer.StartAsync("--reject-rcpt", "nobody");

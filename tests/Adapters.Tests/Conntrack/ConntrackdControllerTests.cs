@@ -83,6 +83,51 @@ public sealed class ConntrackdControllerTests : IDisposable
         Assert.Equal(new ConntrackStateRecord(ConntrackRole.Backup, clock.GetUtcNow()), controller.ReadState());
     }
 
+    [Theory]
+    [InlineData("world-writable")]
+    [InlineData("another owner")]
+    [InlineData("group-writable directory")]
+    public async Task ExecuteAsync_UntrustedBinary_RefusedNamingTheSettingAndTheFile_NothingRuns(string how)
+    {
+        var expected = $"{ConntrackdController.BinaryKey} {Binary}";
+        switch (how)
+        {
+            case "world-writable":
+                File.SetUnixFileMode(Binary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherWrite);
+                expected += " is writable by group or others (mode 0702)";
+                break;
+            case "another owner":
+                Haven.Adapters.Tests.Configuration.FileTrustTests.Chown(Binary, 65534);
+                expected += " is owned by uid 65534";
+                break;
+            default:
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupWrite);
+                expected += $": its directory {directory} is writable by group or others (mode 0720)";
+                break;
+        }
+        var controller = Controller();
+
+        var e = await Assert.ThrowsAsync<ConntrackdCommandException>(() => controller.ExecuteAsync(Promote, CancellationToken.None).WaitAsync(Bound));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.Empty(Recorded());
+        Assert.False(File.Exists(StateFile));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_UntrustedBinaryBehindACommandPrefix_StillRefused()
+    {
+        File.SetUnixFileMode(Binary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherWrite);
+        var controller = new ConntrackdController(
+            new ConntrackSettings { Binary = Binary, ConfigFile = Config, StateFile = StateFile, Group = ["192.0.2.10"], Timeout = TimeSpan.FromSeconds(10) },
+            log, clock, commandPrefix: ["/usr/bin/env"]);
+
+        var e = await Assert.ThrowsAsync<ConntrackdCommandException>(() => controller.ExecuteAsync(Promote, CancellationToken.None).WaitAsync(Bound));
+
+        Assert.Contains($"{ConntrackdController.BinaryKey} {Binary} is writable by group or others", e.Message, StringComparison.Ordinal);
+        Assert.Empty(Recorded());
+    }
+
     [Fact]
     public async Task ExecuteAsync_CommandFails_StopsThereCarriesStderrAndKeepsTheOldRole()
     {

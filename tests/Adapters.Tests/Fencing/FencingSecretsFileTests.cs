@@ -30,6 +30,19 @@ public sealed class FencingSecretsFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_FileOwnedByAnotherUser_IsRefusedNamingTheSettingAndTheFile()
+    {
+        var path = Write("amm1.community = \"c0mm\"\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Haven.Adapters.Tests.Configuration.FileTrustTests.Chown(path, 65534);
+
+        var error = Assert.Throws<ConfigException>(() => FencingSecretsFile.Load(path));
+
+        Assert.StartsWith("haven.fencing.secrets-file: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"secrets file {path} is owned by uid 65534, not root", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("c0mm", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_MissingFile_NamesIt()
     {
         var error = Assert.Throws<ConfigException>(() => FencingSecretsFile.Load(dir.File("nope.conf")));

@@ -190,18 +190,6 @@ public abstract class ClusterHistoryStoreTests : IAsyncLifetime
         Assert.Equal(state, fold.State);
         Assert.Equal("4", ClusterSettingsReplay.Replay(journal.Select(e => e.Entry))["haven.heuristics.attempts"]);
     }
-
-    private sealed class NoFencer : IFencer
-    {
-        public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
-            Task.FromResult(new FenceResult(false, "none", "no fencing in this test"));
-    }
-
-    private sealed class NoAddresses : IAddressManager
-    {
-        public Task TakeAsync(PublicAddress address, bool probe, CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
 
 public sealed class SqliteClusterHistoryStoreTests : ClusterHistoryStoreTests

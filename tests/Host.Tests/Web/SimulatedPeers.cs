@@ -9,6 +9,7 @@ using Haven.Actors.Runtime;
 using Haven.Actors.Vms;
 using Haven.Host.Daemon;
 using Haven.Host.Demo;
+using Haven.TestKit;
 
 namespace Haven.Host.Tests.Web;
 
@@ -87,6 +88,7 @@ internal sealed class SimulatedPeers : IAsyncDisposable
         var system = ActorSystem.Create($"peer-{name}", new ActorSystemSettings());
         _systems.Add(system);
         var persistence = new PersistenceServices(new InMemoryJournal(), new InMemorySnapshotStore(), new JsonEventSerializer(HavenManifests.CreateRegistry()));
+        // NoFencer: n2 and n3 are never the DC here (n1 has the lowest id), so they never fence.
         var deps = new ClusterDependencies(new LockedTransport(this, _network.Transport(options.Self.Id)), persistence, new NoFencer(),
             new MemoryAddresses(Held.GetOrAdd(name, _ => new())), Vms: WithDemoVms(new VmServices(new Dictionary<string, IHypervisor>()), name));
         system.ActorOf(ClusterActor.Props(options, deps), "cluster");
@@ -187,12 +189,5 @@ internal sealed class SimulatedPeers : IAsyncDisposable
             else running.TryRemove(vm.Name, out _);
             return Task.CompletedTask;
         }
-    }
-
-    /// <summary>n2 and n3 are never the DC here (n1 has the lowest id), so they never fence.</summary>
-    private sealed class NoFencer : IFencer
-    {
-        public Task<FenceResult> FenceAsync(FenceTarget target, CancellationToken cancellationToken) =>
-            Task.FromResult(new FenceResult(false, "", "this test host does not fence"));
     }
 }

@@ -47,6 +47,7 @@ public static class SqliteSchema
             if (version > SqliteDatabase.SchemaVersion)
                 throw new InvalidOperationException(
                     $"journal schema in {fullPath} is version {version}, newer than this build supports ({SqliteDatabase.SchemaVersion})");
+            if (version > 0) CheckIntact(connection, fullPath);
             var mode = SqliteDatabase.Scalar(connection, "PRAGMA journal_mode = WAL") as string;
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 throw new IOException($"cannot switch journal database {fullPath} to WAL mode (got '{mode}')");
@@ -54,6 +55,10 @@ public static class SqliteSchema
             SqliteDatabase.Execute(connection, CreateV1, transaction);
             SqliteDatabase.Execute(connection, $"PRAGMA user_version = {SqliteDatabase.SchemaVersion}", transaction);
             transaction.Commit();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            throw Damaged(fullPath, ex.Message, ex);
         }
         catch (SqliteException ex)
         {
@@ -65,4 +70,31 @@ public static class SqliteSchema
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// An existing database is checked before it is used (SQLite's quick_check: every page and b-tree well formed): a
+    /// damaged file (bytes overwritten by a disk or an operator; SQLite's "malformed" or "not a database" on the way) is
+    /// refused with <see cref="InvalidDataException"/>
+    /// naming the file and what SQLite found, and nothing is written to it; the daemon would otherwise fail somewhere in
+    /// its start on the first damaged page it reads.
+    /// </summary>
+    private static void CheckIntact(SqliteConnection connection, string fullPath)
+    {
+        var problems = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "PRAGMA quick_check(5)";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) problems.Add(reader.GetString(0));
+        }
+        if (problems is ["ok"]) return;
+        throw Damaged(fullPath, $"SQLite quick_check: {string.Join("; ", problems)}", null);
+    }
+
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+
+    private static InvalidDataException Damaged(string fullPath, string found, Exception? inner) =>
+        new($"journal {fullPath} is damaged ({found.ReplaceLineEndings(" ").TrimEnd('.')}); "
+            + "nothing was changed: restore it from a backup, or move it away to start a fresh journal", inner);
 }
