@@ -82,7 +82,7 @@ internal sealed partial class ScenarioTrace(ImmutableArray<Member> members, Date
 
     public string Name(NodeId node) => members.FirstOrDefault(m => m.Id == node)?.Name ?? "node" + node.Value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary><c>TypeName key=value …</c>: nodes by name, times since the start, nulls and attempt numbers left out, a VM definition by its name.</summary>
+    /// <summary><c>TypeName key=value …</c>: nodes by name, times since the start, nulls, optional flags at their default (a flag added later leaves old traces as they were) and attempt numbers left out, a VM definition by its name.</summary>
     public string Render(IClusterEvent e)
     {
         var type = e.GetType();
@@ -91,11 +91,16 @@ internal sealed partial class ScenarioTrace(ImmutableArray<Member> members, Date
         {
             if (p.GetIndexParameters().Length > 0 || p.Name == "Attempt") continue; // Attempt: an internal correlation number
             var value = p.GetValue(e);
-            if (value is null) continue;
+            if (value is null || (value is bool && IsOptionalDefault(type, p.Name, value))) continue;
             parts.Add(char.ToLowerInvariant(p.Name[0]) + p.Name[1..] + "=" + Value(value));
         }
         return string.Join(' ', parts);
     }
+
+    /// <summary>Whether <paramref name="value"/> is the declared default of the record's optional constructor parameter of that name.</summary>
+    private static bool IsOptionalDefault(Type type, string property, object value) =>
+        type.GetConstructors().SelectMany(c => c.GetParameters())
+            .Any(p => p.HasDefaultValue && string.Equals(p.Name, property, StringComparison.OrdinalIgnoreCase) && Equals(p.DefaultValue, value));
 
     private string Value(object value) => value switch
     {
