@@ -1,21 +1,27 @@
 using System.Collections.Immutable;
 using Haven.Actors.Coordinator;
-using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
-using Haven.Actors.Vms;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Actors.Cluster;
 
 /// <summary>
-/// What the DC decides (membership, fencing, CTDB-style recovery), what every host does locally when an
-/// event names it, demotion, and the reconciliation of local facts after a rejoin.
+/// The link to the DC: the <see cref="CoordinatorActor"/> child decides (membership, fencing, CTDB-style recovery,
+/// VMs) while this host is the DC; this actor asks it for rounds, tells it the facts after every applied batch, and
+/// replicates what it proposes while the facts it was decided on are still this actor's (docs/cluster.md).
 /// </summary>
 public sealed partial class ClusterActor
 {
     private int _proposalsInFlight;
     private bool _heuristicsReportPending;
+    private IActorRef? _coordinator;
+    private long _coordinators;
+    private long _stateVersion; // every state this actor held: one per applied event or installed snapshot
+    private long _round;
+    private long? _roundAsked;
+    private bool _roundAgain;
+    private readonly List<IClusterEvent> _appliedForDc = [];
     private bool IsDc => _role == PartitionRole.Primary && _viewSynced && DcOfView() == Me;
 
     private void ResetProposals()
@@ -23,7 +29,7 @@ public sealed partial class ClusterActor
         _proposalsInFlight = 0;
         _heuristicsReportPending = false;
         _healthReportPending = false;
-        _fencing.Clear();
+        _coordinator?.Tell(new DcViewChanged(Facts()), Self);
     }
 
     private void OwnProposalDelivered()
@@ -55,211 +61,117 @@ public sealed partial class ClusterActor
     }
 
     /// <summary>
-    /// The DC compares the state with the membership and the configuration and proposes the next batch
-    /// of events: it gathers what the round reads, <see cref="DcRound.Decide"/> decides, and this carries
-    /// the decision out. The next round starts only once the DC's own proposals have been delivered, so
-    /// nothing is proposed twice.
+    /// The DC compares the state with the membership and the configuration and proposes the next batch of events:
+    /// this asks the <see cref="CoordinatorActor"/> child for a round on the facts as they are now, and replicates
+    /// what it proposes (<see cref="OnDcProposals"/>). The next round starts only once the DC's own proposals have
+    /// been delivered, so nothing is proposed twice; one round is asked at a time, and a tick meanwhile asks again after it.
     /// </summary>
     private void Reconcile()
     {
-        if (!IsDc || _proposalsInFlight > 0) return;
-        var decision = DcRound.Decide(RoundInputs());
-        CarryOut(decision);
+        if (!IsDc)
+        {
+            RetireCoordinatorUnlessDc();
+            return;
+        }
+        if (_proposalsInFlight > 0) return;
+        if (_roundAsked is not null)
+        {
+            _roundAgain = true;
+            return;
+        }
+        _roundAsked = ++_round;
+        CoordinatorRef.Tell(new DecideRound(_round, Facts()), Self);
     }
 
-    private DcInputs RoundInputs() => new()
+    /// <summary>What the DC's round and the verdicts on fence outcomes read from this actor.</summary>
+    private DcFacts Facts() => new()
     {
+        Version = _stateVersion,
+        ViewId = _viewId,
+        Dc = IsDc,
         State = _state,
-        Self = Me,
         View = _view,
         ViewIds = _viewIds,
         Configured = _configured,
         Nodes = _options.Nodes,
-        Now = Context.System.TimeProvider.GetUtcNow(),
         PublicAddresses = [.. PublicAddressesNow()],
         Restarted = [.. _hellos.Where(h => h.Value.Fresh && !_helloBeforeLeave.Contains(h.Key)).Select(h => h.Key)],
-        LostInMaintenance = _lostInMaintenance,
-        Fencing = new DcFencingInputs
-        {
-            Policy = FencingPolicyNow(),
-            Quorate = QuorateForFencing,
-            InFlight = [.. _fencing],
-            RequestAt = _fenceRequestAt.ToImmutableDictionary(),
-            Confirmed = _fenceConfirmed.ToImmutableDictionary(),
-            NotBefore = _fenceNotBefore.ToImmutableDictionary(),
-            RetryAt = _fenceRetryAt.ToImmutableDictionary(),
-            Impossible = _fenceImpossible.ToImmutableDictionary(),
-            NeverPossible = _fenceNeverPossible.ToImmutableDictionary(),
-        },
-        Vms = new DcVmInputs { Services = VmServices, IdleRound = _idleVmRound, RunningSince = _vmRunningSince },
+        Policy = FencingPolicyNow(),
+        Quorate = QuorateForFencing,
+        RequestAt = _fenceRequestAt.ToImmutableDictionary(),
     };
 
-    /// <summary>In the round's order: keep its bookkeeping, arm its wake-ups, propose its events, then act on the open fence requests.</summary>
-    private void CarryOut(DcDecision decision)
-    {
-        _lostInMaintenance = decision.LostInMaintenance;
-        foreach (var id in decision.ExpiredImpossible) _fenceImpossible.Remove(id);
-        foreach (var (id, wait) in decision.NotBefore) _fenceNotBefore[id] = wait;
-        if (decision.VmRound is { } vms) (_idleVmRound, _vmRunningSince) = (vms.IdleRound, vms.RunningSince);
-        foreach (var note in decision.Notes) LogNote(note);
-        foreach (var wake in decision.WakeUps) Timers.StartSingleTimer(wake.Key, ReconcileTick.Instance, wake.After);
-        if (decision.Events.Length > 0) Propose(decision.Events);
-        foreach (var step in decision.Fences)
-        {
-            switch (step)
-            {
-                case FenceStep.Repropose r:
-                    _fencing.Add(r.Target);
-                    Propose([r.Event]);
-                    break;
-                case FenceStep.Start s:
-                    _fencing.Add(s.Target);
-                    FenceActorRef.Tell(s.Command, Self);
-                    break;
-                case FenceStep.Wait w:
-                    Timers.StartSingleTimer(w.WakeUp.Key, ReconcileTick.Instance, w.WakeUp.After);
-                    break;
-            }
-        }
-    }
+    /// <summary>Decided on the state this actor holds now, in this view, while it is the DC: else it may conflict with what was applied since.</summary>
+    private bool Current(long version, long viewId) => IsDc && version == _stateVersion && viewId == _viewId;
 
-    private void LogNote(DcNote note)
-    {
-        switch (note)
-        {
-            case DcNote.LostInMaintenance n:
-                Log.LogWarning("Node {Node} is in maintenance and no longer a member: it is not fenced and nothing on it moves until maintenance is turned off", n.Node);
-                break;
-            case DcNote.NotReadmitted n:
-                Log.LogInformation("Not readmitting {Node} yet: {Problem}", n.Node, n.Problem);
-                break;
-            case DcNote.FenceBlocked n:
-                Log.LogWarning("VM {Vm}: the on-fail fence of {Node} cannot be carried out ({Reason}): blocked instead", n.Vm, n.Node, n.Reason);
-                break;
-            case DcNote.PriorityDelay n:
-                Log.LogInformation("Waiting {Delay} before fencing {Node}: it held more than this host (priority-delay)", n.Delay, n.Node);
-                break;
-        }
-    }
+    private bool FromCoordinator => _coordinator is not null && Sender.Equals(_coordinator);
 
-    // ---- local side effects -------------------------------------------------------------------
+    private void OnDcProposals(DcProposals proposals)
+    {
+        if (!FromCoordinator) return; // a retired coordinator's
+        if (proposals.Round == _roundAsked) _roundAsked = null;
+        if (proposals.Round == _round && Current(proposals.Version, proposals.ViewId))
+        {
+            foreach (var batch in proposals.Batches) Propose(batch);
+        }
+        else
+        {
+            Log.LogDebug("Dropped the DC round #{Round}: decided on state {Version} of view {ViewId}, the state is {Current} of view {CurrentView}",
+                proposals.Round, proposals.Version, proposals.ViewId, _stateVersion, _viewId);
+            _coordinator!.Tell(new DcRoundDropped(proposals.Round, proposals.Reproposed), Self);
+            _roundAgain = true;
+        }
+        if (!_roundAgain) return;
+        _roundAgain = false;
+        Self.Tell(ReconcileTick.Instance, Self);
+    }
 
     /// <summary>
-    /// Only the host an event names acts on it; replay never acts. The DC's and this host's bookkeeping first, then
-    /// what <see cref="HostEffects"/> gives this host to do.
+    /// A verdict on a fence outcome is replicated as the DC's proposals are; one reached on stale facts goes back with
+    /// the facts of now. Not being the DC, nothing is to be proposed: a verdict proposing nothing is then right.
     /// </summary>
-    private void LocalEffects(ClusterState before, IClusterEvent e)
+    private void OnDcOutcome(DcOutcomeProposal proposal)
     {
-        switch (e)
+        if (!FromCoordinator) return;
+        if (Current(proposal.Version, proposal.ViewId) || (proposal.Events.IsEmpty && !IsDc))
         {
-            case HeuristicsChanged h when h.Node == Me:
-                _heuristicsReportPending = false;
-                break;
-            case NodeUnhealthy u when u.Node == Me:
-                _healthReportPending = false;
-                break;
-            case NodeHealthy h when h.Node == Me:
-                _healthReportPending = false;
-                break;
-            case FenceSucceeded f:
-                // The request is closed: nothing is in flight for it any more, also when this DC only re-proposed a
-                // confirmation it had (which, unlike a fence, has no outcome to clear it) — else a later request
-                // for the same node is never started by this DC.
-                _fenceConfirmed.Remove(f.Target);
-                _fencing.Remove(f.Target);
-                break;
-            case FenceConfirmed f: // the operator's word closes the request: nothing of it is retried or re-proposed
-                _fenceConfirmed.Remove(f.Target);
-                _fenceRetryAt.Remove(f.Target);
-                _fenceNotBefore.Remove(f.Target);
-                _fenceImpossible.Remove(f.Target);
-                break;
-            case NodeJoined j: // a later loss of the node is journaled afresh
-                _fenceImpossible.Remove(j.Node);
-                break;
+            Propose(proposal.Events);
+            _coordinator!.Tell(new DcOutcomeAccepted(proposal.Outcome), Self);
         }
-        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys]);
-        foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
-    }
-
-    /// <summary>Carries out one of this host's commands (<see cref="HostEffects"/>).</summary>
-    private void CarryOut(HostCommand command)
-    {
-        switch (command)
+        else
         {
-            case HostCommand.TakeAddress t:
-                if (!t.Probe)
-                    Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
-                        t.Address.Ip, NameOf(t.VacatedBy ?? default));
-                Take(t.Address, 0, t.Probe);
-                break;
-            case HostCommand.ReleaseAddress r:
-                Effect(_deps.Addresses.ReleaseAsync(r.Address, CancellationToken.None), $"release {r.Address.Ip}");
-                break;
-            case HostCommand.LeaveCluster:
-                _left = true;
-                _role = PartitionRole.Joining;
-                _ = _deps.Transport.LeaveAsync();
-                ShutdownLeft();
-                break;
-            case HostCommand.SyncVm s:
-                SyncVm(s.Vm);
-                break;
-            case HostCommand.VmAbsent v:
-                if (_localVms.TryGetValue(v.Vm, out var local)) Assign(v.Vm, local, null, VmLocalRole.Absent, "");
-                break;
+            _coordinator!.Tell(new DcOutcomeDropped(proposal.Outcome, Facts()), Self);
         }
     }
 
-    private void Effect(Task task, string what) =>
-        task.ContinueWith(t => Log.LogError(t.Exception?.GetBaseException(), "Could not {Action}", what),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    /// <summary>The DC's child, created at the first round this host decides as DC.</summary>
+    private IActorRef CoordinatorRef => _coordinator ??= Context.ActorOf(
+        CoordinatorActor.Props(Me, Facts(), _options.FenceRetryDelay, _deps.Fencer, _deps.SelfReboot, VmServices), $"coordinator-{++_coordinators}");
 
     /// <summary>
-    /// This side lost: release what the no-quorum-policy says (addresses unless ignore, VMs for stop, demote and fence:
-    /// see DemoteVms), remember it locally, decide nothing. The watchdog hears Demoted once all of it is released.
+    /// The coordinator lives while this host is the DC. Between views (the partition not decided yet) it stays, with
+    /// nothing in flight: what it remembers of its fences serves the next view it is DC of. Once another host is the
+    /// DC, this side demoted or this host left, it is stopped, and its fence actor with it.
     /// </summary>
-    private void Demote(string reason)
+    private void RetireCoordinatorUnlessDc()
     {
-        var already = _role == PartitionRole.Minority;
-        _role = PartitionRole.Minority;
-        ResetProposals();
-        if (already) return;
-        Log.LogWarning("Node {Node} demotes: its side lost the split-brain decision ({Reason})", _options.Self.Name, reason);
-        var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
-        if (maintenance) Log.LogWarning("Node {Node} is in maintenance: it keeps its addresses while demoted", _options.Self.Name);
-        var policy = _options.SplitBrain.NoQuorumPolicy;
-        var held = maintenance || policy == SplitBrain.NoQuorumPolicy.Ignore ? [] : _state.IpsOf(Me).ToList();
-        _deps.SelfFence?.Demoting();
-        var demotion = DemoteVms(policy, reason);
-        var facts = new List<ILocalFact> { new DemotedLocally(reason) };
-        facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
-        var releases = new List<Task>();
-        var last = facts[^1];
-        var self = Self;
-        PersistAll(facts, f =>
-        {
-            _unreconciled.Add(f);
-            if (f is ReleasedLocally r)
-            {
-                var release = _deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None);
-                Effect(release, $"release {r.Ip}");
-                releases.Add(release);
-            }
-            if (!ReferenceEquals(f, last)) return;
-            // The watchdog may stop resetting this host only once everything it held is really gone; a
-            // release that fails leaves the demotion unfinished, and the watchdog resets the host.
-            Task.WhenAll(releases).ContinueWith(t =>
-                {
-                    if (t.IsCompletedSuccessfully) self.Tell(new AddressesReleasedOnDemotion(demotion), self);
-                },
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        });
+        if (_coordinator is null) return;
+        if (!(_left || _role == PartitionRole.Minority || (_role == PartitionRole.Primary && _viewSynced && DcOfView() != Me))) return;
+        Log.LogInformation("Node {Node} is no longer the DC: its coordinator stops", _options.Self.Name);
+        Context.Stop(_coordinator);
+        _coordinator = null;
+        _roundAsked = null;
+        _roundAgain = false;
+        _appliedForDc.Clear();
     }
 
-    /// <summary>What this host did while demoted stays in its journal; the state is whole again once it is primary.</summary>
-    private void MarkLocalFactsReconciled() =>
-        Persist(new LocalFactsReconciled(_unreconciled.Count), f => _unreconciled.RemoveRange(0, Math.Min(f.Count, _unreconciled.Count)));
+    /// <summary>After an applied batch: the coordinator's bookkeeping follows the events, on the new state's facts.</summary>
+    private void TellCoordinatorApplied()
+    {
+        if (_coordinator is null || _appliedForDc.Count == 0) return;
+        _coordinator.Tell(new DcApplied([.. _appliedForDc], Facts()), Self);
+        _appliedForDc.Clear();
+    }
 
     private string NameOf(NodeId id) => DcRound.NameOf(_options.Nodes, _state, id);
 }

@@ -304,6 +304,7 @@ public sealed partial class ClusterActor
         _stream.Append(manifest, payload);
         var before = _state;
         _state = next;
+        _stateVersion++;
         if (e is FenceRequested requested) _fenceRequestAt[requested.Target] = _stream.Count;
         // Journaled (this runs in a Persist continuation): wake the event-script delivery and other followers.
         if (!IsRecovering) Context.System.EventStream.Publish(new Events.ClusterEventApplied(LastSequenceNr, before, e));
@@ -324,6 +325,7 @@ public sealed partial class ClusterActor
         FinishLeaving();
         MaybeSnapshot();
         Notify();
+        TellCoordinatorApplied();
         Self.Tell(ReconcileTick.Instance, Self);
     }
 }

@@ -12,7 +12,6 @@ public sealed partial class ClusterActor
     private ImmutableArray<PublicAddress> _extraAddresses = [];
     private ReportHealth? _health;
     private bool _healthReportPending;
-    private ImmutableSortedSet<NodeId> _lostInMaintenance = []; // reported once per loss (DcRound)
     private bool _leaveRequested;
     private long _leftSentAt = -1;
     private long _leaveViewId = -1;

@@ -58,6 +58,7 @@ public sealed partial class ClusterActor
         _base = snapshot;
         _stream.Rebase(snapshot.Index, snapshot.Digest);
         _state = ClusterState.FromImage(snapshot.State);
+        _stateVersion++;
         _fenceRequestAt.Clear();
         foreach (var (node, at) in snapshot.FenceRequestAt ?? ImmutableSortedDictionary<Membership.NodeId, long>.Empty)
             _fenceRequestAt[node] = at;

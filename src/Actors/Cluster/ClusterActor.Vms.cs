@@ -22,10 +22,6 @@ public sealed partial class ClusterActor
     private readonly HashSet<string> _vmSwept = new(StringComparer.Ordinal);
     private long _vmSequence;
     private long _vmChildren;
-    private ImmutableArray<object> _idleVmRound; // the DC round's idle cache (Coordinator/DcRound.Vms.cs)
-
-    /// <summary>When this host, as DC, first saw each VM running (appliance-group start delays); not replicated.</summary>
-    private ImmutableDictionary<string, DateTimeOffset> _vmRunningSince = ImmutableDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal);
 
     private VmServices VmServices => _deps.Vms ?? NoVmServices;
 

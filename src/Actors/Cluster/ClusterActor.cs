@@ -82,7 +82,15 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<ReconcileTick>(_ => Reconcile());
         Receive<ProbeHeuristics>(_ => ProbeHeuristicsNow());
         Receive<HeuristicsProbed>(m => OnHeuristicsProbed(m.Reachable));
-        Receive<FenceOutcome>(OnFenceOutcome);
+        Receive<Coordinator.DcProposals>(OnDcProposals);
+        Receive<Coordinator.DcOutcomeProposal>(OnDcOutcome);
+        Receive<Coordinator.DcRoundDue>(_ => Reconcile());
+        Receive<Coordinator.DcRestarted>(_ =>
+        {
+            if (!FromCoordinator) return;
+            (_roundAsked, _roundAgain) = (null, false);
+            Reconcile();
+        });
         Receive<GetClusterView>(_ => Sender.Tell(View(), Self));
         Receive<CommandBefore>(OnCommandBefore);
         Receive<DownNode>(OnDownNode);

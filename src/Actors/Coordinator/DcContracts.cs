@@ -46,7 +46,7 @@ public sealed record DcInputs
     public DcVmInputs Vms { get; init; } = new();
 }
 
-/// <summary>The DC's fencing bookkeeping (ClusterActor.Fencing.cs) as the round reads it.</summary>
+/// <summary>The DC's fencing bookkeeping (CoordinatorActor.Fencing.cs) as the round reads it.</summary>
 public sealed record DcFencingInputs
 {
     /// <summary>The fencing rules now (this host's, with the cluster-wide settings).</summary>
@@ -92,7 +92,7 @@ public sealed record DcVmInputs
 }
 
 /// <summary>
-/// What a DC round decided, for the ClusterActor to carry out in this order: arm <see cref="WakeUps"/>, propose
+/// What a DC round decided, for the <see cref="CoordinatorActor"/> to carry out in this order: arm <see cref="WakeUps"/>, propose
 /// <see cref="Events"/> (one batch), then take the <see cref="Fences"/> steps; log the <see cref="Notes"/>, and keep
 /// <see cref="LostInMaintenance"/>, <see cref="ExpiredImpossible"/>, <see cref="NotBefore"/> and <see cref="VmRound"/> for the next round.
 /// </summary>

@@ -8,7 +8,7 @@ namespace Haven.Actors.Coordinator;
 /// <summary>
 /// The DC round's fencing: which nodes are to be fenced (FenceRequested), readmission of a lost host that proved what it
 /// holds, the on-fail fence of VMs, and what to do now about each open request — propose a confirmation again, start the
-/// fence, or wait out the two-host priority delay. The fence itself is the FenceActor's; its outcome the ClusterActor's.
+/// fence, or wait out the two-host priority delay. The fence itself is the FenceActor's; the verdict on its outcome the CoordinatorActor's.
 /// </summary>
 public static partial class DcRound
 {

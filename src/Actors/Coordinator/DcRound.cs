@@ -8,7 +8,8 @@ namespace Haven.Actors.Coordinator;
 /// <summary>
 /// What the DC decides in one round, as a pure function of <see cref="DcInputs"/>: joins and downs, the fencing of
 /// lost and unclean nodes, CTDB-style address recovery (takeip, releaseip) and the VMs' placement. The ClusterActor
-/// gathers the inputs, calls <see cref="Decide"/> and carries out the <see cref="DcDecision"/> (ClusterActor.Coordinator.cs).
+/// gathers the facts; its child <see cref="CoordinatorActor"/> calls <see cref="Decide"/>, carries out the <see cref="DcDecision"/>
+/// and sends back the events to replicate (CoordinatorActor.cs, ClusterActor.Coordinator.cs).
 /// Each event is checked against the state the ones before it produce (<see cref="Plan"/>), so nothing is proposed
 /// that would not apply.
 /// </summary>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Actors.Fencing;
 
 /// <summary>
-/// Executes fencing for the designated coordinator: a child of the ClusterActor, which keeps everything
+/// Executes fencing for the designated coordinator: a child of the <see cref="Coordinator.CoordinatorActor"/>, which keeps everything
 /// that depends on the replicated state (which requests are open, the priority delay, retries, the events it
 /// proposes) and sends one <see cref="FenceNode"/> per attempt. The FenceActor applies HA-Lizard's rules
 /// (<see cref="FencingRules.Decide"/>) with the policy the request carries, runs the <see cref="IFencer"/>
