@@ -50,12 +50,14 @@ public sealed class ReplicatedStream
 
     private static byte[] Chain(byte[] previous, long index, string manifest, byte[] payload)
     {
+        // One-shot SHA-256 of previous ‖ header ‖ payload (an IncrementalHash would allocate a native context, with a
+        // finalizer, per record).
         var header = Encoding.UTF8.GetBytes($"{index}\n{manifest}\n");
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(previous);
-        hash.AppendData(header);
-        hash.AppendData(payload);
-        return hash.GetHashAndReset();
+        var input = new byte[previous.Length + header.Length + payload.Length];
+        previous.CopyTo(input, 0);
+        header.CopyTo(input, previous.Length);
+        payload.CopyTo(input, previous.Length + header.Length);
+        return SHA256.HashData(input);
     }
 
     private byte[] HashAt(long index) => index == BaseIndex ? _baseHash : _chain[(int)(index - BaseIndex) - 1];

@@ -27,7 +27,7 @@ namespace Haven.Actors.Membership;
 public sealed class SimulatedNetwork
 {
     private readonly SortedDictionary<NodeId, Host> _hosts = new();
-    private readonly List<Step> _queue = new();
+    private readonly LinkedList<Step> _queue = new(); // steps are taken from anywhere in it (held senders are overtaken)
     private readonly Random? _random;
     private string? _group;
     private long _nextConfigurationId = 1;
@@ -74,14 +74,14 @@ public sealed class SimulatedNetwork
         while (_queue.Count > 0)
         {
             var next = PickNext();
-            if (next < 0)
+            if (next is null)
             {
                 // Only held messages remain: let time pass to the earliest release.
                 StepCount = _queue.OfType<Message>().Min(m => _hosts[m.Sender].HeldUntil);
                 continue;
             }
-            var step = _queue[next];
-            _queue.RemoveAt(next);
+            var step = next.Value;
+            _queue.Remove(next);
             StepCount++;
             if (step is Message message) Deliver(message);
             else Reconfigure();
@@ -121,14 +121,14 @@ public sealed class SimulatedNetwork
         if (missing.Count > 0)
             throw new ArgumentException($"Nodes {string.Join(", ", missing)} are in no partition side.", nameof(sides));
         foreach (var (node, side) in sideOf) _hosts[node].Side = side;
-        _queue.Add(Reconfiguration.Instance);
+        _queue.AddLast(Reconfiguration.Instance);
     }
 
     /// <summary>Reconnects every side.</summary>
     public void Heal()
     {
         foreach (var host in _hosts.Values) host.Side = 0;
-        _queue.Add(Reconfiguration.Instance);
+        _queue.AddLast(Reconfiguration.Instance);
     }
 
     /// <summary>The node goes down: it receives nothing more, its unsent messages are lost, the others see NodeDown.</summary>
@@ -177,7 +177,7 @@ public sealed class SimulatedNetwork
         host.ProcessJoined = true;
         host.JoinPending = true;
         host.Departure = null;
-        _queue.Add(Reconfiguration.Instance);
+        _queue.AddLast(Reconfiguration.Instance);
     }
 
     internal void Leave(NodeId node)
@@ -194,7 +194,7 @@ public sealed class SimulatedNetwork
         if (!host.NodeUp) throw new InvalidOperationException($"Node {node} has crashed; it cannot send.");
         if (host.ConfigurationId == 0)
             throw new InvalidOperationException($"Node {node} has not seen its own join yet; it cannot send.");
-        _queue.Add(new Message(node, host.Incarnation, payload));
+        _queue.AddLast(new Message(node, host.Incarnation, payload));
     }
 
     private Host HostOf(NodeId node) =>
@@ -208,26 +208,30 @@ public sealed class SimulatedNetwork
         host.Incarnation++;
         host.ConfigurationId = 0;
         host.View = ImmutableArray<Member>.Empty;
-        _queue.Add(Reconfiguration.Instance);
+        _queue.AddLast(Reconfiguration.Instance);
     }
 
-    /// <summary>Index of the next step, or -1 when only held messages remain.</summary>
-    private int PickNext()
+    /// <summary>The next step, or null when only held messages remain.</summary>
+    private LinkedListNode<Step>? PickNext()
     {
         var seen = new HashSet<NodeId>();
-        var candidates = new List<int>();
-        for (var i = 0; i < _queue.Count; i++)
+        var candidates = new List<LinkedListNode<Step>>();
+        for (var node = _queue.First; node is not null; node = node.Next)
         {
-            if (_queue[i] is Reconfiguration)
-                return candidates.Count > 0 ? Choose(candidates) : i;
-            var message = (Message)_queue[i];
+            if (node.Value is Reconfiguration)
+                return candidates.Count > 0 ? Choose(candidates) : node;
+            var message = (Message)node.Value;
             if (!seen.Add(message.Sender)) continue; // each sender's own order is kept
-            if (_hosts[message.Sender].HeldUntil <= StepCount) candidates.Add(i);
+            if (_hosts[message.Sender].HeldUntil <= StepCount) candidates.Add(node);
+            // Every sender's first message is seen: nothing further can become a candidate, and with one at hand
+            // neither a later reconfiguration nor the end of the queue changes the choice.
+            if (candidates.Count > 0 && seen.Count == _hosts.Count) return Choose(candidates);
         }
-        return candidates.Count > 0 ? Choose(candidates) : -1;
+        return candidates.Count > 0 ? Choose(candidates) : null;
     }
 
-    private int Choose(List<int> candidates) => _random is null ? candidates[0] : candidates[_random.Next(candidates.Count)];
+    private LinkedListNode<Step> Choose(List<LinkedListNode<Step>> candidates) =>
+        _random is null ? candidates[0] : candidates[_random.Next(candidates.Count)];
 
     private void Deliver(Message message)
     {

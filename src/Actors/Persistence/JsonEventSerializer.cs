@@ -16,8 +16,15 @@ public sealed class JsonEventSerializer
     public JsonEventSerializer(EventManifestRegistry registry, JsonSerializerOptions? options = null)
     {
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
-        _options = options ?? CreateDefaultOptions();
+        _options = options ?? SharedDefaultOptions;
     }
+
+    /// <summary>
+    /// One read-only default options instance for every serializer built without options: System.Text.Json caches its
+    /// per-type metadata (reflection, emitted accessors) in the options, so a fresh instance per serializer rebuilds it
+    /// for every type it meets — in the simulation, for every host of every seed.
+    /// </summary>
+    private static readonly JsonSerializerOptions SharedDefaultOptions = CreateDefaultOptions();
 
     /// <summary>The options used when none are given: camelCase names, camelCase enum strings.</summary>
     public static JsonSerializerOptions CreateDefaultOptions()

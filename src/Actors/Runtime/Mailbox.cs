@@ -1,9 +1,7 @@
-using System.Threading.Channels;
-
 namespace Haven.Actors.Runtime;
 
 /// <summary>
-/// One per actor: a user channel (single reader) and a system channel that is always drained first,
+/// One per actor: a user queue (single reader) and a system queue that is always drained first,
 /// plus a front queue for unstashed messages. The mailbox is scheduled on its dispatcher at most once
 /// at a time (status CAS); a run processes up to <c>budget</c> messages and reschedules itself when
 /// work remains. User processing can be suspended (failure, async handler in flight, stopping).
@@ -12,13 +10,8 @@ internal sealed class Mailbox : IThreadPoolWorkItem
 {
     private const int Idle = 0, Scheduled = 1;
 
-    private static readonly UnboundedChannelOptions UserOptions =
-        new() { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false };
-    private static readonly UnboundedChannelOptions SystemOptions =
-        new() { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false };
-
-    private readonly Channel<Envelope> _user = Channel.CreateUnbounded<Envelope>(UserOptions);
-    private readonly Channel<SystemMessage> _system = Channel.CreateUnbounded<SystemMessage>(SystemOptions);
+    private readonly MessageQueue<Envelope> _user = new();
+    private readonly MessageQueue<SystemMessage> _system = new();
     private readonly MessageDispatcher _dispatcher;
     private ActorCell _cell = null!;
     private Queue<Envelope>? _front;
@@ -39,7 +32,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     public bool PostUser(in Envelope envelope)
     {
         Interlocked.Increment(ref _userCount);
-        if (!_user.Writer.TryWrite(envelope))
+        if (!_user.TryWrite(envelope))
         {
             Interlocked.Decrement(ref _userCount);
             return false;
@@ -51,7 +44,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     public void PostSystem(SystemMessage message)
     {
         Interlocked.Increment(ref _systemCount);
-        _system.Writer.TryWrite(message); // the system channel is never completed
+        _system.TryWrite(message); // the system queue is never closed
         TrySchedule();
     }
 
@@ -72,10 +65,10 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     internal List<Envelope> CloseAndDrain()
     {
         IsClosed = true;
-        _user.Writer.TryComplete();
+        _user.Close();
         var rest = new List<Envelope>();
         if (_front is not null) while (_front.TryDequeue(out var e)) rest.Add(e);
-        while (_user.Reader.TryRead(out var env))
+        while (_user.TryRead(out var env))
         {
             Interlocked.Decrement(ref _userCount);
             rest.Add(env);
@@ -103,7 +96,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         {
             while (done < budget)
             {
-                if (Volatile.Read(ref _systemCount) > 0 && _system.Reader.TryRead(out var sys))
+                if (Volatile.Read(ref _systemCount) > 0 && _system.TryRead(out var sys))
                 {
                     Interlocked.Decrement(ref _systemCount);
                     done++;
@@ -117,7 +110,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
                     _cell.Invoke(_front.Dequeue());
                     continue;
                 }
-                if (_user.Reader.TryRead(out var env))
+                if (_user.TryRead(out var env))
                 {
                     Interlocked.Decrement(ref _userCount);
                     done++;

@@ -35,6 +35,7 @@ public sealed partial class ClusterSimulation
     private readonly List<InvariantViolation> _violations = [];
     private readonly List<string> _notes = [];
     private readonly Queue<(string Label, Action Act)> _script = new();
+    private readonly DecodedPayloads _decoded = new();
     private AddressLedger _ledger = AddressLedger.Empty;
     private int _step;
     private long _delivered;
@@ -295,7 +296,7 @@ public sealed partial class ClusterSimulation
         {
             while (entries.MoveNextAsync().AsTask().GetAwaiter().GetResult())
             {
-                switch (host.Reader!.Deserialize(entries.Current))
+                switch (_decoded.Deserialize(host.Reader!, entries.Current))
                 {
                     case IClusterEvent e:
                         pending.Add(e);
