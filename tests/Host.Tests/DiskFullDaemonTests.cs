@@ -64,7 +64,10 @@ public sealed class DiskFullDaemonTests
             lock (stderr) log = stderr.ToString();
             Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}: {log}");
             var line = Assert.Single(log.Split('\n'), l => l.StartsWith("haven: ", StringComparison.Ordinal)); // the rest is the console log
-            Assert.StartsWith($"haven: the journal {disk.File("journal.db")} could not record the stop (", line);
+            // The stop record fails, or (when a periodic write reaches the full disk between the fill and SIGTERM, as under
+            // load) an earlier write has already stopped the daemon: either way one line naming the journal.
+            Assert.True(line.StartsWith($"haven: the journal {disk.File("journal.db")} could not record the stop (", StringComparison.Ordinal)
+                        || line.StartsWith($"haven: the journal {disk.File("journal.db")} could not be written (", StringComparison.Ordinal), line);
             Assert.Equal("", await stdout);
             Assert.False(File.Exists(dir.File("haven.sock")), "the socket was left behind");
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"the stop took {clock.Elapsed.TotalSeconds:0.0} s, as long as waiting out the stop record's 30 s");
