@@ -102,7 +102,7 @@ public sealed partial class ClusterActor
     private void ReleaseLocally(List<IpAssignment> held, NodeId? moveTo)
     {
         var self = Self;
-        var done = new AddressesReleasedLocally(_viewId, held, moveTo);
+        var done = new AddressesReleasedLocally(_viewId, held, moveTo, held.ToDictionary(a => a.Ip, a => _state.HoldingOf(a.Ip), StringComparer.Ordinal));
         var releases = held.Select(a => _deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None)).ToArray();
         Task.WhenAll(releases).ContinueWith(t =>
             {
@@ -124,7 +124,7 @@ public sealed partial class ClusterActor
         var events = new List<IClusterEvent>();
         foreach (var a in done.Released.Where(a => _state.Ips.TryGetValue(a.Ip, out var h) && h.Node == Me))
         {
-            events.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me));
+            events.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me, done.Holdings[a.Ip]));
             if (done.MoveTo is { } target) events.Add(new IpTaken(a.Interface, a.Ip, a.Mask, target));
         }
         if (events.Count > 0) MulticastEvents(events);
@@ -138,7 +138,9 @@ public sealed partial class ClusterActor
         ReassertAddresses();
     }
 
-    private sealed record AddressesReleasedLocally(long ViewId, IReadOnlyList<IpAssignment> Released, NodeId? MoveTo);
+    /// <summary><paramref name="Holdings"/>: each address's holding when its release began (the release answers that one).</summary>
+    private sealed record AddressesReleasedLocally(long ViewId, IReadOnlyList<IpAssignment> Released, NodeId? MoveTo,
+        IReadOnlyDictionary<string, long> Holdings);
 
     private sealed record AddressReleaseFailed(string Reason);
 }

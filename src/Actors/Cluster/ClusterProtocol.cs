@@ -102,8 +102,11 @@ public sealed record RecoveryStarted(NodeId Coordinator) : IClusterEvent;
 /// <summary>CTDB recovered: the recovery finished.</summary>
 public sealed record RecoveryCompleted : IClusterEvent;
 
-/// <summary>CTDB releaseip: the node no longer holds the address.</summary>
-public sealed record IpReleased(string Interface, string Ip, int Mask, NodeId Node) : IClusterEvent;
+/// <summary>
+/// CTDB releaseip: the node no longer holds the address. <paramref name="Holding"/>: the holding the node let go of
+/// (<see cref="ClusterState.IpHoldings"/>; 0, older journals and releases made on a node's behalf: not checked).
+/// </summary>
+public sealed record IpReleased(string Interface, string Ip, int Mask, NodeId Node, long Holding = 0) : IClusterEvent;
 
 /// <summary>CTDB takeip: the node holds the address.</summary>
 public sealed record IpTaken(string Interface, string Ip, int Mask, NodeId Node) : IClusterEvent;

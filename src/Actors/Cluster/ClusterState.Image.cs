@@ -27,7 +27,8 @@ public sealed record ClusterStateImage(
     ImmutableArray<SettingValue> Settings,
     ImmutableArray<VmInfo> Vms,
     ImmutableSortedDictionary<string, NodeId>? VacatedByFence = null,
-    ImmutableArray<NodeHoldings> Holdings = default);
+    ImmutableArray<NodeHoldings> Holdings = default,
+    ImmutableSortedDictionary<string, long>? IpHoldings = null);
 
 /// <summary>One cluster-wide setting in a <see cref="ClusterStateImage"/>.</summary>
 public sealed record SettingValue(string Key, string Value);
@@ -53,7 +54,8 @@ public sealed partial record ClusterState
         [.. Settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new SettingValue(s.Key, s.Value))],
         [.. Vms.Values],
         VacatedByFence.ToImmutableSortedDictionary(StringComparer.Ordinal),
-        [.. Holdings.Values.OrderBy(h => h.Node)]);
+        [.. Holdings.Values.OrderBy(h => h.Node)],
+        IpHoldings.ToImmutableSortedDictionary(StringComparer.Ordinal));
 
     /// <summary>The state a snapshot holds (equal to the one it was taken of).</summary>
     public static ClusterState FromImage(ClusterStateImage image)
@@ -79,6 +81,7 @@ public sealed partial record ClusterState
             Vms = (image.Vms.IsDefault ? [] : image.Vms).ToImmutableSortedDictionary(v => v.Name, v => v, StringComparer.Ordinal),
             VacatedByFence = (image.VacatedByFence ?? ImmutableSortedDictionary<string, NodeId>.Empty).ToImmutableDictionary(),
             Holdings = (image.Holdings.IsDefault ? [] : image.Holdings).ToImmutableDictionary(h => h.Node),
+            IpHoldings = (image.IpHoldings ?? ImmutableSortedDictionary<string, long>.Empty).ToImmutableDictionary(),
         };
     }
 }

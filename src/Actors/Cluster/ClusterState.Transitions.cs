@@ -187,6 +187,7 @@ public sealed partial record ClusterState
         return (this with
         {
             Ips = Ips.Add(ip, new IpAssignment(e.Interface, ip, e.Mask, e.Node)),
+            IpHoldings = IpHoldings.SetItem(ip, Version + 1),
             VacatedByFence = VacatedByFence.Remove(ip),
             Version = Version + 1,
         }, null);
@@ -198,11 +199,14 @@ public sealed partial record ClusterState
         if (!Ips.TryGetValue(ip, out var held)) return (null, $"{ip} is not held by any node");
         if (held.Node != e.Node) return (null, $"{ip} is held by {Named(held.Node)}, not {Named(e.Node)}");
         if (held.Interface != e.Interface) return (null, $"{ip} is on {held.Interface}, not {e.Interface}");
+        if (e.Holding != 0 && e.Holding != HoldingOf(ip))
+            return (null, $"{ip}: this release answers an earlier holding by {Named(e.Node)} (#{e.Holding}); it holds it again since #{HoldingOf(ip)}");
         // Held until now by a host a device confirmed off: nobody answers for it any more.
         var offByDevice = Nodes.TryGetValue(e.Node, out var holder) && holder is { State: NodeState.Fenced, OffByDevice: true };
         return (this with
         {
             Ips = Ips.Remove(ip),
+            IpHoldings = IpHoldings.Remove(ip),
             VacatedByFence = offByDevice ? VacatedByFence.SetItem(ip, e.Node) : VacatedByFence.Remove(ip),
             Version = Version + 1,
         }, null);

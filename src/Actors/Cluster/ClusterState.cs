@@ -65,6 +65,17 @@ public sealed partial record ClusterState
     public ImmutableDictionary<string, IpAssignment> Ips { get; private init; } = ImmutableDictionary<string, IpAssignment>.Empty;
 
     /// <summary>
+    /// Which holding of each held address is current: the state version that applied its <see cref="IpTaken"/>. A host's
+    /// <see cref="IpReleased"/> names the holding it let go of, so a late release of an earlier holding (held up while
+    /// the address was released and given back to the same host) is never taken for the current one (absent: held
+    /// since before holdings were recorded; a release naming 0 is not checked).
+    /// </summary>
+    public ImmutableDictionary<string, long> IpHoldings { get; private init; } = ImmutableDictionary<string, long>.Empty;
+
+    /// <summary>The current holding of <paramref name="ip"/> (0: not held, or held since before holdings were recorded).</summary>
+    public long HoldingOf(string ip) => IpHoldings.GetValueOrDefault(ip);
+
+    /// <summary>
     /// Addresses nobody holds whose last holder was released while a fence device had confirmed it off
     /// (<see cref="NodeInfo.OffByDevice"/>), by canonical address, with that holder. The holder cannot answer
     /// for them and no other host was given them since, so their next take skips the duplicate-address probe
@@ -171,6 +182,7 @@ public sealed partial record ClusterState
         && Demoted.SetEquals(other.Demoted)
         && SameContents(Nodes, other.Nodes)
         && SameContents(Ips, other.Ips)
+        && SameContents(IpHoldings, other.IpHoldings)
         && SameContents(VacatedByFence, other.VacatedByFence)
         && SameContents(PendingFences, other.PendingFences)
         && SameContents(Heuristics, other.Heuristics)

@@ -89,7 +89,7 @@ internal sealed partial class ScenarioTrace(ImmutableArray<Member> members, Date
         var parts = new List<string> { type.Name };
         foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.MetadataToken))
         {
-            if (p.GetIndexParameters().Length > 0 || p.Name == "Attempt") continue; // Attempt: an internal correlation number
+            if (p.GetIndexParameters().Length > 0 || p.Name is "Attempt" or "Holding") continue; // Attempt: an internal correlation number
             var value = p.GetValue(e);
             if (value is null || (value is bool && IsOptionalDefault(type, p.Name, value))) continue;
             parts.Add(char.ToLowerInvariant(p.Name[0]) + p.Name[1..] + "=" + Value(value));
