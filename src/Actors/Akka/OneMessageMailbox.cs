@@ -47,6 +47,7 @@ public sealed class OneMessageQueue : IMessageQueue, IUnboundedDequeBasedMessage
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
+        _loop.NoteMessage(Key);
         lock (_gate) _queue.Enqueue(envelope);
     }
 

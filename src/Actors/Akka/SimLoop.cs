@@ -85,6 +85,21 @@ public sealed class SimLoop : TaskScheduler, IDisposable
 
     internal void Enqueue(IRunnable runnable) => Add(new Item(StableKey.Of(runnable), runnable, null));
 
+    /// <summary>
+    /// A message put into a mailbox queue from another thread while stepping is an escape even when the mailbox
+    /// is already scheduled (then no runnable reaches <see cref="Add"/>: the mailbox reschedules itself from the
+    /// loop after its turn, and the foreign message would be handled as if it had been sent on the loop).
+    /// </summary>
+    internal void NoteMessage(string key)
+    {
+        lock (_gate)
+        {
+            if (!_stepped || Environment.CurrentManagedThreadId == _owner) return;
+            _escapes.Add($"a message to {key} enqueued from thread {Environment.CurrentManagedThreadId} " +
+                         $"('{Thread.CurrentThread.Name}') while stepping:\n{Environment.StackTrace}");
+        }
+    }
+
     private void Add(Item item)
     {
         lock (_gate)

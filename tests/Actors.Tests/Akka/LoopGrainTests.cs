@@ -48,6 +48,13 @@ public sealed class LoopGrainTests : IDisposable
         {
             var self = Self;
             Receive<string>(m => m == "task-run", _ => Task.Run(() => self.Tell("late")));
+            Receive<string>(m => m == "task-run-in-turn", (Action<string>)(m =>
+            {
+                // the foreign Tell lands while this mailbox is still running its turn: no new schedule reaches the loop
+                using var told = new ManualResetEventSlim();
+                _ = Task.Run(() => { self.Tell("late"); told.Set(); });
+                if (!told.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the pool never ran the Tell");
+            }));
             Receive<string>(m => m == "pipe-default", _ => replier.Ask<int>("q").PipeTo(self));
             Receive<string>(m => m == "pipe-loop", _ => replier.Ask<int>("q").PipeTo(self, useConfigureAwait: true));
             Receive<int>(n => Context.System.EventStream.Publish(new Piped(n)));
@@ -84,6 +91,15 @@ public sealed class LoopGrainTests : IDisposable
         Assert.Contains("escaped the loop", escape.Message);
         Assert.Contains("Tell", escape.Message); // the stack of the foreign Tell
         Assert.Throws<SimEscapeException>(() => Loop.RunUntilIdle()); // and it stays failed
+    }
+
+    [Fact]
+    public void EscapeDetector_ForeignTellToAMailboxInItsTurn_FailsTheRun()
+    {
+        Escaper().Tell("task-run-in-turn");
+        Assert.Throws<SimEscapeException>(() => Loop.RunUntilIdle());
+        Assert.Contains("a message to", Loop.Escapes[0]);
+        Assert.Throws<SimEscapeException>(() => Loop.Step());
     }
 
     [Fact]
