@@ -79,6 +79,13 @@ public sealed partial class VmActor
     /// (a migration that completed before this host restarted, or a report that was lost) belongs to the
     /// target: VmMigrated, and the target runs it or restarts it. A failed call is VmMigrationFailed only
     /// while the VM still runs here.
+    /// <para>
+    /// One attempt, one outcome: once this host has reported how a migration attempt ended, the same attempt is never
+    /// carried out again (a step re-entered by a maintenance or role change, a re-sent assignment). It re-sends the
+    /// outcome it gave instead. A second try that succeeded after a reported failure would leave the VM on the target
+    /// while the failure, landing later, tells the source it still runs the VM there, and the source restarts it: the VM
+    /// runs twice (swarm seed 56571569). A new migration is a new attempt, decided by the DC.
+    /// </para>
     /// </summary>
     private void MigrateStep()
     {
@@ -90,6 +97,14 @@ public sealed partial class VmActor
         var target = _assignment!.TargetName;
         var to = _assignment.Vm!.Target!.Value;
         var attempt = _assignment.Vm.Attempt;
+        if (_migrationOutcome is { } given && AttemptOf(given) == attempt)
+        {
+            _phase = Phase.Done;
+            _pending = given;
+            Context.Parent.Tell(new VmReport(given), Self);
+            Schedule(_policy.PollInterval);
+            return;
+        }
         Status((before, statusError) =>
         {
             if (statusError is not null)
@@ -101,13 +116,13 @@ public sealed partial class VmActor
             if (before!.State is not (VmPowerState.Running or VmPowerState.Paused))
             {
                 Log.LogWarning("VM {Vm} is {State} on {Node}, not running: it is the migration target {Target}'s now", Name, Describe(before), _me, target);
-                Report(new VmMigrated(Name, _me, to, attempt));
+                ReportMigration(new VmMigrated(Name, _me, to, attempt));
                 Schedule(_policy.PollInterval);
                 return;
             }
             if (_hypervisor is not { SupportsLiveMigration: true })
             {
-                Report(new VmMigrationFailed(Name, _me, to, _hypervisor is null
+                ReportMigration(new VmMigrationFailed(Name, _me, to, _hypervisor is null
                     ? $"this host has no {_spec!.Hypervisor} hypervisor"
                     : $"the {_hypervisor.Kind} hypervisor cannot live-migrate", attempt));
                 Schedule(_policy.PollInterval);
@@ -121,7 +136,7 @@ public sealed partial class VmActor
                     if (error is null)
                     {
                         Log.LogInformation("VM {Vm} migrated from {Node} to {Target}", Name, _me, target);
-                        Report(new VmMigrated(Name, _me, to, attempt));
+                        ReportMigration(new VmMigrated(Name, _me, to, attempt));
                         Schedule(_policy.PollInterval);
                         return;
                     }
@@ -130,19 +145,32 @@ public sealed partial class VmActor
                         if (after?.State is VmPowerState.Running or VmPowerState.Paused)
                         {
                             Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} failed: {Reason}; it keeps running here", Name, _me, target, error);
-                            Report(new VmMigrationFailed(Name, _me, to, error, attempt));
+                            ReportMigration(new VmMigrationFailed(Name, _me, to, error, attempt));
                         }
                         else
                         {
                             Log.LogWarning("Migration of VM {Vm} from {Node} to {Target} reported {Reason}, but it no longer runs here: it is the target's now",
                                 Name, _me, target, error);
-                            Report(new VmMigrated(Name, _me, to, attempt));
+                            ReportMigration(new VmMigrated(Name, _me, to, attempt));
                         }
                         Schedule(_policy.PollInterval);
                     });
                 });
         });
     }
+
+    private void ReportMigration(IClusterEvent outcome)
+    {
+        _migrationOutcome = outcome;
+        Report(outcome);
+    }
+
+    private static long AttemptOf(IClusterEvent outcome) => outcome switch
+    {
+        VmMigrated m => m.Attempt,
+        VmMigrationFailed f => f.Attempt,
+        _ => -1,
+    };
 
     private void AbsentStep()
     {

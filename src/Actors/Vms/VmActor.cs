@@ -46,6 +46,7 @@ public sealed partial class VmActor : Actor
     private DateTimeOffset _deadline;
     private DateTimeOffset? _pausedSince;
     private IClusterEvent? _pending;
+    private IClusterEvent? _migrationOutcome; // the one outcome this host gave for a migration attempt (VmMigrated or VmMigrationFailed)
     private string _giveUpReason = "";
     private VmOnFail _giveUpThen = VmOnFail.Restart;
     private bool _seenRunning; // a VM this actor never saw running that is found off was not failed by a monitor here: a probe, restarted

@@ -240,6 +240,40 @@ public sealed class VmActorTests : HavenTestKit
     }
 
     [Fact]
+    public void MigrateOut_SameAttemptSteppedAgainAfterAFailure_ResendsTheFailureAndNeverMigratesAgain()
+    {
+        StartRunning();
+        _hv.MigrateError = "n2 cannot be reached";
+        var migrating = Info(VmRunState.Migrating, target: Other) with { Attempt = 124 };
+        Assign(migrating, VmLocalRole.MigrateOut, "n2");
+        Assert.Equal(124, Expect<VmMigrationFailed>().Attempt);
+        _hv.MigrateError = null; // the target is reachable again: a second try would succeed and contradict the failure
+
+        // the host goes into maintenance while the failure is on its way: the step runs again for the same attempt
+        _parent.Tell(new VmAssignment(++_seq, migrating, VmLocalRole.MigrateOut, "n2", HostMaintenance: true), null);
+
+        Assert.Equal(124, Expect<VmMigrationFailed>().Attempt);
+        Assert.Equal(1, Count("migrate n2"));
+        Assert.Equal(VmPowerState.Running, _hv.Domains["WEB-01"].State);
+    }
+
+    [Fact]
+    public void MigrateOut_ANewAttemptAfterAFailure_Migrates()
+    {
+        StartRunning();
+        _hv.MigrateError = "n2 cannot be reached";
+        Assign(Info(VmRunState.Migrating, target: Other) with { Attempt = 124 }, VmLocalRole.MigrateOut, "n2");
+        Expect<VmMigrationFailed>();
+        _hv.MigrateError = null;
+        Assign(Info(VmRunState.Running) with { Attempt = 124 }, VmLocalRole.Run);
+
+        Assign(Info(VmRunState.Migrating, target: Other) with { Attempt = 130 }, VmLocalRole.MigrateOut, "n2");
+
+        Assert.Equal(130, Expect<VmMigrated>().Attempt);
+        Assert.Equal(2, Count("migrate n2"));
+    }
+
+    [Fact]
     public void MigrateOut_HypervisorWithoutLiveMigration_ReportsMigrationFailed()
     {
         StartRunning();
