@@ -19,7 +19,8 @@ namespace Haven.Actors.Cluster;
 /// fenced or has left, so nothing is started elsewhere before that</item>
 /// <item>VmMigrating(from, to): Running on from → Migrating, when the VM allows migration and to is Up and
 /// undemoted; VmMigrated: → Running on to; VmMigrationFailed: → Running on from — each only for the attempt in
-/// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected</item>
+/// progress (<see cref="VmInfo.Attempt"/>), so a stale report of an earlier attempt is rejected; a VmMigrated of the
+/// current attempt after it was recorded failed (the VM still Running on from) is taken: the source saw it complete</item>
 /// <item>VmFailed also counts the failure on its node (<see cref="VmInfo.Failures"/>); VmCleanedUp forgets the counts of one node
 /// or all (a Failed VM becomes Stopped, a VM blocked by on-fail block on that node managed again) and releases a shutdown-lock; VmManaged sets <see cref="VmInfo.Unmanaged"/></item>
 /// <item>VmOperationFailed (on-fail other than restart): counts the failure; block makes the VM unmanaged where it is; fence
@@ -74,7 +75,7 @@ public sealed partial record ClusterState
             ? (null, $"VM {vm.Name} is already {(e.Managed ? "managed" : "unmanaged")}")
             : Put(vm with { Unmanaged = !e.Managed })),
         VmMigrating e => WithVm(e.Name, vm => StartMigration(vm, e.From, e.To, e.ByOperator)),
-        VmMigrated e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
+        VmMigrated e => WithVm(e.Name, vm => (LateMigrated(vm, e) ? null : Migration(vm, e.From, e.To, e.Attempt))
             ?? Put(vm with { State = VmRunState.Running, Node = e.To, Target = null, Reason = "" })),
         VmMigrationFailed e => WithVm(e.Name, vm => Migration(vm, e.From, e.To, e.Attempt)
             ?? Put(vm with { State = VmRunState.Running, Target = null, Reason = e.Reason, MovedTo = vm.MovedTo == e.To ? null : vm.MovedTo })),
@@ -205,6 +206,15 @@ public sealed partial record ClusterState
         if (CanRunVms(to) is { } why) return (null, $"VM {vm.Name} cannot migrate to {Named(to)}: {why}");
         return Put(vm with { State = VmRunState.Migrating, Target = to, Reason = "", Attempt = Version + 1, MovedTo = byOperator ? to : vm.MovedTo });
     }
+
+    /// <summary>
+    /// The source saw migration attempt <see cref="VmInfo.Attempt"/> complete after the attempt was recorded failed (the
+    /// DC failed it for a target it thought gone, or the source's own failure from before a restart landed first): the VM
+    /// runs on the target, and the source says so. Taken, so the state does not keep a VM on a source that no longer runs
+    /// it (the source would restart it: twice). Only the attempt still current, with the VM running on the source.
+    /// </summary>
+    private static bool LateMigrated(VmInfo vm, VmMigrated e) =>
+        e.Attempt != 0 && e.Attempt == vm.Attempt && vm.State == VmRunState.Running && vm.Node == e.From && e.To != e.From;
 
     /// <summary>An outcome answers the migration in progress; one naming another attempt (attempt 0: not named) is stale.</summary>
     private (ClusterState?, string?)? Migration(VmInfo vm, NodeId from, NodeId to, long attempt) =>

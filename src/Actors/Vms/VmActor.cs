@@ -135,6 +135,8 @@ public sealed partial class VmActor : Actor
                     if (error is not null) Fail($"status failed: {error}", start: false);
                     else if (s!.State is VmPowerState.Running or VmPowerState.Paused) Monitor(s, announce: true);
                     else if (_assignment?.Vm?.State is VmRunState.Running or VmRunState.Starting && _stoppedHere) StoppedBeforeRecorded(s);
+                    else if (_migrationOutcome is VmMigrated moved && moved.Attempt == _assignment?.Vm?.Attempt && _assignment.Vm.State == VmRunState.Running)
+                        MigratedAway(moved);
                     else if (_assignment?.Vm?.State == VmRunState.Running) Fail($"it is {Describe(s)} though the cluster has it running here", start: false, off: true);
                     else if (LeftAlone)
                     {
@@ -235,6 +237,21 @@ public sealed partial class VmActor : Actor
     /// no fail count, no on-fail — and never a start: the cluster may already run the VM elsewhere on the strength of the
     /// report. It is reported stopped again, and the DC places it anew (seed 1036239036).
     /// </summary>
+    /// <summary>
+    /// This host migrated the VM away under the attempt the state still has it running here for (the attempt was
+    /// recorded failed first): it runs on the target, so it is not restarted here. The migration is reported again
+    /// until the state moves the VM to the target.
+    /// </summary>
+    private void MigratedAway(VmMigrated moved)
+    {
+        Log.LogWarning("VM {Vm} is not running on {Node}: this host migrated it to node {Target} under attempt {Attempt}, which the cluster recorded failed; not restarted here",
+            Name, _me, moved.To, moved.Attempt);
+        _pending = moved;
+        Context.Parent.Tell(new VmReport(moved), Self);
+        _phase = Phase.Done;
+        Schedule(_policy.PollInterval);
+    }
+
     private void StoppedBeforeRecorded(VmStatus status)
     {
         Log.LogInformation("VM {Vm} is {State} on {Node}: this host stopped it before the cluster recorded the stop; reported stopped, not failed",

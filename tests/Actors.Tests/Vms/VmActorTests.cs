@@ -258,6 +258,22 @@ public sealed class VmActorTests : HavenTestKit
     }
 
     [Fact]
+    public void Run_AfterThisHostMigratedTheVmAway_UnderAnAttemptRecordedFailed_ResendsMigratedAndDoesNotRestart()
+    {
+        StartRunning();
+        Assign(Info(VmRunState.Migrating, target: Other) with { Attempt = 124 }, VmLocalRole.MigrateOut, "n2");
+        Assert.Equal(124, Expect<VmMigrated>().Attempt);
+        _hv.Domains.Remove("WEB-01"); // it runs on n2 now
+
+        // the DC failed the same attempt (it thought the target gone): the state has the VM running here
+        Assign(Info(VmRunState.Running) with { Attempt = 124 }, VmLocalRole.Run);
+
+        Assert.Equal(124, Expect<VmMigrated>().Attempt);
+        Assert.Equal(1, Count("start"));
+        Assert.False(_hv.Domains.ContainsKey("WEB-01"));
+    }
+
+    [Fact]
     public void MigrateOut_ANewAttemptAfterAFailure_Migrates()
     {
         StartRunning();

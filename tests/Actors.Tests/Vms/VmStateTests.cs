@@ -183,6 +183,22 @@ public sealed class VmStateTests
     }
 
     [Fact]
+    public void Migrated_AfterTheSameAttemptWasRecordedFailed_MovesTheVmToTheTarget_AnotherAttemptOrSourceRejected()
+    {
+        var migrating = WithWeb(migrate: true).Apply(new VmPlaced("WEB-01", N(1))).Apply(new VmRunning("WEB-01", N(1)))
+            .Apply(new VmMigrating("WEB-01", N(1), N(2)));
+        var attempt = migrating.Vms["WEB-01"].Attempt;
+        var failed = migrating.Apply(new VmMigrationFailed("WEB-01", N(1), N(2), "the target was left", attempt));
+
+        var moved = failed.Apply(new VmMigrated("WEB-01", N(1), N(2), attempt)).Vms["WEB-01"];
+
+        Assert.Equal((VmRunState.Running, N(2)), (moved.State, moved.Node!.Value));
+        Assert.Contains("not migrating", Rejected(failed, new VmMigrated("WEB-01", N(1), N(2), attempt - 1)));
+        Assert.Contains("not migrating", Rejected(failed, new VmMigrated("WEB-01", N(2), N(3), attempt)));
+        Assert.Contains("not migrating", Rejected(failed, new VmMigrated("WEB-01", N(1), N(2)))); // attempt 0 names none
+    }
+
+    [Fact]
     public void Report_OfAnEarlierPlacementOnTheSameNode_IsRejected_TheCurrentOneAccepted()
     {
         // Placed on node1, stopped there, placed on node1 again: a stop report made under the first placement and delivered
