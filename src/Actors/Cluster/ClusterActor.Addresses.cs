@@ -23,11 +23,12 @@ public sealed partial class ClusterActor
     /// <summary>
     /// On becoming primary, this host puts back on its interfaces every address the (primary's) state
     /// gives it (<see cref="HostEffects.Reassert"/>): after a reboot or a fence they are gone, after a demotion it
-    /// released them. Nobody else holds them — the state says so — and taking is idempotent.
+    /// released them. Taking is idempotent. Only while no node is unclean to this view: the state that gives them may
+    /// miss what such a node did (<see cref="ClusterState.UncleanNodesSeenFrom"/>); they go back once it is clean.
     /// </summary>
     private void ReassertAddresses()
     {
-        foreach (var command in HostEffects.Reassert(_state, Me)) CarryOut(command);
+        foreach (var command in HostEffects.Reassert(_state, Me, _viewIds)) CarryOut(command);
     }
 
     /// <summary>
@@ -61,6 +62,7 @@ public sealed partial class ClusterActor
     {
         if (!_state.Ips.TryGetValue(retry.Ip, out var held) || held.Node != Me || _state.StateOf(Me) != NodeState.Up
             || _role != PartitionRole.Primary) return;
+        if (_state.UncleanNodesSeenFrom(_viewIds).Any()) return; // a take waits for them as a reassertion does; it is put back once they are clean
         if (retry.Due)
         {
             Take(new PublicAddress(held.Ip, held.Mask, held.Interface), retry.Attempt);

@@ -32,7 +32,7 @@ public sealed partial class ClusterActor
                 _healthReportPending = false;
                 break;
         }
-        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys]);
+        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys], _viewIds);
         foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
     }
 
@@ -46,6 +46,10 @@ public sealed partial class ClusterActor
                     Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
                         t.Address.Ip, NameOf(t.VacatedBy ?? default));
                 Take(t.Address, 0, t.Probe);
+                break;
+            case HostCommand.AddressesWait w:
+                Log.LogWarning("Not putting back {Ips} yet: {Unclean} may hold them through events this partition never received; they wait until fenced or back",
+                    string.Join(", ", w.Addresses), string.Join(", ", w.Unclean.Select(NameOf)));
                 break;
             case HostCommand.ReleaseAddress r:
                 Effect(_deps.Addresses.ReleaseAsync(r.Address, CancellationToken.None), $"release {r.Address.Ip}");
