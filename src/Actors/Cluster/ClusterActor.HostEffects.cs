@@ -31,6 +31,9 @@ public sealed partial class ClusterActor
             case NodeHealthy h when h.Node == Me:
                 _healthReportPending = false;
                 break;
+            case IpReleased r:
+                ReleaseApplied(r.Ip);
+                break;
         }
         var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys], _viewIds);
         foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
@@ -42,6 +45,7 @@ public sealed partial class ClusterActor
         switch (command)
         {
             case HostCommand.TakeAddress t:
+                if (Releasing(t.Address.Ip)) break; // being given away: its release is under way (_releasing)
                 if (!t.Probe)
                     Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
                         t.Address.Ip, NameOf(t.VacatedBy ?? default));
