@@ -23,11 +23,12 @@ public sealed partial class ClusterActor
     /// <summary>
     /// On becoming primary, this host puts back on its interfaces every address the (primary's) state
     /// gives it (<see cref="HostEffects.Reassert"/>): after a reboot or a fence they are gone, after a demotion it
-    /// released them. Nobody else holds them — the state says so — and taking is idempotent.
+    /// released them. Taking is idempotent. Only while no node is unclean to this view: the state that gives them may
+    /// miss what such a node did (<see cref="ClusterState.UncleanNodesSeenFrom"/>); they go back once it is clean.
     /// </summary>
     private void ReassertAddresses()
     {
-        foreach (var command in HostEffects.Reassert(_state, Me)) CarryOut(command);
+        foreach (var command in HostEffects.Reassert(_state, Me, _viewIds)) CarryOut(command);
     }
 
     /// <summary>
@@ -60,7 +61,8 @@ public sealed partial class ClusterActor
     private void OnRetryTake(RetryTake retry)
     {
         if (!_state.Ips.TryGetValue(retry.Ip, out var held) || held.Node != Me || _state.StateOf(Me) != NodeState.Up
-            || _role != PartitionRole.Primary) return;
+            || _role != PartitionRole.Primary || _releasing.Contains(retry.Ip)) return;
+        if (_state.UncleanNodesSeenFrom(_viewIds).Any()) return; // a take waits for them as a reassertion does; it is put back once they are clean
         if (retry.Due)
         {
             Take(new PublicAddress(held.Ip, held.Mask, held.Interface), retry.Attempt);
@@ -71,6 +73,23 @@ public sealed partial class ClusterActor
     }
 
     private void ReleaseThenMove(IpAssignment held, NodeId target) => ReleaseLocally([held], target);
+
+    /// <summary>
+    /// The addresses this host has begun to give away (a hand-over, an operator's move): released on its interfaces,
+    /// their <see cref="IpReleased"/> not applied yet. None of them is put back meanwhile — the state still gives them to
+    /// this host, and a reassertion between the local release and its replicated release would hold the address again
+    /// while the release hands it to another (swarm seed 1147025286: the last unclean node's fence made n4 reassert
+    /// 10.0.0.19 during its move to n3). An address leaves the set once a release of it is applied, the release is
+    /// abandoned (view changed, failed, nothing left to release), or a new primary puts back what the state gives.
+    /// </summary>
+    private readonly HashSet<string> _releasing = new(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="ip"/> (canonical) is being given away by this host (<see cref="_releasing"/>).</summary>
+    private bool Releasing(string ip) => _releasing.Contains(ip);
+
+    /// <summary>A release of <paramref name="ip"/> was applied: it is given away no more.</summary>
+    private void ReleaseApplied(string ip) =>
+        _releasing.Remove(System.Net.IPAddress.TryParse(ip, out var address) ? address.ToString() : ip);
 
     // ---- standby and unhealthy hosts hand their addresses over ----------------------------------------
 
@@ -102,6 +121,7 @@ public sealed partial class ClusterActor
     private void ReleaseLocally(List<IpAssignment> held, NodeId? moveTo)
     {
         var self = Self;
+        foreach (var a in held) _releasing.Add(a.Ip);
         var done = new AddressesReleasedLocally(_viewId, held, moveTo, held.ToDictionary(a => a.Ip, a => _state.HoldingOf(a.Ip), StringComparer.Ordinal));
         var releases = held.Select(a => _deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None)).ToArray();
         Task.WhenAll(releases).ContinueWith(t =>
@@ -117,6 +137,7 @@ public sealed partial class ClusterActor
         if (done.MoveTo is null) _handingOver = false;
         if (done.ViewId != _viewId || _role != PartitionRole.Primary || !_viewSynced)
         {
+            foreach (var a in done.Released) _releasing.Remove(a.Ip);
             // The view changed meanwhile: if the state still gives them to this host and it is Up again, put them back.
             ReassertAddresses();
             return;
@@ -127,6 +148,7 @@ public sealed partial class ClusterActor
             events.Add(new IpReleased(a.Interface, a.Ip, a.Mask, Me, done.Holdings[a.Ip]));
             if (done.MoveTo is { } target) events.Add(new IpTaken(a.Interface, a.Ip, a.Mask, target));
         }
+        foreach (var a in done.Released.Where(a => !events.OfType<IpReleased>().Any(r => r.Ip == a.Ip))) _releasing.Remove(a.Ip);
         if (events.Count > 0) MulticastEvents(events);
         else ReassertAddresses();
     }
@@ -134,6 +156,7 @@ public sealed partial class ClusterActor
     private void OnAddressReleaseFailed(AddressReleaseFailed failed)
     {
         _handingOver = false;
+        _releasing.Clear();
         Log.LogError("Could not release this host's addresses to hand them over: {Reason}; they stay here", failed.Reason);
         ReassertAddresses();
     }

@@ -31,8 +31,11 @@ public sealed partial class ClusterActor
             case NodeHealthy h when h.Node == Me:
                 _healthReportPending = false;
                 break;
+            case IpReleased r:
+                ReleaseApplied(r.Ip);
+                break;
         }
-        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys]);
+        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys], _viewIds);
         foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
     }
 
@@ -42,10 +45,15 @@ public sealed partial class ClusterActor
         switch (command)
         {
             case HostCommand.TakeAddress t:
+                if (Releasing(t.Address.Ip)) break; // being given away: its release is under way (_releasing)
                 if (!t.Probe)
                     Log.LogInformation("Taking {Ip} without a duplicate-address probe: its last holder {Node} was fenced, confirmed off, while it held it",
                         t.Address.Ip, NameOf(t.VacatedBy ?? default));
                 Take(t.Address, 0, t.Probe);
+                break;
+            case HostCommand.AddressesWait w:
+                Log.LogWarning("Not putting back {Ips} yet: {Unclean} may hold them through events this partition never received; they wait until fenced or back",
+                    string.Join(", ", w.Addresses), string.Join(", ", w.Unclean.Select(NameOf)));
                 break;
             case HostCommand.ReleaseAddress r:
                 Effect(_deps.Addresses.ReleaseAsync(r.Address, CancellationToken.None), $"release {r.Address.Ip}");

@@ -240,7 +240,11 @@ public sealed partial class ClusterActor
             });
             Log.LogInformation("Partition {Members} is primary ({Reason})", string.Join(",", _view.Select(m => m.Name)), decided.Reason);
             if (_unreconciled.Count > 0) MarkLocalFactsReconciled();
-            if (was != PartitionRole.Primary) ReassertAddresses();
+            if (was != PartitionRole.Primary)
+            {
+                _releasing.Clear(); // a release multicast in an earlier view was delivered there or not at all (virtual synchrony)
+                ReassertAddresses();
+            }
             _deps.SelfFence?.Primary();
             _caughtUp = true;
             ReportHeuristics();

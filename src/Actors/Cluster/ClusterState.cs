@@ -125,6 +125,19 @@ public sealed partial record ClusterState
             .Concat(PrimaryMembers.Where(id => !Nodes.ContainsKey(id)))
             .Order();
 
+    /// <summary>
+    /// <see cref="UncleanNodes"/> as a primary whose view is <paramref name="members"/> sees them before its DC has
+    /// downed the lost: also every node of the state absent from the view that the DC will down (it is lost, and this
+    /// state may miss what it did since) — all but a Fenced, Left or Maintenance one, which the DC never downs.
+    /// While any is here, a host puts back no address it does not hold (<see cref="Hosts.HostEffects.Reassert"/>).
+    /// </summary>
+    public IEnumerable<NodeId> UncleanNodesSeenFrom(IReadOnlyCollection<NodeId> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        var lost = Nodes.Values.Where(n => !members.Contains(n.Id) && n.State is not (NodeState.Fenced or NodeState.Left or NodeState.Maintenance));
+        return UncleanNodes.Union(lost.Select(n => n.Id)).Order();
+    }
+
     /// <summary>Each node's last replicated heuristic reachability (absent: never reported).</summary>
     public ImmutableDictionary<NodeId, bool> Heuristics { get; private init; } = ImmutableDictionary<NodeId, bool>.Empty;
 

@@ -24,13 +24,20 @@ public abstract record HostCommand
 
     /// <summary>This host left: the VM must not run here any more.</summary>
     public sealed record VmAbsent(string Vm) : HostCommand;
+
+    /// <summary>
+    /// The state gives this host <paramref name="Addresses"/>, but they are not put back now: <paramref name="Unclean"/> may
+    /// hold them through events this state never received (<see cref="HostEffects.Reassert"/>).
+    /// </summary>
+    public sealed record AddressesWait(IReadOnlyList<string> Addresses, IReadOnlyList<NodeId> Unclean) : HostCommand;
 }
 
 /// <summary>What the host knows of itself that the replicated state does not say.</summary>
 /// <param name="Self">This host.</param>
 /// <param name="Left">It has left the cluster (its NodeLeft was applied before).</param>
 /// <param name="LocalVms">The VMs it has a local actor for, in the order it keeps them.</param>
-public sealed record HostFacts(NodeId Self, bool Left, ImmutableArray<string> LocalVms);
+/// <param name="Members">The members of its current view (who is lost: <see cref="ClusterState.UncleanNodesSeenFrom"/>).</param>
+public sealed record HostFacts(NodeId Self, bool Left, ImmutableArray<string> LocalVms, ImmutableArray<NodeId> Members);
 
 /// <summary>
 /// The host's side of an applied replicated event, as a pure function: only the host an event names acts on it
@@ -57,7 +64,7 @@ public static class HostEffects
         {
             case NodeUp u when u.Node == self:
             case NodeHealthy h when h.Node == self:
-                commands.AddRange(Reassert(after, self));
+                commands.AddRange(Reassert(after, self, host.Members));
                 break;
             case IpTaken or IpReleased:
                 if (ForAddress(before, e, self) is { } address) commands.Add(address);
@@ -66,6 +73,9 @@ public static class HostEffects
                 commands.Add(new HostCommand.LeaveCluster());
                 foreach (var vm in host.LocalVms) commands.Add(new HostCommand.VmAbsent(vm)); // nothing runs here any more
                 return commands.ToImmutable();
+            case var _ when BecameClean(before, after, self, host.Members):
+                commands.AddRange(Reassert(after, self, host.Members)); // what waited for the unclean nodes goes back now
+                break;
         }
         if (host.Left) return commands.ToImmutable();
         if (VmEvents.NameOf(e) is { } name) commands.Add(new HostCommand.SyncVm(name));
@@ -100,12 +110,32 @@ public static class HostEffects
     /// a demotion they are gone; taking is idempotent). Only an Up host holds addresses — and a standby or unhealthy one
     /// what nobody else could take; a fenced or downed one waits.
     /// </summary>
-    public static ImmutableArray<HostCommand> Reassert(ClusterState state, NodeId self)
+    /// <remarks>
+    /// The rule (docs/cluster.md, "Why nothing starts twice", point 6): <b>an address this host may not hold any more is put
+    /// back only while no node is unclean</b> — <see cref="ClusterState.UncleanNodesSeenFrom"/> the view
+    /// <paramref name="members"/>: down, unreachable, being fenced, a primary member never seen joining, or lost from
+    /// the view and not downed yet. Putting back is a take like <see cref="IpTaken"/>, and the state that says the address is
+    /// this host's may be stale in just the way an unclean node makes it: a primary this stream saw only in part may have
+    /// fenced this host or had its release, and given the address to that node (seed 1847119497: n1, fenced and rebooted,
+    /// was readmitted by a primary formed from n3's history, which had missed n2's takeover of 10.0.0.11, and put it back
+    /// while n2 — lost, its fence refused — still held it). Until they are clean it gets <see cref="HostCommand.AddressesWait"/>;
+    /// what it still holds stays (nothing is released), and once the last is clean <see cref="For"/> puts all back.
+    /// </remarks>
+    public static ImmutableArray<HostCommand> Reassert(ClusterState state, NodeId self, IReadOnlyCollection<NodeId> members)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(members);
         if (state.StateOf(self) is not (NodeState.Up or NodeState.Standby or NodeState.Unhealthy)) return [];
-        return [.. state.IpsOf(self).Select(a => new HostCommand.TakeAddress(new PublicAddress(a.Ip, a.Mask, a.Interface), Probe: true))];
+        var held = state.IpsOf(self).ToList();
+        if (held.Count == 0) return [];
+        var unclean = state.UncleanNodesSeenFrom(members).ToList();
+        if (unclean.Count > 0) return [new HostCommand.AddressesWait([.. held.Select(a => a.Ip)], unclean)];
+        return [.. held.Select(a => new HostCommand.TakeAddress(new PublicAddress(a.Ip, a.Mask, a.Interface), Probe: true))];
     }
+
+    /// <summary>Whether the last node unclean to this host's view became clean with this event while the state gives it addresses.</summary>
+    private static bool BecameClean(ClusterState before, ClusterState after, NodeId self, IReadOnlyCollection<NodeId> members) =>
+        after.IpsOf(self).Any() && before.UncleanNodesSeenFrom(members).Any() && !after.UncleanNodesSeenFrom(members).Any();
 
     /// <summary>Down or Fenced in <paramref name="state"/>, or with a fence request open.</summary>
     public static bool Unclean(ClusterState state, NodeId self)

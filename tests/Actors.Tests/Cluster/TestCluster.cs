@@ -107,6 +107,9 @@ internal sealed class TestCluster
 
         /// <summary>Every take this host was asked for, in order, and whether it was to probe first (kept across power cycles).</summary>
         public List<(string Ip, bool Probe)> Takes { get; } = [];
+
+        /// <summary>When set, a release takes the address off at once but completes only when this task does (a slow `ip addr del`).</summary>
+        public Task? ReleaseGate { get; set; }
         public bool Running => _system is not null;
 
         /// <summary>The running incarnation's ClusterActor (operator commands go here).</summary>
@@ -218,7 +221,7 @@ internal sealed class TestCluster
         public Task ReleaseAsync(PublicAddress address, CancellationToken cancellationToken)
         {
             host.HeldAddresses.Remove(address.Ip);
-            return Task.CompletedTask;
+            return host.ReleaseGate ?? Task.CompletedTask;
         }
     }
 

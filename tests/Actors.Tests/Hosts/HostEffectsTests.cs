@@ -11,7 +11,7 @@ public sealed class HostEffectsTests
 {
     private const string Ip = "10.0.0.50";
     private static readonly PublicAddress Address = new(Ip, 24, "eth0");
-    private static readonly HostFacts Host2 = new(N(2), Left: false, LocalVms: []);
+    private static readonly HostFacts Host2 = new(N(2), Left: false, LocalVms: [], Members: [N(1), N(2), N(3)]);
 
     private static ClusterState Holding(uint node) =>
         ThreeUp().ApplyAll([new RecoveryStarted(N(1)), new IpTaken("eth0", Ip, 24, N(node)), new IpReallocated(), new RecoveryCompleted()]);
@@ -73,8 +73,8 @@ public sealed class HostEffectsTests
     {
         var state = Holding(2).Apply(new NodeDown(N(2), "lost"));
 
-        Assert.Empty(HostEffects.Reassert(state, N(2)));
-        Assert.Single(HostEffects.Reassert(Holding(2), N(2)));
+        Assert.Empty(HostEffects.Reassert(state, N(2), Host2.Members));
+        Assert.Single(HostEffects.Reassert(Holding(2), N(2), Host2.Members));
     }
 
     [Fact]
