@@ -112,6 +112,11 @@ public sealed partial class CoordinatorActor
         var (outcome, verdict) = pending;
         var node = outcome.Node;
         _fencing.Remove(node);
+        // Every open request is either in flight on this DC or closed. A round skips a node whose attempt is under way,
+        // and the attempt may answer an earlier request (started before that one closed and this one opened, as a new DC
+        // re-asks a fence its predecessor saw fail): ignored, it replicates nothing, so no applied event brings the
+        // round that starts the open request — this asks for it (seeds 1911656740, 1785090212: a Down member, never fenced).
+        if (verdict.Events.IsEmpty) Context.Parent.Tell(DcRoundDue.Instance, Self);
         if (verdict.Kind == VerdictKind.Ignore) return;
         _fenceNotBefore.Remove(node);
         switch (verdict.Kind)

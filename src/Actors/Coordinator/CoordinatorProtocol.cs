@@ -70,7 +70,7 @@ public sealed record DcRestarted
     public static readonly DcRestarted Instance = new();
 }
 
-/// <summary>A wake-up of the DC came due (a fence retry, a priority delay, a group start delay): the ClusterActor starts a round.</summary>
+/// <summary>A wake-up of the DC came due (a fence retry, a priority delay, a group start delay), or a fence attempt ended with nothing to replicate: the ClusterActor starts a round.</summary>
 public sealed record DcRoundDue
 {
     public static readonly DcRoundDue Instance = new();

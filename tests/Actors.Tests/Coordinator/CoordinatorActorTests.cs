@@ -118,10 +118,45 @@ public sealed class CoordinatorActorTests : HavenTestKit
         Assert.Empty(again.Events);
 
         cluster.Send(parent, new DcOutcomeAccepted(again.Outcome));
+        RunUntilIdle();
+        cluster.ExpectMsg<DcRoundDue>(); // the attempt ended with nothing replicated: a round starts the open request
         cluster.Send(parent, new DecideRound(2, Facts(FenceOpen(), 12, requestAt: 50)));
         RunUntilIdle();
         Assert.Empty(cluster.ExpectMsg<DcProposals>().Batches); // the later request is fenced, not answered by the old confirmation
         Assert.Equal(new FenceSucceeded(N(3), "pdu1", 0), Assert.Single(cluster.ExpectMsg<DcOutcomeProposal>().Events));
+        Assert.Equal(2, _fencer.Calls);
+    }
+
+    [Fact]
+    public void FenceOutcome_IgnoredAfterARoundSkippedTheLaterRequestForIt_AsksForTheRoundThatStartsIt()
+    {
+        // An attempt for request #42 is under way when #42 closes and #50 opens (a new DC re-asking a fence its
+        // predecessor saw fail): the round on #50 skips n3 as in flight; the attempt's outcome answers #42, is ignored and
+        // replicates nothing — no applied event follows, so the coordinator itself must ask for the round that fences #50.
+        var (parent, cluster) = Start();
+        cluster.Send(parent, new DecideRound(1, Facts(FenceOpen(), 9, requestAt: 42)));
+        RunUntilIdle();
+        cluster.ExpectMsg<DcProposals>();
+        var stale = cluster.ExpectMsg<DcOutcomeProposal>();
+        cluster.Send(parent, new DecideRound(2, Facts(FenceOpen(), 12, requestAt: 50)));
+        RunUntilIdle();
+        Assert.Empty(cluster.ExpectMsg<DcProposals>().Batches); // n3 is in flight: not started again
+        cluster.ExpectNoMsg(TimeSpan.Zero);
+
+        cluster.Send(parent, new DcOutcomeDropped(stale.Outcome, Facts(FenceOpen(), 12, requestAt: 50)));
+        RunUntilIdle();
+        var ignored = cluster.ExpectMsg<DcOutcomeProposal>();
+        Assert.Empty(ignored.Events);
+        cluster.Send(parent, new DcOutcomeAccepted(ignored.Outcome));
+        RunUntilIdle();
+
+        cluster.ExpectMsg<DcRoundDue>();
+        cluster.Send(parent, new DecideRound(3, Facts(FenceOpen(), 12, requestAt: 50)));
+        RunUntilIdle();
+        cluster.ExpectMsg<DcProposals>();
+        var fenced = cluster.ExpectMsg<DcOutcomeProposal>();
+        Assert.Equal(50, fenced.Outcome.RequestAt);
+        Assert.Equal(new FenceSucceeded(N(3), "pdu1", 0), Assert.Single(fenced.Events));
         Assert.Equal(2, _fencer.Calls);
     }
 
