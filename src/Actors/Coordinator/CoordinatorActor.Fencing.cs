@@ -58,7 +58,9 @@ public sealed partial class CoordinatorActor
                     _fencing.Remove(f.Target);
                     break;
                 case FenceConfirmed f: // the operator's word closes the request: nothing of it is retried or re-proposed
-                    _fenceConfirmed.Remove(f.Target);
+                    // A re-proposed confirmation has no outcome to clear it (as for FenceSucceeded): else the node stays in
+                    // flight on this DC and a later request for it is never started.
+                    if (_fenceConfirmed.Remove(f.Target)) _fencing.Remove(f.Target);
                     _fenceRetryAt.Remove(f.Target);
                     _fenceNotBefore.Remove(f.Target);
                     _fenceImpossible.Remove(f.Target);

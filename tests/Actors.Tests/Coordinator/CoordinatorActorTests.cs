@@ -87,6 +87,29 @@ public sealed class CoordinatorActorTests : HavenTestKit
     }
 
     [Fact]
+    public void OperatorConfirmation_WhileALostConfirmationIsReproposed_ALaterRequestIsFenced()
+    {
+        var (parent, cluster) = Start();
+        cluster.Send(parent, new DecideRound(1, Facts(FenceOpen(), 9, requestAt: 42)));
+        RunUntilIdle();
+        cluster.ExpectMsg<DcProposals>();
+        cluster.Send(parent, new DcOutcomeAccepted(cluster.ExpectMsg<DcOutcomeProposal>().Outcome));
+        cluster.Send(parent, new DcViewChanged(Facts(FenceOpen(), 9, requestAt: 42))); // the FenceSucceeded was lost
+        cluster.Send(parent, new DecideRound(2, Facts(FenceOpen(), 9, requestAt: 42)));
+        RunUntilIdle();
+        Assert.Equal(N(3), Assert.Single(cluster.ExpectMsg<DcProposals>().Reproposed));
+
+        // the operator's `haven fence confirm` closes the request before the re-proposal lands (it is then skipped)
+        cluster.Send(parent, new DcApplied([new FenceConfirmed(N(3), N(1), "operator")], Facts(Settled(), 11)));
+        cluster.Send(parent, new DecideRound(3, Facts(FenceOpen(), 14, requestAt: 60))); // n3 lost again: a new request
+        RunUntilIdle();
+
+        cluster.ExpectMsg<DcProposals>();
+        Assert.Equal(60, cluster.ExpectMsg<DcOutcomeProposal>().Outcome.RequestAt);
+        Assert.Equal(2, _fencer.Calls);
+    }
+
+    [Fact]
     public void FenceOutcome_NotAcceptedYet_TheNextRoundDoesNotStartTheFenceAgain()
     {
         var (parent, cluster) = Start();
