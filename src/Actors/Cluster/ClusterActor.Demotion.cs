@@ -21,12 +21,13 @@ public sealed partial class ClusterActor
     /// <summary>While demoted under a stopping policy, the VM actors keep the Stop they were given until this host is primary again.</summary>
     private bool _demotedStop;
 
-    private void RegisterDemotionHandlers() => Receive<AddressesReleasedOnDemotion>(m =>
+    /// <summary>The HostActor released every address the demotion let go of.</summary>
+    private void OnAddressesReleasedOnDemotion(AddressesReleasedOnDemotion m)
     {
         if (m.Demotion != _demotion) return;
         _demotionAddressesReleased = true;
         FinishDemotion();
-    });
+    }
 
     /// <summary>Stops this host's VMs if the policy says so; returns the demotion's number for its address release.</summary>
     private long DemoteVms(NoQuorumPolicy policy, string reason)

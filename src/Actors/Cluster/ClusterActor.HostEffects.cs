@@ -48,7 +48,7 @@ public sealed partial class ClusterActor
                 Take(t.Address, 0, t.Probe);
                 break;
             case HostCommand.ReleaseAddress r:
-                Effect(_deps.Addresses.ReleaseAsync(r.Address, CancellationToken.None), $"release {r.Address.Ip}");
+                Release([r.Address]);
                 break;
             case HostCommand.LeaveCluster:
                 _left = true;
@@ -89,26 +89,17 @@ public sealed partial class ClusterActor
         var demotion = DemoteVms(policy, reason);
         var facts = new List<ILocalFact> { new DemotedLocally(reason) };
         facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
-        var releases = new List<Task>();
+        var releases = new List<PublicAddress>();
         var last = facts[^1];
-        var self = Self;
         PersistAll(facts, f =>
         {
             _unreconciled.Add(f);
-            if (f is ReleasedLocally r)
-            {
-                var release = _deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None);
-                Effect(release, $"release {r.Ip}");
-                releases.Add(release);
-            }
+            if (f is ReleasedLocally r) releases.Add(new PublicAddress(r.Ip, r.Mask, r.Interface));
             if (!ReferenceEquals(f, last)) return;
-            // The watchdog may stop resetting this host only once everything it held is really gone; a
-            // release that fails leaves the demotion unfinished, and the watchdog resets the host.
-            Task.WhenAll(releases).ContinueWith(t =>
-                {
-                    if (t.IsCompletedSuccessfully) self.Tell(new AddressesReleasedOnDemotion(demotion), self);
-                },
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // The watchdog may stop resetting this host only once everything it held is really gone (the HostActor
+            // answers once all releases succeeded); a release that fails leaves the demotion unfinished, and the
+            // watchdog resets the host.
+            Release(releases, new AddressesReleasedOnDemotion(demotion));
         });
     }
 

@@ -15,8 +15,9 @@ public sealed partial class ClusterActor
 {
     // The report this host multicast and has not seen applied yet (in this view, in this unclean spell): not sent twice.
     private NodeHoldings? _holdingsSent;
-    // The addresses released for this unclean spell: null until they are asked, then done or not.
-    private Task? _rejoinRelease;
+    // The addresses released for this unclean spell: null until they are asked of the HostActor, then the release
+    // asked (Done false until it answered that all are released).
+    private RejoinRelease? _rejoinRelease;
 
     /// <summary>Called after every applied batch, VM child idle and sync tick: sends the report once it is true.</summary>
     private void ReportHoldings()
@@ -35,20 +36,12 @@ public sealed partial class ClusterActor
             {
                 Log.LogInformation("Node {Node} is {State} in the cluster state: releasing {Ip} before it reports what it holds",
                     _options.Self.Name, _state.StateOf(Me), a.Ip);
-                return _deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None);
+                return AddressOf(a);
             }).ToList();
-            var self = Self;
-            _rejoinRelease = Task.WhenAll(releases);
-            _rejoinRelease.ContinueWith(_ => self.Tell(ReconcileTick.Instance, self),
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _rejoinRelease = new RejoinRelease();
+            Release(releases, _rejoinRelease);
         }
-        if (!_rejoinRelease.IsCompleted) return;
-        if (!_rejoinRelease.IsCompletedSuccessfully)
-        {
-            Log.LogError(_rejoinRelease.Exception?.GetBaseException(), "Node {Node} could not release its addresses; it reports nothing until it has", _options.Self.Name);
-            _rejoinRelease = null; // asked again at the next tick
-            return;
-        }
+        if (!_rejoinRelease.Done) return; // the HostActor's answer comes back to OnRejoinReleased
         // Every VM the state places elsewhere is checked here (the sweep) and forced off (its child gone) first.
         if (_state.Vms.Values.Any(vm => !_vmSwept.Contains(vm.Name) && !KeptWhileDown(VmLocalRoles.For(vm, Me)))) return;
         if (_localVms.Values.Any(l => l.Last?.Role == VmLocalRole.Absent)) return;
@@ -58,5 +51,28 @@ public sealed partial class ClusterActor
         Log.LogInformation("Node {Node} is {State} in the cluster state and reports what it holds: {Vms}", _options.Self.Name,
             _state.StateOf(Me), report.Vms.IsEmpty ? "no VM, no address" : $"VMs {string.Join(", ", report.Vms)}, no address");
         Multicast(report);
+    }
+
+    /// <summary>The HostActor's answer to this spell's release: the report may go now; a failure asks again at the next report.</summary>
+    private void OnRejoinReleased(RejoinRelease release, string? failure)
+    {
+        if (!ReferenceEquals(release, _rejoinRelease)) return; // an earlier spell's
+        if (failure is not null)
+        {
+            Log.LogError("Node {Node} could not release its addresses ({Reason}); it reports nothing until it has", _options.Self.Name, failure);
+            _rejoinRelease = null; // asked again at the next report
+        }
+        else
+        {
+            release.Done = true;
+            ReportHoldings();
+        }
+        Self.Tell(ReconcileTick.Instance, Self);
+    }
+
+    /// <summary>One spell's release of this host's addresses, asked of the HostActor.</summary>
+    private sealed class RejoinRelease
+    {
+        public bool Done { get; set; }
     }
 }

@@ -29,7 +29,6 @@ public sealed partial class ClusterActor
     private void RegisterVmHandlers()
     {
         Receive<VmReport>(OnVmReport);
-        RegisterDemotionHandlers();
         Receive<VmActorIdle>(OnVmIdle);
         Receive<VmSyncTick>(_ => SyncLocalVms());
         Receive<AddVm>(c =>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Haven.Actors.Fencing;
+using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
@@ -100,8 +101,8 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<ShutDownCleanly>(_ => OnShutDownCleanly());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);
-        Receive<AddressesReleasedLocally>(OnAddressesReleasedLocally);
-        Receive<AddressReleaseFailed>(OnAddressReleaseFailed);
+        Receive<IpsReleased>(OnIpsReleased);
+        Receive<IpTakeFailed>(OnIpTakeFailed);
         Receive<ReportHealth>(OnReportHealth);
         Receive<PublicAddressesChanged>(OnPublicAddressesChanged);
         Receive<RetryTake>(OnRetryTake);
