@@ -30,8 +30,8 @@ public sealed partial class ClusterActor
         foreach (var command in HostEffects.Reassert(_state, Me)) CarryOut(command);
     }
 
-    /// <summary>This host's <see cref="HostActor"/> child: it carries out every takeip and releaseip of this host, in the order asked.</summary>
-    private IActorRef Host => _host ??= Context.ActorOf(HostActor.Props(_deps.Addresses), "host");
+    /// <summary>This host's <see cref="HostActor"/> child: it carries out every takeip and releaseip of this host, in the order asked, and keeps its VmActors.</summary>
+    private IActorRef Host => _host ??= Context.ActorOf(HostActor.Props(_options.Self, _deps.Addresses, VmServices), "host");
 
     private IActorRef? _host;
 

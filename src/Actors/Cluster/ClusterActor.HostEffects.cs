@@ -32,8 +32,11 @@ public sealed partial class ClusterActor
                 _healthReportPending = false;
                 break;
         }
-        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys]);
-        foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
+        // This host's VMs are the HostActor's: it runs HostEffects for them (their commands need its children, which
+        // this actor does not know), after the address and leave commands this actor carries out here.
+        var view = HostViewNow();
+        foreach (var command in HostEffects.For(before, e, _state, new HostFacts(Me, _left, []))) CarryOut(command);
+        Host.Tell(new HostApplied(before, e, view), Self);
     }
 
     /// <summary>Carries out one of this host's commands (<see cref="HostEffects"/>).</summary>
@@ -56,12 +59,8 @@ public sealed partial class ClusterActor
                 _ = _deps.Transport.LeaveAsync();
                 ShutdownLeft();
                 break;
-            case HostCommand.SyncVm s:
-                SyncVm(s.Vm);
-                break;
-            case HostCommand.VmAbsent v:
-                if (_localVms.TryGetValue(v.Vm, out var local)) Assign(v.Vm, local, null, VmLocalRole.Absent, "");
-                break;
+            case HostCommand.SyncVm or HostCommand.VmAbsent:
+                break; // the HostActor's (HostApplied)
         }
     }
 

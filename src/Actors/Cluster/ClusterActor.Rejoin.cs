@@ -1,5 +1,5 @@
+using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
-using Haven.Actors.Vms;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Actors.Cluster;
@@ -7,7 +7,7 @@ namespace Haven.Actors.Cluster;
 /// <summary>
 /// A lost host that returns proves what it holds (docs/cluster.md, "A host comes back"). Back in a synced primary
 /// partition while the state has it Down or Fenced, it releases its floating addresses, forces off every VM the
-/// state places elsewhere (<see cref="SyncVm"/>), and then reports what is left — VMs the state still places on
+/// state places elsewhere (the HostActor's SyncVm), and then reports what is left — VMs the state still places on
 /// it — as <see cref="NodeHoldings"/>. The DC readmits it (<see cref="Coordinator.DcRound"/>) once the report agrees with the state: after its fence
 /// when fencing is possible, without one when fencing is impossible (off, or no device for it).
 /// </summary>
@@ -18,6 +18,9 @@ public sealed partial class ClusterActor
     // The addresses released for this unclean spell: null until they are asked of the HostActor, then the release
     // asked (Done false until it answered that all are released).
     private RejoinRelease? _rejoinRelease;
+    // The HostActor's last word on this host's VMs, and the state version it was last asked of.
+    private LocalVms? _localVmsNow;
+    private long _localVmsAsked = -1;
 
     /// <summary>Called after every applied batch, VM child idle and sync tick: sends the report once it is true.</summary>
     private void ReportHoldings()
@@ -42,15 +45,28 @@ public sealed partial class ClusterActor
             Release(releases, _rejoinRelease);
         }
         if (!_rejoinRelease.Done) return; // the HostActor's answer comes back to OnRejoinReleased
-        // Every VM the state places elsewhere is checked here (the sweep) and forced off (its child gone) first.
-        if (_state.Vms.Values.Any(vm => !_vmSwept.Contains(vm.Name) && !KeptWhileDown(VmLocalRoles.For(vm, Me)))) return;
-        if (_localVms.Values.Any(l => l.Last?.Role == VmLocalRole.Absent)) return;
-        var report = new NodeHoldings(Me, [.. _localVms.Keys.Order(StringComparer.Ordinal)], []);
+        // Every VM the state places elsewhere is checked here (the sweep) and forced off (its child gone) first: the
+        // HostActor says so (LocalVms), of this very state; it is asked once per state, and also tells after each change.
+        if (_localVmsNow is not { } local || local.Version != _stateVersion)
+        {
+            if (_localVmsAsked == _stateVersion) return;
+            _localVmsAsked = _stateVersion;
+            Host.Tell(new ReportLocalVms(HostViewNow()), Self);
+            return;
+        }
+        if (!local.Settled) return;
+        var report = new NodeHoldings(Me, local.Vms, []);
         if (report.Equals(_holdingsSent) || report.Equals(_state.Holdings.GetValueOrDefault(Me))) return;
         _holdingsSent = report;
         Log.LogInformation("Node {Node} is {State} in the cluster state and reports what it holds: {Vms}", _options.Self.Name,
             _state.StateOf(Me), report.Vms.IsEmpty ? "no VM, no address" : $"VMs {string.Join(", ", report.Vms)}, no address");
         Multicast(report);
+    }
+
+    private void OnLocalVms(LocalVms local)
+    {
+        _localVmsNow = local;
+        ReportHoldings();
     }
 
     /// <summary>The HostActor's answer to this spell's release: the report may go now; a failure asks again at the next report.</summary>

@@ -103,6 +103,8 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<MoveAddress>(OnMoveAddress);
         Receive<IpsReleased>(OnIpsReleased);
         Receive<IpTakeFailed>(OnIpTakeFailed);
+        Receive<LocalVms>(OnLocalVms);
+        Receive<VmsStoppedOnDemotion>(OnVmsStoppedOnDemotion);
         Receive<ReportHealth>(OnReportHealth);
         Receive<PublicAddressesChanged>(OnPublicAddressesChanged);
         Receive<RetryTake>(OnRetryTake);

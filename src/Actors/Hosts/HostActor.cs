@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Haven.Actors.Cluster;
+using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
+using Haven.Actors.Vms;
 using Microsoft.Extensions.Logging;
 
 namespace Haven.Actors.Hosts;
@@ -11,19 +13,29 @@ namespace Haven.Actors.Hosts;
 /// the hand-over, the demotion, the rejoin); this actor carries it out on the machine and reports back what happened,
 /// which the ClusterActor journals or multicasts as before. It owns the address adapter: every takeip and releaseip of
 /// this host goes through it (<see cref="TakeIp"/>, <see cref="ReleaseIps"/>), in the order the ClusterActor asked them.
+/// Its children are this host's <see cref="VmActor"/>s (HostActor.Vms.cs).
 /// </summary>
-public sealed class HostActor : Actor
+public sealed partial class HostActor : Actor
 {
+    private readonly NodeId _self;
+    private readonly string _selfName;
     private readonly IAddressManager _addresses;
+    private readonly VmServices _vms;
 
-    public static Props Props(IAddressManager addresses) => Runtime.Props.Create(() => new HostActor(addresses));
+    public static Props Props(Member self, IAddressManager addresses, VmServices vms) => Runtime.Props.Create(() => new HostActor(self, addresses, vms));
 
-    public HostActor(IAddressManager addresses)
+    public HostActor(Member self, IAddressManager addresses, VmServices vms)
     {
+        ArgumentNullException.ThrowIfNull(self);
+        (_self, _selfName) = (self.Id, self.Name);
         _addresses = addresses ?? throw new ArgumentNullException(nameof(addresses));
+        _vms = vms ?? throw new ArgumentNullException(nameof(vms));
         Receive<TakeIp>(Take);
         Receive<ReleaseIps>(Release);
+        RegisterVmHandlers();
     }
+
+    private NodeId Me => _self;
 
     // ---- addresses ----------------------------------------------------------------------------------
 

@@ -1,25 +1,86 @@
+using System.Collections.Immutable;
 using Haven.Actors.Cluster;
 using Haven.Actors.Hosts;
+using Haven.Actors.Membership;
 using Haven.Actors.Runtime;
+using Haven.Actors.SplitBrain;
+using Haven.Actors.Tests.Vms;
+using Haven.Actors.Vms;
 using Haven.TestKit;
+using static Haven.Actors.Tests.Cluster.ClusterTestEvents;
 
 namespace Haven.Actors.Tests.Hosts;
 
 /// <summary>
 /// This host's effects under a parent that hands a probe what the child sends: takes and releases reach the address
 /// adapter in the order asked, a failed take is reported with its attempt, and a release asked with a report is
-/// answered only once every address is off (with the failure, when one failed).
+/// answered only once every address is off (with the failure, when one failed); an applied event that places a VM
+/// here starts it in a VmActor child whose reports are passed on, and a demotion stops it and says when it is stopped.
 /// </summary>
 public sealed class HostActorTests : HavenTestKit
 {
     private static readonly PublicAddress A = new("10.0.0.11", 24, "eth0");
     private static readonly PublicAddress B = new("10.0.0.12", 24, "eth0");
+    private static readonly ImmutableArray<Member> Nodes = [new Member(N(1), "node1"), new Member(N(2), "node2"), new Member(N(3), "node3")];
     private readonly GatedAddresses _addresses = new();
+    private readonly FakeHypervisor _hypervisor = new();
 
     private (IActorRef Parent, TestProbe Cluster) Start()
     {
         var cluster = CreateTestProbe("cluster");
-        return (ActorOf(Haven.Actors.Runtime.Props.Create(() => new ParentOf(HostActor.Props(_addresses), cluster.Ref)), "cluster-actor"), cluster);
+        var vms = new VmServices(new Dictionary<string, IHypervisor> { ["process"] = _hypervisor });
+        return (ActorOf(Haven.Actors.Runtime.Props.Create(() => new ParentOf(HostActor.Props(Nodes[0], _addresses, vms), cluster.Ref)), "cluster-actor"), cluster);
+    }
+
+    private static HostView View(ClusterState state, long version, bool primary = true) => new(version, state, primary, Left: false, Nodes);
+
+    /// <summary>VM-A placed on node1 (this host), started there.</summary>
+    private (IActorRef Parent, TestProbe Cluster) StartVmHere()
+    {
+        var (parent, cluster) = Start();
+        var added = ThreeUp().Apply(new VmAdded(new VmSpec("VM-A", "process", "/bin/true")));
+        var placed = new VmPlaced("VM-A", N(1));
+        cluster.Send(parent, new HostApplied(added, placed, View(added.Apply(placed), 1)));
+        RunUntilIdle();
+        return (parent, cluster);
+    }
+
+    [Fact]
+    public void HostApplied_VmPlacedOnThisHost_StartsItInAChildAndPassesItsReportOn()
+    {
+        var (_, cluster) = StartVmHere();
+
+        Assert.Contains("start VM-A", _hypervisor.Calls);
+        var running = Assert.IsType<VmRunning>(cluster.FishForMessage<VmReport>(r => r.Event is VmRunning).Event);
+        Assert.Equal(("VM-A", N(1)), (running.Name, running.Node));
+    }
+
+    [Fact]
+    public void StopVmsForDemotion_StoppingPolicy_StopsTheVmThenSaysTheDemotionsVmsAreStopped()
+    {
+        var (parent, cluster) = StartVmHere();
+        cluster.FishForMessage<VmReport>(r => r.Event is VmRunning);
+        var running = ThreeUp().Apply(new VmAdded(new VmSpec("VM-A", "process", "/bin/true"))).Apply(new VmPlaced("VM-A", N(1))).Apply(new VmRunning("VM-A", N(1)));
+
+        cluster.Send(parent, new StopVmsForDemotion(4, NoQuorumPolicy.Stop, "lost", View(running, 2, primary: false)));
+        RunUntilIdle();
+
+        Assert.Contains("shutdown VM-A", _hypervisor.Calls);
+        Assert.IsType<VmStopped>(cluster.FishForMessage<VmReport>(r => r.Event is VmStopped).Event);
+        Assert.Equal(new VmsStoppedOnDemotion(4), cluster.ExpectMsg<VmsStoppedOnDemotion>());
+    }
+
+    [Fact]
+    public void StopVmsForDemotion_FreezePolicy_LeavesTheVmRunningAndSaysSoAtOnce()
+    {
+        var (parent, cluster) = StartVmHere();
+        cluster.FishForMessage<VmReport>(r => r.Event is VmRunning);
+
+        cluster.Send(parent, new StopVmsForDemotion(5, NoQuorumPolicy.Freeze, "lost", View(ThreeUp(), 2, primary: false)));
+        RunUntilIdle();
+
+        Assert.Equal(new VmsStoppedOnDemotion(5), cluster.ExpectMsg<VmsStoppedOnDemotion>());
+        Assert.DoesNotContain("shutdown VM-A", _hypervisor.Calls);
     }
 
     [Fact]
