@@ -31,7 +31,8 @@ public sealed partial class ClusterActor
     }
 
     /// <summary>This host's <see cref="HostActor"/> child: it carries out every takeip and releaseip of this host, in the order asked, and keeps its VmActors.</summary>
-    private IActorRef Host => _host ??= Context.ActorOf(HostActor.Props(_options.Self, _deps.Addresses, VmServices), "host");
+    private IActorRef Host => _host ??= Context.ActorOf(HostActor.Props(_options.Self, _deps.Addresses, VmServices,
+        _options.SplitBrain.UseIpHeuristics ? _deps.Reachability : null, _options.HeuristicsInterval), "host");
 
     private IActorRef? _host;
 

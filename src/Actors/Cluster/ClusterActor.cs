@@ -81,7 +81,6 @@ public sealed partial class ClusterActor : PersistentActor
         });
         Receive<CheckStable>(_ => OnCheckStable());
         Receive<ReconcileTick>(_ => Reconcile());
-        Receive<ProbeHeuristics>(_ => ProbeHeuristicsNow());
         Receive<HeuristicsProbed>(m => OnHeuristicsProbed(m.Reachable));
         Receive<Coordinator.DcProposals>(OnDcProposals);
         Receive<Coordinator.DcOutcomeProposal>(OnDcOutcome);
@@ -119,7 +118,6 @@ public sealed partial class ClusterActor : PersistentActor
 
     protected override void OnRecoveryCompleted()
     {
-        var self = Self;
         _deps.Transport.Delivered += OnTransportDelivered;
         _deps.Transport.MembershipChanged += OnTransportMembership;
         _deps.Transport.QuorumChanged += OnTransportQuorum;
@@ -127,16 +125,14 @@ public sealed partial class ClusterActor : PersistentActor
             _options.ClusterName, _options.Self.Name, _stream.Count, Short(_stream.Digest));
         SnapshotsRecovered();
         JoinGroup();
+        // The watchdog's keepalive stays this actor's: it proves that the actor that decides still runs its mailbox.
         if (_deps.SelfFence is { } selfFence)
         {
             selfFence.Alive();
             Timers.StartPeriodicTimer("alive", AliveTick.Instance, TimeSpan.FromSeconds(1));
         }
-        if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null)
-        {
-            Timers.StartPeriodicTimer("heuristics", ProbeHeuristics.Instance, _options.HeuristicsInterval);
-            self.Tell(ProbeHeuristics.Instance, self);
-        }
+        // The HostActor probes the heuristics (when they are on) from its start.
+        if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null) _ = Host;
         Notify();
     }
 
@@ -262,13 +258,6 @@ public sealed partial class ClusterActor : PersistentActor
     {
         public static readonly ReconcileTick Instance = new();
     }
-
-    private sealed record ProbeHeuristics
-    {
-        public static readonly ProbeHeuristics Instance = new();
-    }
-
-    private sealed record HeuristicsProbed(bool Reachable);
 
     private sealed record AliveTick
     {

@@ -13,7 +13,7 @@ namespace Haven.Actors.Hosts;
 /// the hand-over, the demotion, the rejoin); this actor carries it out on the machine and reports back what happened,
 /// which the ClusterActor journals or multicasts as before. It owns the address adapter: every takeip and releaseip of
 /// this host goes through it (<see cref="TakeIp"/>, <see cref="ReleaseIps"/>), in the order the ClusterActor asked them.
-/// Its children are this host's <see cref="VmActor"/>s (HostActor.Vms.cs).
+/// Its children are this host's <see cref="VmActor"/>s (HostActor.Vms.cs); it probes the IP heuristics (HostActor.Heuristics.cs).
 /// </summary>
 public sealed partial class HostActor : Actor
 {
@@ -22,17 +22,21 @@ public sealed partial class HostActor : Actor
     private readonly IAddressManager _addresses;
     private readonly VmServices _vms;
 
-    public static Props Props(Member self, IAddressManager addresses, VmServices vms) => Runtime.Props.Create(() => new HostActor(self, addresses, vms));
+    /// <param name="reachability">null when heuristics are off: nothing is probed.</param>
+    public static Props Props(Member self, IAddressManager addresses, VmServices vms, IReachability? reachability = null, TimeSpan heuristicsInterval = default) =>
+        Runtime.Props.Create(() => new HostActor(self, addresses, vms, reachability, heuristicsInterval));
 
-    public HostActor(Member self, IAddressManager addresses, VmServices vms)
+    public HostActor(Member self, IAddressManager addresses, VmServices vms, IReachability? reachability = null, TimeSpan heuristicsInterval = default)
     {
         ArgumentNullException.ThrowIfNull(self);
         (_self, _selfName) = (self.Id, self.Name);
         _addresses = addresses ?? throw new ArgumentNullException(nameof(addresses));
         _vms = vms ?? throw new ArgumentNullException(nameof(vms));
+        (_reachability, _heuristicsInterval) = (reachability, heuristicsInterval);
         Receive<TakeIp>(Take);
         Receive<ReleaseIps>(Release);
         RegisterVmHandlers();
+        StartHeuristics();
     }
 
     private NodeId Me => _self;

@@ -57,3 +57,8 @@ public sealed record LocalVms(long Version, ImmutableArray<string> Vms, bool Set
 
 /// <summary>Every VM the demotion <paramref name="Demotion"/> stopped is stopped (or it stopped none).</summary>
 public sealed record VmsStoppedOnDemotion(long Demotion);
+
+// ---- heuristics: HostActor -> ClusterActor ------------------------------------------------------
+
+/// <summary>This host's heuristics probe: every heuristic address answered (false also when the probe failed).</summary>
+public sealed record HeuristicsProbed(bool Reachable);

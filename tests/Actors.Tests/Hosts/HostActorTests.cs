@@ -142,6 +142,36 @@ public sealed class HostActorTests : HavenTestKit
         Assert.Equal("ip addr del 10.0.0.12 failed", released.Failure);
     }
 
+    [Fact]
+    public void Heuristics_On_ProbesAtStartAndEveryIntervalAndTellsTheParent()
+    {
+        var cluster = CreateTestProbe("cluster");
+        var reach = new CountingReachability();
+        var vms = new VmServices(new Dictionary<string, IHypervisor>());
+        ActorOf(Haven.Actors.Runtime.Props.Create(() => new ParentOf(HostActor.Props(Nodes[0], _addresses, vms, reach, TimeSpan.FromSeconds(5)), cluster.Ref)), "cluster-actor");
+        RunUntilIdle();
+        Assert.Equal(new HeuristicsProbed(false), cluster.ExpectMsg<HeuristicsProbed>());
+
+        reach.Reachable = true;
+        Advance(TimeSpan.FromSeconds(5));
+        RunUntilIdle();
+
+        Assert.Equal(new HeuristicsProbed(true), cluster.ExpectMsg<HeuristicsProbed>());
+        Assert.Equal(2, reach.Calls);
+    }
+
+    private sealed class CountingReachability : IReachability
+    {
+        public bool Reachable { get; set; }
+        public int Calls { get; private set; }
+
+        public Task<bool> AllReachableAsync(CancellationToken cancellationToken)
+        {
+            Calls++;
+            return Task.FromResult(Reachable);
+        }
+    }
+
     /// <summary>Creates the host actor as its child; what the child sends goes to the probe, what anyone else sends goes to the child.</summary>
     private sealed class ParentOf : Actor
     {
