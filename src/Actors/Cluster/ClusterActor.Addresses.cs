@@ -31,31 +31,46 @@ public sealed partial class ClusterActor
         foreach (var command in HostEffects.Reassert(_state, Me, _viewIds)) CarryOut(command);
     }
 
+    /// <summary>This host's <see cref="HostActor"/> child: it carries out every takeip and releaseip of this host, in the order asked, and keeps its VmActors.</summary>
+    private IActorRef Host => _host ??= Context.ActorOf(HostActor.Props(_options.Self, _deps.Addresses, VmServices,
+        _options.SplitBrain.UseIpHeuristics ? _deps.Reachability : null, _options.HeuristicsInterval), "host");
+
+    private IActorRef? _host;
+
     /// <summary>
-    /// Takes an address the state gives this host. A failure (another machine still answers for it — its
-    /// previous holder may not have let go yet — or a command failed) is logged and retried with backoff
-    /// (1 s, 2 s, 4 s, … up to 30 s) for as long as the state gives it to this Up host. Retries and reassertions
-    /// always probe; only the first take of an address vacated by a fence may skip it (<see cref="HostEffects.ForAddress"/>).
+    /// Takes an address the state gives this host (the <see cref="HostActor"/> does it). A failure (another machine still
+    /// answers for it — its previous holder may not have let go yet — or a command failed) comes back as
+    /// <see cref="IpTakeFailed"/> and is retried with backoff (1 s, 2 s, 4 s, … up to 30 s) for as long as the state gives
+    /// it to this Up host. Retries and reassertions always probe; only the first take of an address vacated by a fence may
+    /// skip it (<see cref="HostEffects.ForAddress"/>).
     /// </summary>
-    private void Take(PublicAddress address, int attempt, bool probe = true)
+    private void Take(PublicAddress address, int attempt, bool probe = true) => Host.Tell(new TakeIp(address, probe, attempt), Self);
+
+    /// <summary>Releases addresses on this host's interfaces (the <see cref="HostActor"/> does it, logging a failure); <paramref name="report"/> comes back in <see cref="IpsReleased"/>.</summary>
+    private void Release(IEnumerable<PublicAddress> addresses, object? report = null) => Host.Tell(new ReleaseIps([.. addresses], report), Self);
+
+    private static PublicAddress AddressOf(IpAssignment a) => new(a.Ip, a.Mask, a.Interface);
+
+    private void OnIpTakeFailed(IpTakeFailed failed) => OnRetryTake(new RetryTake(failed.Ip, failed.Attempt + 1, Due: false));
+
+    /// <summary>What a release asked with a report tells: a hand-over or move, a demotion, a rejoin (ClusterActor.Rejoin.cs).</summary>
+    private void OnIpsReleased(IpsReleased released)
     {
-        var self = Self;
-        Task task;
-        try
+        switch (released.Report)
         {
-            task = _deps.Addresses.TakeAsync(address, probe, CancellationToken.None);
+            case AddressesReleasedLocally done when released.Failure is null:
+                OnAddressesReleasedLocally(done);
+                break;
+            case AddressesReleasedLocally:
+                OnAddressReleaseFailed(new AddressReleaseFailed(released.Failure!));
+                break;
+            case AddressesReleasedOnDemotion demotion when released.Failure is null:
+                OnAddressesReleasedOnDemotion(demotion);
+                break;
+            case RejoinRelease rejoin:
+                OnRejoinReleased(rejoin, released.Failure);
+                break;
         }
-        catch (Exception e)
-        {
-            task = Task.FromException(e);
-        }
-        task.ContinueWith(t =>
-            {
-                Log.LogError("Could not take {Ip} (attempt {Attempt}): {Reason}; retrying while it is this host's",
-                    address.Ip, attempt + 1, t.Exception?.GetBaseException().Message);
-                self.Tell(new RetryTake(address.Ip, attempt + 1, Due: false), self);
-            },
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void OnRetryTake(RetryTake retry)
@@ -117,19 +132,12 @@ public sealed partial class ClusterActor
         ReleaseLocally(held, moveTo: null);
     }
 
-    /// <summary>Releases the addresses on this host's interfaces, then tells itself (<see cref="AddressesReleasedLocally"/>).</summary>
+    /// <summary>Releases the addresses on this host's interfaces (the <see cref="HostActor"/>), which answers with <see cref="AddressesReleasedLocally"/>.</summary>
     private void ReleaseLocally(List<IpAssignment> held, NodeId? moveTo)
     {
-        var self = Self;
         foreach (var a in held) _releasing.Add(a.Ip);
         var done = new AddressesReleasedLocally(_viewId, held, moveTo, held.ToDictionary(a => a.Ip, a => _state.HoldingOf(a.Ip), StringComparer.Ordinal));
-        var releases = held.Select(a => _deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None)).ToArray();
-        Task.WhenAll(releases).ContinueWith(t =>
-            {
-                if (t.IsCompletedSuccessfully) self.Tell(done, self);
-                else self.Tell(new AddressReleaseFailed(t.Exception?.GetBaseException().Message ?? "cancelled"), self);
-            },
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Release(held.Select(AddressOf), done);
     }
 
     private void OnAddressesReleasedLocally(AddressesReleasedLocally done)

@@ -35,8 +35,11 @@ public sealed partial class ClusterActor
                 ReleaseApplied(r.Ip);
                 break;
         }
-        var host = new HostFacts(Me, _left, _localVms.Count == 0 ? [] : [.. _localVms.Keys], _viewIds);
-        foreach (var command in HostEffects.For(before, e, _state, host)) CarryOut(command);
+        // This host's VMs are the HostActor's: it runs HostEffects for them (their commands need its children, which
+        // this actor does not know), after the address and leave commands this actor carries out here.
+        var view = HostViewNow();
+        foreach (var command in HostEffects.For(before, e, _state, new HostFacts(Me, _left, [], _viewIds))) CarryOut(command);
+        Host.Tell(new HostApplied(before, e, view), Self);
     }
 
     /// <summary>Carries out one of this host's commands (<see cref="HostEffects"/>).</summary>
@@ -56,7 +59,7 @@ public sealed partial class ClusterActor
                     string.Join(", ", w.Addresses), string.Join(", ", w.Unclean.Select(NameOf)));
                 break;
             case HostCommand.ReleaseAddress r:
-                Effect(_deps.Addresses.ReleaseAsync(r.Address, CancellationToken.None), $"release {r.Address.Ip}");
+                Release([r.Address]);
                 break;
             case HostCommand.LeaveCluster:
                 _left = true;
@@ -64,12 +67,8 @@ public sealed partial class ClusterActor
                 _ = _deps.Transport.LeaveAsync();
                 ShutdownLeft();
                 break;
-            case HostCommand.SyncVm s:
-                SyncVm(s.Vm);
-                break;
-            case HostCommand.VmAbsent v:
-                if (_localVms.TryGetValue(v.Vm, out var local)) Assign(v.Vm, local, null, VmLocalRole.Absent, "");
-                break;
+            case HostCommand.SyncVm or HostCommand.VmAbsent:
+                break; // the HostActor's (HostApplied)
         }
     }
 
@@ -97,26 +96,17 @@ public sealed partial class ClusterActor
         var demotion = DemoteVms(policy, reason);
         var facts = new List<ILocalFact> { new DemotedLocally(reason) };
         facts.AddRange(held.Select(a => new ReleasedLocally(a.Interface, a.Ip, a.Mask)));
-        var releases = new List<Task>();
+        var releases = new List<PublicAddress>();
         var last = facts[^1];
-        var self = Self;
         PersistAll(facts, f =>
         {
             _unreconciled.Add(f);
-            if (f is ReleasedLocally r)
-            {
-                var release = _deps.Addresses.ReleaseAsync(new PublicAddress(r.Ip, r.Mask, r.Interface), CancellationToken.None);
-                Effect(release, $"release {r.Ip}");
-                releases.Add(release);
-            }
+            if (f is ReleasedLocally r) releases.Add(new PublicAddress(r.Ip, r.Mask, r.Interface));
             if (!ReferenceEquals(f, last)) return;
-            // The watchdog may stop resetting this host only once everything it held is really gone; a
-            // release that fails leaves the demotion unfinished, and the watchdog resets the host.
-            Task.WhenAll(releases).ContinueWith(t =>
-                {
-                    if (t.IsCompletedSuccessfully) self.Tell(new AddressesReleasedOnDemotion(demotion), self);
-                },
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // The watchdog may stop resetting this host only once everything it held is really gone (the HostActor
+            // answers once all releases succeeded); a release that fails leaves the demotion unfinished, and the
+            // watchdog resets the host.
+            Release(releases, new AddressesReleasedOnDemotion(demotion));
         });
     }
 

@@ -129,7 +129,7 @@ public sealed partial class ClusterActor
         foreach (var a in heldBefore.Where(a => !_state.Ips.TryGetValue(a.Ip, out var now) || now.Node != Me))
         {
             Log.LogWarning("Address {Ip} is no longer this host's in the primary's history; releasing it", a.Ip);
-            Effect(_deps.Addresses.ReleaseAsync(new PublicAddress(a.Ip, a.Mask, a.Interface), CancellationToken.None), $"release {a.Ip}");
+            Release([AddressOf(a)]);
         }
     }
 

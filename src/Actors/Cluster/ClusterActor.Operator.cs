@@ -18,14 +18,7 @@ public sealed partial class ClusterActor
 
     // ---- heuristics and operator commands ----------------------------------------------------------
 
-    private void ProbeHeuristicsNow()
-    {
-        var self = Self;
-        _deps.Reachability!.AllReachableAsync(CancellationToken.None).ContinueWith(
-            t => self.Tell(new HeuristicsProbed(t.IsCompletedSuccessfully && t.Result), self),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
+    /// <summary>The HostActor's probe (HostActor.Heuristics.cs).</summary>
     private void OnHeuristicsProbed(bool reachable)
     {
         if (_reachable == reachable) return;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Haven.Actors.Coordinator;
+using Haven.Actors.Hosts;
 using Haven.Actors.Runtime;
 using Haven.Actors.Vms;
 using Microsoft.Extensions.Logging;
@@ -7,21 +8,14 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Actors.Cluster;
 
 /// <summary>
-/// VMs on this host (what the DC decides about them is in <see cref="DcRound"/>, with <see cref="VmRecovery"/>): what a host does when the state puts a VM
-/// on it: one <see cref="VmActor"/> child per VM this host runs, starts, stops or migrates (named
-/// <c>vm-NAME-N</c>). The children's reports are multicast from here. After every applied VM event the
-/// VM's child gets its new assignment; every sync-interval the whole state is compared with the children
-/// (after a sync replaced history, or on becoming primary). On a host's first comparison each VM the
-/// state does not put here gets a child too, which makes sure it does not run here (orphans left by a
-/// restart of the daemon), then stops.
+/// VMs on this host (what the DC decides about them is in <see cref="DcRound"/>, with <see cref="VmRecovery"/>): the operator's
+/// VM commands, and the reports of this host's <see cref="VmActor"/>s, which are multicast from here. The VmActors are
+/// children of the <see cref="HostActor"/> (Hosts/HostActor.Vms.cs): it hears every applied event (<see cref="HostApplied"/>)
+/// and, every sync-interval, is told to compare the whole state with its children (<see cref="Hosts.SyncLocalVms"/>).
 /// </summary>
 public sealed partial class ClusterActor
 {
     private static readonly VmServices NoVmServices = new(new Dictionary<string, IHypervisor>());
-    private readonly Dictionary<string, LocalVm> _localVms = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _vmSwept = new(StringComparer.Ordinal);
-    private long _vmSequence;
-    private long _vmChildren;
 
     private VmServices VmServices => _deps.Vms ?? NoVmServices;
 
@@ -29,8 +23,6 @@ public sealed partial class ClusterActor
     private void RegisterVmHandlers()
     {
         Receive<VmReport>(OnVmReport);
-        RegisterDemotionHandlers();
-        Receive<VmActorIdle>(OnVmIdle);
         Receive<VmSyncTick>(_ => SyncLocalVms());
         Receive<AddVm>(c =>
         {
@@ -73,72 +65,24 @@ public sealed partial class ClusterActor
         Timers.StartPeriodicTimer("vm-sync", VmSyncTick.Instance, VmServices.Policy.SyncInterval); // stashed until recovery completes
     }
 
-    /// <summary>A VM whose role here is <paramref name="role"/> stays as it is while this host is Down with no fence under way.</summary>
-    private bool KeptWhileDown(VmLocalRole role) =>
-        role != VmLocalRole.Absent && _state.StateOf(Me) == NodeState.Down && !_state.PendingFences.ContainsKey(Me);
-
     /// <summary>This host is Down or Fenced in the state, or a fence request for it is open.</summary>
     private bool SelfUnclean => Hosts.HostEffects.Unclean(_state, Me);
 
-    // ---- local VM actors ----------------------------------------------------------------------------
+    /// <summary>What the HostActor's VM effects read of this actor, as of now.</summary>
+    private HostView HostViewNow() => new(_stateVersion, _state, _role == PartitionRole.Primary, _left, _options.Nodes);
+
+    // ---- local VM actors (the HostActor's children: Hosts/HostActor.Vms.cs) -----------------------------
 
     private void SyncLocalVms()
     {
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return;
-        foreach (var name in _state.Vms.Keys) SyncVm(name);
-        foreach (var name in _localVms.Keys.Where(n => !_state.Vms.ContainsKey(n)).ToList()) SyncVm(name);
-        ReportHoldings();
-    }
-
-    private void SyncVm(string name)
-    {
-        if (_role == PartitionRole.Primary) _demotedStop = false;
-        else if (_demotedStop) return; // demoted under a stopping no-quorum-policy: the VMs stay stopped until this host is primary
-        var services = VmServices; // without any: a VM placed here fails at once ("no … hypervisor") and moves on
-        _state.Vms.TryGetValue(name, out var vm);
-        // A host the state has downed, fenced or is fencing starts nothing: the cluster may already have moved its
-        // VMs in a history this host has not seen, so it must not restart them (it forces them off instead) —
-        // except, while it is Down and no fence is under way, a VM the state still places here: nothing can move
-        // that one before this host is fenced, so it is left as it is (neither started nor stopped) until the
-        // host is readmitted (ClusterActor.Rejoin.cs).
-        var role = VmLocalRoles.For(vm, Me);
-        if (SelfUnclean && KeptWhileDown(role)) return;
-        if (SelfUnclean) role = VmLocalRole.Absent;
-        var target = role == VmLocalRole.MigrateOut ? NameOf(vm!.Target!.Value) : "";
-        var maintenance = _state.StateOf(Me) == NodeState.Maintenance;
-        if (!_localVms.TryGetValue(name, out var local))
-        {
-            // Once per incarnation, a VM the state puts elsewhere is checked here too (an orphan is forced off).
-            if (vm is null || (role == VmLocalRole.Absent && _vmSwept.Contains(name))) return;
-            var hypervisor = services.Hypervisors.GetValueOrDefault(vm.Spec.Hypervisor);
-            local = new LocalVm(Context.ActorOf(VmActor.Props(Me, hypervisor, services.Policy), $"vm-{name}-{++_vmChildren}"));
-            _localVms[name] = local;
-        }
-        _vmSwept.Add(name);
-        if (local.Last is { } last && last.Role == role && Equals(last.Vm, vm) && last.TargetName == target && last.HostMaintenance == maintenance) return;
-        Assign(name, local, vm, role, target, maintenance);
-    }
-
-    private void Assign(string name, LocalVm local, VmInfo? vm, VmLocalRole role, string target, bool maintenance = false)
-    {
-        local.Last = new VmAssignment(++_vmSequence, vm, role, target, maintenance);
-        Log.LogDebug("VM {Vm} on {Node}: {Role}", name, _options.Self.Name, role);
-        local.Actor.Tell(local.Last, Self);
-    }
-
-    private void OnVmIdle(VmActorIdle idle)
-    {
-        if (!_localVms.TryGetValue(idle.Vm, out var local) || !ReferenceEquals(local.Actor, Sender) && local.Actor.Path != Sender.Path) return;
-        if (local.Last is not { Role: VmLocalRole.Absent } last || last.Seq != idle.Seq) return; // a newer assignment is on its way
-        _localVms.Remove(idle.Vm);
-        Context.Stop(local.Actor);
+        Host.Tell(new SyncLocalVms(HostViewNow()), Self);
         ReportHoldings();
     }
 
     /// <summary>A child's outcome goes into the replicated state (only a synced primary member can put it there).</summary>
     private void OnVmReport(VmReport report)
     {
-        if (_role == PartitionRole.Minority) DemotionReport(report.Event);
         if (_role != PartitionRole.Primary || !_viewSynced || _left) return; // the child re-sends it
         if (report.Event is VmOperationFailed failed)
         {
@@ -228,12 +172,6 @@ public sealed partial class ClusterActor
         }
         Multicast(e);
         Reply(true, accepted);
-    }
-
-    private sealed class LocalVm(IActorRef actor)
-    {
-        public IActorRef Actor { get; } = actor;
-        public VmAssignment? Last { get; set; }
     }
 
     private sealed record VmSyncTick

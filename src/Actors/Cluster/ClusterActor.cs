@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Haven.Actors.Fencing;
+using Haven.Actors.Hosts;
 using Haven.Actors.Membership;
 using Haven.Actors.Persistence;
 using Haven.Actors.Runtime;
@@ -80,7 +81,6 @@ public sealed partial class ClusterActor : PersistentActor
         });
         Receive<CheckStable>(_ => OnCheckStable());
         Receive<ReconcileTick>(_ => Reconcile());
-        Receive<ProbeHeuristics>(_ => ProbeHeuristicsNow());
         Receive<HeuristicsProbed>(m => OnHeuristicsProbed(m.Reachable));
         Receive<Coordinator.DcProposals>(OnDcProposals);
         Receive<Coordinator.DcOutcomeProposal>(OnDcOutcome);
@@ -100,8 +100,10 @@ public sealed partial class ClusterActor : PersistentActor
         Receive<ShutDownCleanly>(_ => OnShutDownCleanly());
         Receive<SetNodeMode>(OnSetNodeMode);
         Receive<MoveAddress>(OnMoveAddress);
-        Receive<AddressesReleasedLocally>(OnAddressesReleasedLocally);
-        Receive<AddressReleaseFailed>(OnAddressReleaseFailed);
+        Receive<IpsReleased>(OnIpsReleased);
+        Receive<IpTakeFailed>(OnIpTakeFailed);
+        Receive<LocalVms>(OnLocalVms);
+        Receive<VmsStoppedOnDemotion>(OnVmsStoppedOnDemotion);
         Receive<ReportHealth>(OnReportHealth);
         Receive<PublicAddressesChanged>(OnPublicAddressesChanged);
         Receive<RetryTake>(OnRetryTake);
@@ -116,7 +118,6 @@ public sealed partial class ClusterActor : PersistentActor
 
     protected override void OnRecoveryCompleted()
     {
-        var self = Self;
         _deps.Transport.Delivered += OnTransportDelivered;
         _deps.Transport.MembershipChanged += OnTransportMembership;
         _deps.Transport.QuorumChanged += OnTransportQuorum;
@@ -124,16 +125,14 @@ public sealed partial class ClusterActor : PersistentActor
             _options.ClusterName, _options.Self.Name, _stream.Count, Short(_stream.Digest));
         SnapshotsRecovered();
         JoinGroup();
+        // The watchdog's keepalive stays this actor's: it proves that the actor that decides still runs its mailbox.
         if (_deps.SelfFence is { } selfFence)
         {
             selfFence.Alive();
             Timers.StartPeriodicTimer("alive", AliveTick.Instance, TimeSpan.FromSeconds(1));
         }
-        if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null)
-        {
-            Timers.StartPeriodicTimer("heuristics", ProbeHeuristics.Instance, _options.HeuristicsInterval);
-            self.Tell(ProbeHeuristics.Instance, self);
-        }
+        // The HostActor probes the heuristics (when they are on) from its start.
+        if (_options.SplitBrain.UseIpHeuristics && _deps.Reachability is not null) _ = Host;
         Notify();
     }
 
@@ -259,13 +258,6 @@ public sealed partial class ClusterActor : PersistentActor
     {
         public static readonly ReconcileTick Instance = new();
     }
-
-    private sealed record ProbeHeuristics
-    {
-        public static readonly ProbeHeuristics Instance = new();
-    }
-
-    private sealed record HeuristicsProbed(bool Reachable);
 
     private sealed record AliveTick
     {

@@ -5,7 +5,7 @@ using Haven.Actors.Vms;
 
 namespace Haven.Actors.Hosts;
 
-/// <summary>What a host does on its own machine because of an applied event (the ClusterActor carries it out).</summary>
+/// <summary>What a host does on its own machine because of an applied event (the ClusterActor carries out the address and leave commands, the HostActor the VM ones).</summary>
 public abstract record HostCommand
 {
     private HostCommand() { }
@@ -19,7 +19,7 @@ public abstract record HostCommand
     /// <summary>This host has left the cluster: leave the group, answer a waiting clean shutdown.</summary>
     public sealed record LeaveCluster : HostCommand;
 
-    /// <summary>Give the VM's local actor its assignment from the state now (the ClusterActor's SyncVm).</summary>
+    /// <summary>Give the VM's local actor its assignment from the state now (the HostActor's SyncVm).</summary>
     public sealed record SyncVm(string Vm) : HostCommand;
 
     /// <summary>This host left: the VM must not run here any more.</summary>

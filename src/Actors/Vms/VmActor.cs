@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Haven.Actors.Vms;
 
 /// <summary>
-/// One managed VM on this host: a child of the host's ClusterActor, which hands it every change of the
+/// One managed VM on this host: a child of the host's HostActor, which hands it every change of the
 /// VM's replicated state as a <see cref="VmAssignment"/>. It carries out this host's <see cref="VmLocalRole"/>
 /// through <see cref="IHypervisor"/> and reports outcomes as <see cref="VmReport"/>s, which the ClusterActor
 /// multicasts (re-sent every poll until the state changes; duplicates are rejected by the state).

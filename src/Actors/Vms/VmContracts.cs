@@ -131,15 +131,15 @@ public static class VmLocalRoles
 }
 
 /// <summary>
-/// ClusterActor → VmActor: the VM as the state now has it (null: no longer managed), this host's role,
+/// HostActor → VmActor: the VM as the state now has it (null: no longer managed), this host's role,
 /// the migration target's node name, and a sequence number the actor echoes in <see cref="VmActorIdle"/>.
 /// <paramref name="HostMaintenance"/>: this host is in maintenance (Pacemaker's node maintenance): its VMs are
 /// monitored only, never restarted, stopped or started.
 /// </summary>
 public sealed record VmAssignment(long Seq, VmInfo? Vm, VmLocalRole Role, string TargetName = "", bool HostMaintenance = false);
 
-/// <summary>VmActor → ClusterActor: the VM is off here and assignment <paramref name="Seq"/> asked for nothing more; it may be stopped.</summary>
+/// <summary>VmActor → HostActor: the VM is off here and assignment <paramref name="Seq"/> asked for nothing more; it may be stopped.</summary>
 public sealed record VmActorIdle(string Vm, long Seq);
 
-/// <summary>VmActor → ClusterActor: an outcome to multicast (VmRunning, VmStopped, VmFailed, VmMigrated, VmMigrationFailed).</summary>
+/// <summary>VmActor → HostActor → ClusterActor: an outcome to multicast (VmRunning, VmStopped, VmFailed, VmMigrated, VmMigrationFailed).</summary>
 public sealed record VmReport(Haven.Actors.Cluster.IClusterEvent Event);
