@@ -99,10 +99,7 @@ public sealed partial class VmActor
         var attempt = _assignment.Vm.Attempt;
         if (_migrationOutcome is { } given && AttemptOf(given) == attempt)
         {
-            _phase = Phase.Done;
-            _pending = given;
-            Context.Parent.Tell(new VmReport(given), Self);
-            Schedule(_policy.PollInterval);
+            ResendMigration(given);
             return;
         }
         Status((before, statusError) =>
@@ -163,6 +160,15 @@ public sealed partial class VmActor
     {
         _migrationOutcome = outcome;
         Report(outcome);
+    }
+
+    /// <summary>The outcome this host gave is reported again (not made anew), until the state answers it.</summary>
+    private void ResendMigration(IClusterEvent outcome)
+    {
+        _pending = outcome;
+        Context.Parent.Tell(new VmReport(outcome), Self);
+        _phase = Phase.Done;
+        Schedule(_policy.PollInterval);
     }
 
     private static long AttemptOf(IClusterEvent outcome) => outcome switch

@@ -231,13 +231,6 @@ public sealed partial class VmActor : Actor
     }
 
     /// <summary>
-    /// The state has the VM running or starting here, but this actor stopped it itself (a demotion under a stopping
-    /// no-quorum-policy, or a stop of a history this host no longer shares) and this host's copy of the state has not recorded
-    /// the stop yet (it may be behind: a daemon that hung after reporting the stop). That is a stop, not a failed monitor —
-    /// no fail count, no on-fail — and never a start: the cluster may already run the VM elsewhere on the strength of the
-    /// report. It is reported stopped again, and the DC places it anew (seed 1036239036).
-    /// </summary>
-    /// <summary>
     /// This host migrated the VM away under the attempt the state still has it running here for (the attempt was
     /// recorded failed first): it runs on the target, so it is not restarted here. The migration is reported again
     /// until the state moves the VM to the target.
@@ -246,12 +239,16 @@ public sealed partial class VmActor : Actor
     {
         Log.LogWarning("VM {Vm} is not running on {Node}: this host migrated it to node {Target} under attempt {Attempt}, which the cluster recorded failed; not restarted here",
             Name, _me, moved.To, moved.Attempt);
-        _pending = moved;
-        Context.Parent.Tell(new VmReport(moved), Self);
-        _phase = Phase.Done;
-        Schedule(_policy.PollInterval);
+        ResendMigration(moved);
     }
 
+    /// <summary>
+    /// The state has the VM running or starting here, but this actor stopped it itself (a demotion under a stopping
+    /// no-quorum-policy, or a stop of a history this host no longer shares) and this host's copy of the state has not recorded
+    /// the stop yet (it may be behind: a daemon that hung after reporting the stop). That is a stop, not a failed monitor —
+    /// no fail count, no on-fail — and never a start: the cluster may already run the VM elsewhere on the strength of the
+    /// report. It is reported stopped again, and the DC places it anew (seed 1036239036).
+    /// </summary>
     private void StoppedBeforeRecorded(VmStatus status)
     {
         Log.LogInformation("VM {Vm} is {State} on {Node}: this host stopped it before the cluster recorded the stop; reported stopped, not failed",
