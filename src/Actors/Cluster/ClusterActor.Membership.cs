@@ -280,6 +280,7 @@ public sealed partial class ClusterActor
             {
                 Log.LogDebug("Skipped {Event}: {Reason}", e, reason);
                 SettingsSkipped(e, reason);
+                OwnReportSkipped(e);
             }
         }
         if (valid.Count == 0)
@@ -293,6 +294,32 @@ public sealed partial class ClusterActor
             ApplyReplicated(applied, sideEffects: true);
             if (ReferenceEquals(applied, last)) AfterApply();
         });
+    }
+
+    /// <summary>The state takes <paramref name="e"/> as it is now (a report the state would skip is not sent: it waits for the next applied batch).</summary>
+    private bool WouldApply(IClusterEvent e) => _state.TryApply(e, out _, out _);
+
+    /// <summary>
+    /// One of this host's own reports was skipped (the state changed between sending and delivery): it is no longer in
+    /// flight, so the report is made again, of the state as it is, after this batch — a pending mark left set would
+    /// silence that report until the next view change (swarm seed 451278801: NodeHealthy skipped while a fence request was
+    /// open, the host stayed Unhealthy for ever).
+    /// </summary>
+    private void OwnReportSkipped(IClusterEvent e)
+    {
+        switch (e)
+        {
+            case NodeHealthy h when h.Node == Me:
+            case NodeUnhealthy u when u.Node == Me:
+                _healthReportPending = false;
+                break;
+            case HeuristicsChanged c when c.Node == Me:
+                _heuristicsReportPending = false;
+                break;
+            case NodeHoldings r when r.Node == Me && r.Equals(_holdingsSent):
+                _holdingsSent = null;
+                break;
+        }
     }
 
     private void ApplyReplicated(IClusterEvent e, bool sideEffects)

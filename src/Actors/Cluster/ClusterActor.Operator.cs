@@ -33,8 +33,10 @@ public sealed partial class ClusterActor
         if (_reachable is not { } reachable || _role != PartitionRole.Primary || !_viewSynced || _heuristicsReportPending) return;
         if (_state.Heuristics.TryGetValue(Me, out var known) && known == reachable) return;
         if (_state.StateOf(Me) is null) return; // not joined yet: reported again after the next applied event
+        var change = new HeuristicsChanged(Me, reachable);
+        if (!WouldApply(change)) return; // the state would skip it: asked again after the next applied batch
         _heuristicsReportPending = true;
-        Multicast(new HeuristicsChanged(Me, reachable));
+        Multicast(change);
     }
 
     private void OnDownNode(DownNode command)
@@ -167,7 +169,7 @@ public sealed partial class ClusterActor
         IClusterEvent? change = health.Healthy
             ? state == NodeState.Unhealthy ? new NodeHealthy(Me) : null
             : state is NodeState.Up or NodeState.Standby ? new NodeUnhealthy(Me, health.Reason) : null;
-        if (change is null) return;
+        if (change is null || !WouldApply(change)) return; // e.g. NodeHealthy while a fence request for this host is open: after the next batch
         _healthReportPending = true;
         Multicast(change);
     }

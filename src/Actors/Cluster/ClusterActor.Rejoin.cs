@@ -57,6 +57,7 @@ public sealed partial class ClusterActor
         if (!local.Settled) return;
         var report = new NodeHoldings(Me, local.Vms, []);
         if (report.Equals(_holdingsSent) || report.Equals(_state.Holdings.GetValueOrDefault(Me))) return;
+        if (!WouldApply(report)) return; // e.g. a fence request open while the state has it Unhealthy: not Down yet
         _holdingsSent = report;
         Log.LogInformation("Node {Node} is {State} in the cluster state and reports what it holds: {Vms}", _options.Self.Name,
             _state.StateOf(Me), report.Vms.IsEmpty ? "no VM, no address" : $"VMs {string.Join(", ", report.Vms)}, no address");
