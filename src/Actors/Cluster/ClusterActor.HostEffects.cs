@@ -20,21 +20,8 @@ public sealed partial class ClusterActor
     private void LocalEffects(ClusterState before, IClusterEvent e)
     {
         if (_coordinator is not null) _appliedForDc.Add(e);
-        switch (e)
-        {
-            case HeuristicsChanged h when h.Node == Me:
-                _heuristicsReportPending = false;
-                break;
-            case NodeUnhealthy u when u.Node == Me:
-                _healthReportPending = false;
-                break;
-            case NodeHealthy h when h.Node == Me:
-                _healthReportPending = false;
-                break;
-            case IpReleased r:
-                ReleaseApplied(r.Ip);
-                break;
-        }
+        OwnReportLanded(e);
+        if (e is IpReleased r) ReleaseApplied(r.Ip);
         // This host's VMs are the HostActor's: it runs HostEffects for them (their commands need its children, which
         // this actor does not know), after the address and leave commands this actor carries out here.
         var view = HostViewNow();

@@ -307,6 +307,13 @@ public sealed partial class ClusterActor
     /// </summary>
     private void OwnReportSkipped(IClusterEvent e)
     {
+        OwnReportLanded(e);
+        if (e is NodeHoldings r && r.Node == Me && r.Equals(_holdingsSent)) _holdingsSent = null;
+    }
+
+    /// <summary>This host's own health or heuristics report was delivered, applied or skipped: it is no longer pending.</summary>
+    private void OwnReportLanded(IClusterEvent e)
+    {
         switch (e)
         {
             case NodeHealthy h when h.Node == Me:
@@ -315,9 +322,6 @@ public sealed partial class ClusterActor
                 break;
             case HeuristicsChanged c when c.Node == Me:
                 _heuristicsReportPending = false;
-                break;
-            case NodeHoldings r when r.Node == Me && r.Equals(_holdingsSent):
-                _holdingsSent = null;
                 break;
         }
     }
