@@ -35,6 +35,7 @@ internal static partial class StableKey
 
     public static string? Of(IRunnable runnable)
     {
+        if (runnable is LoopDispatcher.HavenTurn haven) return haven.Key;
         if (runnable is not Mailbox mailbox) return null;
         if (mailbox.MessageQueue is OneMessageQueue queue) return queue.Key;
         if (Cache.TryGetValue(mailbox, out var key)) return key;

@@ -24,6 +24,9 @@ internal sealed class Mailbox : IThreadPoolWorkItem
 
     internal void Attach(ActorCell cell) => _cell = cell;
 
+    /// <summary>The path of the actor this mailbox serves (a dispatcher's key for it).</summary>
+    internal ActorPath Path => _cell.Path;
+
     /// <summary>Messages waiting: system + user + unstashed.</summary>
     public int Count => Volatile.Read(ref _userCount) + Volatile.Read(ref _systemCount) + (_front?.Count ?? 0);
 
