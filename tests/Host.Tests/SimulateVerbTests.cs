@@ -22,6 +22,25 @@ public sealed class SimulateVerbTests
     }
 
     [Fact]
+    public async Task Simulate_UnknownScheduler_IsUsageErrorNamingIt()
+    {
+        var (code, output, error) = await CliRunner.RunAsync("simulate", "--scheduler", "lifo");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--scheduler must be fifo or loop, got 'lifo'", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task Simulate_LoopScheduler_RunsAndSaysSo()
+    {
+        var (code, output, _) = await CliRunner.RunAsync("simulate", "--nodes", "3", "--seeds", "2", "--seed", "5", "--scheduler", "loop");
+
+        Assert.Equal(0, code);
+        Assert.Contains("2 seed(s) on 3 nodes, 200 steps each, scheduler loop: no invariant violated", output);
+    }
+
+    [Fact]
     public async Task Simulate_NotANumber_IsUsageError()
     {
         var (code, _, error) = await CliRunner.RunAsync("simulate", "--nodes", "three");

@@ -41,6 +41,19 @@ public sealed class VirtualClock
         }
     }
 
+    /// <summary>When the earliest armed, not cancelled timer is due (time since the epoch), or null.</summary>
+    public TimeSpan? NextDue
+    {
+        get
+        {
+            lock (_gate)
+            {
+                while (_timers.TryPeek(out var head, out _) && head.IsCancelled) _timers.Dequeue();
+                return _timers.TryPeek(out var first, out _) ? first.Due : null;
+            }
+        }
+    }
+
     /// <summary>
     /// Arms <paramref name="fire"/> at now + <paramref name="delay"/>, then every <paramref name="interval"/>
     /// when one is given; <paramref name="isCancelled"/> is read before each firing (a cancelled timer never

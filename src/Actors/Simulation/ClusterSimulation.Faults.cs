@@ -39,11 +39,11 @@ public sealed partial class ClusterSimulation
 
     private void Wait()
     {
-        var next = _clock.NextDue;
-        if (next is { } due && _random.Next(8) == 0 && due - _clock.GetUtcNow() <= TimeSpan.FromSeconds(10))
+        var next = _runtime.NextDue;
+        if (next is { } due && _random.Next(8) == 0 && due - _runtime.GetUtcNow() <= TimeSpan.FromSeconds(10))
         {
-            var by = due > _clock.GetUtcNow() ? due - _clock.GetUtcNow() : TimeSpan.Zero;
-            Record($"wait {Ms(by)} (next timer)", () => AdvanceTo(due > _clock.GetUtcNow() ? due : _clock.GetUtcNow()));
+            var by = due > _runtime.GetUtcNow() ? due - _runtime.GetUtcNow() : TimeSpan.Zero;
+            Record($"wait {Ms(by)} (next timer)", () => AdvanceTo(due > _runtime.GetUtcNow() ? due : _runtime.GetUtcNow()));
             return;
         }
         var amount = TimeSpan.FromMilliseconds(10 + _random.Next(990));
@@ -231,7 +231,7 @@ public sealed partial class ClusterSimulation
             ResumePausedVms();
             foreach (var host in _hosts.Where(h => !h.Running)) Boot(host);
         });
-        var deadline = _clock.GetUtcNow() + _options.ConvergenceTime;
+        var deadline = _runtime.GetUtcNow() + _options.ConvergenceTime;
         for (var rounds = 0; !Failed && rounds < 100_000; rounds++)
         {
             var deliveries = 0;
@@ -249,9 +249,9 @@ public sealed partial class ClusterSimulation
             if (RestartLeftHosts()) continue;
             if (_network.PendingCount == 0 && CheckConvergence().Count == 0) return true;
             if (_network.PendingCount == 0) ClearOperatorFaults();
-            var now = _clock.GetUtcNow();
+            var now = _runtime.GetUtcNow();
             if (now >= deadline) break;
-            var next = _clock.NextDue;
+            var next = _runtime.NextDue;
             var target = next is { } due && due < deadline ? (due > now ? due : now) : deadline;
             Record($"wait {Ms(target - now)}", () => AdvanceTo(target));
         }

@@ -13,7 +13,7 @@ public sealed partial class ClusterSimulation
         _notes.Add($"n{requester.Id} fences n{victim.Id}: the device answers in {Ms(late)}");
         var answer = new TaskCompletionSource<FenceResult>(); // completes inline on the harness thread, in clock order
         ITimer? timer = null;
-        timer = _clock.CreateTimer(_ =>
+        timer = _runtime.CreateTimer(_ =>
         {
             timer?.Dispose();
             answer.TrySetResult(Fence(requester, target));

@@ -135,7 +135,7 @@ public sealed partial class ClusterSimulation
         var haOff = !state.HaEnabled;
         if (state.Vms.Values.Any(v => v.Unmanaged))
             Record("converge: every VM managed (an unmanaged one still placed is stopped first)", () => ManageEveryVm(state, c => primary[0].Cluster!.Tell(c, null)));
-        var banned = BannedEverywhere(state, _clock.GetUtcNow(), _hosts.Length);
+        var banned = BannedEverywhere(state, _runtime.GetUtcNow(), _hosts.Length);
         if (banned.Count > 0)
             Record($"converge: operator: vm cleanup {string.Join(", ", banned)} (banned on every node by fail counts)", () =>
             {

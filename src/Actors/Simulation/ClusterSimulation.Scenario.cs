@@ -85,7 +85,7 @@ public sealed partial class ClusterSimulation
         finally
         {
             foreach (var host in _hosts) host.Stop();
-            try { _dispatcher.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
+            try { _runtime.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
         }
         return new ScenarioResult(scenario, [.. trace.Lines], [.. _violations], [.. _scenarioErrors]);
     }
@@ -117,9 +117,9 @@ public sealed partial class ClusterSimulation
                 Step("deliver", DeliverOne);
                 continue;
             }
-            var now = _clock.GetUtcNow();
+            var now = _runtime.GetUtcNow();
             if (now >= end) return;
-            var target = _clock.NextDue is { } due && due < end ? (due > now ? due : now) : end;
+            var target = _runtime.NextDue is { } due && due < end ? (due > now ? due : now) : end;
             Step("wait", () => AdvanceTo(target));
         }
     }

@@ -81,7 +81,7 @@ public sealed partial class ClusterSimulation
         if (services is null) return;
         var members = view.Members.Select(m => m.Id).ToList();
         foreach (var vm in view.State.Vms.Keys.Where(n => problems.Any(p => p.Detail.Contains($"VM {n} ", StringComparison.Ordinal))))
-            foreach (var line in VmRecovery.Explain(view.State, members, services, vm, _clock.GetUtcNow()))
+            foreach (var line in VmRecovery.Explain(view.State, members, services, vm, _runtime.GetUtcNow()))
                 _notes.Add("explain " + line);
         if (_notes.Count > 0) FlushNotes("explain (n" + view.Self.Id + "'s state)");
     }

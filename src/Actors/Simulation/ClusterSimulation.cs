@@ -24,8 +24,7 @@ public sealed partial class ClusterSimulation
 
     private readonly SimulationOptions _options;
     private readonly Random _random;
-    private readonly DeterministicDispatcher _dispatcher = new();
-    private readonly VirtualClock _clock;
+    private readonly SimulationRuntime _runtime;
     private readonly SimulatedNetwork _network;
     private readonly SimulatedHost[] _hosts;
     private readonly ImmutableArray<Member> _members;
@@ -46,12 +45,12 @@ public sealed partial class ClusterSimulation
     {
         _options = options;
         _random = new Random(options.Seed);
-        _clock = new VirtualClock(); // not attached: the harness drains the dispatcher itself, with a livelock bound
-        _start = _clock.GetUtcNow();
+        _runtime = SimulationRuntime.For(options.Scheduler, options.Seed);
+        _start = _runtime.GetUtcNow();
         _members = options.Members();
         _addresses = options.PublicAddresses();
         _network = new SimulatedNetwork(_members, new Random(unchecked(options.Seed * 1_000_003 + 17)));
-        _hosts = _members.Select(m => new SimulatedHost(m, _network.Transport(m.Id)) { Clock = new HostClock(_clock) }).ToArray();
+        _hosts = _members.Select(m => new SimulatedHost(m, _network.Transport(m.Id)) { Clock = new HostClock(_runtime.Time) }).ToArray();
         foreach (var host in _hosts) host.BeforeDelete = () => ReadStream(host); // the audit reads what is about to go
     }
 
@@ -97,12 +96,13 @@ public sealed partial class ClusterSimulation
         finally
         {
             foreach (var host in _hosts) host.Stop();
-            try { _dispatcher.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
+            try { _runtime.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
+            _runtime.Dispose();
         }
         return new SimulationResult(_options, [.. _violations], [.. _trace], converged, Now, _delivered, _faults);
     }
 
-    private TimeSpan Now => _clock.GetUtcNow() - _start;
+    private TimeSpan Now => _runtime.GetUtcNow() - _start;
 
     /// <summary>More messages than this in one step is a livelock (an actor restarting or talking to itself forever).</summary>
     public const int MaxMessagesPerStep = 200_000;
@@ -114,7 +114,7 @@ public sealed partial class ClusterSimulation
     {
         try
         {
-            _dispatcher.RunUntilIdle(MaxMessagesPerStep);
+            _runtime.RunUntilIdle(MaxMessagesPerStep);
         }
         catch (InvalidOperationException e) when (e.Message.Contains("did not become idle", StringComparison.Ordinal))
         {
@@ -126,19 +126,19 @@ public sealed partial class ClusterSimulation
     private void AdvanceTo(DateTimeOffset target)
     {
         Drain();
-        for (var rounds = 0; _clock.NextDue is { } due && due <= target; rounds++)
+        for (var rounds = 0; _runtime.NextDue is { } due && due <= target; rounds++)
         {
             if (rounds >= MaxTimerRoundsPerStep)
                 throw new SimulationLivelockException($"livelock: more than {MaxTimerRoundsPerStep:N0} timer rounds before {(target - _start).TotalSeconds:0.###}s");
-            var now = _clock.GetUtcNow();
-            _clock.AdvanceTo(due > now ? due : now);
+            var now = _runtime.GetUtcNow();
+            _runtime.AdvanceTo(due > now ? due : now);
             Drain();
         }
-        if (target > _clock.GetUtcNow()) _clock.AdvanceTo(target);
+        if (target > _runtime.GetUtcNow()) _runtime.AdvanceTo(target);
         Drain();
     }
 
-    private void Advance(TimeSpan by) => AdvanceTo(_clock.GetUtcNow() + by);
+    private void Advance(TimeSpan by) => AdvanceTo(_runtime.GetUtcNow() + by);
 
     // ---- one step ------------------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ public sealed partial class ClusterSimulation
     {
         var settings = new ActorSystemSettings
         {
-            Dispatcher = _dispatcher,
+            Dispatcher = _runtime.Dispatcher,
             TimeProvider = host.Clock!,
             Random = new Random(unchecked(_options.Seed * 7919 + (int)host.Id.Value * 104_729 + host.Incarnation)),
             LoggerFactory = _options.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,

@@ -45,19 +45,24 @@ internal static class SimulateVerb
             Description = "the simulated hosts' split-brain stable-after in ms (the swarm varies it: 2000, 500, 250)", HelpName = "MS",
             DefaultValueFactory = _ => (int)SimulationOptions.DefaultStableAfter.TotalMilliseconds,
         };
+        var scheduler = new Option<string?>("--scheduler")
+        {
+            Description = "how the hosts' actors are run between steps: fifo (default; the fixed and pinned seeds) or loop (a seeded pick among pending mailboxes, the Akka port's loop)",
+            HelpName = "fifo|loop",
+        };
         var scenario = new Option<string?>("--scenario") { Description = "run a scripted scenario folder (cluster, cmdlist, trace.expect) and print its trace", HelpName = "DIR" };
         var check = new Option<bool>("--check") { Description = "with --scenario: diff the trace against trace.expect, exit 1 on a difference" };
         var update = new Option<bool>("--update") { Description = "with --scenario: rewrite trace.expect with this run's trace" };
         var log = new Option<bool>("--log") { Description = "with one seed: print every host's actor log (debug level) to standard error while it runs" };
         var cmd = new Command("simulate", "run the deterministic cluster simulation with injected faults and check the invariants, or plan a Pacemaker CIB (--cib)")
         {
-            nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, swarm, duration, jobs, swarmSeed, maxSeeds, worker, scenario, check, update,
+            nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, scheduler, swarm, duration, jobs, swarmSeed, maxSeeds, worker, scenario, check, update,
         };
         cmd.SetAction((parse, ct) =>
         {
             if (parse.GetValue(scenario) is { } folder)
             {
-                foreach (var other in new Option[] { nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, swarm, duration, jobs, swarmSeed, maxSeeds })
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, json, cib, summary, log, faults, stableAfter, scheduler, swarm, duration, jobs, swarmSeed, maxSeeds })
                     if (parse.GetResult(other) is { Implicit: false })
                         throw new CliException($"--scenario cannot be combined with {other.Name} (the scenario's cluster file sets the run)", ExitCodes.Usage);
                 if (parse.GetValue(check) && parse.GetValue(update)) throw new CliException("--check and --update exclude each other", ExitCodes.Usage);
@@ -68,7 +73,7 @@ internal static class SimulateVerb
                     throw new CliException($"{scenarioOnly.Name} needs --scenario DIR", ExitCodes.Usage);
             if (parse.GetValue(cib) is { } file)
             {
-                foreach (var other in new Option[] { nodes, seeds, seed, steps, faults, stableAfter, swarm, log })
+                foreach (var other in new Option[] { nodes, seeds, seed, steps, faults, stableAfter, scheduler, swarm, log })
                     if (parse.GetResult(other) is { Implicit: false })
                         throw new CliException($"--cib cannot be combined with {other.Name}", ExitCodes.Usage);
                 if (parse.GetValue(summary) && parse.GetValue(json)) throw new CliException("--summary cannot be combined with --json", ExitCodes.Usage);
@@ -78,6 +83,7 @@ internal static class SimulateVerb
             var kinds = SimulationFaults.Classic;
             if (parse.GetValue(faults) is { } text && !SimulationFaultNames.TryParse(text, out kinds, out var bad))
                 throw new CliException($"--faults: {bad}", ExitCodes.Usage);
+            var runOn = ParseScheduler(parse.GetValue(scheduler));
             if (parse.GetValue(swarm) || parse.GetValue(worker) is not null)
             {
                 foreach (var other in new Option[] { nodes, seeds, seed, steps, json, log, faults, stableAfter })
@@ -89,10 +95,10 @@ internal static class SimulateVerb
                 if (parse.GetValue(maxSeeds) is < 1) throw new CliException("--max-seeds must be at least 1", ExitCodes.Usage);
                 var master = parse.GetValue(swarmSeed) ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
                 if (parse.GetValue(worker) is { } index)
-                    return Task.FromResult(SwarmVerb.Worker(cli, factory ?? ClusterActor.Props, master, index, span, parse.GetValue(maxSeeds), ct));
+                    return Task.FromResult(SwarmVerb.Worker(cli, factory ?? ClusterActor.Props, master, index, span, parse.GetValue(maxSeeds), ct, runOn));
                 var j = parse.GetValue(jobs);
                 if (j is < 1 or > 256) throw new CliException($"--jobs must be between 1 and 256, got {j}", ExitCodes.Usage);
-                return Task.FromResult(SwarmVerb.Run(cli, factory ?? ClusterActor.Props, span, j, master, parse.GetValue(maxSeeds), ct));
+                return Task.FromResult(SwarmVerb.Run(cli, factory ?? ClusterActor.Props, span, j, master, parse.GetValue(maxSeeds), ct, runOn));
             }
             foreach (var swarmOnly in new Option[] { duration, swarmSeed, maxSeeds })
                 if (parse.GetResult(swarmOnly) is { Implicit: false })
@@ -105,13 +111,21 @@ internal static class SimulateVerb
                     .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace))
                 : null;
             return Task.FromResult(Run(cli, factory ?? ClusterActor.Props, parse.GetValue(nodes), parse.GetValue(seeds),
-                parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(json), ct, loggers, kinds, parse.GetValue(stableAfter)));
+                parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(json), ct, loggers, kinds, parse.GetValue(stableAfter), runOn));
         });
         return cmd;
     }
 
+    private static SimulationScheduler ParseScheduler(string? text) => text switch
+    {
+        null or "fifo" => SimulationScheduler.Fifo,
+        "loop" => SimulationScheduler.Loop,
+        _ => throw new CliException($"--scheduler must be fifo or loop, got '{text}'", ExitCodes.Usage),
+    };
+
     private static int Run(CliContext cli, ClusterActorFactory factory, int nodes, int seeds, int first, int steps, bool json, CancellationToken ct,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic, int stableAfterMs = 2000)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic, int stableAfterMs = 2000,
+        SimulationScheduler scheduler = SimulationScheduler.Fifo)
     {
         if (stableAfterMs is < 1 or > 3_600_000)
             throw new CliException($"--stable-after must be between 1 and 3600000 ms, got {stableAfterMs}", ExitCodes.Usage);
@@ -133,7 +147,7 @@ internal static class SimulateVerb
             var results = new SimulationResult[count];
             Parallel.For(0, count, new ParallelOptions { CancellationToken = ct }, i =>
                 results[i] = ClusterSimulation.Run(new SimulationOptions { Nodes = nodes, Seed = first + start + i, Steps = steps, Factory = factory, LoggerFactory = loggers, Faults = faults,
-                    StableAfter = TimeSpan.FromMilliseconds(stableAfterMs) }));
+                    StableAfter = TimeSpan.FromMilliseconds(stableAfterMs), Scheduler = scheduler }));
             foreach (var result in results)
             {
                 done++;
@@ -153,7 +167,7 @@ internal static class SimulateVerb
         else
         {
             cli.Out.WriteLine(failing.Count == 0
-                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}: no invariant violated"
+                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}{(scheduler == SimulationScheduler.Fifo ? "" : ", scheduler loop")}: no invariant violated"
                 : $"{seeds} seed(s) on {nodes} nodes, {steps} steps each: {failing.Count} failing seed(s), {violations} violation(s): "
                   + string.Join(" ", failing.Select(r => r.Options.Seed)));
         }

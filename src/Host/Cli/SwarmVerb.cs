@@ -32,20 +32,22 @@ internal static partial class SwarmVerb
     }
 
     /// <summary>The parent: starts the workers, collects their runs, prints failures and totals.</summary>
-    internal static int Run(CliContext cli, ClusterActorFactory factory, TimeSpan duration, int jobs, long swarmSeed, long? maxSeeds, CancellationToken ct)
+    internal static int Run(CliContext cli, ClusterActorFactory factory, TimeSpan duration, int jobs, long swarmSeed, long? maxSeeds, CancellationToken ct,
+        SimulationScheduler scheduler = SimulationScheduler.Fifo)
     {
         var started = Stopwatch.GetTimestamp();
         var totals = new Totals();
         var workers = new List<(Process Process, Task Reader)>();
         cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"swarm: {jobs} worker process(es) for {duration}, swarm seed {swarmSeed}; host counts 2–7, {SwarmPlan.MinSteps}–{SwarmPlan.MaxSteps} steps, random fault mixes"));
+            $"swarm: {jobs} worker process(es) for {duration}, swarm seed {swarmSeed}; host counts 2–7, {SwarmPlan.MinSteps}–{SwarmPlan.MaxSteps} steps, random fault mixes")
+            + (scheduler == SimulationScheduler.Fifo ? "" : ", scheduler loop"));
         try
         {
             for (var w = 0; w < jobs; w++)
             {
                 var perWorker = maxSeeds is { } max ? (max / jobs) + (w < max % jobs ? 1 : 0) : (long?)null;
                 if (perWorker == 0) continue;
-                var process = StartWorker(swarmSeed, w, duration, perWorker);
+                var process = StartWorker(swarmSeed, w, duration, perWorker, scheduler);
                 var worker = w;
                 workers.Add((process, Task.Run(() => Collect(cli, factory, process, worker, totals), CancellationToken.None)));
             }
@@ -123,7 +125,7 @@ internal static partial class SwarmVerb
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    private static Process StartWorker(long swarmSeed, int worker, TimeSpan duration, long? maxSeeds)
+    private static Process StartWorker(long swarmSeed, int worker, TimeSpan duration, long? maxSeeds, SimulationScheduler scheduler)
     {
         var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false };
         var self = Environment.ProcessPath ?? throw new CliException("cannot tell which executable this is, to start the swarm's workers");
@@ -140,6 +142,11 @@ internal static partial class SwarmVerb
                      "--duration", ((long)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
                  })
             info.ArgumentList.Add(arg);
+        if (scheduler == SimulationScheduler.Loop)
+        {
+            info.ArgumentList.Add("--scheduler");
+            info.ArgumentList.Add("loop");
+        }
         if (maxSeeds is { } max)
         {
             info.ArgumentList.Add("--max-seeds");
@@ -166,13 +173,14 @@ internal static partial class SwarmVerb
     }
 
     /// <summary>A worker: runs fresh runs until the time is up (or <paramref name="maxSeeds"/> runs), printing each.</summary>
-    internal static int Worker(CliContext cli, ClusterActorFactory factory, long swarmSeed, int worker, TimeSpan duration, long? maxSeeds, CancellationToken ct)
+    internal static int Worker(CliContext cli, ClusterActorFactory factory, long swarmSeed, int worker, TimeSpan duration, long? maxSeeds, CancellationToken ct,
+        SimulationScheduler scheduler = SimulationScheduler.Fifo)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var failed = false;
         for (long i = 0; (maxSeeds is null || i < maxSeeds) && Stopwatch.GetTimestamp() < deadline && !ct.IsCancellationRequested; i++)
         {
-            var run = SwarmPlan.Next(swarmSeed, worker, i);
+            var run = SwarmPlan.Next(swarmSeed, worker, i) with { Scheduler = scheduler };
             cli.Out.WriteLine(run.Line);
             cli.Out.Flush();
             var result = ClusterSimulation.Run(run.Options(factory));

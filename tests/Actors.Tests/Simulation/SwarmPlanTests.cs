@@ -57,6 +57,18 @@ public sealed class SwarmPlanTests
         Assert.False(SwarmRun.TryParse("run 4 1 777 classic 0", out _));
     }
 
+    [Fact]
+    public void Line_OfALoopRun_RoundTrips_AndItsReplayNamesTheScheduler()
+    {
+        var run = new SwarmRun(3, 424242, 300, SimulationFaults.Classic, 500, SimulationScheduler.Loop);
+
+        Assert.Equal("run 3 424242 300 classic 500 loop", run.Line);
+        Assert.True(SwarmRun.TryParse(run.Line, out var back));
+        Assert.Equal(run, back);
+        Assert.Equal("haven simulate --nodes 3 --seed 424242 --steps 300 --stable-after 500 --scheduler loop", run.ReplayCommand);
+        Assert.False(SwarmRun.TryParse("run 3 424242 300 classic 500 lifo", out _));
+    }
+
     [Theory]
     [InlineData("classic", SimulationFaults.Classic)]
     [InlineData("all", SimulationFaults.All)]

@@ -1,0 +1,100 @@
+using Haven.Actors.Akka;
+using Haven.Actors.Runtime;
+using HavenClock = Haven.Actors.Runtime.VirtualClock;
+
+namespace Haven.Actors.Simulation;
+
+/// <summary>How a simulation runs its hosts' actors between the harness's steps.</summary>
+public enum SimulationScheduler
+{
+    /// <summary>Haven's <see cref="DeterministicDispatcher"/>: mailboxes run first in, first out (the fixed and pinned seeds).</summary>
+    Fifo,
+
+    /// <summary>
+    /// One <see cref="SimLoop"/>: its seeded Random picks which pending mailbox runs next, as Akka actors are run in the
+    /// port (docs/akka.md). The same seed gives another history than under <see cref="Fifo"/>.
+    /// </summary>
+    Loop,
+}
+
+/// <summary>The dispatcher, the shared virtual time and the draining a <see cref="ClusterSimulation"/> runs on.</summary>
+internal abstract class SimulationRuntime : IDisposable
+{
+    public static SimulationRuntime For(SimulationScheduler scheduler, int seed) => scheduler switch
+    {
+        SimulationScheduler.Fifo => new FifoRuntime(),
+        SimulationScheduler.Loop => new LoopRuntime(seed),
+        _ => throw new ArgumentOutOfRangeException(nameof(scheduler), scheduler, "unknown simulation scheduler"),
+    };
+
+    /// <summary>Every host's actor system runs on it.</summary>
+    public abstract MessageDispatcher Dispatcher { get; }
+
+    /// <summary>The one timeline: hosts' clocks wrap it, the harness's own timers are set on it.</summary>
+    public abstract TimeProvider Time { get; }
+
+    public DateTimeOffset GetUtcNow() => Time.GetUtcNow();
+
+    public ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        Time.CreateTimer(callback, state, dueTime, period);
+
+    /// <summary>When the earliest armed timer is due, or null.</summary>
+    public abstract DateTimeOffset? NextDue { get; }
+
+    /// <summary>Moves time to <paramref name="target"/>, firing every timer due by then in order (nothing runs in between).</summary>
+    public abstract void AdvanceTo(DateTimeOffset target);
+
+    /// <summary>Runs the actors until none has work; throws InvalidOperationException "did not become idle" past <paramref name="maxSteps"/>.</summary>
+    public abstract void RunUntilIdle(int maxSteps);
+
+    public virtual void Dispose() { }
+
+    private sealed class FifoRuntime : SimulationRuntime
+    {
+        private readonly DeterministicDispatcher _dispatcher = new();
+        private readonly HavenClock _clock = new(); // not attached: the harness drains the dispatcher itself, with a livelock bound
+
+        public override MessageDispatcher Dispatcher => _dispatcher;
+        public override TimeProvider Time => _clock;
+        public override DateTimeOffset? NextDue => _clock.NextDue;
+        public override void AdvanceTo(DateTimeOffset target) => _clock.AdvanceTo(target);
+        public override void RunUntilIdle(int maxSteps) => _dispatcher.RunUntilIdle(maxSteps);
+    }
+
+    private sealed class LoopRuntime : SimulationRuntime
+    {
+        private static long _runs;
+        private readonly SimLoop _loop;
+        private readonly LoopDispatcher _dispatcher;
+
+        public LoopRuntime(int seed)
+        {
+            _loop = new SimLoop($"simulation-{Interlocked.Increment(ref _runs)}", unchecked(seed * 1_000_033 + 29)) { TracePicks = false };
+            _loop.Freeze();
+            _dispatcher = new LoopDispatcher(_loop);
+        }
+
+        public override MessageDispatcher Dispatcher => _dispatcher;
+        public override TimeProvider Time => _loop.Clock.TimeProvider;
+        public override DateTimeOffset? NextDue => _loop.Clock.NextDue is { } due ? Akka.VirtualClock.Epoch + due : null;
+
+        public override void AdvanceTo(DateTimeOffset target)
+        {
+            var until = target - Akka.VirtualClock.Epoch;
+            if (until < _loop.Clock.Now)
+                throw new ArgumentOutOfRangeException(nameof(target), target, $"virtual time cannot go backwards from {_loop.Clock.UtcNow:O}");
+            while (_loop.Clock.AdvanceToNextDue(until)) { }
+        }
+
+        public override void RunUntilIdle(int maxSteps)
+        {
+            var steps = 0;
+            while (_loop.Step())
+                if (++steps >= maxSteps)
+                    throw new InvalidOperationException($"the simulation loop did not become idle within {maxSteps} steps (message loop?)");
+            if (_loop.Escapes.Count > 0) _loop.Step(); // throws SimEscapeException with the first escape's stack
+        }
+
+        public override void Dispose() => _loop.Dispose();
+    }
+}
