@@ -8,7 +8,7 @@ namespace Haven.Host.Tests;
 /// </summary>
 public sealed class BadInputProcessTests
 {
-    private static async Task<(int Code, string Out, string Err)> HavenAsync(params string[] args)
+    internal static async Task<(int Code, string Out, string Err)> HavenAsync(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "haven.dll"));

@@ -41,6 +41,20 @@ public sealed class SimulateVerbTests
     }
 
     [Fact]
+    public async Task Simulate_Log_NamesTheHostOfEveryLine()
+    {
+        // The console logger writes to the process's own stderr: run the real executable.
+        var (code, _, error) = await BadInputProcessTests.HavenAsync("simulate", "--nodes", "2", "--seed", "3", "--steps", "5", "--log");
+
+        Assert.Equal(0, code);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("info:", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Matches(@"=> ActorPath:haven://n[12]/user/", l));
+        Assert.Contains(lines, l => l.Contains("haven://n1/", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("haven://n2/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Simulate_NotANumber_IsUsageError()
     {
         var (code, _, error) = await CliRunner.RunAsync("simulate", "--nodes", "three");

@@ -85,7 +85,8 @@ public sealed partial class ClusterSimulation
         finally
         {
             foreach (var host in _hosts) host.Stop();
-            try { _runtime.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
+            try { _runtime.RunUntilIdle(MaxMessagesPerStep); } catch (Exception e) when (e is InvalidOperationException or Akka.SimEscapeException) { }
+            _runtime.Dispose();
         }
         return new ScenarioResult(scenario, [.. trace.Lines], [.. _violations], [.. _scenarioErrors]);
     }

@@ -10,7 +10,8 @@ namespace Haven.Actors.Simulation;
 
 /// <summary>
 /// A whole Haven cluster (2..7 hosts) in one process on one thread: one <see cref="SimulatedNetwork"/>,
-/// one <see cref="DeterministicDispatcher"/> and one <see cref="VirtualClock"/>, and per host an actor
+/// one dispatcher and one virtual clock (<see cref="SimulationRuntime"/>: Haven's FIFO dispatcher, or the
+/// Akka port's seeded loop with <see cref="SimulationScheduler.Loop"/>), and per host an actor
 /// system running the ClusterActor the factory builds, over its own in-memory journal. A seeded Random
 /// picks every step — deliver a message, let time pass, or inject a fault — and the invariants are
 /// checked after each. The run ends with a convergence phase: every fault is cleared and the cluster
@@ -96,7 +97,7 @@ public sealed partial class ClusterSimulation
         finally
         {
             foreach (var host in _hosts) host.Stop();
-            try { _runtime.RunUntilIdle(MaxMessagesPerStep); } catch (InvalidOperationException) { }
+            try { _runtime.RunUntilIdle(MaxMessagesPerStep); } catch (Exception e) when (e is InvalidOperationException or Akka.SimEscapeException) { }
             _runtime.Dispose();
         }
         return new SimulationResult(_options, [.. _violations], [.. _trace], converged, Now, _delivered, _faults);

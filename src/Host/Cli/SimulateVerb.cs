@@ -106,7 +106,7 @@ internal static class SimulateVerb
             if (parse.GetValue(log) && parse.GetValue(seeds) != 1) throw new CliException("--log needs a single seed (--seeds 1)", ExitCodes.Usage);
             using var loggers = parse.GetValue(log)
                 ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
-                    .AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; })
+                    .AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = true; }) // the scope is the actor path, which names the host
                     .AddFilter(_ => true).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug)
                     .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace))
                 : null;
