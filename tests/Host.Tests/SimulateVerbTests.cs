@@ -32,12 +32,12 @@ public sealed class SimulateVerbTests
     }
 
     [Fact]
-    public async Task Simulate_LoopScheduler_RunsAndSaysSo()
+    public async Task Simulate_FifoScheduler_RunsAndSaysSo()
     {
-        var (code, output, _) = await CliRunner.RunAsync("simulate", "--nodes", "3", "--seeds", "2", "--seed", "5", "--scheduler", "loop");
+        var (code, output, _) = await CliRunner.RunAsync("simulate", "--nodes", "3", "--seeds", "2", "--seed", "5", "--scheduler", "fifo");
 
         Assert.Equal(0, code);
-        Assert.Contains("2 seed(s) on 3 nodes, 200 steps each, scheduler loop: no invariant violated", output);
+        Assert.Contains("2 seed(s) on 3 nodes, 200 steps each, scheduler fifo: no invariant violated", output);
     }
 
     [Fact]

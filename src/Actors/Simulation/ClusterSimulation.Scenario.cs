@@ -34,6 +34,7 @@ public sealed partial class ClusterSimulation
         {
             Nodes = c.Nodes, Seed = c.Seed, Steps = 1, Factory = factory, AddressesPerNode = c.AddressesPerNode, VmsPerNode = c.VmsPerNode,
             Faults = SimulationFaults.None, StableAfter = c.StableAfter, Scenario = c,
+            Scheduler = SimulationScheduler.Fifo, // a scenario scripts a story, and its trace.expect was written under FIFO
         };
         if (options.Validate() is { } problem) throw new ArgumentException($"invalid scenario {scenario.Name}: {problem}", nameof(scenario));
         return new ClusterSimulation(options).ExecuteScenario(scenario);

@@ -38,8 +38,13 @@ public sealed record SimulationOptions
 
     public static readonly TimeSpan DefaultStableAfter = TimeSpan.FromSeconds(2);
 
-    /// <summary>How the hosts' actors are run between steps: first in, first out (the fixed and pinned seeds), or picked by a seeded loop.</summary>
-    public SimulationScheduler Scheduler { get; init; } = SimulationScheduler.Fifo;
+    /// <summary>
+    /// How the hosts' actors are run between steps: picked by a seeded loop (the default, the fixed seeds and the swarm), or
+    /// first in, first out (the pinned seeds found before the loop, and the scenarios).
+    /// </summary>
+    public SimulationScheduler Scheduler { get; init; } = DefaultScheduler;
+
+    public const SimulationScheduler DefaultScheduler = SimulationScheduler.Loop;
 
     /// <summary>The kinds of trouble injected (<see cref="SimulationFaults.Classic"/> for the fixed and pinned seeds).</summary>
     public SimulationFaults Faults { get; init; } = SimulationFaults.Classic;
@@ -118,11 +123,11 @@ public sealed record SimulationOptions
     public string ReplayCommand => ReplayCommandFor(Nodes, Seed, Steps, Faults, StableAfter, Scheduler);
 
     public static string ReplayCommandFor(int nodes, int seed, int steps, SimulationFaults faults, TimeSpan? stableAfter = null,
-        SimulationScheduler scheduler = SimulationScheduler.Fifo) =>
+        SimulationScheduler scheduler = DefaultScheduler) =>
         string.Create(CultureInfo.InvariantCulture, $"haven simulate --nodes {nodes} --seed {seed} --steps {steps}")
         + (faults == SimulationFaults.Classic ? "" : " --faults " + SimulationFaultNames.Format(faults))
         + (stableAfter is { } s && s != DefaultStableAfter ? string.Create(CultureInfo.InvariantCulture, $" --stable-after {(long)s.TotalMilliseconds}") : "")
-        + (scheduler == SimulationScheduler.Fifo ? "" : " --scheduler " + scheduler.ToString().ToLowerInvariant());
+        + (scheduler == DefaultScheduler ? "" : " --scheduler " + scheduler.ToString().ToLowerInvariant());
 }
 
 /// <summary>An invariant broken at a step, naming the hosts involved.</summary>

@@ -7,12 +7,12 @@ namespace Haven.Actors.Simulation;
 /// <summary>How a simulation runs its hosts' actors between the harness's steps.</summary>
 public enum SimulationScheduler
 {
-    /// <summary>Haven's <see cref="DeterministicDispatcher"/>: mailboxes run first in, first out (the fixed and pinned seeds).</summary>
+    /// <summary>Haven's <see cref="DeterministicDispatcher"/>: mailboxes run first in, first out (the pinned seeds found before the loop, the scenarios).</summary>
     Fifo,
 
     /// <summary>
-    /// One <see cref="SimLoop"/>: its seeded Random picks which pending mailbox runs next, as Akka actors are run in the
-    /// port (docs/akka.md). The same seed gives another history than under <see cref="Fifo"/>.
+    /// The default. One <see cref="SimLoop"/>: its seeded Random picks which pending mailbox runs next, as Akka actors are run in
+    /// the port (docs/akka.md). The same seed gives another history than under <see cref="Fifo"/>.
     /// </summary>
     Loop,
 }

@@ -6,29 +6,29 @@ namespace Haven.Actors.Simulation;
 /// <summary>One swarm run: what a worker runs next, all of it derived from the swarm's seed.</summary>
 /// <remarks><paramref name="StableAfterMs"/>: the hosts' stable-after, in ms.</remarks>
 public sealed record SwarmRun(int Nodes, int Seed, int Steps, SimulationFaults Faults, int StableAfterMs = 2000,
-    SimulationScheduler Scheduler = SimulationScheduler.Fifo)
+    SimulationScheduler Scheduler = SimulationOptions.DefaultScheduler)
 {
     public SimulationOptions Options(ClusterActorFactory factory) =>
         new() { Nodes = Nodes, Seed = Seed, Steps = Steps, Faults = Faults, Factory = factory, StableAfter = TimeSpan.FromMilliseconds(StableAfterMs), Scheduler = Scheduler };
 
     public string ReplayCommand => SimulationOptions.ReplayCommandFor(Nodes, Seed, Steps, Faults, TimeSpan.FromMilliseconds(StableAfterMs), Scheduler);
 
-    /// <summary>One line a worker prints before it starts the run: `run NODES SEED STEPS FAULTS STABLE-AFTER-MS [loop]`.</summary>
-    public string Line => string.Create(CultureInfo.InvariantCulture, $"run {Nodes} {Seed} {Steps} {SimulationFaultNames.Format(Faults)} {StableAfterMs}")
-        + (Scheduler == SimulationScheduler.Loop ? " loop" : "");
+    /// <summary>One line a worker prints before it starts the run: `run NODES SEED STEPS FAULTS STABLE-AFTER-MS fifo|loop`.</summary>
+    public string Line => string.Create(CultureInfo.InvariantCulture, $"run {Nodes} {Seed} {Steps} {SimulationFaultNames.Format(Faults)} {StableAfterMs} ")
+        + (Scheduler == SimulationScheduler.Loop ? "loop" : "fifo");
 
     public static bool TryParse(string line, out SwarmRun? run)
     {
         run = null;
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length is not (6 or 7) || parts[0] != "run" || (parts.Length == 7 && parts[6] != "loop")
+        if (parts.Length != 7 || parts[0] != "run" || parts[6] is not ("fifo" or "loop")
             || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var nodes)
             || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var seed)
             || !int.TryParse(parts[3], CultureInfo.InvariantCulture, out var steps)
             || !SimulationFaultNames.TryParse(parts[4], out var faults, out _)
             || !int.TryParse(parts[5], CultureInfo.InvariantCulture, out var stableAfterMs) || stableAfterMs < 1)
             return false;
-        run = new SwarmRun(nodes, seed, steps, faults, stableAfterMs, parts.Length == 7 ? SimulationScheduler.Loop : SimulationScheduler.Fifo);
+        run = new SwarmRun(nodes, seed, steps, faults, stableAfterMs, parts[6] == "loop" ? SimulationScheduler.Loop : SimulationScheduler.Fifo);
         return true;
     }
 }

@@ -47,7 +47,7 @@ internal static class SimulateVerb
         };
         var scheduler = new Option<string?>("--scheduler")
         {
-            Description = "how the hosts' actors are run between steps: fifo (default; the fixed and pinned seeds) or loop (a seeded pick among pending mailboxes, the Akka port's loop)",
+            Description = "how the hosts' actors are run between steps: loop (default: a seeded pick among pending mailboxes, the Akka port's loop) or fifo (first in, first out: the pinned seeds found before the loop)",
             HelpName = "fifo|loop",
         };
         var scenario = new Option<string?>("--scenario") { Description = "run a scripted scenario folder (cluster, cmdlist, trace.expect) and print its trace", HelpName = "DIR" };
@@ -118,14 +118,15 @@ internal static class SimulateVerb
 
     private static SimulationScheduler ParseScheduler(string? text) => text switch
     {
-        null or "fifo" => SimulationScheduler.Fifo,
+        null => SimulationOptions.DefaultScheduler,
+        "fifo" => SimulationScheduler.Fifo,
         "loop" => SimulationScheduler.Loop,
         _ => throw new CliException($"--scheduler must be fifo or loop, got '{text}'", ExitCodes.Usage),
     };
 
     private static int Run(CliContext cli, ClusterActorFactory factory, int nodes, int seeds, int first, int steps, bool json, CancellationToken ct,
         Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic, int stableAfterMs = 2000,
-        SimulationScheduler scheduler = SimulationScheduler.Fifo)
+        SimulationScheduler scheduler = SimulationOptions.DefaultScheduler)
     {
         if (stableAfterMs is < 1 or > 3_600_000)
             throw new CliException($"--stable-after must be between 1 and 3600000 ms, got {stableAfterMs}", ExitCodes.Usage);
@@ -167,7 +168,7 @@ internal static class SimulateVerb
         else
         {
             cli.Out.WriteLine(failing.Count == 0
-                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}{(scheduler == SimulationScheduler.Fifo ? "" : ", scheduler loop")}: no invariant violated"
+                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}{(scheduler == SimulationOptions.DefaultScheduler ? "" : ", scheduler " + scheduler.ToString().ToLowerInvariant())}: no invariant violated"
                 : $"{seeds} seed(s) on {nodes} nodes, {steps} steps each: {failing.Count} failing seed(s), {violations} violation(s): "
                   + string.Join(" ", failing.Select(r => r.Options.Seed)));
         }

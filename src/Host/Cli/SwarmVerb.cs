@@ -33,14 +33,14 @@ internal static partial class SwarmVerb
 
     /// <summary>The parent: starts the workers, collects their runs, prints failures and totals.</summary>
     internal static int Run(CliContext cli, ClusterActorFactory factory, TimeSpan duration, int jobs, long swarmSeed, long? maxSeeds, CancellationToken ct,
-        SimulationScheduler scheduler = SimulationScheduler.Fifo)
+        SimulationScheduler scheduler = SimulationOptions.DefaultScheduler)
     {
         var started = Stopwatch.GetTimestamp();
         var totals = new Totals();
         var workers = new List<(Process Process, Task Reader)>();
         cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"swarm: {jobs} worker process(es) for {duration}, swarm seed {swarmSeed}; host counts 2–7, {SwarmPlan.MinSteps}–{SwarmPlan.MaxSteps} steps, random fault mixes")
-            + (scheduler == SimulationScheduler.Fifo ? "" : ", scheduler loop"));
+            + ", scheduler " + scheduler.ToString().ToLowerInvariant());
         try
         {
             for (var w = 0; w < jobs; w++)
@@ -142,11 +142,8 @@ internal static partial class SwarmVerb
                      "--duration", ((long)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
                  })
             info.ArgumentList.Add(arg);
-        if (scheduler == SimulationScheduler.Loop)
-        {
-            info.ArgumentList.Add("--scheduler");
-            info.ArgumentList.Add("loop");
-        }
+        info.ArgumentList.Add("--scheduler");
+        info.ArgumentList.Add(scheduler.ToString().ToLowerInvariant());
         if (maxSeeds is { } max)
         {
             info.ArgumentList.Add("--max-seeds");
@@ -174,7 +171,7 @@ internal static partial class SwarmVerb
 
     /// <summary>A worker: runs fresh runs until the time is up (or <paramref name="maxSeeds"/> runs), printing each.</summary>
     internal static int Worker(CliContext cli, ClusterActorFactory factory, long swarmSeed, int worker, TimeSpan duration, long? maxSeeds, CancellationToken ct,
-        SimulationScheduler scheduler = SimulationScheduler.Fifo)
+        SimulationScheduler scheduler = SimulationOptions.DefaultScheduler)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var failed = false;

@@ -5,7 +5,7 @@ namespace Haven.Actors.Tests.Simulation;
 
 /// <summary>
 /// The simulation CI run: 10,002 seeds, 1,667 per cluster size 2..7, <see cref="Steps"/> chaos steps each
-/// plus the convergence phase, in 12 theory batches so xunit spreads them over the cores. Part of every
+/// plus the convergence phase, on the default (loop) scheduler, in 12 theory batches so xunit spreads them over the cores. Part of every
 /// test run (about a minute in Release on two cores).
 /// </summary>
 public sealed class SimulationCiTests

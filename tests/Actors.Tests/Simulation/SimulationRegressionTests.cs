@@ -9,12 +9,13 @@ namespace Haven.Actors.Tests.Simulation;
 public sealed class SimulationRegressionTests
 {
     /// <summary>One pinned line; <paramref name="StableAfterMs"/> 0: the default stable-after.</summary>
+    /// <remarks>A line without <c>scheduler=</c> was found under FIFO, before the loop was the default, and replays under FIFO.</remarks>
     public sealed record PinnedSeed(int Nodes, int Seed, int Steps, bool Known, string Comment, SimulationFaults Faults = SimulationFaults.Classic,
-        int StableAfterMs = 0)
+        int StableAfterMs = 0, SimulationScheduler Scheduler = SimulationScheduler.Fifo)
     {
         public override string ToString() =>
             $"{Nodes} {Seed} {Steps}{(Faults == SimulationFaults.Classic ? "" : " faults=" + SimulationFaultNames.Format(Faults))}"
-            + $"{(StableAfterMs == 0 ? "" : $" stable-after={StableAfterMs}")}{(Known ? " known" : "")}";
+            + $"{(StableAfterMs == 0 ? "" : $" stable-after={StableAfterMs}")}{(Scheduler == SimulationScheduler.Fifo ? "" : " scheduler=loop")}{(Known ? " known" : "")}";
     }
 
     public static TheoryData<PinnedSeed> Pinned()
@@ -51,12 +52,20 @@ public sealed class SimulationRegressionTests
                 bad |= !int.TryParse(parts[3]["stable-after=".Length..], CultureInfo.InvariantCulture, out stableAfter) || stableAfter <= 0;
                 parts.RemoveAt(3);
             }
+            var scheduler = SimulationScheduler.Fifo;
+            if (parts.Count > 3 && parts[3].StartsWith("scheduler=", StringComparison.Ordinal))
+            {
+                var name = parts[3]["scheduler=".Length..];
+                bad |= name is not ("fifo" or "loop");
+                scheduler = name == "loop" ? SimulationScheduler.Loop : SimulationScheduler.Fifo;
+                parts.RemoveAt(3);
+            }
             if (bad || parts.Count is < 3 or > 4 || (parts.Count == 4 && parts[3] != "known")
                 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var nodes)
                 || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var seed)
                 || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var steps))
-                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [faults=KINDS] [stable-after=MS] [known] [# comment]`, got '{raw}'");
-            yield return new PinnedSeed(nodes, seed, steps, parts.Count == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim(), faults, stableAfter);
+                throw new FormatException($"regression-seeds.txt line {number}: expected `nodes seed steps [faults=KINDS] [stable-after=MS] [scheduler=fifo|loop] [known] [# comment]`, got '{raw}'");
+            yield return new PinnedSeed(nodes, seed, steps, parts.Count == 4, hash < 0 ? "" : raw[(hash + 1)..].Trim(), faults, stableAfter, scheduler);
         }
     }
 
@@ -68,6 +77,7 @@ public sealed class SimulationRegressionTests
         {
             Nodes = pinned.Nodes, Seed = pinned.Seed, Steps = pinned.Steps, Factory = ClusterActor.Props, Faults = pinned.Faults,
             StableAfter = pinned.StableAfterMs == 0 ? SimulationOptions.DefaultStableAfter : TimeSpan.FromMilliseconds(pinned.StableAfterMs),
+            Scheduler = pinned.Scheduler,
         });
 
         if (pinned.Known)
@@ -100,6 +110,17 @@ public sealed class SimulationRegressionTests
 
         Assert.Equal(250, seed.StableAfterMs);
         Assert.Equal("3 1231610135 584 faults=crashes,hangs stable-after=250", seed.ToString());
+    }
+
+    [Fact]
+    public void Parse_LineWithScheduler_IsRead_AndALineWithoutIsFifo()
+    {
+        var seeds = Parse(["4 20000001 300 stable-after=500 scheduler=loop # found on the loop", "3 13 150 # found under FIFO"]).ToList();
+
+        Assert.Equal(SimulationScheduler.Loop, seeds[0].Scheduler);
+        Assert.Equal("4 20000001 300 stable-after=500 scheduler=loop", seeds[0].ToString());
+        Assert.Equal(SimulationScheduler.Fifo, seeds[1].Scheduler);
+        Assert.Contains("line 1", Assert.Throws<FormatException>(() => Parse(["3 1 10 scheduler=lifo"]).ToList()).Message);
     }
 
     [Theory]

@@ -58,14 +58,20 @@ public sealed class SwarmPlanTests
     }
 
     [Fact]
-    public void Line_OfALoopRun_RoundTrips_AndItsReplayNamesTheScheduler()
+    public void Line_NamesTheScheduler_AndAFifoReplaySaysFifo()
     {
-        var run = new SwarmRun(3, 424242, 300, SimulationFaults.Classic, 500, SimulationScheduler.Loop);
+        var run = new SwarmRun(3, 424242, 300, SimulationFaults.Classic, 500);
+        var fifo = run with { Scheduler = SimulationScheduler.Fifo };
 
+        Assert.Equal(SimulationScheduler.Loop, run.Scheduler); // the default
         Assert.Equal("run 3 424242 300 classic 500 loop", run.Line);
+        Assert.Equal("run 3 424242 300 classic 500 fifo", fifo.Line);
         Assert.True(SwarmRun.TryParse(run.Line, out var back));
         Assert.Equal(run, back);
-        Assert.Equal("haven simulate --nodes 3 --seed 424242 --steps 300 --stable-after 500 --scheduler loop", run.ReplayCommand);
+        Assert.True(SwarmRun.TryParse(fifo.Line, out back));
+        Assert.Equal(fifo, back);
+        Assert.Equal("haven simulate --nodes 3 --seed 424242 --steps 300 --stable-after 500", run.ReplayCommand);
+        Assert.Equal("haven simulate --nodes 3 --seed 424242 --steps 300 --stable-after 500 --scheduler fifo", fifo.ReplayCommand);
         Assert.False(SwarmRun.TryParse("run 3 424242 300 classic 500 lifo", out _));
     }
 
