@@ -187,7 +187,7 @@ public sealed class SimLoop : TaskScheduler, IDisposable
     {
         var steps = 0;
         while (Step())
-            if (++steps >= maxSteps) throw new InvalidOperationException($"loop {Name} not idle after {maxSteps} steps (livelock?)");
+            if (++steps >= maxSteps) throw new InvalidOperationException($"loop {Name} did not become idle within {maxSteps} steps (livelock?)");
         lock (_gate) ThrowIfEscaped();
         return steps;
     }
