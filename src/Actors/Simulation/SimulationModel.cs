@@ -127,7 +127,7 @@ public sealed record SimulationOptions
         string.Create(CultureInfo.InvariantCulture, $"haven simulate --nodes {nodes} --seed {seed} --steps {steps}")
         + (faults == SimulationFaults.Classic ? "" : " --faults " + SimulationFaultNames.Format(faults))
         + (stableAfter is { } s && s != DefaultStableAfter ? string.Create(CultureInfo.InvariantCulture, $" --stable-after {(long)s.TotalMilliseconds}") : "")
-        + (scheduler == DefaultScheduler ? "" : " --scheduler " + scheduler.ToString().ToLowerInvariant());
+        + (scheduler == DefaultScheduler ? "" : " --scheduler " + SimulationSchedulerNames.Format(scheduler));
 }
 
 /// <summary>An invariant broken at a step, naming the hosts involved.</summary>

@@ -17,6 +17,18 @@ public enum SimulationScheduler
     Loop,
 }
 
+/// <summary>A scheduler's name on the command line, in swarm lines and in regression-seeds.txt: `fifo` or `loop`.</summary>
+public static class SimulationSchedulerNames
+{
+    public static string Format(SimulationScheduler scheduler) => scheduler == SimulationScheduler.Loop ? "loop" : "fifo";
+
+    public static bool TryParse(string? text, out SimulationScheduler scheduler)
+    {
+        scheduler = text == "loop" ? SimulationScheduler.Loop : SimulationScheduler.Fifo;
+        return text is "fifo" or "loop";
+    }
+}
+
 /// <summary>The dispatcher, the shared virtual time and the draining a <see cref="ClusterSimulation"/> runs on.</summary>
 internal abstract class SimulationRuntime : IDisposable
 {

@@ -15,20 +15,20 @@ public sealed record SwarmRun(int Nodes, int Seed, int Steps, SimulationFaults F
 
     /// <summary>One line a worker prints before it starts the run: `run NODES SEED STEPS FAULTS STABLE-AFTER-MS fifo|loop`.</summary>
     public string Line => string.Create(CultureInfo.InvariantCulture, $"run {Nodes} {Seed} {Steps} {SimulationFaultNames.Format(Faults)} {StableAfterMs} ")
-        + (Scheduler == SimulationScheduler.Loop ? "loop" : "fifo");
+        + SimulationSchedulerNames.Format(Scheduler);
 
     public static bool TryParse(string line, out SwarmRun? run)
     {
         run = null;
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 7 || parts[0] != "run" || parts[6] is not ("fifo" or "loop")
+        if (parts.Length != 7 || parts[0] != "run" || !SimulationSchedulerNames.TryParse(parts[6], out var scheduler)
             || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var nodes)
             || !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var seed)
             || !int.TryParse(parts[3], CultureInfo.InvariantCulture, out var steps)
             || !SimulationFaultNames.TryParse(parts[4], out var faults, out _)
             || !int.TryParse(parts[5], CultureInfo.InvariantCulture, out var stableAfterMs) || stableAfterMs < 1)
             return false;
-        run = new SwarmRun(nodes, seed, steps, faults, stableAfterMs, parts[6] == "loop" ? SimulationScheduler.Loop : SimulationScheduler.Fifo);
+        run = new SwarmRun(nodes, seed, steps, faults, stableAfterMs, scheduler);
         return true;
     }
 }

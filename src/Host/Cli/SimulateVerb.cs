@@ -116,13 +116,10 @@ internal static class SimulateVerb
         return cmd;
     }
 
-    private static SimulationScheduler ParseScheduler(string? text) => text switch
-    {
-        null => SimulationOptions.DefaultScheduler,
-        "fifo" => SimulationScheduler.Fifo,
-        "loop" => SimulationScheduler.Loop,
-        _ => throw new CliException($"--scheduler must be fifo or loop, got '{text}'", ExitCodes.Usage),
-    };
+    private static SimulationScheduler ParseScheduler(string? text) =>
+        text is null ? SimulationOptions.DefaultScheduler
+        : SimulationSchedulerNames.TryParse(text, out var scheduler) ? scheduler
+        : throw new CliException($"--scheduler must be fifo or loop, got '{text}'", ExitCodes.Usage);
 
     private static int Run(CliContext cli, ClusterActorFactory factory, int nodes, int seeds, int first, int steps, bool json, CancellationToken ct,
         Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, SimulationFaults faults = SimulationFaults.Classic, int stableAfterMs = 2000,
@@ -168,7 +165,7 @@ internal static class SimulateVerb
         else
         {
             cli.Out.WriteLine(failing.Count == 0
-                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}{(scheduler == SimulationOptions.DefaultScheduler ? "" : ", scheduler " + scheduler.ToString().ToLowerInvariant())}: no invariant violated"
+                ? $"{seeds} seed(s) on {nodes} nodes, {steps} steps each{(faults == SimulationFaults.Classic ? "" : ", faults " + SimulationFaultNames.Format(faults))}{(scheduler == SimulationOptions.DefaultScheduler ? "" : ", scheduler " + SimulationSchedulerNames.Format(scheduler))}: no invariant violated"
                 : $"{seeds} seed(s) on {nodes} nodes, {steps} steps each: {failing.Count} failing seed(s), {violations} violation(s): "
                   + string.Join(" ", failing.Select(r => r.Options.Seed)));
         }

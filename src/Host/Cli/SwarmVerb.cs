@@ -40,7 +40,7 @@ internal static partial class SwarmVerb
         var workers = new List<(Process Process, Task Reader)>();
         cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"swarm: {jobs} worker process(es) for {duration}, swarm seed {swarmSeed}; host counts 2–7, {SwarmPlan.MinSteps}–{SwarmPlan.MaxSteps} steps, random fault mixes")
-            + ", scheduler " + scheduler.ToString().ToLowerInvariant());
+            + ", scheduler " + SimulationSchedulerNames.Format(scheduler));
         try
         {
             for (var w = 0; w < jobs; w++)
@@ -143,7 +143,7 @@ internal static partial class SwarmVerb
                  })
             info.ArgumentList.Add(arg);
         info.ArgumentList.Add("--scheduler");
-        info.ArgumentList.Add(scheduler.ToString().ToLowerInvariant());
+        info.ArgumentList.Add(SimulationSchedulerNames.Format(scheduler));
         if (maxSeeds is { } max)
         {
             info.ArgumentList.Add("--max-seeds");

@@ -55,9 +55,7 @@ public sealed class SimulationRegressionTests
             var scheduler = SimulationScheduler.Fifo;
             if (parts.Count > 3 && parts[3].StartsWith("scheduler=", StringComparison.Ordinal))
             {
-                var name = parts[3]["scheduler=".Length..];
-                bad |= name is not ("fifo" or "loop");
-                scheduler = name == "loop" ? SimulationScheduler.Loop : SimulationScheduler.Fifo;
+                bad |= !SimulationSchedulerNames.TryParse(parts[3]["scheduler=".Length..], out scheduler);
                 parts.RemoveAt(3);
             }
             if (bad || parts.Count is < 3 or > 4 || (parts.Count == 4 && parts[3] != "known")
